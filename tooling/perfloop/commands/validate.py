@@ -1,0 +1,64 @@
+"""`perfloop validate [PATH]`: schemas and every rule that needs no git."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from ..problems import has_errors
+from ..report import emit_problems
+from ..repository import CYCLES, cycle_ids
+from ..validation import validate_repository
+from .context import json_option, repository_root
+
+
+@click.command()
+@click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
+@json_option
+@click.option("--quiet", "-q", is_flag=True, help="Print problems only, no summary line.")
+def command(path: Path | None, as_json: bool, quiet: bool) -> None:
+    """Validate the repository at PATH (default: here), one cycle folder, or one file."""
+    started = time.perf_counter()
+    root = repository_root(path if path is None or path.is_dir() else path.parent)
+    only, file_filter = None, None
+    if path is not None:
+        rel = path.resolve().relative_to(root).parts
+        if len(rel) >= 2 and rel[0] == CYCLES:
+            only = [rel[1]]
+            if path.is_file() or len(rel) > 2:
+                file_filter = "/".join(rel)
+    if only and only[0] not in cycle_ids(root):
+        raise click.UsageError(f"{path} is not in a cycle with a cycle.yaml")
+    results = validate_repository(root, only)
+    problems = [p for r in results for p in r.problems]
+    if file_filter:
+        problems = [
+            p for p in problems if p.path == file_filter or p.path.startswith(file_filter + "/")
+        ]
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "ok": not has_errors(problems),
+                    "cycles": [r.cycle_id for r in results],
+                    "problems": [p.to_json() for p in problems],
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+    else:
+        emit_problems(problems, sys.stdout, sys.stderr, title="Perfloop validate")
+        if not quiet:
+            errors = sum(p.is_error for p in problems)
+            files = sum(len(r.data.documents) if r.data else 0 for r in results)
+            click.echo(
+                f"{len(results)} cycle(s), {files} file(s): {errors} error(s), "
+                f"{len(problems) - errors} warning(s) in {time.perf_counter() - started:.2f}s",
+                err=True,
+            )
+    sys.exit(1 if has_errors(problems) else 0)

@@ -1,0 +1,550 @@
+"""Typed, immutable records of one cycle, built from schema-valid documents.
+
+Records carry a `Where` (their document and JSON path) so that any rule, however far from
+the loader, can report a located problem. Mappings are read-only by convention: nothing
+downstream of `repository.py` mutates a record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from .loader import Document, JsonPath
+from .problems import Problem, Severity
+
+PHASES = ("planning", "execution", "review", "calibration", "closed")
+RELATIONS = ("self", "manager", "skip_level", "designated", "peer", "upward")
+SECTIONS = ("okr", "kpi", "review")
+COMPANY = "company"
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where a record came from: a document and a JSON path inside it."""
+
+    doc: Document | None
+    path: JsonPath = ()
+
+    @property
+    def file(self) -> str:
+        return self.doc.path if self.doc else ""
+
+    def at(self, *sub: str | int) -> Where:
+        return Where(self.doc, (*self.path, *sub))
+
+    def problem(
+        self, message: str, *sub: str | int, severity: Severity = Severity.ERROR
+    ) -> Problem:
+        line, col = self.doc.pos((*self.path, *sub)) if self.doc else (1, 1)
+        return Problem(self.file, line, col, severity, message)
+
+    def error(self, message: str, *sub: str | int) -> Problem:
+        return self.problem(message, *sub)
+
+    def warning(self, message: str, *sub: str | int) -> Problem:
+        return self.problem(message, *sub, severity=Severity.WARNING)
+
+
+NOWHERE = Where(None)
+
+
+# --- organisation -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Department:
+    id: str
+    name: str
+    head: str
+    parent: str | None = None
+    where: Where = field(default=NOWHERE, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Person:
+    id: str
+    name: str
+    department: str
+    email: str | None = None
+    github: str | None = None
+    manager: str | None = None
+    template: str | None = None
+    title: str | None = None
+    where: Where = field(default=NOWHERE, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Org:
+    departments: Mapping[str, Department]
+    people: Mapping[str, Person]
+    hr: tuple[str, ...] = ()
+    admins: tuple[str, ...] = ()
+    where: Where = field(default=NOWHERE, compare=False, repr=False)
+
+    @cached_property
+    def _reports(self) -> dict[str, tuple[str, ...]]:
+        out: dict[str, list[str]] = {}
+        for person in self.people.values():
+            if person.manager:
+                out.setdefault(person.manager, []).append(person.id)
+        return {k: tuple(v) for k, v in out.items()}
+
+    @cached_property
+    def _children(self) -> dict[str, tuple[str, ...]]:
+        out: dict[str, list[str]] = {}
+        for dept in self.departments.values():
+            if dept.parent:
+                out.setdefault(dept.parent, []).append(dept.id)
+        return {k: tuple(v) for k, v in out.items()}
+
+    @cached_property
+    def by_github(self) -> dict[str, str]:
+        """Lower-cased GitHub login -> person id."""
+        return {p.github.lower(): p.id for p in self.people.values() if p.github}
+
+    def reports(self, person: str) -> tuple[str, ...]:
+        """Direct reports of `person`."""
+        return self._reports.get(person, ())
+
+    def manager_of(self, person: str) -> str | None:
+        p = self.people.get(person)
+        return p.manager if p else None
+
+    def skip_level_of(self, person: str) -> str | None:
+        manager = self.manager_of(person)
+        return self.manager_of(manager) if manager else None
+
+    def manager_chain(self, person: str) -> list[str]:
+        """Managers above `person`, nearest first; stops at a loop."""
+        chain: list[str] = []
+        current = self.manager_of(person)
+        while current and current not in chain and current != person:
+            chain.append(current)
+            current = self.manager_of(current)
+        return chain
+
+    def department_chain(self, dept: str) -> list[str]:
+        """`dept` and its ancestors, nearest first; stops at a loop or unknown parent."""
+        chain: list[str] = []
+        current: str | None = dept
+        while current and current in self.departments and current not in chain:
+            chain.append(current)
+            current = self.departments[current].parent
+        return chain
+
+    def top_department(self, dept: str) -> str:
+        chain = self.department_chain(dept)
+        return chain[-1] if chain else dept
+
+    def subdepartments(self, dept: str) -> list[str]:
+        """`dept` and every department below it."""
+        out, todo = [], [dept]
+        while todo:
+            current = todo.pop()
+            if current in out:
+                continue
+            out.append(current)
+            todo.extend(self._children.get(current, ()))
+        return out
+
+    def members(self, dept: str, nested: bool = True) -> list[str]:
+        """People of `dept` (and, when nested, of the departments below it)."""
+        depts = set(self.subdepartments(dept)) if nested else {dept}
+        return [p.id for p in self.people.values() if p.department in depts]
+
+    def heads_over(self, person: str) -> list[str]:
+        """Heads of the person's department and its ancestors, nearest first."""
+        p = self.people.get(person)
+        if not p:
+            return []
+        return [self.departments[d].head for d in self.department_chain(p.department)]
+
+    def person_for_login(self, login: str | None) -> str | None:
+        return self.by_github.get(login.lower()) if login else None
+
+
+# --- cycle and templates ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RatingLevel:
+    rating: str
+    min: float
+    bonus: float = 0.0
+
+
+@dataclass(frozen=True)
+class Quota:
+    """Share limits of one rating within a calibration group (fractions of complete members)."""
+
+    min: float | None = None
+    max: float | None = None
+
+
+@dataclass(frozen=True)
+class GroupConfig:
+    id: str
+    departments: tuple[str, ...]
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class CalibrationConfig:
+    groups: tuple[GroupConfig, ...] | None  # None: one group per top-level department
+    distribution: Mapping[str, Quota]
+    rounding: str = "nearest"
+    leniency_gap: float = 10.0
+
+
+@dataclass(frozen=True)
+class Cycle:
+    id: str
+    period_start: dt.date
+    period_end: dt.date
+    phase: str
+    rating_scale: tuple[RatingLevel, ...]
+    name: str | None = None
+    deadlines: Mapping[str, dt.date] = field(default_factory=dict)
+    default_template: str | None = None
+    department_templates: Mapping[str, str] = field(default_factory=dict)
+    person_templates: Mapping[str, str] = field(default_factory=dict)
+    calibration: CalibrationConfig = field(
+        default_factory=lambda: CalibrationConfig(None, {}, "nearest")
+    )
+    min_coverage: float = 1.0
+    max_coverage: float = 1.5
+    approvals: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    designated: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    checkin_interval_days: int = 14
+    where: Where = field(default=NOWHERE, compare=False, repr=False)
+
+    @property
+    def title(self) -> str:
+        return self.name or self.id
+
+    def level(self, rating: str) -> RatingLevel | None:
+        return next((lv for lv in self.rating_scale if lv.rating == rating), None)
+
+
+@dataclass(frozen=True)
+class Band:
+    min: float
+    score: float
+
+
+@dataclass(frozen=True)
+class Kpi:
+    id: str
+    name: str
+    unit: str | None = None
+    direction: str = "higher"
+    scoring: str = "linear"
+    cap: float = 1.0
+    weight: float | None = None
+    bands: tuple[Band, ...] = ()
+    where: Where = field(default=NOWHERE, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Template:
+    id: str
+    sections: Mapping[str, float]
+    name: str | None = None
+    kpis: tuple[Kpi, ...] = ()
+    allow_custom_kpis: bool = False
+    max_objectives: int | None = None
+    max_key_results: int | None = None
+    scale: int = 5
+    group_weights: Mapping[str, float] = field(default_factory=dict)
+    peers_min: int = 0
+    peers_max: int | None = None
+    questions: tuple[Question, ...] = ()
+    where: Where = field(default=NOWHERE, compare=False, repr=False)
+
+    def kpi(self, kpi_id: str) -> Kpi | None:
+        return next((k for k in self.kpis if k.id == kpi_id), None)
+
+
+# --- objectives and goals ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KeyResult:
+    id: str
+    title: str
+    kind: str  # "numeric" | "milestone" | "graded"
+    start: float | None = None
+    target: float | None = None
+    current: float | None = None
+    unit: str | None = None
+    direction: str = "higher"
+    weight: float | None = None
+    done: bool | None = None
+    score: float | None = None
+    contributes_to: str | None = None
+    aggregate: str | None = None
+    carried_from: str | None = None
+    where: Where = field(default=NOWHERE, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Objective:
+    id: str
+    title: str
+    key_results: tuple[KeyResult, ...] = ()
+    aligns_to: str | None = None
+    weight: float | None = None
+    description: str | None = None
+    kind: str = "okr"  # "okr" | "development"
+    carried_from: str | None = None
+    where: Where = field(default=NOWHERE, compare=False, repr=False)
+
+    def key_result(self, kr_id: str) -> KeyResult | None:
+        return next((kr for kr in self.key_results if kr.id == kr_id), None)
+
+
+@dataclass(frozen=True)
+class ObjectiveSet:
+    """company.yaml or departments/<d>.yaml: the objectives of the company or a department."""
+
+    owner: str
+    objectives: tuple[Objective, ...]
+    where: Where = field(default=NOWHERE, compare=False, repr=False)
+
+    def objective(self, obj_id: str) -> Objective | None:
+        return next((o for o in self.objectives if o.id == obj_id), None)
+
+
+@dataclass(frozen=True)
+class KpiEntry:
+    id: str
+    target: float
+    actual: float | None = None
+    custom: Kpi | None = None  # a KPI the person added (the template allows custom KPIs)
+    where: Where = field(default=NOWHERE, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class PlanItem:
+    task: str
+    due: dt.date | None = None
+    standard: str | None = None
+    done: bool | None = None
+
+
+@dataclass(frozen=True)
+class Checkin:
+    date: dt.date
+    values: Mapping[str, float | bool]
+    confidence: float | None = None
+    note: str | None = None
+    blockers: str | None = None
+    where: Where = field(default=NOWHERE, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Goals(ObjectiveSet):
+    kpis: Mapping[str, KpiEntry] = field(default_factory=dict)
+    plan: tuple[PlanItem, ...] = ()
+    peers: tuple[str, ...] = ()
+    checkins: tuple[Checkin, ...] = ()
+
+
+# --- reviews and calibration ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Action:
+    action: str
+    due: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class Review:
+    subject: str
+    reviewer: str
+    ratings: Mapping[str, int]
+    comments: str | None = None
+    strengths: str | None = None
+    improvements: str | None = None
+    improvement_plan: tuple[Action, ...] = ()
+    where: Where = field(default=NOWHERE, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class FinalRating:
+    rating: str
+    reason: str | None = None
+    where: Where = field(default=NOWHERE, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    group: str
+    ratings: Mapping[str, FinalRating]
+    where: Where = field(default=NOWHERE, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Group:
+    """A resolved calibration group: its members and the heads who own it."""
+
+    id: str
+    departments: tuple[str, ...]
+    members: tuple[str, ...]
+    heads: tuple[str, ...]
+    name: str | None = None
+
+
+# --- the whole cycle --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CycleData:
+    """Everything in cycles/<id>/ that parsed and passed its schema."""
+
+    root: str  # repository root (absolute path)
+    dir: str  # the cycle's folder, relative to root: "cycles/<id>"
+    cycle: Cycle
+    org: Org
+    templates: Mapping[str, Template] = field(default_factory=dict)
+    company: ObjectiveSet | None = None
+    departments: Mapping[str, ObjectiveSet] = field(default_factory=dict)
+    goals: Mapping[str, Goals] = field(default_factory=dict)
+    reviews: Mapping[tuple[str, str], Review] = field(default_factory=dict)
+    calibrations: Mapping[str, Calibration] = field(default_factory=dict)
+    results: Any = None  # results.yaml of a closed cycle, as plain data
+    documents: Mapping[str, Document] = field(default_factory=dict, repr=False)
+
+    @property
+    def id(self) -> str:
+        return self.cycle.id
+
+    def template_for(self, person: str) -> Template | None:
+        """A person's own template, else cycle `people`, nearest department, default."""
+        return self.templates.get(self.template_id_for(person) or "")
+
+    def template_id_for(self, person: str) -> str | None:
+        p = self.org.people.get(person)
+        if p is None:
+            return None
+        if p.template:
+            return p.template
+        if person in self.cycle.person_templates:
+            return self.cycle.person_templates[person]
+        for dept in self.org.department_chain(p.department):
+            if dept in self.cycle.department_templates:
+                return self.cycle.department_templates[dept]
+        return self.cycle.default_template
+
+    def relation(self, subject: str, reviewer: str) -> str | None:
+        """How `reviewer` relates to `subject`, the first of RELATIONS that fits, or None."""
+        org = self.org
+        if subject not in org.people or reviewer not in org.people:
+            return None
+        if reviewer == subject:
+            return "self"
+        if org.manager_of(subject) == reviewer:
+            return "manager"
+        if org.skip_level_of(subject) == reviewer:
+            return "skip_level"
+        if reviewer in self.cycle.designated.get(subject, ()):
+            return "designated"
+        goals = self.goals.get(subject)
+        if goals and reviewer in goals.peers:
+            return "peer"
+        if org.manager_of(reviewer) == subject:
+            return "upward"
+        return None
+
+    def expected_reviewers(self, subject: str) -> dict[str, str]:
+        """reviewer -> relation for every review this subject should receive."""
+        org = self.org
+        out: dict[str, str] = {subject: "self"}
+        candidates = [org.manager_of(subject), org.skip_level_of(subject)]
+        candidates += list(self.cycle.designated.get(subject, ()))
+        goals = self.goals.get(subject)
+        candidates += list(goals.peers) if goals else []
+        candidates += list(org.reports(subject))
+        for reviewer in candidates:
+            if reviewer and reviewer not in out and reviewer in org.people:
+                relation = self.relation(subject, reviewer)
+                if relation:
+                    out[reviewer] = relation
+        return out
+
+    @cached_property
+    def groups(self) -> tuple[Group, ...]:
+        """Calibration groups resolved to members: a person joins the group listing their
+        nearest department (so a sub-department can have a group of its own)."""
+        org, config = self.org, self.cycle.calibration
+        if config.groups is None:
+            tops = [d.id for d in org.departments.values() if not d.parent]
+            configs = [GroupConfig(t, (t,), org.departments[t].name) for t in tops]
+        else:
+            configs = list(config.groups)
+        owner: dict[str, str] = {}
+        for gc in configs:
+            for dept in gc.departments:
+                owner.setdefault(dept, gc.id)
+        members: dict[str, list[str]] = {gc.id: [] for gc in configs}
+        for person in org.people.values():
+            for dept in org.department_chain(person.department):
+                if dept in owner:
+                    members[owner[dept]].append(person.id)
+                    break
+        out = []
+        for gc in configs:
+            listed = set(gc.departments)
+            tops = [
+                d
+                for d in gc.departments
+                if d in org.departments and not (set(org.department_chain(d)[1:]) & listed)
+            ]
+            heads = tuple(dict.fromkeys(org.departments[d].head for d in tops))
+            out.append(Group(gc.id, gc.departments, tuple(members[gc.id]), heads, gc.name))
+        return tuple(out)
+
+    def group_of(self, person: str) -> Group | None:
+        return next((g for g in self.groups if person in g.members), None)
+
+    def objective_set(self, owner: str) -> ObjectiveSet | None:
+        """The objectives owned by 'company', a department or a person."""
+        if owner == COMPANY:
+            return self.company
+        return self.departments.get(owner) or self.goals.get(owner)
+
+    def find_objective(self, ref: str) -> Objective | None:
+        owner, _, obj = ref.partition("/")
+        objectives = self.objective_set(owner)
+        return objectives.objective(obj.split("/")[0]) if objectives else None
+
+    def find_key_result(self, ref: str) -> KeyResult | None:
+        parts = ref.split("/")
+        if len(parts) != 3:
+            return None
+        objective = self.find_objective(ref)
+        return objective.key_result(parts[2]) if objective else None
+
+    def all_objective_sets(self) -> Iterator[ObjectiveSet]:
+        if self.company:
+            yield self.company
+        yield from self.departments.values()
+        yield from self.goals.values()
+
+    def reviews_of(self, subject: str) -> list[Review]:
+        return [r for (s, _), r in self.reviews.items() if s == subject]
+
+    def path(self, *parts: str) -> str:
+        """A path inside this cycle, relative to the repository root."""
+        return "/".join((self.dir, *parts))

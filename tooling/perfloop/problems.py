@@ -1,0 +1,56 @@
+"""Problems are data: a located message, turned into text, JSON or annotations at the edge."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+class Severity(enum.StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One finding about one place in one file; `path` is relative to the repository root."""
+
+    path: str
+    line: int
+    col: int
+    severity: Severity
+    message: str
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+    def format(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}: {self.severity.value}: {self.message}"
+
+    def to_json(self) -> dict:
+        return {
+            "path": self.path,
+            "line": self.line,
+            "col": self.col,
+            "severity": self.severity.value,
+            "message": self.message,
+        }
+
+
+def error(path: str, line: int, col: int, message: str) -> Problem:
+    return Problem(path, line, col, Severity.ERROR, message)
+
+
+def warning(path: str, line: int, col: int, message: str) -> Problem:
+    return Problem(path, line, col, Severity.WARNING, message)
+
+
+def sort_problems(problems: Iterable[Problem]) -> list[Problem]:
+    """Sorted by path, line, column; duplicates (same place, same message) dropped."""
+    return sorted(set(problems))
+
+
+def has_errors(problems: Iterable[Problem]) -> bool:
+    return any(p.is_error for p in problems)

@@ -1,0 +1,469 @@
+"""Find a performance repository, classify its files, and load a cycle into the model.
+
+Loading is: list files -> parse (loader) -> schema check (schema) -> build records (here).
+A file that fails to parse or fails its schema is left out of the model, so later rules
+only ever see well-formed records; its problems are reported instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import schema
+from .loader import Document, load_file
+from .model import (
+    COMPANY,
+    Action,
+    Band,
+    Calibration,
+    CalibrationConfig,
+    Checkin,
+    Cycle,
+    CycleData,
+    Department,
+    FinalRating,
+    Goals,
+    GroupConfig,
+    KeyResult,
+    Kpi,
+    KpiEntry,
+    Objective,
+    ObjectiveSet,
+    Org,
+    Person,
+    PlanItem,
+    Question,
+    Quota,
+    RatingLevel,
+    Review,
+    Template,
+    Where,
+)
+from .problems import Problem, error
+
+ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+CYCLES = "cycles"
+
+
+class RepositoryNotFound(Exception):
+    """No `cycles/` folder at or above the given path."""
+
+
+def find_root(start: Path) -> Path:
+    """The nearest folder at or above `start` that holds `cycles/`."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / CYCLES).is_dir():
+            return folder
+    raise RepositoryNotFound(f"no '{CYCLES}/' folder at or above {start}")
+
+
+def cycle_ids(root: Path) -> list[str]:
+    folder = root / CYCLES
+    return sorted(p.name for p in folder.iterdir() if p.is_dir() and (p / "cycle.yaml").exists())
+
+
+# --- classifying files --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FileKind:
+    """What a file inside a cycle is: its schema kind and the ids its path names."""
+
+    kind: str  # a schema kind, or "results"
+    ids: tuple[str, ...] = ()
+
+
+def classify(relpath: str) -> FileKind | str:
+    """Kind of a path relative to the cycle folder, or a message saying why it is not one."""
+    parts = relpath.split("/")
+    name = parts[-1]
+    if name.endswith(".yml"):
+        return f"use the .yaml extension: {name[:-4]}.yaml"
+    if not name.endswith(".yaml"):
+        return ""  # not a data file (README.md and such): ignored
+    stem = name[: -len(".yaml")]
+    top = {"cycle.yaml": "cycle", "org.yaml": "org", "company.yaml": "objectives"}
+    if len(parts) == 1:
+        if name in top:
+            return FileKind(top[name])
+        if name == "results.yaml":
+            return FileKind("results")
+        return (
+            f"unexpected file {name}: a cycle holds cycle.yaml, org.yaml, company.yaml "
+            "and results.yaml"
+        )
+    folder = parts[0]
+    if len(parts) == 2 and folder in ("templates", "departments", "goals", "calibration"):
+        kind = {"templates": "template", "departments": "objectives", "goals": "goals"}.get(
+            folder, folder
+        )
+        if not ID.match(stem):
+            return f"file name {stem!r} is not a valid id (lower-case letters, digits and '-')"
+        return FileKind(kind, (stem,))
+    if len(parts) == 3 and folder == "reviews":
+        for part in (parts[1], stem):
+            if not ID.match(part):
+                return f"{part!r} is not a valid id (lower-case letters, digits and '-')"
+        return FileKind("review", (parts[1], stem))
+    return (
+        f"unexpected file {relpath}: expected templates/<id>.yaml, departments/<id>.yaml, "
+        "goals/<person>.yaml, reviews/<subject>/<reviewer>.yaml or calibration/<group>.yaml"
+    )
+
+
+# --- building records ---------------------------------------------------------------------
+
+
+def _date(value: Any) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _num(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _objective(raw: dict, where: Where) -> Objective:
+    krs = []
+    for i, kr in enumerate(raw.get("key_results") or []):
+        if kr.get("score") is not None:
+            kind = "graded"
+        elif kr.get("type") == "milestone":
+            kind = "milestone"
+        else:
+            kind = "numeric"
+        krs.append(
+            KeyResult(
+                id=kr["id"],
+                title=kr["title"],
+                kind=kind,
+                start=_num(kr.get("start")),
+                target=_num(kr.get("target")),
+                current=_num(kr.get("current")),
+                unit=kr.get("unit"),
+                direction=kr.get("direction", "higher"),
+                weight=_num(kr.get("weight")),
+                done=kr.get("done"),
+                score=_num(kr.get("score")),
+                contributes_to=kr.get("contributes_to"),
+                aggregate=kr.get("aggregate"),
+                carried_from=kr.get("carried_from"),
+                where=where.at("key_results", i),
+            )
+        )
+    return Objective(
+        id=raw["id"],
+        title=raw["title"],
+        key_results=tuple(krs),
+        aligns_to=raw.get("aligns_to"),
+        weight=_num(raw.get("weight")),
+        description=raw.get("description"),
+        kind=raw.get("kind", "okr"),
+        carried_from=raw.get("carried_from"),
+        where=where,
+    )
+
+
+def _objectives(data: dict, where: Where) -> tuple[Objective, ...]:
+    return tuple(
+        _objective(raw, where.at("objectives", i))
+        for i, raw in enumerate(data.get("objectives") or [])
+    )
+
+
+def build_org(doc: Document) -> Org:
+    data, where = doc.data, Where(doc)
+    departments = {}
+    for i, d in enumerate(data.get("departments") or []):
+        departments.setdefault(
+            d["id"],
+            Department(d["id"], d["name"], d["head"], d.get("parent"), where.at("departments", i)),
+        )
+    people = {}
+    for i, p in enumerate(data.get("people") or []):
+        people.setdefault(
+            p["id"],
+            Person(
+                id=p["id"],
+                name=p["name"],
+                department=p["department"],
+                email=p.get("email"),
+                github=p.get("github"),
+                manager=p.get("manager"),
+                template=p.get("template"),
+                title=p.get("title"),
+                where=where.at("people", i),
+            ),
+        )
+    roles = data.get("roles") or {}
+    return Org(
+        departments, people, tuple(roles.get("hr", ())), tuple(roles.get("admins", ())), where
+    )
+
+
+def build_cycle(doc: Document) -> Cycle:
+    data, where = doc.data, Where(doc)
+    cal = data.get("calibration") or {}
+    groups = cal.get("groups", "departments")
+    group_configs = (
+        None
+        if groups == "departments"
+        else tuple(GroupConfig(g["id"], tuple(g["departments"]), g.get("name")) for g in groups)
+    )
+    templates = data.get("templates") or {}
+    alignment = data.get("alignment") or {}
+    return Cycle(
+        id=data["id"],
+        name=data.get("name"),
+        period_start=_date(data["period"]["start"]) or dt.date.min,
+        period_end=_date(data["period"]["end"]) or dt.date.max,
+        phase=data["phase"],
+        rating_scale=tuple(
+            RatingLevel(lv["rating"], float(lv["min"]), float(lv.get("bonus", 0.0)))
+            for lv in data["rating_scale"]
+        ),
+        deadlines={k: d for k, v in (data.get("deadlines") or {}).items() if (d := _date(v))},
+        default_template=templates.get("default"),
+        department_templates=dict(templates.get("departments") or {}),
+        person_templates=dict(templates.get("people") or {}),
+        calibration=CalibrationConfig(
+            groups=group_configs,
+            distribution={
+                r: Quota(_num(q.get("min")), _num(q.get("max")))
+                for r, q in (cal.get("distribution") or {}).items()
+            },
+            rounding=cal.get("rounding", "nearest"),
+            leniency_gap=float(cal.get("leniency_gap", 10.0)),
+        ),
+        min_coverage=float(alignment.get("min_coverage", 1.0)),
+        max_coverage=float(alignment.get("max_coverage", 1.5)),
+        approvals={k: tuple(v) for k, v in (data.get("approvals") or {}).items()},
+        designated={k: tuple(v) for k, v in (data.get("designated") or {}).items()},
+        checkin_interval_days=int(data.get("checkin_interval_days", 14)),
+        where=where,
+    )
+
+
+def build_template(doc: Document) -> Template:
+    data, where = doc.data, Where(doc)
+    kpis = tuple(
+        Kpi(
+            id=k["id"],
+            name=k["name"],
+            unit=k.get("unit"),
+            direction=k.get("direction", "higher"),
+            scoring=k.get("scoring", "linear"),
+            cap=float(k.get("cap", 1.0)),
+            weight=_num(k.get("weight")),
+            bands=tuple(Band(float(b["min"]), float(b["score"])) for b in k.get("bands") or []),
+            where=where.at("kpis", i),
+        )
+        for i, k in enumerate(data.get("kpis") or [])
+    )
+    okr = data.get("okr") or {}
+    reviews = data.get("reviews") or {}
+    peers = reviews.get("peers") or {}
+    return Template(
+        id=data["id"],
+        name=data.get("name"),
+        sections={k: float(v) for k, v in data["sections"].items()},
+        kpis=kpis,
+        allow_custom_kpis=bool(data.get("allow_custom_kpis", False)),
+        max_objectives=okr.get("max_objectives"),
+        max_key_results=okr.get("max_key_results"),
+        scale=int(reviews.get("scale", 5)),
+        group_weights={k: float(v) for k, v in (reviews.get("groups") or {}).items()},
+        peers_min=int(peers.get("min", 0)),
+        peers_max=peers.get("max"),
+        questions=tuple(Question(q["id"], q["text"]) for q in reviews.get("questions") or []),
+        where=where,
+    )
+
+
+def build_objective_set(doc: Document, owner: str) -> ObjectiveSet:
+    where = Where(doc)
+    return ObjectiveSet(owner, _objectives(doc.data, where), where)
+
+
+def build_goals(doc: Document, owner: str) -> Goals:
+    data, where = doc.data, Where(doc)
+    kpis = {}
+    for kpi_id, raw in (data.get("kpis") or {}).items():
+        custom = None
+        if "name" in raw:
+            custom = Kpi(
+                id=kpi_id,
+                name=raw["name"],
+                unit=raw.get("unit"),
+                direction=raw.get("direction", "higher"),
+                cap=float(raw.get("cap", 1.0)),
+                weight=_num(raw.get("weight")),
+                where=where.at("kpis", kpi_id),
+            )
+        kpis[kpi_id] = KpiEntry(
+            kpi_id, float(raw["target"]), _num(raw.get("actual")), custom, where.at("kpis", kpi_id)
+        )
+    return Goals(
+        owner=owner,
+        objectives=_objectives(data, where),
+        where=where,
+        kpis=kpis,
+        plan=tuple(
+            PlanItem(p["task"], _date(p.get("due")), p.get("standard"), p.get("done"))
+            for p in data.get("plan") or []
+        ),
+        peers=tuple(data.get("peers") or ()),
+        checkins=tuple(
+            Checkin(
+                date=_date(c["date"]) or dt.date.min,
+                values=dict(c.get("values") or {}),
+                confidence=_num(c.get("confidence")),
+                note=c.get("note"),
+                blockers=c.get("blockers"),
+                where=where.at("checkins", i),
+            )
+            for i, c in enumerate(data.get("checkins") or [])
+        ),
+    )
+
+
+def build_review(doc: Document, subject: str, reviewer: str) -> Review:
+    data = doc.data
+    return Review(
+        subject=subject,
+        reviewer=reviewer,
+        ratings=dict(data.get("ratings") or {}),
+        comments=data.get("comments"),
+        strengths=data.get("strengths"),
+        improvements=data.get("improvements"),
+        improvement_plan=tuple(
+            Action(a["action"], _date(a.get("due"))) for a in data.get("improvement_plan") or []
+        ),
+        where=Where(doc),
+    )
+
+
+def build_calibration(doc: Document, group: str) -> Calibration:
+    where = Where(doc)
+    return Calibration(
+        group,
+        {
+            person: FinalRating(r["rating"], r.get("reason"), where.at("ratings", person))
+            for person, r in (doc.data.get("ratings") or {}).items()
+        },
+        where,
+    )
+
+
+# --- loading a cycle ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoadedFile:
+    relpath: str  # relative to the cycle folder
+    kind: FileKind
+    doc: Document
+
+
+Parser = Callable[[Path, str], tuple[Document | None, list[Problem]]]
+
+
+def cycle_files(cycle_dir: Path) -> Iterable[tuple[Path, str]]:
+    """(absolute path, path relative to the cycle folder) of every file, sorted."""
+    for file in sorted(cycle_dir.rglob("*")):
+        if file.is_file() and not any(part.startswith(".") for part in file.parts[-3:]):
+            yield file, file.relative_to(cycle_dir).as_posix()
+
+
+def load_cycle(
+    root: Path, cycle_id: str, parse: Parser = load_file
+) -> tuple[CycleData | None, list[Problem]]:
+    """Parse, schema-check and build one cycle. None when cycle.yaml or org.yaml is unusable."""
+    cycle_dir = root / CYCLES / cycle_id
+    rel_dir = f"{CYCLES}/{cycle_id}"
+    problems: list[Problem] = []
+    loaded: list[LoadedFile] = []
+    documents: dict[str, Document] = {}
+    for file, rel in cycle_files(cycle_dir):
+        kind = classify(rel)
+        path = f"{rel_dir}/{rel}"
+        if isinstance(kind, str):
+            if kind:
+                problems.append(error(path, 1, 1, kind))
+            continue
+        doc, found = parse(file, path)
+        problems += found
+        if doc is None:
+            continue
+        if kind.kind in schema.kinds():
+            if doc.data is None:
+                problems.append(error(path, 1, 1, "file is empty"))
+                continue
+            found = schema.check(doc, kind.kind)
+            problems += found
+            if found:
+                continue
+        documents[path] = doc
+        loaded.append(LoadedFile(rel, kind, doc))
+    by_kind: dict[str, list[LoadedFile]] = {}
+    for item in loaded:
+        by_kind.setdefault(item.kind.kind, []).append(item)
+    top = {item.relpath: item.doc for item in loaded}
+    if "cycle.yaml" not in top or "org.yaml" not in top:
+        for name in ("cycle.yaml", "org.yaml"):
+            if not (cycle_dir / name).exists():
+                problems.append(error(f"{rel_dir}/{name}", 1, 1, f"the cycle has no {name}"))
+        return None, problems
+    departments: dict[str, ObjectiveSet] = {}
+    company = None
+    goals: dict[str, Goals] = {}
+    for item in by_kind.get("objectives", []):
+        if item.relpath == "company.yaml":
+            company = build_objective_set(item.doc, COMPANY)
+        else:
+            departments[item.kind.ids[0]] = build_objective_set(item.doc, item.kind.ids[0])
+    for item in by_kind.get("goals", []):
+        goals[item.kind.ids[0]] = build_goals(item.doc, item.kind.ids[0])
+    data = CycleData(
+        root=str(root),
+        dir=rel_dir,
+        cycle=build_cycle(top["cycle.yaml"]),
+        org=build_org(top["org.yaml"]),
+        templates={i.kind.ids[0]: build_template(i.doc) for i in by_kind.get("template", [])},
+        company=company,
+        departments=departments,
+        goals=goals,
+        reviews={i.kind.ids: build_review(i.doc, *i.kind.ids) for i in by_kind.get("review", [])},
+        calibrations={
+            i.kind.ids[0]: build_calibration(i.doc, i.kind.ids[0])
+            for i in by_kind.get("calibration", [])
+        },
+        results=top["results.yaml"].data if "results.yaml" in top else None,
+        documents=documents,
+    )
+    return data, problems
+
+
+def current_cycle_id(root: Path) -> str | None:
+    """The cycle to act on by default: the latest one (by id order) that is not closed,
+    else the latest one."""
+    ids = cycle_ids(root)
+    if not ids:
+        return None
+    open_ids = []
+    for cid in ids:
+        doc, _ = load_file(root / CYCLES / cid / "cycle.yaml", f"{CYCLES}/{cid}/cycle.yaml")
+        phase = doc.data.get("phase") if doc and isinstance(doc.data, dict) else None
+        if phase != "closed":
+            open_ids.append(cid)
+    return (open_ids or ids)[-1]

@@ -1,0 +1,36 @@
+"""No loops in manager chains or department parents."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..model import CycleData
+from ..problems import Problem
+
+
+def _loop(start: str, parent_of: dict[str, str | None]) -> list[str] | None:
+    seen: list[str] = []
+    current: str | None = start
+    while current is not None and current in parent_of:
+        if current in seen:
+            return [*seen[seen.index(current):], current]
+        seen.append(current)
+        current = parent_of[current]
+    return None
+
+
+def check(data: CycleData) -> Iterator[Problem]:
+    org = data.org
+    managers = {p.id: p.manager for p in org.people.values()}
+    reported: set[frozenset[str]] = set()
+    for person in org.people.values():
+        loop = _loop(person.id, managers)
+        if loop and loop[0] == person.id and frozenset(loop) not in reported:
+            reported.add(frozenset(loop))
+            yield person.where.error("manager chain loops: " + " -> ".join(loop), "manager")
+    parents = {d.id: d.parent for d in org.departments.values()}
+    for dept in org.departments.values():
+        loop = _loop(dept.id, parents)
+        if loop and loop[0] == dept.id and frozenset(loop) not in reported:
+            reported.add(frozenset(loop))
+            yield dept.where.error("department parents loop: " + " -> ".join(loop), "parent")

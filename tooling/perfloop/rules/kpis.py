@@ -1,0 +1,60 @@
+"""Template KPIs are present in every goals file; custom KPIs only where the template allows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..model import CycleData
+from ..problems import Problem
+
+
+def check(data: CycleData) -> Iterator[Problem]:
+    for person, goals in data.goals.items():
+        if person not in data.org.people:
+            continue
+        template = data.template_for(person)
+        if template is None:
+            yield goals.where.error(
+                f"{person} has no template (set templates.default in cycle.yaml)", "owner"
+            )
+            continue
+        for kpi in template.kpis:
+            if kpi.id not in goals.kpis:
+                yield goals.where.error(
+                    f"KPI {kpi.id!r} of template {template.id} has no target in kpis", "kpis"
+                )
+        for kpi_id, entry in goals.kpis.items():
+            defined = template.kpi(kpi_id)
+            if defined is None:
+                if not template.allow_custom_kpis:
+                    yield entry.where.error(
+                        f"KPI {kpi_id!r} is not in template {template.id}, which allows no "
+                        "custom KPIs"
+                    )
+                elif entry.custom is None:
+                    yield entry.where.error(
+                        f"custom KPI {kpi_id!r} needs a name (and a weight when the other KPIs "
+                        "have weights)"
+                    )
+            elif entry.custom is not None:
+                yield entry.where.error(
+                    f"KPI {kpi_id!r} is defined by template {template.id}; give only target "
+                    "and actual",
+                    "name",
+                )
+            if entry.target == 0:
+                yield entry.where.error(f"KPI {kpi_id!r}: a target of 0 cannot be scored", "target")
+            direction = (defined or entry.custom).direction if (defined or entry.custom) else None
+            if direction == "higher" and entry.actual is not None and entry.actual < 0:
+                yield entry.where.error(f"KPI {kpi_id!r}: actual is negative", "actual")
+        custom = [e.custom for e in goals.kpis.values() if e.custom and not template.kpi(e.id)]
+        if custom and any(k.weight is not None for k in template.kpis):
+            listed = [k.weight for k in template.kpis] + [k.weight for k in custom]
+            if any(w is None for w in listed):
+                yield goals.where.error(
+                    "custom KPIs need a weight, since the template's KPIs have weights", "kpis"
+                )
+            elif abs(sum(listed) - 100) > 1e-6:
+                yield goals.where.error(
+                    f"template and custom KPI weights sum to {sum(listed):g}, not 100", "kpis"
+                )

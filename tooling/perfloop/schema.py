@@ -1,0 +1,226 @@
+"""JSON Schemas (draft 2020-12) shipped in the package: loading, checking, plain messages.
+
+The schemas are the single source of field names. Checking a document yields located
+problems; it also refuses YAML 1.1 pitfalls (`on`, `no`, `2026-01-01`) wherever the
+schema expects plain text rather than a date.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Iterator
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import jsonschema
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+
+from .loader import Document, JsonPath, pitfall_message
+from .problems import Problem
+
+BASE_URL = "https://perfloop.dev/schemas/"
+
+
+def _schema_files() -> dict[str, dict]:
+    folder = resources.files("perfloop") / "schemas"
+    return {
+        entry.name: json.loads(entry.read_text(encoding="utf-8"))
+        for entry in folder.iterdir()
+        if entry.name.endswith(".schema.json")
+    }
+
+
+@cache
+def _all() -> dict[str, dict]:
+    return _schema_files()
+
+
+def kinds() -> list[str]:
+    return sorted(name.removesuffix(".schema.json") for name in _all() if not name.startswith("_"))
+
+
+def schema_text(kind: str) -> str:
+    """The schema of `kind` as pretty JSON (for `perfloop schema KIND` and editors)."""
+    return json.dumps(_all()[f"{kind}.schema.json"], indent=2, ensure_ascii=False) + "\n"
+
+
+@cache
+def _registry() -> Registry:
+    return Registry().with_resources(
+        (BASE_URL + name, Resource.from_contents(schema)) for name, schema in _all().items()
+    )
+
+
+@cache
+def validator(kind: str) -> Draft202012Validator:
+    schema = _all()[f"{kind}.schema.json"]
+    return Draft202012Validator(
+        schema, registry=_registry(), format_checker=Draft202012Validator.FORMAT_CHECKER
+    )
+
+
+def _field(path: JsonPath) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"boolean {str(value).lower()}"
+    if isinstance(value, int | float):
+        return f"number {value}"
+    if isinstance(value, str):
+        return f"text {value!r}"
+    if isinstance(value, dict):
+        return "a mapping"
+    return "a list"
+
+
+_TYPE_NAMES = {
+    "string": "text",
+    "number": "a number",
+    "integer": "a whole number",
+    "boolean": "true or false",
+    "object": "a mapping",
+    "array": "a list",
+    "null": "nothing",
+}
+
+
+def _message(err: jsonschema.ValidationError) -> tuple[JsonPath, str]:
+    """A plain message for one schema error, and the path it is best located at."""
+    path: JsonPath = tuple(err.absolute_path)
+    where = _field(path)
+    prefix = f"{where}: " if where else ""
+    kind, value, schema = err.validator, err.instance, err.schema
+    if kind == "required":
+        missing = err.validator_value
+        name = next((m for m in missing if m not in value), missing[0])
+        return path, f"{prefix}missing required field '{name}'"
+    if kind == "additionalProperties" and isinstance(value, dict):
+        known = list(schema.get("properties", {}))
+        extras = [k for k in value if k not in known]
+        extra = extras[0] if extras else "?"
+        hint = difflib.get_close_matches(extra, known, n=1)
+        tip = (
+            f"; did you mean '{hint[0]}'?"
+            if hint
+            else (f"; expected one of: {', '.join(known)}" if known else "")
+        )
+        return (*path, extra), f"unknown field '{extra}' in {where or 'the file'}{tip}"
+    if kind == "type":
+        expected = err.validator_value
+        names = [expected] if isinstance(expected, str) else list(expected)
+        want = " or ".join(_TYPE_NAMES.get(n, n) for n in names)
+        got = _describe(value)
+        tip = f' (quote it: "{value}")' if "string" in names and value is not None else ""
+        return path, f"{prefix}expected {want}, got {got}{tip}"
+    if kind == "pattern" and isinstance(value, str):
+        if schema.get("pattern", "").startswith("^[a-z0-9][a-z0-9-]{0,62}$"):
+            return path, (
+                f"{prefix}{value!r} is not a valid id: use lower-case letters, digits and '-',"
+                " starting with a letter or digit, at most 63 characters"
+            )
+        if "/" in schema.get("pattern", ""):
+            return path, f"{prefix}{value!r} is not a reference of the form owner/objective[/kr]"
+        return path, f"{prefix}{value!r} does not match {schema['pattern']}"
+    if kind == "format" and err.validator_value == "date":
+        return path, f"{prefix}{value!r} is not a valid date (YYYY-MM-DD)"
+    if kind == "enum":
+        options = ", ".join(str(o) for o in err.validator_value)
+        return path, f"{prefix}{_describe(value)} is not one of: {options}"
+    if kind == "propertyNames":
+        bad = err.instance
+        return path, f"{prefix}{bad!r} is not a valid key here"
+    if kind in ("oneOf", "anyOf") and err.context:
+        best = jsonschema.exceptions.best_match(err.context)
+        return _message(best)
+    return path, f"{prefix}{err.message}"
+
+
+def _candidates(schema: dict, path: JsonPath) -> list[dict]:
+    """Every subschema that could apply at `path` (our schemas use a small set of keywords)."""
+    current = [schema]
+    for part in path:
+        nxt: list[dict] = []
+        for sub in _expand(current):
+            if isinstance(part, int):
+                items = sub.get("items")
+                if isinstance(items, dict):
+                    nxt.append(items)
+            else:
+                props = sub.get("properties", {})
+                if part in props:
+                    nxt.append(props[part])
+                    continue
+                for pattern, pattern_schema in sub.get("patternProperties", {}).items():
+                    if re.search(pattern, part):
+                        nxt.append(pattern_schema)
+                extra = sub.get("additionalProperties")
+                if isinstance(extra, dict):
+                    nxt.append(extra)
+        current = nxt
+    return list(_expand(current))
+
+
+def _expand(schemas: list[dict]) -> Iterator[dict]:
+    for sub in schemas:
+        ref = sub.get("$ref")
+        if ref:
+            yield from _expand([_resolve(ref)])
+            yield {k: v for k, v in sub.items() if k != "$ref"}
+        for key in ("oneOf", "anyOf", "allOf"):
+            yield from _expand(sub.get(key, []))
+        yield sub
+
+
+def _resolve(ref: str) -> dict:
+    name, _, pointer = ref.partition("#")
+    target: Any = _all()[name or "_defs.schema.json"]
+    for part in pointer.strip("/").split("/") if pointer else []:
+        target = target[part]
+    return target
+
+
+def _pitfall_problems(doc: Document, schema: dict) -> Iterator[tuple[JsonPath, str]]:
+    for path, pitfall in doc.pitfalls.items():
+        candidates = _candidates(schema, path)
+        if pitfall == "date" and any(c.get("format") == "date" for c in candidates):
+            continue
+        types = {c.get("type") for c in candidates}
+        if pitfall == "bool" and "boolean" in types and "string" not in types:
+            value = doc_value(doc, path)
+            yield path, f"{_field(path)}: {value} is YAML 1.1 for a boolean; write true or false"
+            continue
+        if "string" in types or not candidates:
+            yield path, f"{_field(path)}: " + pitfall_message(doc_value(doc, path), pitfall)
+
+
+def doc_value(doc: Document, path: JsonPath) -> Any:
+    value = doc.data
+    for part in path:
+        value = value[part]
+    return value
+
+
+def check(doc: Document, kind: str) -> list[Problem]:
+    """Schema problems of one parsed document, located and in plain words."""
+    schema = _all()[f"{kind}.schema.json"]
+    problems: list[Problem] = []
+    pitfalls = dict(_pitfall_problems(doc, schema))
+    for path, message in pitfalls.items():
+        problems.append(doc.problem(path, message))
+    for err in validator(kind).iter_errors(doc.data):
+        path, message = _message(err)
+        if tuple(err.absolute_path) in pitfalls:
+            continue  # already explained as a YAML 1.1 pitfall
+        problems.append(doc.problem(path, message))
+    return problems
