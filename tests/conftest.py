@@ -1,0 +1,55 @@
+"""Shared fixtures: the real CLI in a subprocess, and copies of data repositories."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data"
+BASE = DATA / "base"
+EXAMPLE_CYCLE = "2026-h2"
+
+
+def run_cli(
+    *args: str, cwd: Path | str, env: dict[str, str] | None = None, input: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `perfloop ARGS` as a user would, in `cwd`; never raises on a non-zero exit."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "perfloop", *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        input=input,
+        timeout=600,
+    )
+
+
+@pytest.fixture
+def cli():
+    return run_cli
+
+
+@pytest.fixture
+def base_repo(tmp_path: Path) -> Path:
+    """A small valid performance repository (tests/data/base), copied so tests may edit it."""
+    repo = tmp_path / "repo"
+    shutil.copytree(BASE, repo)
+    return repo
+
+
+@pytest.fixture
+def example_repo(tmp_path: Path) -> Path:
+    """A copy of this repository's own example (cycles/ and the site)."""
+    repo = tmp_path / "example"
+    repo.mkdir()
+    shutil.copytree(ROOT / "cycles", repo / "cycles")
+    return repo
