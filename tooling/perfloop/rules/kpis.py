@@ -47,14 +47,12 @@ def check(data: CycleData) -> Iterator[Problem]:
             direction = (defined or entry.custom).direction if (defined or entry.custom) else None
             if direction == "higher" and entry.actual is not None and entry.actual < 0:
                 yield entry.where.error(f"KPI {kpi_id!r}: actual is negative", "actual")
-        custom = [e.custom for e in goals.kpis.values() if e.custom and not template.kpi(e.id)]
-        if custom and any(k.weight is not None for k in template.kpis):
-            listed = [k.weight for k in template.kpis] + [k.weight for k in custom]
-            if any(w is None for w in listed):
-                yield goals.where.error(
-                    "custom KPIs need a weight, since the template's KPIs have weights", "kpis"
-                )
-            elif abs(sum(listed) - 100) > 1e-6:
-                yield goals.where.error(
-                    f"template and custom KPI weights sum to {sum(listed):g}, not 100", "kpis"
-                )
+        # With weighted template KPIs a custom KPI needs a weight too; the section is a
+        # weighted mean, so the combined weights need not sum to 100.
+        if any(k.weight is not None for k in template.kpis):
+            for entry in goals.kpis.values():
+                if entry.custom and not template.kpi(entry.id) and entry.custom.weight is None:
+                    yield entry.where.error(
+                        f"custom KPI {entry.id!r} needs a weight, since the template's KPIs "
+                        "have weights"
+                    )

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs everything Perfloop and its tests need on a fresh Debian machine:
+# Debian's chromium (for the site's browser test) and the package with its test extras.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo apt-get update -qq
+    sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "install.sh: chromium is missing and cannot be installed without root;" \
+         "the browser test will fail" >&2
+  fi
+fi
+
+python3 -m pip install --disable-pip-version-check -q -e '.[test]'

@@ -1,0 +1,66 @@
+"""Data-driven validation cases, in the style of check-jsonschema's example files.
+
+`tests/data/invalid/<case>/` holds files laid over the valid base repository
+(`tests/data/base/`) and `expect.txt`: lines `path:line[:col]: message fragment`. Each case
+must make `perfloop validate` exit 1 and print every expected problem at its place, with no
+traceback. `tests/data/valid/<case>/` overlays must validate with exit 0.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import BASE, DATA, run_cli
+
+INVALID = sorted(p.name for p in (DATA / "invalid").iterdir() if p.is_dir())
+VALID = sorted(p.name for p in (DATA / "valid").iterdir() if p.is_dir())
+EXPECT = re.compile(r"^(?P<path>[^:]+):(?P<line>\d+)(?::(?P<col>\d+))?: (?P<message>.+)$")
+
+
+def overlay(case: Path, tmp_path: Path) -> Path:
+    repo = tmp_path / "repo"
+    shutil.copytree(BASE, repo)
+    for file in case.rglob("*"):
+        if file.is_file() and file.name != "expect.txt":
+            target = repo / file.relative_to(case)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(file, target)
+    return repo
+
+
+def test_base_is_valid(tmp_path: Path) -> None:
+    result = run_cli("validate", cwd=overlay(tmp_path / "none", tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("case", VALID)
+def test_valid_case(case: str, tmp_path: Path) -> None:
+    result = run_cli("validate", cwd=overlay(DATA / "valid" / case, tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert " error:" not in result.stdout
+
+
+@pytest.mark.parametrize("case", INVALID)
+def test_invalid_case(case: str, tmp_path: Path) -> None:
+    folder = DATA / "invalid" / case
+    repo = overlay(folder, tmp_path)
+    result = run_cli("validate", cwd=repo)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    for expected in (folder / "expect.txt").read_text().splitlines():
+        m = EXPECT.match(expected)
+        assert m, f"bad expect line {expected!r}"
+        prefix = f"{m['path']}:{m['line']}:" + (f"{m['col']}:" if m["col"] else "")
+        found = [
+            line
+            for line in lines
+            if line.startswith(prefix) and " error: " in line and m["message"] in line
+        ]
+        assert found, f"expected {expected!r} in:\n{result.stdout}"
+    # nothing from the file was executed (the python-tag case tries to create this file)
+    assert not (repo / "perfloop-pwned").exists()
