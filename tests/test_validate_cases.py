@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from conftest import BASE, DATA, run_cli
 
 INVALID = sorted(p.name for p in (DATA / "invalid").iterdir() if p.is_dir())
