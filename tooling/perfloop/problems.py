@@ -7,6 +7,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 
+# Text from files ends up in messages; a raw line break there could start a line that CI
+# reads as a workflow command (`::set-env …`), so plain output shows control characters
+# escaped.
+_CONTROL = {c: f"\\x{c:02x}" for c in range(32) if c != 9} | {10: "\\n", 13: "\\r", 127: "\\x7f"}
+
+
+def one_line(text: str) -> str:
+    """`text` with line breaks and other control characters shown as escapes."""
+    return text.translate(_CONTROL)
+
+
 class Severity(enum.StrEnum):
     ERROR = "error"
     WARNING = "warning"
@@ -27,7 +38,10 @@ class Problem:
         return self.severity is Severity.ERROR
 
     def format(self) -> str:
-        return f"{self.path}:{self.line}:{self.col}: {self.severity.value}: {self.message}"
+        return (
+            f"{one_line(self.path)}:{self.line}:{self.col}: {self.severity.value}: "
+            f"{one_line(self.message)}"
+        )
 
     def to_json(self) -> dict:
         return {

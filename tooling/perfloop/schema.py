@@ -105,17 +105,6 @@ def _message(err: jsonschema.ValidationError) -> tuple[JsonPath, str]:
         missing = err.validator_value
         name = next((m for m in missing if m not in value), missing[0])
         return path, f"{prefix}missing required field '{name}'"
-    if kind == "additionalProperties" and isinstance(value, dict):
-        known = list(schema.get("properties", {}))
-        extras = [k for k in value if k not in known]
-        extra = extras[0] if extras else "?"
-        hint = difflib.get_close_matches(extra, known, n=1)
-        tip = (
-            f"; did you mean '{hint[0]}'?"
-            if hint
-            else (f"; expected one of: {', '.join(known)}" if known else "")
-        )
-        return (*path, extra), f"unknown field '{extra}' in {where or 'the file'}{tip}"
     if kind == "type":
         expected = err.validator_value
         names = [expected] if isinstance(expected, str) else list(expected)
@@ -144,6 +133,22 @@ def _message(err: jsonschema.ValidationError) -> tuple[JsonPath, str]:
         best = jsonschema.exceptions.best_match(err.context)
         return _message(best)
     return path, f"{prefix}{err.message}"
+
+
+def _unknown_fields(err: jsonschema.ValidationError) -> list[tuple[JsonPath, str]]:
+    """One message per unknown field, each located at its key, with a did-you-mean."""
+    path: JsonPath = tuple(err.absolute_path)
+    where = _field(path)
+    known = list(err.schema.get("properties", {}))
+    out = []
+    for extra in (k for k in err.instance if k not in known):
+        hint = difflib.get_close_matches(extra, known, n=1)
+        if hint:
+            tip = f"; did you mean '{hint[0]}'?"
+        else:
+            tip = f"; expected one of: {', '.join(known)}" if known else ""
+        out.append(((*path, extra), f"unknown field '{extra}' in {where or 'the file'}{tip}"))
+    return out
 
 
 def _candidates(schema: dict, path: JsonPath) -> list[dict]:
@@ -219,8 +224,11 @@ def check(doc: Document, kind: str) -> list[Problem]:
     for path, message in pitfalls.items():
         problems.append(doc.problem(path, message))
     for err in validator(kind).iter_errors(doc.data):
-        path, message = _message(err)
         if tuple(err.absolute_path) in pitfalls:
             continue  # already explained as a YAML 1.1 pitfall
-        problems.append(doc.problem(path, message))
+        if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+            found = _unknown_fields(err)
+        else:
+            found = [_message(err)]
+        problems.extend(doc.problem(path, message) for path, message in found)
     return problems
