@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
 
+from conftest import run_cli
 from perfloop import schema
 
 GOALS = "cycles/2026-h2/goals/bob.yaml"

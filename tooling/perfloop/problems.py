@@ -6,7 +6,6 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-
 # Text from files ends up in messages; a raw line break there could start a line that CI
 # reads as a workflow command (`::set-env …`), so plain output shows control characters
 # escaped.
