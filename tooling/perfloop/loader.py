@@ -81,13 +81,15 @@ class _Fail(Exception):
 
 def _resolve_plain(value: str) -> tuple[Any, str | None]:
     """YAML 1.2 core schema for an untagged plain scalar, plus its YAML 1.1 pitfall."""
+    first = value[:1]
+    if first.isalpha() and first not in "tTfFnNyYoO":
+        return value, None  # ordinary text: the common case, decided by its first letter
     if value in _NULL:
         return None, None
     if value in _TRUE:
         return True, None
     if value in _FALSE:
         return False, None
-    first = value[0]
     if first.isdigit() or first in "+-.":
         if _INT.match(value):
             return int(value), None
@@ -132,76 +134,85 @@ def _check_node_event(event: Any) -> None:
 
 
 def _build(events: Any) -> tuple[Any, dict[JsonPath, tuple[int, int]], dict[JsonPath, str]]:
-    """Build plain data from a PyYAML event stream without recursion."""
+    """Build plain data from a PyYAML event stream, without recursion.
+
+    This is the hot path of every run (tens of thousands of files), hence the inlining.
+    """
     positions: dict[JsonPath, tuple[int, int]] = {}
     pitfalls: dict[JsonPath, str] = {}
     root: Any = None
     documents = 0
-    # stack entries: [container, path, pending_key, pending_key_mark]
+    # One frame per open container: [container, its path, pending key or _NO_KEY, key mark]
     stack: list[list[Any]] = []
-
-    def attach(value: Any, mark: tuple[int, int], pitfall: str | None) -> JsonPath | None:
-        nonlocal root
-        if not stack:
-            root = value
-            positions[()] = mark
-            return ()
-        top = stack[-1]
-        container, path = top[0], top[1]
-        if isinstance(container, list):
-            child = (*path, len(container))
-            container.append(value)
-            positions[child] = mark
-            if pitfall:
-                pitfalls[child] = pitfall
-            return child
-        if top[2] is _NO_KEY:  # this scalar is a key
-            if pitfall:
-                raise _Fail(*mark, pitfall_message(value, pitfall, "key"))
-            if not isinstance(value, str):
-                raise _Fail(*mark, f'key {value!r} is not text; quote it: "{value}"')
-            if value in container:
-                raise _Fail(*mark, f"duplicate key {value!r}")
-            top[2], top[3] = value, mark
-            return None
-        key = top[2]
-        child = (*path, key)
-        container[key] = value
-        positions[child] = top[3]  # a mapping entry is located at its key
-        if pitfall:
-            pitfalls[child] = pitfall
-        top[2] = _NO_KEY
-        return child
+    top: list[Any] | None = None
 
     for event in events:
-        kind = type(event).__name__
-        if kind == "ScalarEvent":
-            _check_node_event(event)
-            if event.implicit[0]:  # plain and untagged: the core schema resolves it
-                value, pitfall = _resolve_plain(event.value)
+        cls = event.__class__
+        if cls is _ScalarEvent or cls is _MappingStartEvent or cls is _SequenceStartEvent:
+            if event.anchor is not None or event.tag is not None:
+                _check_node_event(event)
+            start = event.start_mark
+            mark = (start.line + 1, start.column + 1)
+            pitfall = None
+            if cls is _ScalarEvent:
+                value = event.value
+                if event.implicit[0]:  # plain and untagged: the core schema resolves it
+                    value, pitfall = _resolve_plain(value)
             else:
-                value, pitfall = event.value, None
-            attach(value, _mark(event), pitfall)
-        elif kind in ("MappingStartEvent", "SequenceStartEvent"):
-            _check_node_event(event)
-            if stack and isinstance(stack[-1][0], dict) and stack[-1][2] is _NO_KEY:
-                raise _Fail(*_mark(event), "keys must be plain text, not mappings or lists")
-            if len(stack) >= MAX_DEPTH:
-                raise _Fail(*_mark(event), f"nesting deeper than {MAX_DEPTH} levels")
-            container: Any = {} if kind == "MappingStartEvent" else []
-            path = attach(container, _mark(event), None)
-            stack.append([container, path, _NO_KEY, None])
-        elif kind in ("MappingEndEvent", "SequenceEndEvent"):
+                if top is not None and top[2] is _NO_KEY and top[0].__class__ is dict:
+                    raise _Fail(*mark, "keys must be plain text, not mappings or lists")
+                if len(stack) >= MAX_DEPTH:
+                    raise _Fail(*mark, f"nesting deeper than {MAX_DEPTH} levels")
+                value = {} if cls is _MappingStartEvent else []
+            # attach the value to its parent
+            if top is None:
+                root, path = value, ()
+                positions[path] = mark
+            else:
+                container = top[0]
+                if container.__class__ is list:
+                    path = (*top[1], len(container))
+                    container.append(value)
+                    positions[path] = mark
+                elif top[2] is _NO_KEY:  # this scalar is a mapping key
+                    if pitfall:
+                        raise _Fail(*mark, pitfall_message(value, pitfall, "key"))
+                    if value.__class__ is not str:
+                        raise _Fail(*mark, f'key {value!r} is not text; quote it: "{value}"')
+                    if value in container:
+                        raise _Fail(*mark, f"duplicate key {value!r}")
+                    top[2] = value
+                    top[3] = mark
+                    continue
+                else:
+                    path = (*top[1], top[2])
+                    container[top[2]] = value
+                    positions[path] = top[3]  # a mapping entry is located at its key
+                    top[2] = _NO_KEY
+            if pitfall:
+                pitfalls[path] = pitfall
+            if cls is not _ScalarEvent:
+                top = [value, path, _NO_KEY, None]
+                stack.append(top)
+        elif cls is _MappingEndEvent or cls is _SequenceEndEvent:
             stack.pop()
-        elif kind == "AliasEvent":
+            top = stack[-1] if stack else None
+        elif cls is _AliasEvent:
             raise _Fail(*_mark(event), f"aliases (*{event.anchor}) are not allowed")
-        elif kind == "DocumentStartEvent":
+        elif cls is _DocumentStartEvent:
             documents += 1
             if documents > 1:
                 raise _Fail(*_mark(event), "a file holds one YAML document; remove the '---'")
     return root, positions, pitfalls
 
 
+_ScalarEvent = yaml.events.ScalarEvent
+_MappingStartEvent = yaml.events.MappingStartEvent
+_SequenceStartEvent = yaml.events.SequenceStartEvent
+_MappingEndEvent = yaml.events.MappingEndEvent
+_SequenceEndEvent = yaml.events.SequenceEndEvent
+_AliasEvent = yaml.events.AliasEvent
+_DocumentStartEvent = yaml.events.DocumentStartEvent
 _NO_KEY = object()
 
 
