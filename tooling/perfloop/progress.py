@@ -1,0 +1,129 @@
+"""Progress of key results and objectives (spec section 4), shared by scoring, tree and site.
+
+A key result's *effective current* is its own `current`; for `aggregate: sum` without one,
+the sum of its contributors' effective currents; else its `start`. Its progress is the
+spec's KR score in [0, 1]. All arithmetic is in full precision; `round_half_up` is only for
+showing a number or comparing it with a threshold.
+"""
+
+from __future__ import annotations
+
+import weakref
+from decimal import ROUND_HALF_UP, Decimal
+
+from .alignment import Contribution, contributors
+from .model import CycleData, KeyResult, Objective
+
+
+def round_half_up(x: float, places: int = 2) -> float:
+    """`x` rounded half away from zero at `places` decimals, as people round on paper.
+
+    Python's `round` rounds half to even and works on the binary value (round(2.675, 2) is
+    2.67); going through the shortest decimal repr gives what the user sees: 2.68.
+    """
+    quantum = Decimal(1).scaleb(-places)
+    return float(Decimal(repr(x)).quantize(quantum, rounding=ROUND_HALF_UP))
+
+
+# Contributor lookups are asked for every aggregate KR, so they are indexed once per loaded
+# cycle. CycleData is immutable and unhashable; the cache is keyed by identity and dropped
+# with the object.
+_CONTRIBUTORS: dict[int, tuple[weakref.ref, dict[str, list[Contribution]]]] = {}
+
+
+def contributions(data: CycleData) -> dict[str, list[Contribution]]:
+    """parent KR reference (`owner/objective/kr`) -> the key results that contribute to it."""
+    key = id(data)
+    hit = _CONTRIBUTORS.get(key)
+    if hit is not None and hit[0]() is data:
+        return hit[1]
+    index = contributors(data)
+    _CONTRIBUTORS[key] = (weakref.ref(data, lambda _: _CONTRIBUTORS.pop(key, None)), index)
+    return index
+
+
+def kr_current(
+    data: CycleData, owner: str, kr: KeyResult, objective: str | None = None
+) -> float | None:
+    """The effective current value of a numeric key result, or None when it has none.
+
+    `objective` is the id of the objective holding `kr`; it is needed only to find the
+    contributors of an `aggregate: sum` KR and is looked up when not given.
+    """
+    return _current(data, owner, objective, kr, frozenset())
+
+
+def _current(
+    data: CycleData, owner: str, objective: str | None, kr: KeyResult, seen: frozenset[str]
+) -> float | None:
+    if kr.current is not None:
+        return kr.current
+    if kr.aggregate == "sum":
+        if objective is None:
+            objective = _objective_of(data, owner, kr)
+        ref = f"{owner}/{objective}/{kr.id}"
+        if ref not in seen:
+            values = [
+                _current(data, c.owner, c.objective, c.key_result, seen | {ref})
+                for c in contributions(data).get(ref, ())
+                if c.key_result.kind == "numeric"
+            ]
+            values = [v for v in values if v is not None]
+            if values:
+                return sum(values)
+    return kr.start
+
+
+def _objective_of(data: CycleData, owner: str, kr: KeyResult) -> str | None:
+    objectives = data.objective_set(owner)
+    for objective in objectives.objectives if objectives else ():
+        if any(k is kr for k in objective.key_results):
+            return objective.id
+    for objective in objectives.objectives if objectives else ():
+        if objective.key_result(kr.id) == kr:
+            return objective.id
+    return None
+
+
+def kr_progress(data: CycleData, owner: str, kr: KeyResult, objective: str | None = None) -> float:
+    """The spec's KR score in [0, 1]: manual grade, milestone done, or clamped progress."""
+    if kr.score is not None:
+        return _clamp(kr.score)
+    if kr.kind == "milestone":
+        return 1.0 if kr.done else 0.0
+    if kr.target is None:
+        return 0.0
+    start = kr.start if kr.start is not None else 0.0
+    if kr.target == start:  # a validation error; never divide by zero
+        return 0.0
+    current = kr_current(data, owner, kr, objective)
+    if current is None:
+        current = start
+    # One formula serves both directions: for lower-is-better both differences are negative.
+    return _clamp((current - start) / (kr.target - start))
+
+
+def objective_progress(data: CycleData, owner: str, objective: Objective) -> float:
+    """Weighted mean of the objective's KR scores (equal weights when absent), in [0, 1]."""
+    scores = [kr_progress(data, owner, kr, objective.id) for kr in objective.key_results]
+    weights = [kr.weight for kr in objective.key_results]
+    return weighted_mean(scores, weights) or 0.0
+
+
+def weighted_mean(values: list[float], weights: list[float | None]) -> float | None:
+    """Mean of `values` weighted by `weights`; equal weights unless every weight is given.
+
+    None for no values or a zero total weight.
+    """
+    if not values:
+        return None
+    if any(w is None for w in weights):
+        return sum(values) / len(values)
+    total = sum(weights)  # type: ignore[arg-type]
+    if total <= 0:
+        return None
+    return sum(v * w for v, w in zip(values, weights, strict=True)) / total  # type: ignore[operator]
+
+
+def _clamp(x: float) -> float:
+    return min(max(x, 0.0), 1.0)

@@ -1,0 +1,285 @@
+"""Scores (spec section 4): key result -> objective -> sections -> final -> rating -> bonus.
+
+Everything here is a pure function of the loaded cycle. Numbers are kept in full
+precision; callers round with `progress.round_half_up` only to show them, and the rating
+threshold is compared with the rounded final score, as the spec says.
+
+Decisions where the spec is silent (see site/guide/scoring.md):
+- objectives with `kind: development` are shown but not scored;
+- a template KPI without `actual` leaves the KPI section missing (the person is incomplete);
+- a KPI never scores below 0;
+- a template without `reviews.groups` weighs every relation equally;
+- `rating` is the person's final rating: the calibration file's when it rates them, else the
+  rating their score proposes; `bonus` is that rating's coefficient.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .model import SECTIONS, Cycle, CycleData, Kpi, KpiEntry, RatingLevel, Review, Template
+from .progress import objective_progress, round_half_up, weighted_mean
+
+
+@dataclass(frozen=True)
+class ObjectiveScore:
+    id: str
+    title: str
+    weight: float | None
+    score: float  # 0..100
+
+
+@dataclass(frozen=True)
+class KpiScore:
+    id: str
+    name: str
+    weight: float | None
+    target: float | None
+    actual: float | None
+    achievement: float | None  # actual/target (or target/actual for lower-is-better)
+    score: float | None  # 0..100; None without an actual
+
+
+@dataclass(frozen=True)
+class GroupScore:
+    """One review group (a relation): its weight, reviews and mean value."""
+
+    relation: str
+    weight: float
+    reviews: tuple[str, ...]  # reviewer ids
+    score: float  # 0..100, mean over its reviews
+
+    @property
+    def counted(self) -> bool:
+        return self.weight > 0
+
+
+@dataclass(frozen=True)
+class PersonScore:
+    id: str
+    okr: float | None
+    kpi: float | None
+    review: float | None
+    final: float | None
+    rating: str | None  # final rating: calibrated if the calibration file rates them
+    bonus: float | None
+    complete: bool
+    missing: tuple[str, ...] = ()
+    proposed: str | None = None  # the rating the score earns
+    calibrated: str | None = None  # the rating in calibration/<group>.yaml, if any
+    template: str | None = None
+    objectives: tuple[ObjectiveScore, ...] = ()
+    kpis: tuple[KpiScore, ...] = ()
+    review_groups: tuple[GroupScore, ...] = ()
+    weights: dict[str, float] = field(default_factory=dict)  # section weights
+
+    def section(self, name: str) -> float | None:
+        return {"okr": self.okr, "kpi": self.kpi, "review": self.review}[name]
+
+    @property
+    def shown_final(self) -> float | None:
+        """The final score as shown and as compared with thresholds."""
+        return None if self.final is None else round_half_up(self.final)
+
+    def to_json(self) -> dict:
+        """The spec's `perfloop score --json` record; numbers rounded as shown."""
+        return {
+            "id": self.id,
+            "okr": _shown(self.okr),
+            "kpi": _shown(self.kpi),
+            "review": _shown(self.review),
+            "final": _shown(self.final),
+            "rating": self.rating,
+            "bonus": self.bonus,
+            "complete": self.complete,
+        }
+
+
+def _shown(x: float | None) -> float | None:
+    return None if x is None else round_half_up(x)
+
+
+# --- ratings ---------------------------------------------------------------------------
+
+
+def rating_for(cycle: Cycle, final: float | None) -> RatingLevel | None:
+    """The first level of the scale (best first) whose min the rounded final reaches."""
+    if final is None:
+        return None
+    shown = round_half_up(final)
+    return next((lv for lv in cycle.rating_scale if lv.min <= shown), None)
+
+
+# --- sections ----------------------------------------------------------------------------
+
+
+def okr_section(data: CycleData, person: str) -> tuple[float | None, tuple[ObjectiveScore, ...]]:
+    """100 x weighted mean of the person's scored objectives; None without any."""
+    goals = data.goals.get(person)
+    if goals is None:
+        return None, ()
+    scored = tuple(
+        ObjectiveScore(o.id, o.title, o.weight, 100 * objective_progress(data, person, o))
+        for o in goals.objectives
+        if o.kind == "okr"
+    )
+    mean = weighted_mean([o.score for o in scored], [o.weight for o in scored])
+    return mean, scored
+
+
+def kpi_score(kpi: Kpi, entry: KpiEntry) -> KpiScore:
+    """One KPI: achievement against target, then linear (capped) or bands."""
+    achievement = score = None
+    if entry.actual is not None and entry.target:
+        if kpi.direction == "lower":
+            achievement = kpi.cap if entry.actual == 0 else entry.target / entry.actual
+        else:
+            achievement = entry.actual / entry.target
+        if kpi.scoring == "bands":
+            score = next((b.score for b in kpi.bands if b.min <= achievement), 0.0)
+        else:
+            score = 100 * min(achievement, kpi.cap)
+        score = max(score, 0.0)
+    return KpiScore(kpi.id, kpi.name, kpi.weight, entry.target, entry.actual, achievement, score)
+
+
+def kpi_section(
+    template: Template, data: CycleData, person: str
+) -> tuple[float | None, tuple[KpiScore, ...], list[str]]:
+    """Weighted mean over the template's KPIs and the person's custom ones."""
+    goals = data.goals.get(person)
+    entries = dict(goals.kpis) if goals else {}
+    scores: list[KpiScore] = []
+    missing: list[str] = []
+    for kpi in template.kpis:
+        entry = entries.pop(kpi.id, None)
+        if entry is None:
+            missing.append(f"KPI target for {kpi.id}")
+            scores.append(KpiScore(kpi.id, kpi.name, kpi.weight, None, None, None, None))
+            continue
+        scores.append(kpi_score(kpi, entry))
+    for entry in entries.values():
+        if entry.custom is not None:
+            scores.append(kpi_score(entry.custom, entry))
+    for s in scores:
+        if s.target is not None and s.score is None:
+            missing.append(f"KPI actual for {s.id}")
+    if not scores:
+        return None, (), ["KPIs"]
+    if missing:
+        return None, tuple(scores), missing
+    values = [s.score for s in scores]
+    return weighted_mean(values, [s.weight for s in scores]), tuple(scores), []  # type: ignore[arg-type]
+
+
+def review_value(review: Review, template: Template) -> float | None:
+    """100 x (mean rating - 1) / (scale - 1) over the template's questions."""
+    asked = [review.ratings[q.id] for q in template.questions if q.id in review.ratings]
+    ratings = asked or list(review.ratings.values())
+    if not ratings or template.scale <= 1:
+        return None
+    mean = sum(ratings) / len(ratings)
+    return 100 * (mean - 1) / (template.scale - 1)
+
+
+def review_section(
+    template: Template, data: CycleData, person: str
+) -> tuple[float | None, tuple[GroupScore, ...]]:
+    """Weighted mean over review groups with a review and weight > 0; None without a
+    manager review."""
+    by_relation: dict[str, list[tuple[str, float]]] = {}
+    for review in data.reviews_of(person):
+        relation = data.relation(person, review.reviewer)
+        value = review_value(review, template)
+        if relation is None or value is None:
+            continue
+        by_relation.setdefault(relation, []).append((review.reviewer, value))
+    groups = []
+    for relation, reviews in by_relation.items():
+        weight = template.group_weights.get(relation, 0.0) if template.group_weights else 1.0
+        score = sum(v for _, v in reviews) / len(reviews)
+        groups.append(GroupScore(relation, weight, tuple(r for r, _ in reviews), score))
+    groups.sort(key=lambda g: _RELATION_ORDER.get(g.relation, 99))
+    if "manager" not in by_relation:
+        return None, tuple(groups)
+    counted = [g for g in groups if g.counted]
+    mean = weighted_mean([g.score for g in counted], [g.weight for g in counted])
+    return mean, tuple(groups)
+
+
+_RELATION_ORDER = {
+    r: i for i, r in enumerate(("self", "manager", "skip_level", "designated", "peer", "upward"))
+}
+
+
+# --- a person and the cycle -----------------------------------------------------------------
+
+
+def score_person(data: CycleData, person_id: str) -> PersonScore:
+    """Every number the spec defines for one person, with what is missing in plain words."""
+    template = data.template_for(person_id)
+    if template is None:
+        return PersonScore(person_id, None, None, None, None, None, None, False, ("a template",))
+    weights = {s: template.sections.get(s, 0.0) for s in SECTIONS}
+    missing: list[str] = []
+
+    okr, objectives = okr_section(data, person_id)
+    if okr is None and weights["okr"] > 0:
+        missing.append("goals" if person_id not in data.goals else "scored objectives")
+
+    kpi, kpis, kpi_missing = kpi_section(template, data, person_id)
+    if kpi is None and weights["kpi"] > 0:
+        if person_id not in data.goals:  # "goals" already says it all
+            kpi_missing = [] if "goals" in missing else ["goals"]
+        missing += kpi_missing or ["KPIs"]
+
+    review, groups = review_section(template, data, person_id)
+    if review is None and weights["review"] > 0:
+        missing.append("manager review")
+
+    sections = {"okr": okr, "kpi": kpi, "review": review}
+    used = [s for s in SECTIONS if weights[s] > 0]
+    final = None
+    if not missing and used:
+        final = weighted_mean([sections[s] for s in used], [weights[s] for s in used])  # type: ignore[misc]
+        if final is None:
+            missing.append("section weights")
+    complete = final is not None
+
+    proposed_level = rating_for(data.cycle, final)
+    proposed = proposed_level.rating if proposed_level else None
+    calibrated = _calibrated(data, person_id) if complete else None
+    rating = calibrated or proposed
+    level = data.cycle.level(rating) if rating else None
+    return PersonScore(
+        id=person_id,
+        okr=okr,
+        kpi=kpi,
+        review=review,
+        final=final,
+        rating=rating,
+        bonus=level.bonus if level else None,
+        complete=complete,
+        missing=tuple(missing),
+        proposed=proposed,
+        calibrated=calibrated,
+        template=template.id,
+        objectives=objectives,
+        kpis=kpis,
+        review_groups=groups,
+        weights=weights,
+    )
+
+
+def _calibrated(data: CycleData, person: str) -> str | None:
+    group = data.group_of(person)
+    calibration = data.calibrations.get(group.id) if group else None
+    entry = calibration.ratings.get(person) if calibration else None
+    if entry is None or data.cycle.level(entry.rating) is None:
+        return None
+    return entry.rating
+
+
+def score_cycle(data: CycleData) -> dict[str, PersonScore]:
+    """person id -> score, for everyone in org.yaml, in org order."""
+    return {person: score_person(data, person) for person in data.org.people}
