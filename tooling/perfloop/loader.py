@@ -12,6 +12,7 @@ available) and build plain data ourselves. That gives us, in one pass:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,18 +51,37 @@ _YAML11_DATE = re.compile(
 
 @dataclass(frozen=True)
 class Document:
-    """A parsed file: plain data plus where each part of it came from."""
+    """A parsed file: plain data plus where each part of it came from.
+
+    `positions` may be None for a document that came from the cache: valid files rarely
+    need positions, so they are recomputed (by parsing `reload()`'s bytes again) only when
+    a problem must be located.
+    """
 
     path: str  # relative to the repository root, with forward slashes
     data: Any
-    positions: dict[JsonPath, tuple[int, int]] = field(default_factory=dict, repr=False)
+    positions: dict[JsonPath, tuple[int, int]] | None = field(default_factory=dict, repr=False)
     # path -> "bool" | "date": plain scalars YAML 1.1 would not read as text
     pitfalls: dict[JsonPath, str] = field(default_factory=dict, repr=False)
+    reload: Callable[[], bytes] | None = field(default=None, repr=False, compare=False)
+
+    def _positions(self) -> dict[JsonPath, tuple[int, int]]:
+        if self.positions is None:
+            found: dict[JsonPath, tuple[int, int]] = {}
+            if self.reload is not None:
+                try:
+                    doc, _ = parse_bytes(self.reload(), self.path)
+                except OSError:
+                    doc = None
+                found = doc.positions if doc and doc.positions is not None else {}
+            object.__setattr__(self, "positions", found)  # a cache fill, not a mutation
+        return self.positions  # type: ignore[return-value]
 
     def pos(self, path: JsonPath = ()) -> tuple[int, int]:
         """(line, col), 1-based, of `path` or of its nearest located ancestor."""
+        positions = self._positions()
         while True:
-            found = self.positions.get(path)
+            found = positions.get(path)
             if found is not None:
                 return found
             if not path:

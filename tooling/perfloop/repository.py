@@ -8,14 +8,18 @@ only ever see well-formed records; its problems are reported instead.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from . import schema
-from .loader import Document, load_file
+from .cache import Outcome, Pack
+from .cache import enabled as cache_enabled
+from .loader import MAX_BYTES, Document, load_file, parse_bytes
 from .model import (
     COMPANY,
     Action,
@@ -44,7 +48,8 @@ from .model import (
     Template,
     Where,
 )
-from .problems import Problem, error
+from .problems import Problem, Severity, error
+from .sources import DirectorySource, Source, blob_id
 
 ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 CYCLES = "cycles"
@@ -367,6 +372,8 @@ def build_calibration(doc: Document, group: str) -> Calibration:
 
 # --- loading a cycle ------------------------------------------------------------------------
 
+PARALLEL_MIN = 300  # below this many files to parse, a process pool costs more than it saves
+
 
 @dataclass(frozen=True)
 class LoadedFile:
@@ -375,53 +382,132 @@ class LoadedFile:
     doc: Document
 
 
-Parser = Callable[[Path, str], tuple[Document | None, list[Problem]]]
+def examine(raw: bytes, path: str, kind: str) -> tuple[Document | None, list[Problem]]:
+    """Parse one file and check it against its kind's schema: the cacheable unit of work."""
+    doc, problems = parse_bytes(raw, path)
+    if doc is None:
+        return None, problems
+    if kind in schema.kinds():
+        if doc.data is None:
+            return None, [error(path, 1, 1, "file is empty")]
+        problems = schema.check(doc, kind)
+    return doc, problems
 
 
-def cycle_files(cycle_dir: Path) -> Iterable[tuple[Path, str]]:
-    """(absolute path, path relative to the cycle folder) of every file, sorted."""
-    for file in sorted(cycle_dir.rglob("*")):
-        if file.is_file() and not any(part.startswith(".") for part in file.parts[-3:]):
-            yield file, file.relative_to(cycle_dir).as_posix()
+def _outcome(doc: Document | None, problems: list[Problem]) -> Outcome:
+    return (
+        None if doc is None else doc.data,
+        [(p.line, p.col, p.severity.value, p.message) for p in problems],
+    )
+
+
+def _examine_batch(batch: list[tuple[bytes, str, str]]) -> list[Outcome]:
+    """Worker side of parallel parsing: outcomes only (positions are recomputed on demand)."""
+    return [_outcome(*examine(raw, path, kind)) for raw, path, kind in batch]
+
+
+def _examine_parallel(jobs: list[tuple[bytes, str, str]]) -> list[Outcome]:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    workers = min(os.cpu_count() or 1, 8)
+    size = max(1, len(jobs) // (workers * 4))
+    batches = [jobs[i : i + size] for i in range(0, len(jobs), size)]
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        return [outcome for chunk in pool.map(_examine_batch, batches) for outcome in chunk]
+
+
+def _from_outcome(
+    outcome: Outcome, path: str, reload: Callable[[], bytes]
+) -> tuple[Document | None, list[Problem]]:
+    data, found = outcome
+    problems = [Problem(path, line, col, Severity(sev), msg) for line, col, sev, msg in found]
+    if data is None:
+        return None, problems
+    return Document(path, data, positions=None, reload=reload), problems
 
 
 def load_cycle(
-    root: Path, cycle_id: str, parse: Parser = load_file
+    root: Path, cycle_id: str, source: Source | None = None, use_cache: bool | None = None
 ) -> tuple[CycleData | None, list[Problem]]:
-    """Parse, schema-check and build one cycle. None when cycle.yaml or org.yaml is unusable."""
+    """Examine and build one cycle. None when cycle.yaml or org.yaml is unusable.
+
+    `source` defaults to the cycle folder on disk; a git revision can be read instead.
+    Examined files are cached by blob id (see cache.py); cache misses are parsed in parallel
+    when there are many.
+    """
     cycle_dir = root / CYCLES / cycle_id
     rel_dir = f"{CYCLES}/{cycle_id}"
+    source = source or DirectorySource(cycle_dir)
+    pack = Pack(root, cycle_id) if (cache_enabled() if use_cache is None else use_cache) else None
     problems: list[Problem] = []
-    loaded: list[LoadedFile] = []
-    documents: dict[str, Document] = {}
-    for file, rel in cycle_files(cycle_dir):
+    examined: dict[str, tuple[Document | None, list[Problem]]] = {}
+    kinds: dict[str, FileKind] = {}
+    misses: list[tuple[str, str, str, bytes]] = []  # rel, path, blob, raw
+    for entry in source.entries():
+        rel, path = entry.rel, f"{rel_dir}/{entry.rel}"
+        if entry.symlink:
+            problems.append(error(path, 1, 1, "symbolic links are not allowed in a cycle"))
+            continue
         kind = classify(rel)
-        path = f"{rel_dir}/{rel}"
         if isinstance(kind, str):
             if kind:
                 problems.append(error(path, 1, 1, kind))
             continue
-        doc, found = parse(file, path)
-        problems += found
-        if doc is None:
+        kinds[rel] = kind
+        if entry.stat and entry.stat[0] > MAX_BYTES:
+            problems.append(
+                error(path, 1, 1, f"file is {entry.stat[0]} bytes; the limit is {MAX_BYTES}")
+            )
             continue
-        if kind.kind in schema.kinds():
-            if doc.data is None:
-                problems.append(error(path, 1, 1, "file is empty"))
+        reload = partial(source.read, rel)
+        blob = entry.blob or (pack.known_blob(rel, entry.stat) if pack else None)
+        raw = None
+        if blob is None:
+            try:
+                raw = source.read(rel)
+            except OSError as exc:
+                problems.append(error(path, 1, 1, f"cannot read file: {exc.strerror}"))
                 continue
-            found = schema.check(doc, kind.kind)
-            problems += found
-            if found:
+            blob = blob_id(raw)
+        if pack:
+            pack.remember(rel, entry.stat, blob)
+            cached = pack.get(kind.kind, blob)
+            if cached is not None:
+                examined[rel] = _from_outcome(cached, path, reload)
                 continue
-        documents[path] = doc
-        loaded.append(LoadedFile(rel, kind, doc))
+        misses.append((rel, path, blob, raw if raw is not None else source.read(rel)))
+    if len(misses) >= PARALLEL_MIN and (os.cpu_count() or 1) > 1:
+        outcomes = _examine_parallel([(raw, path, kinds[rel].kind) for rel, path, _, raw in misses])
+        for (rel, path, blob, _), outcome in zip(misses, outcomes, strict=True):
+            examined[rel] = _from_outcome(outcome, path, partial(source.read, rel))
+            if pack:
+                pack.put(kinds[rel].kind, blob, outcome)
+    else:
+        for rel, path, blob, raw in misses:
+            examined[rel] = examine(raw, path, kinds[rel].kind)
+            if pack:
+                pack.put(kinds[rel].kind, blob, _outcome(*examined[rel]))
+    if pack:
+        pack.save()
+
+    loaded: list[LoadedFile] = []
+    documents: dict[str, Document] = {}
+    for rel in sorted(examined):
+        doc, found = examined[rel]
+        problems += found
+        if doc is None or found:
+            continue
+        documents[doc.path] = doc
+        loaded.append(LoadedFile(rel, kinds[rel], doc))
     by_kind: dict[str, list[LoadedFile]] = {}
     for item in loaded:
         by_kind.setdefault(item.kind.kind, []).append(item)
     top = {item.relpath: item.doc for item in loaded}
     if "cycle.yaml" not in top or "org.yaml" not in top:
         for name in ("cycle.yaml", "org.yaml"):
-            if not (cycle_dir / name).exists():
+            if name not in kinds:
                 problems.append(error(f"{rel_dir}/{name}", 1, 1, f"the cycle has no {name}"))
         return None, problems
     departments: dict[str, ObjectiveSet] = {}

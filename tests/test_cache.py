@@ -1,0 +1,65 @@
+"""The cache and the parallel parser give exactly the results of a plain, uncached run."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import DATA, ROOT, run_cli
+from perfloop import repository
+from perfloop.cache import FOLDER
+from perfloop.validation import validate_cycle
+
+
+def _formatted(root: Path, cycle: str) -> list[str]:
+    return [p.format() for p in validate_cycle(root, cycle).problems]
+
+
+@pytest.fixture
+def messy_repo(tmp_path: Path) -> Path:
+    """The example with a few broken files, so that problems must be located."""
+    repo = tmp_path / "repo"
+    shutil.copytree(ROOT / "cycles", repo / "cycles")
+    goals = sorted((repo / "cycles/2026-h2/goals").glob("*.yaml"))
+    for case in ("unknown-field", "bad-date", "weights-sum"):
+        for file in (DATA / "invalid" / case / "cycles/2026-h2/goals").glob("*.yaml"):
+            target = goals.pop()  # put the broken content under another person's name
+            text = file.read_text().replace(f"owner: {file.stem}", f"owner: {target.stem}")
+            target.write_text(text)
+    return repo
+
+
+def test_cached_and_uncached_runs_agree(messy_repo: Path, monkeypatch) -> None:
+    monkeypatch.setenv("PERFLOOP_CACHE", "0")
+    plain = _formatted(messy_repo, "2026-h2")
+    assert any(" error: " in line for line in plain)
+    monkeypatch.setenv("PERFLOOP_CACHE", "1")
+    first = _formatted(messy_repo, "2026-h2")  # fills the cache
+    assert list((messy_repo / FOLDER).rglob("2026-h2.pack"))
+    second = _formatted(messy_repo, "2026-h2")  # served from it, positions recomputed
+    assert plain == first == second
+
+
+def test_parallel_parsing_agrees(messy_repo: Path, monkeypatch) -> None:
+    monkeypatch.setenv("PERFLOOP_CACHE", "0")
+    plain = _formatted(messy_repo, "2026-h2")
+    monkeypatch.setattr(repository, "PARALLEL_MIN", 1)
+    assert _formatted(messy_repo, "2026-h2") == plain
+
+
+def test_a_changed_file_is_examined_again(base_repo: Path) -> None:
+    assert run_cli("validate", cwd=base_repo).returncode == 0
+    goals = base_repo / "cycles/2026-h2/goals/bob.yaml"
+    goals.write_text(goals.read_text().replace("title: Observability", "titel: Observability"))
+    result = run_cli("validate", cwd=base_repo)
+    assert result.returncode == 1
+    assert "unknown field 'titel'" in result.stdout
+
+
+def test_symlinks_are_refused(base_repo: Path) -> None:
+    (base_repo / "cycles/2026-h2/goals/carol.yaml").symlink_to("/etc/hostname")
+    result = run_cli("validate", cwd=base_repo)
+    assert result.returncode == 1
+    assert "goals/carol.yaml:1:1: error: symbolic links are not allowed" in result.stdout

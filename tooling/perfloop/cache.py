@@ -1,0 +1,119 @@
+"""A content-addressed cache of examined files (parsed and schema-checked).
+
+Parsing YAML is the floor of every run (a 10,000-person company is 20,000 files), so the
+outcome of examining a file — its data and its parse/schema problems — is kept under
+`.perfloop-cache/` at the repository root, keyed by the file's kind and git blob id. The
+cache folder is named after a fingerprint of the tool's loader, schemas and version, so a
+new tool or schema never reads an old entry. Positions are not cached: they are recomputed
+only for files that turn out to have a problem.
+
+One pack per cycle holds a stat index (path -> size, mtime, inode, blob id: a warm run need
+not read unchanged files) and the outcomes. Set `PERFLOOP_CACHE=0` to disable it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import os
+import sys
+import tempfile
+import time
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+
+FOLDER = ".perfloop-cache"
+RACY_NS = 2_000_000_000  # a file modified this close to the pack's writing is re-hashed
+
+# kind + blob id -> (data, [(line, col, severity, message), ...])
+Outcome = tuple[Any, list[tuple[int, int, str, str]]]
+
+
+@cache
+def fingerprint() -> str:
+    """Changes whenever anything that decides an outcome changes."""
+    digest = hashlib.sha1(usedforsecurity=False)
+    digest.update(f"{__version__} {sys.version_info[:2]} {marshal.version}".encode())
+    package = resources.files("perfloop")
+    for name in ("loader.py", "schema.py", "cache.py"):
+        digest.update((package / name).read_bytes())
+    for entry in sorted((package / "schemas").iterdir(), key=lambda e: e.name):
+        digest.update(entry.name.encode() + entry.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def enabled() -> bool:
+    return os.environ.get("PERFLOOP_CACHE", "1") not in ("0", "false", "no", "off")
+
+
+class Pack:
+    """The cache of one cycle folder; load it, look up and add, then save it once."""
+
+    def __init__(self, root: Path, cycle_id: str):
+        self.file = root / FOLDER / fingerprint() / f"{cycle_id}.pack"
+        self.index: dict[str, tuple[int, int, int, str]] = {}
+        self.outcomes: dict[str, Outcome] = {}
+        self.written_ns = 0
+        self.used: set[str] = set()
+        self.new_index: dict[str, tuple[int, int, int, str]] = {}
+        self.dirty = False
+        try:
+            with open(self.file, "rb") as handle:
+                stored = marshal.load(handle)
+            self.index, self.outcomes = stored["index"], stored["outcomes"]
+            self.written_ns = stored["written_ns"]
+        except (OSError, EOFError, ValueError, TypeError, KeyError):
+            pass  # no cache yet, or an unreadable one: start afresh
+
+    def known_blob(self, rel: str, stat: tuple[int, int, int] | None) -> str | None:
+        """The blob id of an unchanged working-tree file, without reading it."""
+        if stat is None:
+            return None
+        entry = self.index.get(rel)
+        if entry and entry[:3] == stat and stat[1] < self.written_ns - RACY_NS:
+            return entry[3]
+        return None
+
+    def remember(self, rel: str, stat: tuple[int, int, int] | None, blob: str) -> None:
+        if stat is not None:
+            self.new_index[rel] = (*stat, blob)
+            if self.index.get(rel) != self.new_index[rel]:
+                self.dirty = True
+
+    def get(self, kind: str, blob: str) -> Outcome | None:
+        key = f"{kind}:{blob}"
+        found = self.outcomes.get(key)
+        if found is not None:
+            self.used.add(key)
+        return found
+
+    def put(self, kind: str, blob: str, outcome: Outcome) -> None:
+        key = f"{kind}:{blob}"
+        self.outcomes[key] = outcome
+        self.used.add(key)
+        self.dirty = True
+
+    def save(self) -> None:
+        """Write the pack atomically, keeping only what this run used."""
+        if not self.dirty and len(self.used) == len(self.outcomes):
+            return
+        stored = {
+            "index": self.new_index,
+            "outcomes": {k: v for k, v in self.outcomes.items() if k in self.used},
+            "written_ns": time.time_ns(),
+        }
+        try:
+            self.file.parent.mkdir(parents=True, exist_ok=True)
+            ignore = self.file.parent.parent / ".gitignore"
+            if not ignore.exists():
+                ignore.write_text("*\n")
+            fd, tmp = tempfile.mkstemp(dir=self.file.parent, prefix=".pack-")
+            with os.fdopen(fd, "wb") as handle:
+                marshal.dump(stored, handle)
+            os.replace(tmp, self.file)
+        except (OSError, ValueError):
+            pass  # a read-only checkout simply runs without a cache
