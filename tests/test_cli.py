@@ -139,3 +139,13 @@ def test_every_field_is_described_for_editors() -> None:
         for field in _undescribed(json.loads(schema.schema_text(kind)), kind)
     ]
     assert missing == []
+
+
+def test_oversized_file_is_a_located_error_not_a_read(base_repo: Path) -> None:
+    big = base_repo / "cycles/2026-h2/goals/carol.yaml"
+    big.write_bytes(b"owner: carol\n" + b"# padding\n" * 110_000)  # > 1 MiB
+    result = run_cli("validate", cwd=base_repo)
+    assert result.returncode == 1
+    assert "cycles/2026-h2/goals/carol.yaml:1:1: error: file is " in result.stdout
+    assert "the limit is 1048576" in result.stdout
+    assert "Traceback" not in result.stderr
