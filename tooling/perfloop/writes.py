@@ -1,0 +1,166 @@
+"""Every file the tool writes goes through here: checked first, then written atomically.
+
+A write is a set of changes to one cycle (path inside the cycle folder -> new text). Before
+anything touches the disk, the cycle *as it would be* is loaded from an in-memory overlay
+and validated; a change that adds errors is refused with those errors and nothing is
+written. Then each file is written to a temporary file beside it and renamed into place, so
+a reader (or a crash) sees the old file or the new one, never half of either.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from .model import CycleData
+from .problems import Problem, sort_problems
+from .repository import CYCLES, load_cycle
+from .rules import check_cycle
+from .sources import DirectorySource, Entry, Source
+
+SCHEMA_URL = "https://perfloop.dev/schemas/{kind}.schema.json"
+SCHEMA_COMMENT = "# yaml-language-server: $schema="
+
+
+def schema_line(kind: str) -> str:
+    """The first line of a file the tool writes: editors validate it against our schema."""
+    return f"{SCHEMA_COMMENT}{SCHEMA_URL.format(kind=kind)}\n"
+
+
+def with_schema_line(text: str, kind: str) -> str:
+    """`text`, starting with a schema line (an existing one, relative or URL, is kept)."""
+    if text.startswith(SCHEMA_COMMENT):
+        return text
+    return schema_line(kind) + text
+
+
+class OverlaySource:
+    """A cycle folder as it would be after some changes: disk files, some replaced or added."""
+
+    def __init__(self, base: Source, changes: Mapping[str, str]):
+        self.base = base
+        self.changes = {rel: text.encode("utf-8") for rel, text in changes.items()}
+
+    def entries(self) -> list[Entry]:
+        kept = [e for e in self.base.entries() if e.rel not in self.changes]
+        return sorted(kept + [Entry(rel) for rel in self.changes], key=lambda e: e.rel)
+
+    def read(self, rel: str) -> bytes:
+        if rel in self.changes:
+            return self.changes[rel]
+        return self.base.read(rel)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What checking a write found: the would-be cycle and the errors the write would add."""
+
+    data: CycleData | None
+    added: list[Problem]
+
+    @property
+    def ok(self) -> bool:
+        return self.data is not None and not self.added
+
+
+def _errors(root: Path, cycle_id: str, source: Source) -> tuple[CycleData | None, list[Problem]]:
+    data, problems = load_cycle(root, cycle_id, source=source)
+    if data is not None:
+        problems = problems + check_cycle(data)
+    return data, [p for p in sort_problems(problems) if p.is_error]
+
+
+def check(root: Path, cycle_id: str, changes: Mapping[str, str]) -> Outcome:
+    """Validate the cycle as it would be after `changes`; report only errors they add.
+
+    Errors already in the cycle are not the writer's doing and do not block a write (a
+    check-in must not wait for someone else's broken file). An error is matched by file
+    and message, not line, since an edit moves lines.
+    """
+    disk = DirectorySource(root / CYCLES / cycle_id)
+    after_data, after = _errors(root, cycle_id, OverlaySource(disk, changes))
+    _, before = _errors(root, cycle_id, disk) if any(disk.entries()) else (None, [])
+    known: dict[tuple[str, str], int] = {}
+    for p in before:
+        known[(p.path, p.message)] = known.get((p.path, p.message), 0) + 1
+    added = []
+    for p in after:
+        key = (p.path, p.message)
+        if known.get(key, 0) > 0:
+            known[key] -= 1
+        else:
+            added.append(p)
+    return Outcome(after_data, added)
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write `text` to `path` through a temporary file in the same folder and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if path.exists():  # keep the permissions of the file we replace
+            shutil.copymode(path, tmp)
+        else:
+            os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def apply(root: Path, cycle_id: str, changes: Mapping[str, str]) -> list[Path]:
+    """Write every change atomically, in the given order; returns the written paths.
+
+    Order matters when one change depends on another: `cycle close` writes results.yaml
+    before cycle.yaml turns to `closed`, so an interruption between the two leaves a cycle
+    that is still open (and can be closed again), never a closed one without results.
+    """
+    folder = root / CYCLES / cycle_id
+    written = []
+    for rel, text in changes.items():
+        atomic_write(folder / rel, text)
+        written.append(folder / rel)
+    return written
+
+
+def write_checked(root: Path, cycle_id: str, changes: Mapping[str, str]) -> Outcome:
+    """Check `changes`, and write them only when they add no error."""
+    outcome = check(root, cycle_id, changes)
+    if outcome.ok:
+        apply(root, cycle_id, changes)
+    return outcome
+
+
+def create_cycle_folder(root: Path, cycle_id: str, files: Mapping[str, str]) -> Path:
+    """Write a whole new cycle folder: built beside its place, then renamed into it.
+
+    The rename of a folder is atomic, so an interrupted `cycle new` leaves either no cycle
+    or a complete one. Never overwrites: an existing folder is an error.
+    """
+    target = root / CYCLES / cycle_id
+    if target.exists():
+        raise FileExistsError(f"{target} already exists")
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=f".{cycle_id}.") as tmp:
+        staging = Path(tmp) / cycle_id
+        for rel, text in files.items():
+            file = staging / rel
+            file.parent.mkdir(parents=True, exist_ok=True)
+            file.write_text(text, encoding="utf-8", newline="\n")
+        os.rename(staging, target)  # refuses a non-empty folder that appeared meanwhile
+    return target
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
