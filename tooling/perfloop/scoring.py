@@ -231,7 +231,9 @@ def score_person(data: CycleData, person_id: str) -> PersonScore:
     if kpi is None and weights["kpi"] > 0:
         if person_id not in data.goals:  # "goals" already says it all
             kpi_missing = [] if "goals" in missing else ["goals"]
-        missing += kpi_missing or ["KPIs"]
+        elif not kpi_missing:
+            kpi_missing = ["KPIs"]
+        missing += kpi_missing
 
     review, groups = review_section(template, data, person_id)
     if review is None and weights["review"] > 0:

@@ -9,7 +9,18 @@ from collections.abc import Callable, Iterable
 
 from ..model import CycleData
 from ..problems import Problem
-from . import alignment, checkins, hierarchy, identity, kpis, references, reviews, scale, weights
+from . import (
+    alignment,
+    calibration,
+    checkins,
+    hierarchy,
+    identity,
+    kpis,
+    references,
+    reviews,
+    scale,
+    weights,
+)
 
 Rule = Callable[[CycleData], Iterable[Problem]]
 
@@ -23,6 +34,7 @@ RULES: list[Rule] = [
     scale.check,
     checkins.check,
     alignment.check,
+    calibration.check,
 ]
 
 

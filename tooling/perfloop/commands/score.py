@@ -1,0 +1,104 @@
+"""`perfloop score`: per person okr, kpi, review, final, rating, bonus; incomplete people."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from ..progress import round_half_up
+from ..scoring import PersonScore, score_cycle
+from .context import cycle_option, json_option, load_valid, repository_root
+
+
+@click.command()
+@cycle_option
+@click.option("--person", "person_id", metavar="P", help="Show one person's full breakdown.")
+@json_option
+def command(cycle_id: str | None, person_id: str | None, as_json: bool) -> None:
+    """Scores of every person in the cycle (confidential: do not paste into public places).
+
+    Numbers are shown rounded half-up to 2 decimals; the rating is the calibrated one
+    (marked *) where the group's calibration file rates the person, else the one the score
+    earns.
+    """
+    data = load_valid(repository_root(), cycle_id)
+    scores = score_cycle(data)
+    if person_id is not None:
+        if person_id not in scores:
+            raise click.UsageError(f"no person {person_id!r} in cycle {data.id}")
+        scores = {person_id: scores[person_id]}
+    if as_json:
+        people = [s.to_json() for s in scores.values()]
+        click.echo(json.dumps({"cycle": data.id, "people": people}, indent=2, ensure_ascii=False))
+        return
+    if person_id is not None:
+        click.echo(breakdown_text(scores[person_id], data.org.people[person_id].name))
+        return
+    click.echo(table_text(data.id, scores, {p.id: p.department for p in data.org.people.values()}))
+
+
+def _num(x: float | None) -> str:
+    return "-" if x is None else f"{round_half_up(x):.2f}"
+
+
+def table_text(cycle_id: str, scores: dict[str, PersonScore], departments: dict[str, str]) -> str:
+    header = ("person", "department", "okr", "kpi", "review", "final", "rating", "bonus")
+    rows = []
+    for s in scores.values():
+        if not s.complete:
+            continue
+        rating = (s.rating or "-") + ("*" if s.calibrated else "")
+        bonus = "-" if s.bonus is None else f"{s.bonus:.2f}"
+        sections = (_num(s.okr), _num(s.kpi), _num(s.review), _num(s.final))
+        rows.append((s.id, departments.get(s.id, ""), *sections, rating, bonus))
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    numeric = {2, 3, 4, 5, 7}
+    lines = [f"Scores, cycle {cycle_id} (confidential)", ""]
+    for row in [header, *rows]:
+        cells = [
+            c.rjust(widths[i]) if i in numeric else c.ljust(widths[i]) for i, c in enumerate(row)
+        ]
+        lines.append("  ".join(cells).rstrip())
+    incomplete = [s for s in scores.values() if not s.complete]
+    complete = len(scores) - len(incomplete)
+    lines.append("")
+    lines.append(f"{complete} complete, {len(incomplete)} incomplete")
+    if any(s.calibrated for s in scores.values()):
+        lines.append("* rating set by the calibration file")
+    if incomplete:
+        lines.append("")
+        lines.append("Incomplete (no final score, no rating):")
+        for s in incomplete:
+            lines.append(f"  {s.id}: lacks {', '.join(s.missing)}")
+    return "\n".join(lines)
+
+
+def breakdown_text(s: PersonScore, name: str) -> str:
+    lines = [f"{name} ({s.id}), template {s.template or '-'}"]
+    w = s.weights
+    lines.append(
+        f"  final {_num(s.final)}  rating {s.rating or '-'}"
+        + (f" (calibrated; score proposes {s.proposed})" if s.calibrated else "")
+        + (f"  bonus {s.bonus:g}" if s.bonus is not None else "")
+    )
+    if s.missing:
+        lines.append(f"  incomplete: lacks {', '.join(s.missing)}")
+    lines.append(f"  okr {_num(s.okr)} (weight {w.get('okr', 0):g})")
+    for o in s.objectives:
+        weight = "" if o.weight is None else f"  weight {o.weight:g}"
+        lines.append(f"    {o.id}  {_num(o.score)}{weight}  {o.title}")
+    lines.append(f"  kpi {_num(s.kpi)} (weight {w.get('kpi', 0):g})")
+    for k in s.kpis:
+        weight = "" if k.weight is None else f"  weight {k.weight:g}"
+        actual = "no actual" if k.actual is None else f"actual {k.actual:g}"
+        target = "no target" if k.target is None else f"target {k.target:g}"
+        lines.append(f"    {k.id}  {_num(k.score)}{weight}  ({actual}, {target})")
+    lines.append(f"  review {_num(s.review)} (weight {w.get('review', 0):g})")
+    for g in s.review_groups:
+        note = "" if g.counted else "  (weight 0: not counted)"
+        lines.append(
+            f"    {g.relation}  {_num(g.score)}  weight {g.weight:g}  by {', '.join(g.reviews)}"
+            + note
+        )
+    return "\n".join(lines)

@@ -1,0 +1,252 @@
+"""Results exports (CSV, XLSX), limited to the rows an audience may see.
+
+Audiences follow the spec's confidentiality rule: `hr` sees everyone, `dept:D` the people of
+D and the departments below it, `person:P` only P. Review text is not exported; the
+calibration reason is (it explains the rating to whoever may see the rating).
+
+Cells from files are untrusted: a text starting with = + - @ would run as a formula in a
+spreadsheet, so CSV text cells get a leading apostrophe and XLSX text cells are typed as
+text, never as formulas.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .model import CycleData
+from .progress import round_half_up
+from .scoring import PersonScore, score_cycle
+
+BASE_COLUMNS = (
+    "person",
+    "name",
+    "department",
+    "group",
+    "manager",
+    "template",
+    "okr",
+    "kpi",
+    "review",
+    "final",
+    "proposed",
+    "rating",
+    "calibrated",
+    "reason",
+    "bonus",
+    "complete",
+    "missing",
+)
+NUMERIC = {"okr", "kpi", "review", "final", "bonus"}
+
+
+class AudienceError(ValueError):
+    """An audience that is malformed or names nobody in the cycle."""
+
+
+@dataclass(frozen=True)
+class Audience:
+    kind: str  # "hr" | "dept" | "person"
+    id: str | None = None
+
+    @property
+    def label(self) -> str:
+        return self.kind if self.id is None else f"{self.kind}-{self.id}"
+
+
+def parse_audience(text: str, data: CycleData) -> Audience:
+    kind, _, ident = text.partition(":")
+    if kind == "hr" and not ident:
+        return Audience("hr")
+    if kind == "dept" and ident:
+        if ident not in data.org.departments:
+            raise AudienceError(f"no department {ident!r} in cycle {data.id}")
+        return Audience("dept", ident)
+    if kind == "person" and ident:
+        if ident not in data.org.people:
+            raise AudienceError(f"no person {ident!r} in cycle {data.id}")
+        return Audience("person", ident)
+    raise AudienceError(f"audience {text!r}: use hr, dept:DEPARTMENT or person:PERSON")
+
+
+def visible_people(data: CycleData, audience: Audience) -> list[str]:
+    """The people whose results `audience` may see, in org order."""
+    if audience.kind == "hr":
+        return list(data.org.people)
+    if audience.kind == "dept":
+        allowed = set(data.org.members(audience.id or "", nested=True))
+        return [p for p in data.org.people if p in allowed]
+    return [audience.id] if audience.id in data.org.people else []
+
+
+# --- rows -----------------------------------------------------------------------------------
+
+
+def _num(x: float | None) -> float | None:
+    return None if x is None else round_half_up(x)
+
+
+def result_row(data: CycleData, score: PersonScore) -> dict[str, Any]:
+    """One person's results and breakdown as typed values (numbers rounded as shown)."""
+    person = data.org.people[score.id]
+    grp = data.group_of(score.id)
+    calibration = data.calibrations.get(grp.id) if grp else None
+    entry = calibration.ratings.get(score.id) if calibration else None
+    row: dict[str, Any] = {
+        "person": score.id,
+        "name": person.name,
+        "department": person.department,
+        "group": grp.id if grp else None,
+        "manager": person.manager,
+        "template": score.template,
+        "okr": _num(score.okr),
+        "kpi": _num(score.kpi),
+        "review": _num(score.review),
+        "final": _num(score.final),
+        "proposed": score.proposed,
+        "rating": score.rating,
+        "calibrated": score.calibrated is not None,
+        "reason": entry.reason if entry and score.calibrated else None,
+        "bonus": score.bonus,
+        "complete": score.complete,
+        "missing": ", ".join(score.missing) or None,
+    }
+    for o in score.objectives:
+        row[f"okr:{o.id}"] = _num(o.score)
+    for k in score.kpis:
+        row[f"kpi:{k.id}"] = _num(k.score)
+    for g in score.review_groups:
+        if g.counted:
+            row[f"review:{g.relation}"] = _num(g.score)
+    return row
+
+
+def columns(rows: list[dict[str, Any]]) -> list[str]:
+    """The base columns, then the breakdown columns the rows use, in first-seen order."""
+    extra: dict[str, None] = {}
+    for row in rows:
+        for key in row:
+            if key not in BASE_COLUMNS:
+                extra.setdefault(key, None)
+    return [*BASE_COLUMNS, *extra]
+
+
+def results(
+    data: CycleData, audience: Audience, scores: dict[str, PersonScore] | None = None
+) -> list[dict[str, Any]]:
+    scores = scores if scores is not None else score_cycle(data)
+    return [result_row(data, scores[p]) for p in visible_people(data, audience) if p in scores]
+
+
+# --- formats --------------------------------------------------------------------------------
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def to_csv(rows: list[dict[str, Any]]) -> str:
+    out = io.StringIO()
+    cols = columns(rows)
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(cols)
+    for row in rows:
+        writer.writerow([_csv_cell(row.get(c)) for c in cols])
+    return out.getvalue()
+
+
+def _sheet_title(name: str, used: set[str]) -> str:
+    title = "".join(c for c in name if c not in "[]:*?/\\")[:31] or "sheet"
+    base, n = title, 2
+    while title.lower() in used:
+        suffix = f"-{n}"
+        title, n = base[: 31 - len(suffix)] + suffix, n + 1
+    used.add(title.lower())
+    return title
+
+
+def to_xlsx(data: CycleData, rows: list[dict[str, Any]]) -> bytes:
+    """A workbook with a sheet per calibration group (people outside any group on
+    'ungrouped'): a bold header row, frozen header and name columns, typed cells."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    book.remove(book.active)
+    book.properties.title = f"Perfloop results {data.id} (confidential)"
+    by_group: dict[str, list[dict[str, Any]]] = {}
+    for g in data.groups:
+        by_group[g.id] = []
+    for row in rows:
+        by_group.setdefault(row["group"] or "ungrouped", []).append(row)
+    used: set[str] = set()
+    bold = Font(bold=True)
+    for group_id, group_rows in by_group.items():
+        if not group_rows:
+            continue
+        sheet = book.create_sheet(_sheet_title(group_id, used))
+        cols = columns(group_rows)
+        sheet.append(cols)
+        for cell in sheet[1]:
+            cell.font = bold
+        for r, row in enumerate(group_rows, start=2):
+            for c, key in enumerate(cols, start=1):
+                value = row.get(key)
+                cell = sheet.cell(row=r, column=c, value=value)
+                if isinstance(value, str):
+                    cell.data_type = "s"  # text from files is never a formula
+                elif isinstance(value, float):
+                    cell.number_format = "0.00"
+        sheet.freeze_panes = "C2"
+        for c, key in enumerate(cols, start=1):
+            width = max([len(key)] + [len(str(row.get(key) or "")) for row in group_rows])
+            sheet.column_dimensions[sheet.cell(row=1, column=c).column_letter].width = min(
+                max(width + 2, 8), 60
+            )
+    if not book.sheetnames:
+        sheet = book.create_sheet("results")
+        sheet.append(list(BASE_COLUMNS))
+        for cell in sheet[1]:
+            cell.font = bold
+        sheet.freeze_panes = "C2"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+# --- writing files ----------------------------------------------------------------------------
+
+
+def write_atomic(path: Path, content: bytes, mode: int | None = None) -> None:
+    """Write `content` to a temporary file beside `path`, then rename it into place, so a
+    reader never sees a half-written file. `mode` defaults to what the umask allows for a
+    new file (exports of confidential results pass 0o600)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if mode is None:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(content)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
