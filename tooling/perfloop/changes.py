@@ -1,0 +1,229 @@
+"""What a change to one file is: its area (from the path) and its kind (from the data).
+
+The kind names the `approvals:` key of cycle.yaml that decides who must approve it. A goals
+file is judged by comparing the parsed data, not the text, so re-indenting or reordering
+keys is no adjustment, and a check-in (progress fields only) is told from an adjustment.
+Pure functions: no git, no files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .loader import JsonPath
+from .repository import CYCLES, FileKind, classify
+
+# Fields a check-in may change: progress, never what was agreed.
+KR_PROGRESS = ("current", "done")
+KPI_PROGRESS = ("actual",)
+PLAN_PROGRESS = ("done",)
+
+# Kinds: the spec's approvals keys, plus what the other rows of its table need.
+REVIEW_KINDS = {
+    "self": "self_review",
+    "manager": "manager_review",
+    "skip_level": "skip_level_review",
+    "designated": "designated_review",
+    "peer": "peer_review",
+    "upward": "upward_review",
+}
+# A kind without its own approvals key falls back to another key's approvers.
+FALLBACK_KEY = {
+    "company_goals": "cycle",
+    "department_goals": "cycle",
+    "results": "cycle",
+}
+# Approvers when cycle.yaml has no key for a kind (the spec's example configuration).
+DEFAULT_APPROVALS: dict[str, tuple[str, ...]] = {
+    "goals": ("manager",),
+    "goal_adjustment": ("manager", "skip_level"),
+    "checkin": (),
+    "self_review": ("manager",),
+    "manager_review": ("skip_level",),
+    "calibration": ("department_head", "hr"),
+    "cycle": ("hr",),
+    "tooling": ("admin",),
+    "codeowners": (),
+}
+
+
+@dataclass(frozen=True)
+class Area:
+    """Where a path sits: in which cycle, which kind of file, naming which ids."""
+
+    name: str  # cycle_config | company | department | goals | review | calibration | results
+    #           | cycle_other | tooling | codeowners
+    cycle: str | None = None
+    ids: tuple[str, ...] = ()
+
+
+CODEOWNERS = ".github/CODEOWNERS"
+
+
+def area_of(path: str) -> Area:
+    """The area of a path relative to the repository root."""
+    parts = path.split("/")
+    if path == CODEOWNERS:
+        return Area("codeowners")
+    if len(parts) < 3 or parts[0] != CYCLES:
+        return Area("tooling")
+    cycle, rel = parts[1], "/".join(parts[2:])
+    kind = classify(rel)
+    if not isinstance(kind, FileKind):
+        return Area("cycle_other", cycle)
+    name = {
+        "cycle": "cycle_config",
+        "org": "cycle_config",
+        "template": "cycle_config",
+        "goals": "goals",
+        "review": "review",
+        "calibration": "calibration",
+        "results": "results",
+    }.get(kind.kind)
+    if kind.kind == "objectives":
+        name = "company" if rel == "company.yaml" else "department"
+    return Area(name or "cycle_other", cycle, kind.ids)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One changed file, classified."""
+
+    path: str
+    status: str  # added | modified | deleted
+    kind: str
+    area: Area
+    fields: tuple[str, ...] = ()  # for goals: what was agreed that changed
+    first: JsonPath | None = None  # where the first such change is, in the new file
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"path": self.path, "kind": self.kind, "status": self.status}
+        if self.fields:
+            out["fields"] = list(self.fields)
+        return out
+
+
+# --- goals: check-in or adjustment --------------------------------------------------------
+
+
+def without_progress(data: Any) -> Any:
+    """A goals file's data with the fields a check-in may change taken out."""
+    if not isinstance(data, dict):
+        return data
+    out = {k: v for k, v in data.items() if k != "checkins"}
+    if isinstance(out.get("objectives"), list):
+        out["objectives"] = [_strip_objective(o) for o in out["objectives"]]
+    if isinstance(out.get("kpis"), dict):
+        out["kpis"] = {
+            k: _drop(v, KPI_PROGRESS) if isinstance(v, dict) else v for k, v in out["kpis"].items()
+        }
+    if isinstance(out.get("plan"), list):
+        out["plan"] = [_drop(p, PLAN_PROGRESS) if isinstance(p, dict) else p for p in out["plan"]]
+    return out
+
+
+def _strip_objective(objective: Any) -> Any:
+    if not isinstance(objective, dict) or not isinstance(objective.get("key_results"), list):
+        return objective
+    krs = [
+        _drop(kr, KR_PROGRESS) if isinstance(kr, dict) else kr for kr in objective["key_results"]
+    ]
+    return {**objective, "key_results": krs}
+
+
+def _drop(mapping: dict, keys: tuple[str, ...]) -> dict:
+    return {k: v for k, v in mapping.items() if k not in keys}
+
+
+def differences(old: Any, new: Any, path: JsonPath = ()) -> list[JsonPath]:
+    """JSON paths (in `new`, or `old` where removed) at which two plain values differ."""
+    if type(old) is not type(new) and not (_is_number(old) and _is_number(new)):
+        return [path]
+    if isinstance(old, dict):
+        out: list[JsonPath] = []
+        for key in dict.fromkeys([*new, *old]):
+            if key not in old or key not in new:
+                out.append((*path, key))
+            else:
+                out += differences(old[key], new[key], (*path, key))
+        return out
+    if isinstance(old, list):
+        if len(old) != len(new):
+            return [path]
+        out = []
+        for i, (a, b) in enumerate(zip(old, new, strict=True)):
+            out += differences(a, b, (*path, i))
+        return out
+    return [] if old == new else [path]
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool)
+
+
+def describe(data: Any, path: JsonPath) -> str:
+    """A JSON path in the words of the file: list items by their `id` where they have one
+    (`objectives.o1.key_results.kr2.target`), else by position."""
+    words: list[str] = []
+    node = data
+    for step in path:
+        item = node[step] if _has(node, step) else None
+        if isinstance(step, int):
+            label = item.get("id") if isinstance(item, dict) else None
+            words.append(str(label) if isinstance(label, str) else f"[{step}]")
+        else:
+            words.append(step)
+        node = item
+    return ".".join(words) or "(whole file)"
+
+
+def _has(node: Any, step: str | int) -> bool:
+    if isinstance(node, dict):
+        return step in node
+    return isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node)
+
+
+def goals_kind(old: Any, new: Any, phase: str) -> tuple[str, tuple[str, ...], JsonPath | None]:
+    """(kind, agreed fields that changed, where the first is) of a change to a goals file.
+
+    In planning every change is `goals`; afterwards a change to progress fields only is a
+    `checkin`, and anything else (a new or removed file too) is a `goal_adjustment`.
+    """
+    if phase == "planning":
+        return "goals", (), None
+    if old is None or new is None:
+        return "goal_adjustment", ("(whole file)",), ()
+    found = differences(without_progress(old), without_progress(new))
+    if not found:
+        return "checkin", (), None
+    shown = tuple(describe(new if _exists(new, p) else old, p) for p in found)
+    first = next((p for p in found if _exists(new, p)), ())
+    return "goal_adjustment", shown, first
+
+
+def _exists(data: Any, path: JsonPath) -> bool:
+    node = data
+    for step in path:
+        if not _has(node, step):
+            return False
+        node = node[step]
+    return True
+
+
+def review_kind(relation: str | None) -> str:
+    return REVIEW_KINDS.get(relation or "", "review")
+
+
+def approvers_for(kind: str, approvals: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    """The roles that must approve a change of `kind`, as configured (with fallbacks)."""
+    if kind in approvals:
+        return approvals[kind]
+    fallback = FALLBACK_KEY.get(kind)
+    if fallback and fallback in approvals:
+        return approvals[fallback]
+    if kind in DEFAULT_APPROVALS:
+        return DEFAULT_APPROVALS[kind]
+    if fallback:
+        return DEFAULT_APPROVALS[fallback]
+    return ()

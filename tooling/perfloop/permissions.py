@@ -1,0 +1,258 @@
+"""Who may make a change in a phase, and who must approve it (spec section 5).
+
+Everything is judged against the base's cycle (phase, org.yaml, approvals), never the pull
+request's, so a pull request cannot grant itself rights. Pure functions over the model.
+
+Roles resolve to people; where the author would be the approver, or a role names nobody
+(a person without a manager), the next role up stands in: manager -> skip level -> their
+managers -> HR -> admins; department head -> heads of the departments above -> HR -> admins;
+HR -> admins; admin -> HR.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .changes import Change, approvers_for
+from .model import CycleData, Org
+
+ROLES = ("manager", "skip_level", "department_head", "hr", "admin")
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """An approval the change needs: one approval from any of `any_of`."""
+
+    role: str  # the role that approves (after standing in), e.g. "manager", "hr"
+    any_of: tuple[str, ...]  # person ids
+    paths: tuple[str, ...] = ()
+    instead_of: str | None = None  # the configured role this one stands in for
+
+    def describe(self) -> str:
+        people = " or ".join(self.any_of)
+        stand_in = f", standing in for {self.instead_of}" if self.instead_of else ""
+        return f"{people} ({self.role}{stand_in})"
+
+    def to_json(self) -> dict:
+        return {
+            "role": self.role,
+            "any_of": list(self.any_of),
+            "instead_of": self.instead_of,
+            "paths": list(self.paths),
+        }
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the rules say about one change by one author."""
+
+    refusals: tuple[str, ...] = ()
+    requirements: tuple[Requirement, ...] = ()
+    warnings: tuple[str, ...] = field(default=())
+
+
+# --- who may author ---------------------------------------------------------------------
+
+
+def allowed_authors(change: Change, base: CycleData) -> tuple[set[str] | None, str]:
+    """(people who may author the change or None for anyone, the same in words)."""
+    org, area = base.org, change.area
+    staff = set(org.hr) | set(org.admins)
+    if area.name in ("cycle_config", "cycle_other", "results"):
+        return staff, "HR or an admin"
+    if area.name == "company":
+        return set(org.admins), "an admin"
+    if area.name == "department":
+        dept = org.departments.get(area.ids[0])
+        heads = {dept.head} if dept else set()
+        return heads | set(org.admins), f"the head of {area.ids[0]} or an admin"
+    if area.name == "goals":
+        person = area.ids[0]
+        manager = org.manager_of(person)
+        return {person, *([manager] if manager else [])}, f"{person} or their manager"
+    if area.name == "review":
+        return {area.ids[1]}, f"the reviewer, {area.ids[1]}"
+    if area.name == "calibration":
+        group = next((g for g in base.groups if g.id == area.ids[0]), None)
+        listed = group.departments if group else ()
+        heads = {org.departments[d].head for d in listed if d in org.departments}
+        return heads | set(org.hr), f"a head of group {area.ids[0]}'s departments or HR"
+    return None, "anyone"
+
+
+# --- which phase ------------------------------------------------------------------------
+
+
+def phase_refusal(change: Change, phase: str) -> str | None:
+    """Why `change` is not allowed in `phase`, or None."""
+    area, kind = change.area, change.kind
+    if phase == "closed":
+        return f"cycle {area.cycle} is closed: its files are frozen"
+    if area.name in ("cycle_config", "cycle_other"):
+        return None
+    if area.name in ("company", "department"):
+        return _only_in(phase, ("planning",), f"{change.kind.replace('_', ' ')} are set")
+    if area.name == "goals":
+        if kind == "goals":
+            return None  # planning
+        if kind == "checkin":
+            return _only_in(phase, ("execution", "review"), "check-ins are made")
+        return _only_in(
+            phase, ("execution",), "agreed goals (targets, key results, weights, plan) change"
+        )
+    if area.name == "review":
+        return _only_in(phase, ("review",), "reviews are written")
+    if area.name == "calibration":
+        return _only_in(phase, ("calibration",), "calibration ratings are set")
+    if area.name == "results":
+        return _only_in(phase, ("calibration",), "results.yaml is written (by `cycle close`)")
+    return None
+
+
+def _only_in(phase: str, phases: tuple[str, ...], what: str) -> str | None:
+    if phase in phases:
+        return None
+    return f"{what} only in the {' or '.join(phases)} phase; the cycle is in {phase}"
+
+
+# --- who must approve -------------------------------------------------------------------
+
+
+def _subjects(change: Change, base: CycleData) -> tuple[str, ...]:
+    """The people whose managers approve: the goal's owner, the review's subject, the
+    department's head, the calibration group's heads."""
+    area, org = change.area, base.org
+    if area.name in ("goals", "review"):
+        return (area.ids[0],) if area.ids[0] in org.people else ()
+    if area.name == "department":
+        dept = org.departments.get(area.ids[0])
+        return (dept.head,) if dept else ()
+    if area.name == "calibration":
+        group = next((g for g in base.groups if g.id == area.ids[0]), None)
+        return group.heads if group else ()
+    return ()
+
+
+def _head_levels(org: Org, change: Change, base: CycleData) -> list[tuple[str, tuple[str, ...]]]:
+    """Department heads for a change, nearest first, then heads of the departments above."""
+    area = change.area
+    if area.name == "calibration":
+        group = next((g for g in base.groups if g.id == area.ids[0]), None)
+        depts = [d for d in (group.departments if group else ()) if d in org.departments]
+        tops = [d for d in depts if not set(org.department_chain(d)[1:]) & set(depts)]
+        chains = [org.department_chain(d) for d in tops]
+    elif area.name == "department" and area.ids[0] in org.departments:
+        chains = [org.department_chain(area.ids[0])]
+    else:
+        chains = [
+            org.department_chain(org.people[s].department)
+            for s in _subjects(change, base)
+            if s in org.people
+        ]
+    levels = []
+    for depth in range(max((len(c) for c in chains), default=0)):
+        heads = tuple(
+            dict.fromkeys(org.departments[c[depth]].head for c in chains if depth < len(c))
+        )
+        depts = ", ".join(dict.fromkeys(c[depth] for c in chains if depth < len(c)))
+        levels.append(("department_head" if depth == 0 else f"head of {depts}", heads))
+    return levels
+
+
+def _manager_levels(org: Org, subjects: tuple[str, ...], skip: int):
+    chains = [org.manager_chain(s) for s in subjects]
+    levels = []
+    for depth in range(skip, max((len(c) for c in chains), default=0)):
+        people = tuple(dict.fromkeys(c[depth] for c in chains if depth < len(c)))
+        if depth < 2:
+            label = ("manager", "skip_level")[depth]
+        else:
+            label = f"manager of {', '.join(c[depth - 1] for c in chains if depth < len(c))}"
+        levels.append((label, people))
+    return levels
+
+
+def role_levels(role: str, change: Change, base: CycleData) -> list[tuple[str, tuple[str, ...]]]:
+    """The people a role names for a change, and who stands in for them, in order."""
+    org = base.org
+    staff = [("hr", tuple(org.hr)), ("admin", tuple(org.admins))]
+    if role == "manager":
+        return _manager_levels(org, _subjects(change, base), 0) + staff
+    if role == "skip_level":
+        return _manager_levels(org, _subjects(change, base), 1) + staff
+    if role == "department_head":
+        return _head_levels(org, change, base) + staff
+    if role == "hr":
+        return staff
+    if role == "admin":
+        return staff[::-1]
+    # a person id
+    return [(role, (role,)), *_manager_levels(org, (role,), 0), *staff]
+
+
+def requirement_for(
+    role: str, change: Change, base: CycleData, author: str | None
+) -> Requirement | None:
+    """The approval `role` asks for this change: the first level with someone other than
+    the author in it. None when only the author (or nobody) could approve."""
+    for position, (label, people) in enumerate(role_levels(role, change, base)):
+        known = tuple(p for p in people if p in base.org.people)
+        candidates = tuple(p for p in known if p != author)
+        if candidates:
+            instead = None if position == 0 and candidates == known else role
+            if instead == label:
+                instead = None
+            return Requirement(label, candidates, (change.path,), instead)
+    return None
+
+
+def judge(change: Change, base: CycleData, author: str | None, phase: str) -> Verdict:
+    """Whether `author` (a person id, or None when unknown) may make `change` in `phase`,
+    and the approvals it needs."""
+    refusals: list[str] = []
+    warnings: list[str] = []
+    why_not = phase_refusal(change, phase)
+    if why_not:
+        refusals.append(why_not)
+    allowed, in_words = allowed_authors(change, base)
+    if allowed is not None and (author is None or author not in allowed):
+        who = author or "an author who is not in org.yaml"
+        refusals.append(f"{who} may not make this change: only {in_words} may")
+    if change.area.name == "goals" and change.area.ids[0] not in base.org.people:
+        refusals.append(
+            f"{change.area.ids[0]} is not in org.yaml at the base; add them in a pull "
+            "request of its own first"
+        )
+    if change.area.name == "review" and change.kind == "review":
+        subject, reviewer = change.area.ids
+        refusals.append(f"{reviewer} is not related to {subject}, so may not review them")
+    if change.area.name == "calibration" and not any(
+        g.id == change.area.ids[0] for g in base.groups
+    ):
+        refusals.append(f"there is no calibration group {change.area.ids[0]!r} at the base")
+    requirements = []
+    for role in approvers_for(change.kind, dict(base.cycle.approvals)):
+        requirement = requirement_for(role, change, base, author)
+        if requirement is None:
+            refusals.append(f"nobody but the author can approve this change (role {role})")
+            continue
+        requirements.append(requirement)
+        for person in requirement.any_of:
+            if not base.org.people[person].github:
+                warnings.append(f"{person} has no github login in org.yaml, so cannot approve")
+    return Verdict(tuple(refusals), tuple(requirements), tuple(warnings))
+
+
+def merge(requirements: list[Requirement]) -> list[Requirement]:
+    """One requirement per set of people: goals of two reports of one manager need that
+    manager once."""
+    merged: dict[frozenset[str], Requirement] = {}
+    for req in requirements:
+        key = frozenset(req.any_of)
+        if key in merged:
+            old = merged[key]
+            paths = tuple(dict.fromkeys(old.paths + req.paths))
+            merged[key] = Requirement(old.role, old.any_of, paths, old.instead_of)
+        else:
+            merged[key] = req
+    return list(merged.values())

@@ -1,0 +1,381 @@
+"""The pull-request check: what changed against a base revision, whether its author may make
+it in the base's phase, which approvals it needs, and whether the result is valid.
+
+This module joins the git edge (gitrepo) to the pure rules (changes, permissions); `check`
+and `gate` both call `run_check`, so they always agree on what a change needs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import codeowners
+from .changes import Area, Change, area_of, goals_kind, review_kind
+from .gitrepo import GitRepo
+from .loader import Document, load_file
+from .model import CycleData
+from .permissions import Requirement, judge, merge
+from .problems import Problem, error, sort_problems, warning
+from .repository import CYCLES
+from .validation import validate_cycle
+
+
+@dataclass
+class CheckResult:
+    base: str  # the base commit id
+    author_login: str | None
+    author: str | None  # person id at the base, None when unknown
+    changes: list[Change] = field(default_factory=list)
+    requirements: list[Requirement] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    phases: dict[str, str] = field(default_factory=dict)  # touched cycle -> phase at base
+    logins: dict[str, str] = field(default_factory=dict)  # person -> GitHub login (base)
+    people_by_login: dict[str, str] = field(default_factory=dict)  # login (lower) -> person
+    touched: dict[str, set[str]] = field(default_factory=dict)  # cycle -> people whose goals
+    valid: dict[str, CycleData] = field(default_factory=dict)  # cycle -> the checked result
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.is_error]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def approvers(self) -> list[str]:
+        return list(dict.fromkeys(p for r in self.requirements for p in r.any_of))
+
+    def to_json(self) -> dict[str, Any]:
+        """The spec's JSON (`ok`, `errors`, `changes`, `approvers`) and more."""
+        return {
+            "ok": self.ok,
+            "errors": [_problem_json(p) for p in self.errors],
+            "warnings": [_problem_json(p) for p in self.problems if not p.is_error],
+            "changes": [c.to_json() for c in self.changes],
+            "approvers": self.approvers,
+            "approver_logins": [self.logins[p] for p in self.approvers if p in self.logins],
+            "required": [r.to_json() for r in self.requirements],
+            "author": self.author,
+            "author_login": self.author_login,
+            "base": self.base,
+            "phases": self.phases,
+        }
+
+
+def _problem_json(p: Problem) -> dict[str, Any]:
+    return {"path": p.path, "line": p.line, "col": p.col, "message": p.message}
+
+
+def _at(doc: Document | None, path: str, where: tuple | None, message: str) -> Problem:
+    if doc is not None and where is not None:
+        return doc.problem(where, message)
+    return error(path, 1, 1, message)
+
+
+def run_check(
+    root: Path,
+    base_rev: str,
+    author_login: str | None,
+    head: str | None = None,
+    extra_paths: tuple[str, ...] = (),
+    validate: bool = True,
+) -> CheckResult:
+    """Check the working tree (or commit `head`) against `base_rev`.
+
+    `extra_paths` are paths that must be judged too (the pull request's file list from the
+    GitHub API: the gate judges the union, so a checkout that lags cannot hide a file).
+    Raises gitrepo.GitProblem for a bad revision.
+    """
+    repo = GitRepo(root)
+    base = repo.resolve(base_rev)
+    changed = {c.path: c.status for c in repo.changed(base, head)}
+    for path in extra_paths:
+        if path not in changed:
+            at_base = repo.read(base, path) is not None
+            now = _read_head(repo, root, head, path) is not None
+            changed[path] = "modified" if at_base and now else "added" if now else "deleted"
+    result = CheckResult(base, author_login, None)
+
+    base_cycles = repo.cycle_ids(base)
+    by_cycle: dict[str | None, list[str]] = {}
+    for path in sorted(changed):
+        by_cycle.setdefault(area_of(path).cycle, []).append(path)
+
+    # Rules for changes outside any cycle and for new cycles: the base's current cycle.
+    reference = _reference_cycle(repo, base, base_cycles, result)
+    bases: dict[str, CycleData] = {}
+    for cid in sorted(c for c in by_cycle if c is not None and c in base_cycles):
+        only = {p.split("/", 2)[2] for p in by_cycle[cid]}
+        reviews = [area_of(p) for p in by_cycle[cid]]
+        only |= {f"goals/{a.ids[0]}.yaml" for a in reviews if a.name == "review"}
+        data, _ = repo.load_cycle(base, cid, only)
+        if data is None:
+            result.problems.append(
+                error(
+                    f"{CYCLES}/{cid}/cycle.yaml",
+                    1,
+                    1,
+                    f"cycle {cid} cannot be read at the base {base[:12]}; fix it first",
+                )
+            )
+            continue
+        bases[cid] = data
+        result.phases[cid] = data.cycle.phase
+    for data in [*bases.values(), *([reference] if reference else [])]:
+        for person in data.org.people.values():
+            if person.github:
+                result.logins.setdefault(person.id, person.github)
+                result.people_by_login.setdefault(person.github.lower(), person.id)
+    if author_login:
+        result.author = result.people_by_login.get(author_login.lower())
+
+    requirements: list[Requirement] = []
+    for cycle_id, paths in by_cycle.items():
+        for path in paths:
+            status = changed[path]
+            rules = bases.get(cycle_id) if cycle_id else reference
+            new_cycle = cycle_id is not None and cycle_id not in base_cycles
+            if new_cycle:
+                rules = reference
+            if rules is None:
+                if cycle_id in base_cycles:
+                    continue  # the base cycle is unreadable: reported above
+                result.problems.append(
+                    error(path, 1, 1, "the base has no cycle whose rules could judge this change")
+                )
+                continue
+            change, new_doc = _classify(repo, root, base, head, path, status, rules, new_cycle)
+            result.changes.append(change)
+            if change.area.name == "goals" and cycle_id:
+                result.touched.setdefault(cycle_id, set()).add(change.area.ids[0])
+            author = rules.org.person_for_login(author_login)
+            phase = None if new_cycle or cycle_id is None else rules.cycle.phase
+            verdict = judge(change, rules, author, phase or "")
+            if author_login and author is None and change.area.name != "tooling":
+                verdict_note = (
+                    f"GitHub user {author_login} is not in org.yaml (github:) at the base"
+                )
+                result.problems.append(error(path, 1, 1, verdict_note))
+            for message in verdict.refusals:
+                result.problems.append(_at(new_doc, path, change.first, message))
+            for message in verdict.warnings:
+                result.problems.append(warning(path, 1, 1, message))
+            requirements += verdict.requirements
+        if cycle_id is not None:
+            result.problems += _closing_rules(root, head, repo, cycle_id, paths, changed)
+    result.requirements = merge(requirements)
+
+    if validate:
+        result.problems += _validate(root, result, by_cycle, head)
+    result.problems += _codeowners(root, head)
+    result.problems = sort_problems(result.problems)
+    return result
+
+
+def _read_head(repo: GitRepo, root: Path, head: str | None, path: str) -> bytes | None:
+    if head is not None:
+        return repo.read(head, path)
+    file = root / path
+    try:
+        return file.read_bytes() if file.is_file() and not file.is_symlink() else None
+    except OSError:
+        return None
+
+
+def _new_doc(
+    repo: GitRepo, root: Path, head: str | None, path: str
+) -> tuple[Document | None, list[Problem]]:
+    if head is not None:
+        return repo.parse(head, path)
+    file = root / path
+    if not file.is_file():
+        return None, []
+    return load_file(file, path)
+
+
+def _reference_cycle(
+    repo: GitRepo, base: str, base_cycles: list[str], result: CheckResult
+) -> CycleData | None:
+    """The base's current cycle (latest not closed, else latest), config files only."""
+    loaded = []
+    for cid in reversed(base_cycles):
+        data, _ = repo.load_cycle(base, cid, ())
+        if data is None:
+            continue
+        if data.cycle.phase != "closed":
+            return data
+        loaded.append(data)
+    return loaded[0] if loaded else None
+
+
+def _classify(
+    repo: GitRepo,
+    root: Path,
+    base: str,
+    head: str | None,
+    path: str,
+    status: str,
+    rules: CycleData,
+    new_cycle: bool,
+) -> tuple[Change, Document | None]:
+    area = area_of(path)
+    if new_cycle:
+        area = Area("cycle_config", area.cycle, area.ids)
+        return Change(path, status, "cycle", area), None
+    new_doc, _ = _new_doc(repo, root, head, path) if status != "deleted" else (None, [])
+    if area.name == "goals":
+        old_doc, _ = repo.parse(base, path) if status != "added" else (None, [])
+        if (status != "added" and old_doc is None) or (status != "deleted" and new_doc is None):
+            # a file that does not parse cannot be told apart: treat it as an adjustment
+            kind, fields, first = goals_kind(None, None, rules.cycle.phase)
+        else:
+            kind, fields, first = goals_kind(
+                old_doc.data if old_doc else None,
+                new_doc.data if new_doc else None,
+                rules.cycle.phase,
+            )
+        return Change(path, status, kind, area, fields, first), new_doc
+    kind = {
+        "cycle_config": "cycle",
+        "cycle_other": "cycle",
+        "company": "company_goals",
+        "department": "department_goals",
+        "calibration": "calibration",
+        "results": "results",
+        "tooling": "tooling",
+    }.get(area.name)
+    if area.name == "review":
+        kind = review_kind(rules.relation(*area.ids))
+    if area.name == "codeowners":
+        # A regenerated CODEOWNERS holds no choices of its own: what it follows from (an
+        # org.yaml change) carries the approvals. Anything else is a tooling change.
+        expected, _ = codeowners.expected(root) if head is None else (None, [])
+        current = _read_head(repo, root, head, path)
+        generated = expected is not None and current == expected.encode()
+        kind = "codeowners" if generated else "tooling"
+    return Change(path, status, kind or "cycle", area), new_doc
+
+
+def _phase_in_tree(repo: GitRepo, root: Path, head: str | None, cycle_id: str) -> str | None:
+    doc, _ = _new_doc(repo, root, head, f"{CYCLES}/{cycle_id}/cycle.yaml")
+    data = doc.data if doc else None
+    return data.get("phase") if isinstance(data, dict) else None
+
+
+def _closing_rules(
+    root: Path,
+    head: str | None,
+    repo: GitRepo,
+    cycle_id: str,
+    paths: list[str],
+    changed: dict[str, str],
+) -> list[Problem]:
+    """results.yaml arrives with cycle.yaml moving to closed, and only so."""
+    results = f"{CYCLES}/{cycle_id}/results.yaml"
+    cycle_file = f"{CYCLES}/{cycle_id}/cycle.yaml"
+    problems = []
+    new_phase = _phase_in_tree(repo, root, head, cycle_id)
+    if results in paths and changed[results] != "deleted" and new_phase != "closed":
+        problems.append(
+            error(
+                results,
+                1,
+                1,
+                "results.yaml may only arrive with cycle.yaml moving to closed "
+                "(use `perfloop cycle close`)",
+            )
+        )
+    closing = cycle_file in paths and new_phase == "closed"
+    if closing and _read_head(repo, root, head, results) is None:
+        problems.append(
+            error(
+                cycle_file,
+                1,
+                1,
+                "closing the cycle needs its results.yaml snapshot in "
+                "the same pull request (use `perfloop cycle close`)",
+            )
+        )
+    return problems
+
+
+def _validate(
+    root: Path, result: CheckResult, by_cycle: dict[str | None, list[str]], head: str | None
+) -> list[Problem]:
+    """Every error of each touched cycle, and warnings of the changed files only. When the
+    tool itself changed, every cycle is validated."""
+    if head is not None:
+        return []  # validation reads the working tree; a committed head is checked out first
+    folder = root / CYCLES
+    present = (
+        sorted(p.name for p in folder.iterdir() if (p / "cycle.yaml").is_file())
+        if (folder.is_dir())
+        else []
+    )
+    targets = set(present) if None in by_cycle else {c for c in by_cycle if c in present}
+    changed = {p for paths in by_cycle.values() for p in paths}
+    problems = []
+    for cid in sorted(targets):
+        checked = validate_cycle(root, cid)
+        if checked.data is not None:
+            result.valid[cid] = checked.data
+        problems += [p for p in checked.problems if p.is_error or p.path in changed]
+    return problems
+
+
+def _codeowners(root: Path, head: str | None) -> list[Problem]:
+    if head is not None or not (root / CYCLES).is_dir():
+        return []
+    target = root / codeowners.PATH
+    if not target.is_file():
+        return []
+    expected, _ = codeowners.expected(root)
+    if expected is not None and target.read_text(encoding="utf-8") != expected:
+        return [
+            error(
+                codeowners.PATH,
+                1,
+                1,
+                "CODEOWNERS is stale: run `perfloop codeowners` and commit the result",
+            )
+        ]
+    return []
+
+
+def score_moves(repo_root: Path, result: CheckResult) -> list[dict[str, Any]]:
+    """For the job summary: how the OKR and KPI sections of people whose goals changed move.
+
+    Only sections computed from goals (public inside the company) are shown; final scores,
+    ratings and review sections stay out of CI logs.
+    """
+    from .scoring import score_person
+
+    repo = GitRepo(repo_root)
+    moves = []
+    for cid, people in sorted(result.touched.items()):
+        after_data = result.valid.get(cid)
+        if after_data is None or cid not in result.phases:
+            continue
+        before_data, _ = repo.load_cycle(result.base, cid)
+        for person in sorted(people):
+            before = score_person(before_data, person) if before_data else None
+            after = score_person(after_data, person) if person in after_data.org.people else None
+            moves.append(
+                {
+                    "cycle": cid,
+                    "person": person,
+                    "okr": [_shown(before, "okr"), _shown(after, "okr")],
+                    "kpi": [_shown(before, "kpi"), _shown(after, "kpi")],
+                }
+            )
+    return moves
+
+
+def _shown(score: Any, section: str) -> float | None:
+    from .progress import round_half_up
+
+    value = score.section(section) if score is not None else None
+    return None if value is None else round_half_up(value)
