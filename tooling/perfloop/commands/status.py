@@ -1,0 +1,45 @@
+"""`perfloop status`: who still owes what in this phase, per department; what is overdue."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import click
+
+from ..status import owed, render
+from .context import cycle_option, json_option, load_valid, repository_root
+
+
+@click.command()
+@cycle_option
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Judge deadlines as of this date (default: today).",
+)
+@click.option("--department", "dept", metavar="D", help="Only items owed in D and below it.")
+@json_option
+def command(
+    cycle_id: str | None, today: dt.datetime | None, dept: str | None, as_json: bool
+) -> None:
+    """Missing goals, late check-ins (execution), missing reviews by relation, incomplete
+    people, missing calibration files, and which of them are past their deadline."""
+    data = load_valid(repository_root(), cycle_id)
+    day = today.date() if today else dt.date.today()
+    items = owed(data, day)
+    if dept is not None:
+        if dept not in data.org.departments:
+            raise click.UsageError(f"no department {dept!r} in cycle {data.id}")
+        inside = set(data.org.subdepartments(dept))
+        items = [i for i in items if i.department in inside]
+    if as_json:
+        out = {
+            "cycle": data.id,
+            "phase": data.cycle.phase,
+            "today": day.isoformat(),
+            "items": [i.to_json() for i in items],
+        }
+        click.echo(json.dumps(out, indent=2, ensure_ascii=False))
+        return
+    click.echo(render(data, items, day))

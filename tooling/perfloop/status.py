@@ -1,0 +1,221 @@
+"""Who still owes what in the cycle's current phase, and what is overdue.
+
+Each phase owes its own work, and anything an earlier phase left undone that the cycle
+still needs stays on the list (a person without goals in review has no OKR section):
+
+- planning and after: goals files, department objectives, company objectives;
+- execution: a check-in within `checkin_interval_days` (default 14) for everyone with goals;
+- review and calibration: every review that counts (its relation has weight > 0 in the
+  subject's template, and the manager review always) and every incomplete person;
+- calibration: a calibration file for every group.
+
+An item is overdue when today is past the deadline of the phase it belongs to (for a
+check-in: past the last check-in plus the interval). A closed cycle owes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from .model import PHASES, CycleData
+from .scoring import PersonScore, score_cycle
+
+
+@dataclass(frozen=True)
+class Owed:
+    department: str  # the department it is listed under (the owner's)
+    who: tuple[str, ...]  # the people who owe it
+    what: str  # goals | department objectives | company objectives | check-in | review |
+    #            calibration | incomplete
+    detail: str
+    phase: str  # the phase the work belongs to
+    due: dt.date | None
+    subject: str | None = None  # whose review, which group
+    relation: str | None = None  # for reviews
+    overdue_days: int = 0
+
+    @property
+    def overdue(self) -> bool:
+        return self.overdue_days > 0
+
+    def to_json(self) -> dict:
+        return {
+            "department": self.department,
+            "who": list(self.who),
+            "what": self.what,
+            "subject": self.subject,
+            "relation": self.relation,
+            "detail": self.detail,
+            "phase": self.phase,
+            "due": self.due.isoformat() if self.due else None,
+            "overdue_days": self.overdue_days,
+        }
+
+
+def _reached(data: CycleData, phase: str) -> bool:
+    """Whether the cycle is in `phase` or past it (and not closed)."""
+    current = data.cycle.phase
+    return current != "closed" and PHASES.index(current) >= PHASES.index(phase)
+
+
+def _late(today: dt.date, due: dt.date | None) -> int:
+    return max((today - due).days, 0) if due else 0
+
+
+def owed(
+    data: CycleData, today: dt.date, scores: dict[str, PersonScore] | None = None
+) -> list[Owed]:
+    """Everything still owed in the current phase, in org order of departments."""
+    cycle, org = data.cycle, data.org
+    if cycle.phase == "closed":
+        return []
+    items: list[Owed] = []
+
+    def add(dept: str, who: tuple[str, ...], what: str, detail: str, phase: str, **kw) -> None:
+        due = kw.pop("due", cycle.deadlines.get(phase))
+        items.append(
+            Owed(dept, who, what, detail, phase, due, overdue_days=_late(today, due), **kw)
+        )
+
+    # planning
+    if data.company is None:
+        add(
+            _dept_of(data, org.admins),
+            org.admins,
+            "company objectives",
+            "no company.yaml",
+            "planning",
+        )
+    for dept in org.departments.values():
+        if dept.id not in data.departments:
+            add(
+                dept.id,
+                (dept.head,),
+                "department objectives",
+                f"no departments/{dept.id}.yaml",
+                "planning",
+            )
+    for person in org.people.values():
+        if person.id not in data.goals:
+            add(person.department, (person.id,), "goals", f"no goals/{person.id}.yaml", "planning")
+
+    # execution: check-ins
+    if cycle.phase == "execution":
+        interval = dt.timedelta(days=cycle.checkin_interval_days)
+        for person in org.people.values():
+            goals = data.goals.get(person.id)
+            if goals is None or not any(o.key_results for o in goals.objectives):
+                continue
+            dates = [c.date for c in goals.checkins]
+            last = max(dates) if dates else None
+            since = last or cycle.period_start
+            if today - since <= interval:
+                continue
+            detail = (
+                f"last check-in {last.isoformat()}, {(today - last).days} days ago"
+                if last
+                else "no check-in yet"
+            )
+            add(
+                person.department,
+                (person.id,),
+                "check-in",
+                detail,
+                "execution",
+                due=since + interval,
+            )
+
+    # review: reviews that count, and incomplete people
+    if _reached(data, "review"):
+        for subject in org.people.values():
+            template = data.template_for(subject.id)
+            if template is None or template.sections.get("review", 0) <= 0:
+                continue
+            for reviewer, relation in data.expected_reviewers(subject.id).items():
+                if (subject.id, reviewer) in data.reviews:
+                    continue
+                weight = template.group_weights.get(relation, 0) if template.group_weights else 1
+                if relation != "manager" and weight <= 0:
+                    continue
+                what = (
+                    "self-review" if relation == "self" else f"{relation.replace('_', '-')} review"
+                )
+                add(
+                    org.people[reviewer].department,
+                    (reviewer,),
+                    "review",
+                    f"{what} of {subject.id}",
+                    "review",
+                    subject=subject.id,
+                    relation=relation,
+                )
+        scores = scores if scores is not None else score_cycle(data)
+        for person in org.people.values():
+            score = scores.get(person.id)
+            if score is not None and not score.complete:
+                add(
+                    person.department,
+                    (person.id,),
+                    "incomplete",
+                    f"{person.id} has no final score: lacks {', '.join(score.missing)}",
+                    "review",
+                    subject=person.id,
+                )
+
+    # calibration: a file per group
+    if _reached(data, "calibration"):
+        for group in data.groups:
+            if group.id not in data.calibrations:
+                dept = group.departments[0] if group.departments else ""
+                add(
+                    dept,
+                    group.heads,
+                    "calibration",
+                    f"no calibration/{group.id}.yaml for group {group.id}",
+                    "calibration",
+                    subject=group.id,
+                )
+
+    order = {d: i for i, d in enumerate(org.departments)}
+    return sorted(items, key=lambda o: (order.get(o.department, len(order)), PHASES.index(o.phase)))
+
+
+def _dept_of(data: CycleData, people: tuple[str, ...]) -> str:
+    for person in people:
+        if person in data.org.people:
+            return data.org.people[person].department
+    return ""
+
+
+def render(data: CycleData, items: list[Owed], today: dt.date) -> str:
+    cycle = data.cycle
+    due = cycle.deadlines.get(cycle.phase)
+    when = ""
+    if due:
+        days = (due - today).days
+        when = f"; {cycle.phase} due {due.isoformat()}, " + (
+            f"in {days} day(s)" if days >= 0 else f"{-days} day(s) ago"
+        )
+    lines = [f"Cycle {data.id}, phase {cycle.phase} (today {today.isoformat()}{when})"]
+    if not items:
+        lines.append("")
+        lines.append("Nothing owed." if cycle.phase != "closed" else "The cycle is closed.")
+        return "\n".join(lines)
+    current = None
+    for item in items:
+        if item.department != current:
+            current = item.department
+            dept = data.org.departments.get(current)
+            lines.append("")
+            lines.append(f"{dept.name} ({current})" if dept else current or "(no department)")
+        late = ""
+        if item.overdue:
+            late = f"  OVERDUE by {item.overdue_days} day(s), due {item.due.isoformat()}"  # type: ignore[union-attr]
+        elif item.due:
+            late = f"  due {item.due.isoformat()}"
+        lines.append(f"  {', '.join(item.who) or '(nobody)'}: {item.what}: {item.detail}{late}")
+    overdue = sum(i.overdue for i in items)
+    lines.append("")
+    lines.append(f"{len(items)} item(s) owed, {overdue} overdue")
+    return "\n".join(lines)
