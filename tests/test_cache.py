@@ -63,3 +63,29 @@ def test_symlinks_are_refused(base_repo: Path) -> None:
     result = run_cli("validate", cwd=base_repo)
     assert result.returncode == 1
     assert "goals/carol.yaml:1:1: error: symbolic links are not allowed" in result.stdout
+
+
+def test_a_replayed_run_equals_a_fresh_one(base_repo: Path) -> None:
+    import os
+    import time
+
+    goals = base_repo / "cycles/2026-h2/goals/bob.yaml"
+    goals.write_text(goals.read_text().replace("title: Observability", "titel: Observability"))
+    old = time.time() - 60  # older than the racy window, so the stat index is trusted
+    for file in base_repo.rglob("*.yaml"):
+        os.utime(file, (old, old))
+    fresh = run_cli("validate", cwd=base_repo, env={"PERFLOOP_CACHE": "0"})
+    first = run_cli("validate", cwd=base_repo)
+    runs = base_repo / FOLDER / "runs"
+    assert len(list(runs.iterdir())) == 1
+    replay = run_cli("validate", cwd=base_repo)
+    assert len(list(runs.iterdir())) == 1  # answered from the stored run
+    assert (fresh.returncode, fresh.stdout) == (first.returncode, first.stdout)
+    assert (replay.returncode, replay.stdout, replay.stderr) == (
+        first.returncode,
+        first.stdout,
+        first.stderr,
+    )
+    # any change is a new key: fix the file and the replay is not used
+    goals.write_text(goals.read_text().replace("titel: Observability", "title: Observability"))
+    assert run_cli("validate", cwd=base_repo).returncode == 0

@@ -55,19 +55,12 @@ class Pack:
 
     def __init__(self, root: Path, cycle_id: str):
         self.file = root / FOLDER / fingerprint() / f"{cycle_id}.pack"
-        self.index: dict[str, tuple[int, int, int, str]] = {}
-        self.outcomes: dict[str, Outcome] = {}
-        self.written_ns = 0
+        self.index_file = self.file.with_suffix(".index")
+        self.index, self.written_ns = read_index(self.index_file)
+        self.outcomes: dict[str, Outcome] = _read(self.file) or {}
         self.used: set[str] = set()
         self.new_index: dict[str, tuple[int, int, int, str]] = {}
         self.dirty = False
-        try:
-            with open(self.file, "rb") as handle:
-                stored = marshal.load(handle)
-            self.index, self.outcomes = stored["index"], stored["outcomes"]
-            self.written_ns = stored["written_ns"]
-        except (OSError, EOFError, ValueError, TypeError, KeyError):
-            pass  # no cache yet, or an unreadable one: start afresh
 
     def known_blob(self, rel: str, stat: tuple[int, int, int] | None) -> str | None:
         """The blob id of an unchanged working-tree file, without reading it."""
@@ -101,19 +94,35 @@ class Pack:
         """Write the pack atomically, keeping only what this run used."""
         if not self.dirty and len(self.used) == len(self.outcomes):
             return
-        stored = {
-            "index": self.new_index,
-            "outcomes": {k: v for k, v in self.outcomes.items() if k in self.used},
-            "written_ns": time.time_ns(),
-        }
-        try:
-            self.file.parent.mkdir(parents=True, exist_ok=True)
-            ignore = self.file.parent.parent / ".gitignore"
-            if not ignore.exists():
-                ignore.write_text("*\n")
-            fd, tmp = tempfile.mkstemp(dir=self.file.parent, prefix=".pack-")
-            with os.fdopen(fd, "wb") as handle:
-                marshal.dump(stored, handle)
-            os.replace(tmp, self.file)
-        except (OSError, ValueError):
-            pass  # a read-only checkout simply runs without a cache
+        _write(self.file, {k: v for k, v in self.outcomes.items() if k in self.used})
+        _write(self.index_file, {"index": self.new_index, "written_ns": time.time_ns()})
+
+
+def _read(file: Path) -> Any:
+    try:
+        with open(file, "rb") as handle:
+            return marshal.load(handle)
+    except (OSError, EOFError, ValueError, TypeError):
+        return None  # no cache yet, or an unreadable one: start afresh
+
+
+def read_index(file: Path) -> tuple[dict[str, tuple[int, int, int, str]], int]:
+    stored = _read(file)
+    if not isinstance(stored, dict) or "index" not in stored:
+        return {}, 0
+    return stored["index"], stored["written_ns"]
+
+
+def _write(file: Path, value: Any) -> None:
+    """Write atomically (temp file + rename); a read-only checkout just runs uncached."""
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        ignore = file.parents[1] / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("*\n")
+        fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=".tmp-")
+        with os.fdopen(fd, "wb") as handle:
+            marshal.dump(value, handle)
+        os.replace(tmp, file)
+    except (OSError, ValueError):
+        pass

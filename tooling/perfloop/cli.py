@@ -58,8 +58,14 @@ def cli() -> None:
 
 
 def main() -> None:
+    from . import memo  # light: decides whether a stored run can answer before any heavy import
+
+    argv = sys.argv[1:]
     try:
-        cli.main(prog_name="perfloop")
+        if memo.memoizable(argv):
+            memo.run(argv, lambda: cli.main(args=argv, prog_name="perfloop"))
+        else:
+            cli.main(args=argv, prog_name="perfloop")
     except Exception as exc:  # a bug, not bad input: say so plainly, exit 2
         if os.environ.get("PERFLOOP_DEBUG"):
             raise

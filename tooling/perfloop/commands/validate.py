@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from pathlib import Path
 
 import click
@@ -22,7 +21,6 @@ from .context import json_option, repository_root
 @click.option("--quiet", "-q", is_flag=True, help="Print problems only, no summary line.")
 def command(path: Path | None, as_json: bool, quiet: bool) -> None:
     """Validate the repository at PATH (default: here), one cycle folder, or one file."""
-    started = time.perf_counter()
     root = repository_root(path if path is None or path.is_dir() else path.parent)
     only, file_filter = None, None
     if path is not None:
@@ -58,7 +56,7 @@ def command(path: Path | None, as_json: bool, quiet: bool) -> None:
             files = sum(len(r.data.documents) if r.data else 0 for r in results)
             click.echo(
                 f"{len(results)} cycle(s), {files} file(s): {errors} error(s), "
-                f"{len(problems) - errors} warning(s) in {time.perf_counter() - started:.2f}s",
+                f"{len(problems) - errors} warning(s)",
                 err=True,
             )
     sys.exit(1 if has_errors(problems) else 0)

@@ -1,0 +1,157 @@
+"""Replay a read-only command's output when nothing it could read has changed.
+
+`perfloop validate`, `score`, `calibrate`, `tree` and `status` are pure functions of their
+arguments, the cycles' files, the tool itself and (for deadlines) today's date. Their output
+is stored under `.perfloop-cache/runs/`, keyed by all of those; a warm run answers from
+there after a directory walk and a few stat calls, before importing anything heavy. Any
+changed, added or removed file — or a new tool version — is a different key. Runs under
+GitHub Actions (annotations, job summaries) and `PERFLOOP_CACHE=0` are never replayed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import os
+import sys
+from collections.abc import Callable
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+from .cache import FOLDER, RACY_NS, _read, _write, enabled, fingerprint, read_index
+from .sources import DirectorySource, blob_id
+
+COMMANDS = {"validate", "score", "calibrate", "tree", "status"}
+WRITING_OPTIONS = {"--write", "--force", "--out", "-o"}
+
+
+@cache
+def tool_fingerprint() -> str:
+    """Every module and schema of the package: any code change is a new key."""
+    digest = hashlib.sha1(fingerprint().encode(), usedforsecurity=False)
+    package = resources.files("perfloop")
+    with resources.as_file(package) as folder:
+        for file in sorted(Path(folder).rglob("*.py")):
+            digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _find_root(start: Path) -> Path | None:
+    for folder in (start, *start.parents):
+        if (folder / "cycles").is_dir():
+            return folder
+    return None
+
+
+def content_key(root: Path, refresh: bool) -> str | None:
+    """A digest of every cycle file's path and blob id, or None when it is not known
+    without reading files (unless `refresh`, which reads and records them)."""
+    digest = hashlib.sha1(usedforsecurity=False)
+    cycles = sorted(p for p in (root / "cycles").iterdir() if p.is_dir())
+    for folder in cycles:
+        index_file = root / FOLDER / fingerprint() / f"{folder.name}.index"
+        index, written = read_index(index_file)
+        changed = False
+        source = DirectorySource(folder)
+        digest.update(f"\0{folder.name}\0".encode())
+        for entry in source.entries():
+            known = index.get(entry.rel)
+            trusted = known and entry.stat and known[:3] == entry.stat
+            if trusted and entry.stat[1] >= written - RACY_NS:
+                trusted = False
+            if not trusted:
+                if not refresh or entry.stat is None:
+                    if entry.symlink:
+                        digest.update(f"{entry.rel}\0symlink\0".encode())
+                        continue
+                    return None
+                index[entry.rel] = (*entry.stat, blob_id(source.read(entry.rel)))
+                changed = True
+            digest.update(f"{entry.rel}\0{index[entry.rel][3]}\0".encode())
+        if changed:
+            import time
+
+            _write(index_file, {"index": index, "written_ns": time.time_ns()})
+    return digest.hexdigest()
+
+
+def _key(root: Path, argv: list[str], content: str) -> str:
+    parts = {
+        "argv": argv,
+        "cwd": os.path.relpath(Path.cwd(), root),
+        "today": dt.date.today().isoformat(),
+        "tool": tool_fingerprint(),
+        "content": content,
+        "env": {k: v for k, v in os.environ.items() if k.startswith("PERFLOOP_")},
+    }
+    return hashlib.sha1(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def memoizable(argv: list[str]) -> bool:
+    return (
+        bool(argv)
+        and argv[0] in COMMANDS
+        and enabled()
+        and os.environ.get("GITHUB_ACTIONS") != "true"
+        and not any(a.split("=")[0] in WRITING_OPTIONS for a in argv)
+        and not any(a in ("-h", "--help") for a in argv)
+    )
+
+
+class _Tee(io.TextIOBase):
+    def __init__(self, stream: io.TextIOBase):
+        self.stream, self.parts = stream, []
+
+    def write(self, text: str | bytes) -> int:
+        if isinstance(text, bytes):  # click may hand bytes to a stream it cannot classify
+            text = text.decode("utf-8", "replace")
+        self.parts.append(text)
+        return self.stream.write(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+def run(argv: list[str], invoke: Callable[[], None]) -> None:
+    """Replay `argv`'s stored output if its inputs are unchanged; else run and store it."""
+    root = _find_root(Path.cwd())
+    if root is None:
+        invoke()
+        return
+    content = content_key(root, refresh=False)
+    if content is not None:
+        stored = _read(root / FOLDER / "runs" / _key(root, argv, content))
+        if isinstance(stored, dict):
+            sys.stdout.write(stored["out"])
+            sys.stderr.write(stored["err"])
+            sys.stdout.flush()
+            sys.exit(stored["code"])
+    out, err = _Tee(sys.stdout), _Tee(sys.stderr)
+    sys.stdout, sys.stderr = out, err
+    code: int | str | None = 0
+    try:
+        invoke()
+    except SystemExit as exit_:
+        code = exit_.code
+    finally:
+        sys.stdout, sys.stderr = out.stream, err.stream
+    if code in (0, 1, None):
+        content = content_key(root, refresh=True)
+        if content is not None:
+            stored = {"out": "".join(out.parts), "err": "".join(err.parts), "code": code or 0}
+            _write(root / FOLDER / "runs" / _key(root, argv, content), stored)
+            _prune(root / FOLDER / "runs")
+    sys.exit(code)
+
+
+def _prune(folder: Path, keep: int = 200) -> None:
+    """Keep the most recent runs only: the folder must not grow without bound."""
+    try:
+        runs = sorted(folder.iterdir(), key=lambda p: p.stat().st_mtime_ns)
+        for old in runs[:-keep]:
+            old.unlink(missing_ok=True)
+    except OSError:
+        pass
