@@ -37,6 +37,10 @@ def _yaml() -> YAML:
     yaml.indent(mapping=2, sequence=4, offset=2)
     # Our loader refuses anchors and aliases, so the dumper must never emit them.
     yaml.representer.ignore_aliases = lambda *_: True
+    # `null` rather than an empty value: results and drafts should read plainly.
+    yaml.representer.add_representer(
+        type(None), lambda rep, _: rep.represent_scalar("tag:yaml.org,2002:null", "null")
+    )
     return yaml
 
 

@@ -1,0 +1,311 @@
+"""A cycle's life: phases in order, what is missing before moving on, the next cycle, the
+frozen results snapshot.
+
+Pure functions over the loaded cycle and file texts; the `perfloop cycle` commands check the
+result with `writes` and write it.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import yamledit
+from .carryover import draft_goals
+from .model import PHASES, CycleData
+from .progress import round_half_up
+from .scoring import PersonScore, score_cycle
+from .writes import schema_line, with_schema_line
+
+# --- phases and what is missing --------------------------------------------------------------
+
+
+def next_phase(phase: str) -> str | None:
+    """The phase after `phase`; None after `closed`."""
+    i = PHASES.index(phase)
+    return PHASES[i + 1] if i + 1 < len(PHASES) else None
+
+
+@dataclass(frozen=True)
+class Missing:
+    """One thing someone still owes before the cycle leaves its phase."""
+
+    person: str  # who owes it
+    what: str
+    department: str = ""
+
+    def text(self) -> str:
+        return f"{self.person}: {self.what}"
+
+
+def missing_goals(data: CycleData) -> list[Missing]:
+    return [
+        Missing(p.id, "no goals file", p.department)
+        for p in data.org.people.values()
+        if p.id not in data.goals
+    ]
+
+
+def missing_checkins(data: CycleData) -> list[Missing]:
+    return [
+        Missing(person, "no check-in yet", data.org.people[person].department)
+        for person, goals in data.goals.items()
+        if person in data.org.people and not goals.checkins and goals.objectives
+    ]
+
+
+def missing_reviews(data: CycleData) -> list[Missing]:
+    """Expected reviews not written, for relations that count (weight > 0 in the subject's
+    template; every relation when the template gives no weights). The reviewer owes it."""
+    out = []
+    for subject in data.org.people.values():
+        template = data.template_for(subject.id)
+        if template is None or template.sections.get("review", 0) <= 0:
+            continue
+        weights = template.group_weights
+        for reviewer, relation in data.expected_reviewers(subject.id).items():
+            if weights and weights.get(relation, 0) <= 0:
+                continue
+            if (subject.id, reviewer) not in data.reviews:
+                label = "self-review" if relation == "self" else f"{relation} review"
+                out.append(
+                    Missing(
+                        reviewer, f"{label} of {subject.id}", data.org.people[reviewer].department
+                    )
+                )
+    return out
+
+
+def missing_calibrations(data: CycleData, scores: dict[str, PersonScore]) -> list[Missing]:
+    """Calibration groups with complete members but no calibration file; the heads owe it."""
+    out = []
+    for group in data.groups:
+        if group.id in data.calibrations:
+            continue
+        if any(scores[m].complete for m in group.members if m in scores):
+            owner = ", ".join(group.heads) or "hr"
+            out.append(Missing(owner, f"calibration/{group.id}.yaml", group.id))
+    return out
+
+
+def missing_before_leaving(data: CycleData) -> list[Missing]:
+    """What the current phase still lacks (a minimal `perfloop status` for `cycle advance`)."""
+    phase = data.cycle.phase
+    if phase == "planning":
+        return missing_goals(data)
+    if phase == "execution":
+        return missing_goals(data) + missing_checkins(data)
+    if phase == "review":
+        return missing_reviews(data)
+    if phase == "calibration":
+        return missing_calibrations(data, score_cycle(data))
+    return []
+
+
+def set_phase(cycle_text: str, phase: str) -> str:
+    """cycle.yaml's text with a new phase; every other line kept as it was."""
+    doc = yamledit.load(cycle_text)
+    doc["phase"] = phase
+    return with_schema_line(yamledit.dump(doc), "cycle")
+
+
+# --- the next cycle --------------------------------------------------------------------------
+
+
+def _add_months(day: dt.date, months: int, month_end: bool = False) -> dt.date:
+    total = day.year * 12 + day.month - 1 + months
+    year, month = divmod(total, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return dt.date(year, month + 1, last if month_end else min(day.day, last))
+
+
+def _is_month_end(day: dt.date) -> bool:
+    return day.day == calendar.monthrange(day.year, day.month)[1]
+
+
+def period_shift(start: dt.date, end: dt.date) -> Callable[[dt.date], dt.date]:
+    """How to move a date of a cycle to the same point of the next one.
+
+    A period of whole months (first day to last day: a quarter, a half) moves by that many
+    months, a month's last day staying a last day (H1 2026-01-01..06-30 becomes
+    2026-07-01..12-31); any other period moves by its length in days.
+    """
+    if start.day == 1 and _is_month_end(end):
+        months = (end.year - start.year) * 12 + end.month - start.month + 1
+        return lambda d: _add_months(d, months, month_end=_is_month_end(d))
+    days = (end - start).days + 1
+    return lambda d: d + dt.timedelta(days=days)
+
+
+def _as_date(value: Any) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+def next_cycle_text(cycle_text: str, new_id: str, name: str | None) -> str:
+    """cycle.yaml of the next cycle: same settings and comments; new id, phase planning,
+    period and deadlines moved on, HR's designated reviewers cleared, name replaced."""
+    doc = yamledit.load(cycle_text)
+    shift = period_shift(_as_date(doc["period"]["start"]), _as_date(doc["period"]["end"]))
+    doc["id"] = new_id
+    if name:
+        doc["name"] = name
+    elif "name" in doc:
+        del doc["name"]  # "H1 2026" would be wrong for the next cycle
+    for key in ("start", "end"):
+        doc["period"][key] = shift(_as_date(doc["period"][key]))
+    doc["phase"] = "planning"
+    for key, value in list((doc.get("deadlines") or {}).items()):
+        doc["deadlines"][key] = shift(_as_date(value))
+    if "designated" in doc:
+        del doc["designated"]  # named by HR for one cycle's reviews
+    return with_schema_line(yamledit.dump(doc), "cycle")
+
+
+GOALS_HEADER = (
+    "# Draft carried over from {prev} by `perfloop cycle new`: unfinished key results\n"
+    "# (starting where they stood), improvement-plan actions from the reviews as a development\n"
+    "# objective, and last cycle's KPI targets. Align each objective to this cycle's\n"
+    "# objectives (aligns_to), set weights and agree the whole with your manager.\n"
+)
+
+
+def next_cycle_files(prev: CycleData, new_id: str, name: str | None = None) -> dict[str, str]:
+    """Every file of the cycle after `prev` (paths inside the new cycle folder -> text).
+
+    Copied: org.yaml and templates (as they are, comments included) and cycle.yaml's
+    settings. Drafted: the goals of everyone who had goals in `prev` and is still in the
+    org. Not copied: company and department objectives (strategy is set afresh, top-down),
+    reviews, calibration and results.
+    """
+    root = Path(prev.root)
+    folder = root / prev.dir
+
+    def read(rel: str) -> str:
+        return (folder / rel).read_text(encoding="utf-8")
+
+    files = {"cycle.yaml": next_cycle_text(read("cycle.yaml"), new_id, name)}
+    files["org.yaml"] = with_schema_line(read("org.yaml"), "org")
+    for template in sorted(prev.templates):
+        rel = f"templates/{template}.yaml"
+        files[rel] = with_schema_line(read(rel), "template")
+    for person in prev.org.people:
+        if person in prev.goals:
+            text = GOALS_HEADER.format(prev=prev.id) + yamledit.dump(draft_goals(prev, person))
+            files[f"goals/{person}.yaml"] = schema_line("goals") + text
+    return files
+
+
+# --- closing: the results snapshot --------------------------------------------------------------
+
+
+def _shown(x: float | None) -> float | None:
+    return None if x is None else round_half_up(x)
+
+
+def person_result(data: CycleData, s: PersonScore) -> dict[str, Any]:
+    """One person's frozen result: sections, final, proposed and final rating, bonus."""
+    person = data.org.people[s.id]
+    group = data.group_of(s.id)
+    out: dict[str, Any] = {
+        "department": person.department,
+        "group": group.id if group else None,
+        "template": s.template,
+        "complete": s.complete,
+        "okr": _shown(s.okr),
+        "kpi": _shown(s.kpi),
+        "review": _shown(s.review),
+        "final": _shown(s.final),
+        "proposed": s.proposed,
+        "rating": s.rating if s.complete else None,
+        "bonus": s.bonus if s.complete else None,
+    }
+    calibration = data.calibrations.get(group.id) if group else None
+    entry = calibration.ratings.get(s.id) if calibration else None
+    if entry and entry.reason and s.complete:
+        out["reason"] = entry.reason
+    if s.missing:
+        out["missing"] = list(s.missing)
+    out["breakdown"] = {
+        "weights": {k: v for k, v in s.weights.items()},
+        "objectives": [
+            {"id": o.id, "weight": o.weight, "score": _shown(o.score)} for o in s.objectives
+        ],
+        "kpis": [
+            {
+                "id": k.id,
+                "weight": k.weight,
+                "target": k.target,
+                "actual": k.actual,
+                "score": _shown(k.score),
+            }
+            for k in s.kpis
+        ],
+        "reviews": [
+            {
+                "relation": g.relation,
+                "weight": g.weight,
+                "count": len(g.reviews),
+                "score": _shown(g.score),
+            }
+            for g in s.review_groups
+        ],
+    }
+    return out
+
+
+def results_data(data: CycleData, closed_on: dt.date) -> dict[str, Any]:
+    """results.yaml: the cycle's final numbers, as shown (rounded half-up to 2 decimals)."""
+    scores = score_cycle(data)
+    ratings = {lv.rating: 0 for lv in data.cycle.rating_scale}
+    for s in scores.values():
+        if s.complete and s.rating in ratings:
+            ratings[s.rating] += 1
+    groups = []
+    for group in data.groups:
+        counts = {lv.rating: 0 for lv in data.cycle.rating_scale}
+        complete = [m for m in group.members if scores[m].complete]
+        for m in complete:
+            counts[scores[m].rating] += 1  # type: ignore[index]
+        groups.append(
+            {
+                "id": group.id,
+                "members": len(group.members),
+                "rated": len(complete),
+                "ratings": counts,
+            }
+        )
+    return {
+        "cycle": data.id,
+        "closed_on": closed_on,
+        "summary": {
+            "people": len(scores),
+            "rated": sum(s.complete for s in scores.values()),
+            "ratings": ratings,
+        },
+        "groups": groups,
+        "people": {pid: person_result(data, s) for pid, s in scores.items()},
+    }
+
+
+RESULTS_HEADER = (
+    "# Results of cycle {cycle}, written by `perfloop cycle close` on {date}. Frozen: the\n"
+    "# closed cycle may not change. Confidential (scores, ratings, bonus): never published.\n"
+)
+
+
+def results_text(data: CycleData, closed_on: dt.date) -> str:
+    header = RESULTS_HEADER.format(cycle=data.id, date=closed_on)
+    return schema_line("results") + header + yamledit.dump(results_data(data, closed_on))
+
+
+def close_changes(data: CycleData, cycle_text: str, closed_on: dt.date) -> dict[str, str]:
+    """results.yaml first, then cycle.yaml at `closed`: an interruption between the two
+    leaves an open cycle that can be closed again, never a closed one without results."""
+    return {
+        "results.yaml": results_text(data, closed_on),
+        "cycle.yaml": set_phase(cycle_text, "closed"),
+    }
