@@ -147,7 +147,9 @@ def run_check(
                     error(path, 1, 1, "the base has no cycle whose rules could judge this change")
                 )
                 continue
-            change, new_doc = _classify(repo, root, base, head, path, status, rules, new_cycle)
+            change, new_doc = classify_change(
+                repo, root, base, head, path, status, rules, new_cycle
+            )
             result.changes.append(change)
             if change.area.name == "goals" and cycle_id:
                 result.touched.setdefault(cycle_id, set()).add(change.area.ids[0])
@@ -211,7 +213,7 @@ def _reference_cycle(
     return loaded[0] if loaded else None
 
 
-def _classify(
+def classify_change(
     repo: GitRepo,
     root: Path,
     base: str,

@@ -1,0 +1,52 @@
+"""`perfloop history PERSON [--cycle ID] [--json]`: the audit trail of a person's files."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from ..gitrepo import GitProblem
+from ..history import checkin_timeline, history
+from .context import cycle_option, json_option, pick_cycle, repository_root
+
+
+@click.command()
+@click.argument("person")
+@cycle_option
+@json_option
+def command(person: str, cycle_id: str | None, as_json: bool) -> None:
+    """Every change to PERSON's goals and to reviews of or by them (author, date, commit,
+    pull request, change kind), and the check-in timeline of each of their key results."""
+    root = repository_root()
+    timeline_cycle = pick_cycle(root, cycle_id)
+    try:
+        events = history(root, person, cycle_id)
+    except GitProblem as exc:
+        raise click.UsageError(str(exc)) from None
+    timeline = checkin_timeline(root, timeline_cycle, person)
+    if as_json:
+        out = {
+            "person": person,
+            "cycle": cycle_id,
+            "changes": [e.to_json() for e in events],
+            "timeline": {
+                kr: [{"date": d.isoformat(), "value": v, "commit": c} for d, v, c in points]
+                for kr, points in timeline.items()
+            },
+        }
+        print(json.dumps(out, indent=2, ensure_ascii=False))
+        return
+    if not events:
+        click.echo(f"no committed changes to {person}'s files")
+    for e in events:
+        pr = f"#{e.pr}" if e.pr else "-"
+        click.echo(
+            f"{e.date[:10]}  {e.commit[:10]}  {pr:>5}  {e.kind:<18} {e.status:<8} "
+            f"{e.path}  ({e.author} <{e.email}>)"
+        )
+    if timeline:
+        click.echo(f"\ncheck-in timeline, {timeline_cycle}:")
+        for kr, points in timeline.items():
+            steps = ", ".join(f"{d.isoformat()} {v}" for d, v, _ in points)
+            click.echo(f"  {kr}: {steps}")

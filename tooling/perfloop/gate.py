@@ -1,0 +1,123 @@
+"""The approval gate's decision (pure): do the pull request's reviews meet its requirements?
+
+Reviews are GitHub's "list reviews for a pull request" objects. Each reviewer's latest
+deciding review counts (APPROVED, CHANGES_REQUESTED or DISMISSED; a COMMENTED review leaves
+the earlier decision standing, as on GitHub). An approval counts only on the head commit;
+a request for changes from a required approver blocks whatever commit it was given on,
+until it is dismissed or followed by an approval. The author's own reviews never count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .permissions import Requirement
+
+DECIDING = ("APPROVED", "CHANGES_REQUESTED", "DISMISSED")
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A requirement and who met it (None when nobody has yet)."""
+
+    requirement: Requirement
+    approved_by: str | None
+
+
+@dataclass
+class Decision:
+    ok: bool
+    head: str
+    standings: list[Standing] = field(default_factory=list)
+    blocking: list[str] = field(default_factory=list)  # required approvers requesting changes
+    stale: list[str] = field(default_factory=list)  # approvals given on an older commit
+    notes: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # the check's own errors
+
+    def summary(self) -> str:
+        """One line for a commit status (at most 140 characters there)."""
+        if self.errors:
+            return f"the change is not allowed: {len(self.errors)} error(s) in perfloop check"
+        if self.blocking:
+            return f"changes requested by {', '.join(self.blocking)}"
+        missing = [s.requirement for s in self.standings if s.approved_by is None]
+        if missing:
+            return "waiting for " + "; ".join(" or ".join(r.any_of) for r in missing)
+        return (
+            "approved by "
+            + ", ".join(dict.fromkeys(s.approved_by for s in self.standings if s.approved_by))
+            if self.standings
+            else "no approvals needed"
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "head": self.head,
+            "summary": self.summary(),
+            "requirements": [
+                {**s.requirement.to_json(), "approved_by": s.approved_by} for s in self.standings
+            ],
+            "blocking": self.blocking,
+            "stale_approvals": self.stale,
+            "notes": self.notes,
+            "errors": self.errors,
+        }
+
+
+def latest_reviews(reviews: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """login (lower-cased) -> that reviewer's latest deciding review."""
+    ordered = sorted(enumerate(reviews), key=lambda ir: (ir[1].get("submitted_at") or "", ir[0]))
+    latest: dict[str, dict[str, Any]] = {}
+    for _, review in ordered:
+        login = ((review.get("user") or {}).get("login") or "").lower()
+        if login and review.get("state") in DECIDING:
+            latest[login] = review
+    return latest
+
+
+def decide(
+    requirements: list[Requirement],
+    check_errors: list[str],
+    reviews: list[dict[str, Any]],
+    head: str,
+    author_login: str | None,
+    people_by_login: dict[str, str],
+) -> Decision:
+    """Pass only when the check has no errors, every requirement has an approval on `head`
+    from one of its people, and no required approver requests changes."""
+    decision = Decision(False, head, errors=list(check_errors))
+    author = (author_login or "").lower()
+    approved: set[str] = set()
+    requested: list[str] = []
+    required = {p for r in requirements for p in r.any_of}
+    for login, review in latest_reviews(reviews).items():
+        person = people_by_login.get(login)
+        if login == author:
+            decision.notes.append(f"{login} is the author; their review does not count")
+            continue
+        if person is None:
+            decision.notes.append(f"{login} is not in org.yaml; their review does not count")
+            continue
+        state = review["state"]
+        if state == "APPROVED":
+            if review.get("commit_id") == head:
+                approved.add(person)
+            else:
+                decision.stale.append(person)
+        elif state == "CHANGES_REQUESTED":
+            if person in required:
+                requested.append(person)
+            else:
+                decision.notes.append(f"{person} requested changes (not a required approver)")
+    decision.blocking = sorted(requested)
+    for req in requirements:
+        by = next((p for p in req.any_of if p in approved), None)
+        decision.standings.append(Standing(req, by))
+    decision.ok = (
+        not decision.errors
+        and not decision.blocking
+        and all(s.approved_by for s in decision.standings)
+    )
+    return decision

@@ -1,0 +1,235 @@
+"""The audit trail, from git: every change to a person's files, and each key result's
+check-in timeline from the history of the goals file.
+
+Only metadata leaves this module for reviews (who changed which file, when, in which pull
+request); their text is never read here. Goals are public inside the company, so their
+values are.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import git
+
+from .changes import area_of
+from .gitrepo import GitProblem, GitRepo
+from .loader import load_file, parse_bytes
+from .model import CycleData
+from .repository import CYCLES
+
+_PR_MERGE = re.compile(r"^Merge pull request #(\d+)\b")
+_PR_SQUASH = re.compile(r"\(#(\d+)\)\s*$")
+_SEP, _END = "\x1f", "\x1e"
+
+
+@dataclass(frozen=True)
+class Event:
+    """One commit's change to one of the person's files."""
+
+    commit: str
+    date: str  # ISO 8601, the author date
+    author: str
+    email: str
+    pr: int | None
+    path: str
+    status: str  # added | modified | deleted
+    kind: str  # as `perfloop check` would classify it against the commit's parent
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "commit": self.commit,
+            "date": self.date,
+            "author": self.author,
+            "email": self.email,
+            "pr": self.pr,
+            "path": self.path,
+            "status": self.status,
+            "kind": self.kind,
+        }
+
+
+def _person_paths(person: str, cycle_id: str | None) -> tuple[list[str], Any]:
+    cycle = cycle_id or "*"
+    specs = [
+        f"{CYCLES}/{cycle}/goals/{person}.yaml",
+        f"{CYCLES}/{cycle}/reviews/{person}/*.yaml",
+        f"{CYCLES}/{cycle}/reviews/*/{person}.yaml",
+    ]
+
+    def mine(path: str) -> bool:
+        area = area_of(path)
+        if cycle_id and area.cycle != cycle_id:
+            return False
+        if area.name == "goals":
+            return area.ids == (person,)
+        return area.name == "review" and person in area.ids
+
+    return specs, mine
+
+
+def _log(repo: GitRepo, specs: list[str]) -> list[tuple[list[str], list[tuple[str, str]]]]:
+    """(commit fields, [(status letter, path)]) newest first, for commits touching `specs`."""
+    fmt = _END + _SEP.join(["%H", "%P", "%an", "%ae", "%aI", "%s"])
+    out = repo.repo.git.log(
+        f"--format={fmt}", "--name-status", "--no-renames", "--", *[repo.prefix + s for s in specs]
+    )
+    commits = []
+    for chunk in out.split(_END)[1:]:
+        head, _, body = chunk.partition("\n")
+        files = []
+        for line in body.splitlines():
+            if "\t" in line:
+                code, path = line.split("\t", 1)
+                rel = path[len(repo.prefix) :] if path.startswith(repo.prefix) else path
+                files.append((code[:1], rel))
+        commits.append((head.split(_SEP), files))
+    return commits
+
+
+def pr_number(repo: GitRepo, commit: str, subject: str) -> int | None:
+    """The pull request that brought `commit` in: a squash merge's `(#N)`, else the first
+    `Merge pull request #N` merge commit descending from it on the current branch."""
+    found = _PR_SQUASH.search(subject) or _PR_MERGE.match(subject)
+    if found:
+        return int(found.group(1))
+    merges = repo.repo.git.log(
+        "--ancestry-path", "--merges", "--reverse", "--format=%s", f"{commit}..HEAD"
+    )
+    for line in merges.splitlines():
+        found = _PR_MERGE.match(line)
+        if found:
+            return int(found.group(1))
+    return None
+
+
+def history(root: Path, person: str, cycle_id: str | None = None) -> list[Event]:
+    """Every commit that changed the person's goals or a review of or by them, oldest first."""
+    from .pullcheck import classify_change
+
+    repo = GitRepo(root)
+    specs, mine = _person_paths(person, cycle_id)
+    events = []
+    rules_cache: dict[tuple[str, str], CycleData | None] = {}
+    for (sha, parents, author, email, date, subject), files in reversed(_log(repo, specs)):
+        parent = parents.split()[0] if parents else None
+        for code, path in files:
+            if not mine(path):
+                continue
+            status = {"A": "added", "D": "deleted"}.get(code, "modified")
+            kind = "new"
+            area = area_of(path)
+            if parent and area.cycle:
+                key = (parent, area.cycle)
+                if key not in rules_cache:
+                    only = {f"goals/{area.ids[0]}.yaml"} if area.name == "review" else set()
+                    rules_cache[key] = repo.load_cycle(parent, area.cycle, only)[0]
+                rules = rules_cache[key]
+                if rules is not None:
+                    change, _ = classify_change(
+                        repo, root, parent, sha, path, status, rules, new_cycle=False
+                    )
+                    kind = change.kind
+                else:
+                    kind = "cycle"  # the cycle was new in this commit
+            elif not parent:
+                kind = "cycle"
+            pr = pr_number(repo, sha, subject)
+            events.append(Event(sha, date, author, email, pr, path, status, kind))
+    return events
+
+
+# --- check-in timelines -------------------------------------------------------------------
+
+Point = tuple[dt.date, float | bool, str]
+
+
+def _values(data: Any) -> dict[str, float | bool]:
+    """objective/kr -> its progress value (current, done or a manual score)."""
+    out: dict[str, float | bool] = {}
+    if not isinstance(data, dict):
+        return out
+    for objective in data.get("objectives") or []:
+        if not isinstance(objective, dict):
+            continue
+        for kr in objective.get("key_results") or []:
+            if not isinstance(kr, dict):
+                continue
+            ref = f"{objective.get('id')}/{kr.get('id')}"
+            for field in ("score", "done", "current", "start"):
+                value = kr.get(field)
+                if isinstance(value, int | float):
+                    out[ref] = value
+                    break
+    return out
+
+
+def _checkin_dates(data: Any) -> dict[tuple[str, str], list[Any]]:
+    """(date, kr) pairs of the file's check-ins, for telling which ones a commit added."""
+    found: dict[tuple[str, str], list[Any]] = {}
+    if not isinstance(data, dict):
+        return found
+    for entry in data.get("checkins") or []:
+        if isinstance(entry, dict) and isinstance(entry.get("values"), dict):
+            for ref, value in entry["values"].items():
+                found.setdefault((str(entry.get("date")), ref), []).append(value)
+    return found
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text[:10])
+    except ValueError:
+        return dt.date.min
+
+
+def checkin_timeline(root: Path, cycle_id: str, person: str) -> dict[str, list[Point]]:
+    """`owner/objective/kr` -> [(date, value, commit)], oldest first: each time the key
+    result's value changed in the goals file's committed history. The date is that of the
+    check-in the commit added for the key result, else the commit's date. Outside git, the
+    file's own `checkins:` entries are used, with an empty commit."""
+    path = f"{CYCLES}/{cycle_id}/goals/{person}.yaml"
+    try:
+        repo = GitRepo(root)
+        log = repo.repo.git.log("--format=%H %aI", "--reverse", "--", repo.prefix + path)
+    except (GitProblem, git.GitCommandError):  # no git, or no commit yet: the file itself
+        return _from_file(root, path, person)
+    timeline: dict[str, list[Point]] = {}
+    last: dict[str, float | bool] = {}
+    seen: dict[tuple[str, str], list[Any]] = {}
+    for line in log.splitlines():
+        sha, _, when = line.partition(" ")
+        raw = repo.read(sha, path)
+        doc = parse_bytes(raw, path)[0] if raw is not None else None
+        if doc is None:
+            continue  # deleted, or did not parse at that commit: nothing to read
+        checkins = _checkin_dates(doc.data)
+        added = {key for key in checkins if key not in seen}
+        seen = checkins
+        for ref, value in _values(doc.data).items():
+            if ref in last and last[ref] == value and type(last[ref]) is type(value):
+                continue
+            last[ref] = value
+            dated = sorted(d for d, r in added if r == ref)
+            day = _date(dated[-1]) if dated else _date(when)
+            timeline.setdefault(f"{person}/{ref}", []).append((day, value, sha))
+    return timeline
+
+
+def _from_file(root: Path, path: str, person: str) -> dict[str, list[Point]]:
+    doc, _ = load_file(root / path, path) if (root / path).is_file() else (None, [])
+    timeline: dict[str, list[Point]] = {}
+    if doc is None or not isinstance(doc.data, dict):
+        return timeline
+    for entry in doc.data.get("checkins") or []:
+        if not isinstance(entry, dict):
+            continue
+        for ref, value in (entry.get("values") or {}).items():
+            timeline.setdefault(f"{person}/{ref}", []).append(
+                (_date(str(entry.get("date"))), value, "")
+            )
+    return timeline
