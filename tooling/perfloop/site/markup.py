@@ -1,0 +1,67 @@
+"""Turning untrusted values into page text.
+
+Titles, notes and comments arrive in pull requests. Pages are emitted as raw HTML blocks
+(which Markdown leaves alone), every value is HTML-escaped, and the characters Markdown,
+Jinja or an extension could still read as syntax are written as numeric character
+references, so a value can only ever be shown as the text it is.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+
+from ..progress import round_half_up
+
+# Characters that mean something to Markdown, its common extensions (attr_list, emoji,
+# magiclink, arithmatex) or a template engine. As references they render as themselves.
+_SYNTAX = "[]()`*_{}#|!~\\$^:@+="
+_TABLE = {ord(c): f"&#{ord(c)};" for c in _SYNTAX}
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_NOT_PLAIN = re.compile(r"[<>&\"'`{}\[\]\\|*_#!~$^]")
+
+
+def text(value: object) -> str:
+    """Any value as inline HTML text: escaped, Markdown-inert, line breaks as <br>."""
+    if value is None:
+        return ""
+    raw = _CONTROL.sub("", value if isinstance(value, str) else str(value))
+    escaped = html.escape(raw, quote=True).translate(_TABLE)
+    # Values never create a blank line: that could end the surrounding HTML block.
+    return "<br>".join(line.strip() for line in escaped.splitlines() if line.strip())
+
+
+def attr(value: object) -> str:
+    """A value for a double-quoted HTML attribute."""
+    return text(value).replace("<br>", " ")
+
+
+def plain(value: object) -> str:
+    """A value for places that templates print unescaped (page titles, nav, <title>):
+    markup characters are dropped, not escaped, because some templates unescape first."""
+    if value is None:
+        return ""
+    cleaned = _NOT_PLAIN.sub("", _CONTROL.sub(" ", str(value)))
+    return " ".join(cleaned.split()) or "untitled"
+
+
+def number(x: float | None, places: int = 2) -> str:
+    """A number as people write it: no trailing zeros, no exponent, thousands separated."""
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "–"
+    if float(x).is_integer():
+        return f"{int(x):,}"
+    return f"{x:,.{places}f}".rstrip("0").rstrip(".")
+
+
+def percent(fraction: float | None) -> str:
+    """A fraction in [0, 1] as a whole percentage (half up, as shown elsewhere)."""
+    if fraction is None:
+        return "–"
+    return f"{round_half_up(fraction * 100, 0):.0f}%"
+
+
+def link(href: str, label: str) -> str:
+    """An anchor; `href` is built by the site from ids, `label` is already markup."""
+    return f'<a href="{attr(href)}">{label}</a>'

@@ -1,0 +1,113 @@
+"""A department's page (objectives, sub-departments, members) and the departments index."""
+
+from __future__ import annotations
+
+from ..layout import Layout, Linker
+from ..markup import number, percent, plain, text
+from ..svg import progress_bar
+from ..view import CycleView
+from . import Page
+from .objectives import objectives_section
+
+
+def member_rows(view: CycleView, layout: Layout, linker: Linker, people: list[str]) -> str:
+    rows = []
+    for pid in people:
+        person = view.org.people[pid]
+        goals = view.data.goals.get(pid)
+        last = max((c.date for c in goals.checkins), default=None) if goals else None
+        rows.append(
+            f"<tr><td>{linker.a(layout.person(pid), text(person.name))}</td>"
+            f"<td>{text(person.title or '')}</td>"
+            f"<td>{len(goals.objectives) if goals else 'no goals yet'}</td>"
+            f"<td>{progress_bar(view.overall(pid)) if goals else '–'}</td>"
+            f"<td>{last.isoformat() if last else '–'}</td></tr>"
+        )
+    return (
+        '<table class="pl-table"><thead><tr><th>Person</th><th>Title</th><th>Objectives</th>'
+        "<th>Progress</th><th>Last check-in</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def build(view: CycleView, layout: Layout, linker: Linker, dept: str) -> Page:
+    d = view.org.departments[dept]
+    facts = [f"Head: {linker.a(layout.person(d.head), text(view.person_name(d.head)))}"]
+    if d.parent:
+        facts.append(
+            "Part of " + linker.a(layout.department(d.parent), text(view.department_name(d.parent)))
+        )
+    subs = view.subdepartments(dept)
+    if subs:
+        facts.append(
+            "Teams: "
+            + ", ".join(linker.a(layout.department(s), text(view.department_name(s))) for s in subs)
+        )
+    c = view.completion(dept)
+    facts.append(
+        f"{number(c.people)} people, {number(c.with_goals)} with goals, "
+        f"{number(c.checked_in)} checked in"
+    )
+    own = [p for p in view.org.members(dept, nested=False)]
+    owners = {dept, *own}
+    warnings = [p.message for p in view.warnings if view.owner_of_file(p.path) in owners]
+    parts = [
+        f"<h1>{text(d.name)}</h1>",
+        f'<p class="pl-facts">{" · ".join(facts)}</p>',
+        f"<p>Average progress of its people: {progress_bar(c.progress)}</p>",
+        "## Objectives",
+        objectives_section(view, layout, linker, dept),
+        "## People",
+        member_rows(view, layout, linker, own)
+        if own
+        else '<p class="pl-muted">Nobody belongs to this department directly.</p>',
+    ]
+    if warnings:
+        items = "".join(f"<li>{text(m)}</li>" for m in warnings)
+        parts += ["## Alignment warnings", f'<ul class="pl-warnings">{items}</ul>']
+    return Page(plain(d.name), "\n\n".join(parts))
+
+
+def build_index(view: CycleView, layout: Layout, linker: Linker) -> Page:
+    def rows(depts: list[str], depth: int) -> list[str]:
+        out = []
+        for dept in depts:
+            c = view.completion(dept)
+            name = linker.a(layout.department(dept), text(view.department_name(dept)))
+            out.append(
+                f'<tr><td style="padding-left:{0.6 + depth * 1.2:.1f}em">{name}</td>'
+                f"<td>{text(view.person_name(view.org.departments[dept].head))}</td>"
+                f"<td>{c.people}</td><td>{percent(c.with_goals / c.people) if c.people else '–'}"
+                f"</td><td>{progress_bar(c.progress)}</td></tr>"
+            )
+            out += rows(view.subdepartments(dept), depth + 1)
+        return out
+
+    body = (
+        f"<h1>Departments: {text(view.cycle.title)}</h1>\n\n"
+        '<table class="pl-table"><thead><tr><th>Department</th><th>Head</th><th>People</th>'
+        "<th>Goals set</th><th>Average progress</th></tr></thead>"
+        f"<tbody>{''.join(rows(view.top_departments, 0))}</tbody></table>"
+    )
+    return Page(plain(f"Departments {view.cycle.title}"), body)
+
+
+def build_people_index(view: CycleView, layout: Layout, linker: Linker) -> Page:
+    """Everyone, by department: people's pages stay out of the navigation, so this lists
+    them (a nav with every person grows quadratically with the company)."""
+    parts = [f"<h1>People: {text(view.cycle.title)}</h1>"]
+    for dept in _depth_first(view, view.top_departments):
+        people = view.org.members(dept, nested=False)
+        if not people:
+            continue
+        parts.append(f'<h2 id="{text(dept)}">{text(view.department_name(dept))}</h2>')
+        parts.append(member_rows(view, layout, linker, sorted(people, key=view.person_name)))
+    return Page(plain(f"People {view.cycle.title}"), "\n\n".join(parts))
+
+
+def _depth_first(view: CycleView, depts: list[str]) -> list[str]:
+    out = []
+    for dept in depts:
+        out.append(dept)
+        out += _depth_first(view, view.subdepartments(dept))
+    return out

@@ -1,0 +1,133 @@
+"""Objectives and key results as HTML, shared by the tree, department and person pages."""
+
+from __future__ import annotations
+
+from ...model import COMPANY
+from ..layout import Layout, Linker
+from ..markup import attr, number, percent, text
+from ..svg import progress_bar
+from ..view import CycleView, KrView, ObjectiveView
+
+
+def anchor(ref: str) -> str:
+    """A page anchor for an objective or KR reference (ids are [a-z0-9-] only)."""
+    return "o-" + ref.replace("/", "--")
+
+
+def ref_link(view: CycleView, layout: Layout, linker: Linker, ref: str) -> str:
+    """A link to the page that shows objective or KR `ref`, labelled with its owner and title."""
+    owner, _, rest = ref.partition("/")
+    obj_id = rest.split("/")[0]
+    objective = view.data.find_objective(ref)
+    label = f"{text(view.owner_name(owner))}: {text(objective.title if objective else rest)}"
+    if owner == COMPANY:
+        page = layout.tree
+    elif owner in view.org.departments:
+        page = layout.department(owner)
+    else:
+        page = layout.person(owner)
+    return linker.a(page, label, anchor(f"{owner}/{obj_id}"))
+
+
+def kr_value(kv: KrView) -> str:
+    kr = kv.kr
+    if kr.score is not None:
+        return f"graded {percent(kr.score)}"
+    if kr.kind == "milestone":
+        return "done" if kr.done else "not done"
+    if kr.kind == "graded":
+        return "graded by hand"
+    unit = f" {text(kr.unit)}" if kr.unit else ""
+    arrow = " (lower is better)" if kr.direction == "lower" else ""
+    start = f"from {number(kr.start)} " if kr.start is not None else ""
+    return f"{number(kv.current)}{unit} <small>{start}to {number(kr.target)}{unit}{arrow}</small>"
+
+
+def coverage_note(view: CycleView, layout: Layout, linker: Linker, kv: KrView) -> str:
+    cov = view.coverage.get(kv.ref)
+    if cov is None:
+        return ""
+    if cov.ratio is None:
+        return '<span class="pl-badge">contributors have no targets</span>'
+    ok = view.coverage_ok(cov)
+    cls = "pl-badge pl-ok" if ok else "pl-badge pl-warn"
+    what = (
+        "covered"
+        if ok
+        else "under-covered"
+        if cov.ratio < view.cycle.min_coverage
+        else ("over-covered")
+    )
+    return (
+        f'<span class="{cls}" title="bottom-up targets / this target; expected '
+        f'{number(view.cycle.min_coverage)}x to {number(view.cycle.max_coverage)}x">'
+        f"{what}: {number(cov.ratio)}x by {len(cov.contributors)} contributor(s)</span>"
+    )
+
+
+def kr_table(view: CycleView, layout: Layout, linker: Linker, ov: ObjectiveView) -> str:
+    rows = []
+    for kv in ov.key_results:
+        kr = kv.kr
+        extra = []
+        if kr.contributes_to:
+            extra.append(f"contributes to {ref_link(view, layout, linker, kr.contributes_to)}")
+        if kr.aggregate == "sum":
+            extra.append("sum of its contributors")
+        note = coverage_note(view, layout, linker, kv)
+        if note:
+            extra.append(note)
+        sub = f'<div class="pl-sub">{" · ".join(extra)}</div>' if extra else ""
+        rows.append(
+            f'<tr id="{attr(anchor(kv.ref))}"><td><span class="pl-id">{text(kr.id)}</span> '
+            f"{text(kr.title)}{sub}</td><td>{progress_bar(kv.progress, kr.title)}</td>"
+            f"<td>{kr_value(kv)}</td><td>{number(kr.weight) if kr.weight is not None else ''}"
+            "</td></tr>"
+        )
+    if not rows:
+        return '<p class="pl-muted">No key results.</p>'
+    return (
+        '<table class="pl-krs"><thead><tr><th>Key result</th><th>Progress</th>'
+        f"<th>Value</th><th>Weight</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def objective_block(view: CycleView, layout: Layout, linker: Linker, ov: ObjectiveView) -> str:
+    o = ov.objective
+    meta = []
+    if o.weight is not None:
+        meta.append(f"weight {number(o.weight)}")
+    if o.kind == "development":
+        meta.append("development objective (not scored)")
+    if o.aligns_to:
+        meta.append(f"aligns to {ref_link(view, layout, linker, o.aligns_to)}")
+    elif ov.owner != COMPANY and o.kind == "okr":
+        meta.append('<span class="pl-badge pl-warn">not aligned to any objective above</span>')
+    if o.carried_from:
+        meta.append(f"carried from {text(o.carried_from)}")
+    description = f'<p class="pl-desc">{text(o.description)}</p>' if o.description else ""
+    children = view.children.get(ov.ref, [])
+    below = ""
+    if children:
+        items = "".join(
+            f"<li>{ref_link(view, layout, linker, c.ref)} {progress_bar(c.progress)}</li>"
+            for c in children
+        )
+        below = (
+            f'<details class="pl-aligned"><summary>{len(children)} objective(s) align to this'
+            f"</summary><ul>{items}</ul></details>"
+        )
+    return (
+        f'<section class="pl-objective" id="{attr(anchor(ov.ref))}">'
+        f'<div class="pl-objective-head"><span class="pl-id">{text(o.id)}</span> '
+        f"<strong>{text(o.title)}</strong> {progress_bar(ov.progress, o.title)}</div>"
+        f'<div class="pl-sub">{" · ".join(meta)}</div>{description}'
+        f"{kr_table(view, layout, linker, ov)}{below}</section>"
+    )
+
+
+def objectives_section(view: CycleView, layout: Layout, linker: Linker, owner: str) -> str:
+    views = view.objectives(owner)
+    if not views:
+        return '<p class="pl-muted">No objectives yet.</p>'
+    return "\n".join(objective_block(view, layout, linker, ov) for ov in views)

@@ -1,0 +1,283 @@
+"""Restricted results: scores, ratings, calibration, review text, history, leniency.
+
+Only built for a restricted audience, and only for what it may see (see `audience.py`).
+Scores come from `perfloop.scoring`, quotas and proposals from `perfloop.calibration`,
+leniency and rating history from their modules: nothing is computed here.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from ... import calibration, leniency, ratings_history
+from ...model import Group
+from ...scoring import PersonScore, score_cycle
+from ..audience import Audience
+from ..layout import Layout, Linker
+from ..markup import number, text
+from ..svg import distribution
+from ..view import CycleView
+from . import Page
+
+RELATION_NAMES = {
+    "self": "Self",
+    "manager": "Manager",
+    "skip_level": "Skip-level",
+    "designated": "Designated",
+    "peer": "Peer",
+    "upward": "Upward",
+}
+
+
+def _score(x: float | None) -> str:
+    return "–" if x is None else number(x, 2)
+
+
+class Results:
+    """One cycle's results, computed once per build for one audience."""
+
+    def __init__(self, view: CycleView, audience: Audience):
+        self.view = view
+        self.data = view.data
+        self.audience = audience
+
+    @cached_property
+    def scores(self) -> dict[str, PersonScore]:
+        return score_cycle(self.data)
+
+    @cached_property
+    def groups(self) -> list[Group]:
+        return [g for g in self.data.groups if self.audience.sees_group(self.data, g)]
+
+    @cached_property
+    def proposals(self) -> dict[str, calibration.Proposal]:
+        return {g.id: calibration.propose(self.data, g, self.scores) for g in self.groups}
+
+    @cached_property
+    def problems(self) -> list:
+        return calibration.check(self.data, self.scores)
+
+    @cached_property
+    def raters(self) -> list[leniency.RaterStats]:
+        return leniency.leniency(self.data)
+
+    @cached_property
+    def history(self) -> list[ratings_history.CycleRatings]:
+        return ratings_history.history(self.data, self.scores)
+
+    @cached_property
+    def streaks(self) -> list[ratings_history.StreakFlag]:
+        return ratings_history.streaks(self.history)
+
+    def visible(self, person: str) -> bool:
+        return self.audience.sees_results_of(self.data, person)
+
+    def final_rating(self, person: str) -> str | None:
+        return self.scores[person].rating if person in self.scores else None
+
+    # --- the results index ---------------------------------------------------------------
+
+    def page(self, layout: Layout, linker: Linker) -> Page:
+        view = self.view
+        parts = [
+            f"<h1>Results: {text(view.cycle.title)}</h1>",
+            f'<p class="pl-restricted">Restricted ({text(self.audience.label)}: '
+            f"{text(str(self.audience))}). Do not forward.</p>",
+        ]
+        if not self.groups:
+            parts.append(
+                '<p class="pl-muted">No calibration group lies entirely within what this '
+                "audience may see; individual results are on each person's page.</p>"
+            )
+        for group in self.groups:
+            parts.append(self._group(group, layout, linker))
+        people = [p for p in view.org.people if self.visible(p)]
+        if people:
+            parts += ["## People", self._people_table(people, layout, linker)]
+        return Page(f"Results {view.cycle.title}", "\n\n".join(parts))
+
+    def _group(self, group: Group, layout: Layout, linker: Linker) -> str:
+        cycle = self.data.cycle
+        proposal = self.proposals[group.id]
+        cal = self.data.calibrations.get(group.id)
+        finals = {
+            m: (cal.ratings[m].rating if cal and m in cal.ratings else proposal.proposed.get(m))
+            for m in proposal.proposed
+        }
+        counts = {level.rating: 0 for level in cycle.rating_scale}
+        for rating in finals.values():
+            if rating in counts:
+                counts[rating] += 1
+        limits = {r: (q.min, q.max) for r, q in proposal.quotas.items()}
+        quota_rows = "".join(
+            f"<tr><td>{text(r)}</td><td>{q.min}</td><td>{q.max}</td><td>{counts.get(r, 0)}</td>"
+            f"<td>{'' if q.min <= counts.get(r, 0) <= q.max else 'outside quota'}</td></tr>"
+            for r, q in proposal.quotas.items()
+        )
+        rows = []
+        for member in proposal.proposed:
+            final = cal.ratings.get(member) if cal else None
+            rows.append(
+                f"<tr><td>{linker.a(layout.person(member), text(self.view.person_name(member)))}"
+                f"</td><td>{_score(proposal.finals.get(member))}</td>"
+                f"<td>{text(proposal.scored.get(member) or '')}</td>"
+                f"<td>{text(proposal.proposed.get(member) or '')}</td>"
+                f"<td>{text(final.rating) if final else 'not calibrated yet'}</td>"
+                f"<td>{text(final.reason or '') if final else ''}</td></tr>"
+            )
+        incomplete = "".join(
+            f"<li>{linker.a(layout.person(p), text(self.view.person_name(p)))}: missing "
+            f"{text(', '.join(missing))}</li>"
+            for p, missing in proposal.incomplete.items()
+        )
+        file = self.data.path("calibration", f"{group.id}.yaml")
+        flags = [*proposal.flags, *(p.message for p in self.problems if p.path == file)]
+        raters = [r for r in self.raters if r.group == group.id]
+        rater_rows = "".join(
+            f"<tr><td>{text(self.view.person_name(r.manager))}</td><td>{r.reviews}</td>"
+            f"<td>{_score(r.mean)}</td><td>{_score(r.group_mean)}</td>"
+            f"<td>{'lenient' if r.flagged and r.gap > 0 else 'severe' if r.flagged else ''}"
+            "</td></tr>"
+            for r in raters
+        )
+        out = [
+            f'<h2 id="group-{text(group.id)}">{text(group.name or group.id)}</h2>',
+            f"<p>{proposal.size} complete member(s); "
+            f"{'calibrated in ' + text(file) if cal else 'no calibration file yet'}.</p>",
+            distribution(counts, limits, f"Ratings in {group.name or group.id} against quotas"),
+            '<table class="pl-table"><thead><tr><th>Rating</th><th>Min</th><th>Max</th>'
+            f"<th>Now</th><th></th></tr></thead><tbody>{quota_rows}</tbody></table>",
+            '<table class="pl-table"><thead><tr><th>Person</th><th>Final score</th>'
+            "<th>Score's rating</th><th>Proposal</th><th>Calibrated</th><th>Reason</th></tr>"
+            f"</thead><tbody>{''.join(rows)}</tbody></table>",
+        ]
+        if flags:
+            out.append(
+                '<ul class="pl-warnings">' + "".join(f"<li>{text(f)}</li>" for f in flags) + "</ul>"
+            )
+        if incomplete:
+            out.append(f"<p>Incomplete (no final score):</p><ul>{incomplete}</ul>")
+        if rater_rows:
+            out.append(
+                '<table class="pl-table"><caption>Manager leniency: mean manager-review value '
+                "against the group's</caption><thead><tr><th>Manager</th><th>Reviews</th>"
+                f"<th>Mean</th><th>Group mean</th><th>Flag</th></tr></thead><tbody>{rater_rows}"
+                "</tbody></table>"
+            )
+        return "\n".join(out)
+
+    def _people_table(self, people: list[str], layout: Layout, linker: Linker) -> str:
+        rows = []
+        for pid in people:
+            s = self.scores.get(pid)
+            if s is None:
+                continue
+            rows.append(
+                f"<tr><td>{linker.a(layout.person(pid), text(self.view.person_name(pid)))}</td>"
+                f"<td>{_score(s.okr)}</td><td>{_score(s.kpi)}</td><td>{_score(s.review)}</td>"
+                f"<td>{_score(s.final)}</td><td>{text(s.rating or '–')}</td>"
+                f"<td>{number(s.bonus) if s.bonus is not None else '–'}</td></tr>"
+            )
+        return (
+            '<table class="pl-table"><thead><tr><th>Person</th><th>OKR</th><th>KPI</th>'
+            "<th>Review</th><th>Final</th><th>Rating</th><th>Bonus</th></tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table>"
+        )
+
+    # --- one person's results ------------------------------------------------------------
+
+    def person_section(self, pid: str, linker: Linker) -> str:
+        s = self.scores.get(pid)
+        if s is None:
+            return ""
+        weights = ", ".join(f"{text(k)} {number(v)}" for k, v in s.weights.items())
+        parts = [
+            "## Results",
+            f'<p class="pl-restricted">Restricted ({text(self.audience.label)}). '
+            "Do not forward.</p>",
+            '<table class="pl-table"><thead><tr><th>OKR</th><th>KPI</th><th>Review</th>'
+            "<th>Final</th><th>Score's rating</th><th>Final rating</th><th>Bonus</th></tr>"
+            f"</thead><tbody><tr><td>{_score(s.okr)}</td><td>{_score(s.kpi)}</td>"
+            f"<td>{_score(s.review)}</td><td>{_score(s.final)}</td>"
+            f"<td>{text(s.proposed or '–')}</td><td>{text(s.rating or '–')}</td>"
+            f"<td>{number(s.bonus) if s.bonus is not None else '–'}</td></tr></tbody></table>",
+            f'<p class="pl-sub">Section weights: {weights}'
+            + (f"; incomplete, missing {text(', '.join(s.missing))}" if not s.complete else "")
+            + "</p>",
+        ]
+        if s.kpis:
+            parts.append(
+                '<table class="pl-table"><thead><tr><th>KPI</th><th>Target</th><th>Actual</th>'
+                "<th>Achievement</th><th>Score</th></tr></thead><tbody>"
+                + "".join(
+                    f"<tr><td>{text(k.name)}</td><td>{number(k.target)}</td>"
+                    f"<td>{number(k.actual)}</td><td>{number(k.achievement, 3)}</td>"
+                    f"<td>{_score(k.score)}</td></tr>"
+                    for k in s.kpis
+                )
+                + "</tbody></table>"
+            )
+        if s.review_groups:
+            parts.append(
+                '<table class="pl-table"><thead><tr><th>Review group</th><th>Weight</th>'
+                "<th>Reviews</th><th>Score</th></tr></thead><tbody>"
+                + "".join(
+                    f"<tr><td>{text(RELATION_NAMES.get(g.relation, g.relation))}</td>"
+                    f"<td>{number(g.weight)}</td><td>{len(g.reviews)}</td>"
+                    f"<td>{_score(g.score)}</td></tr>"
+                    for g in s.review_groups
+                )
+                + "</tbody></table>"
+            )
+        parts.append(self._reviews(pid))
+        history = ratings_history.person_history(self.history, pid)
+        if any(r for _, r in history):
+            flags = [f for f in self.streaks if f.person == pid]
+            parts.append(
+                "<p><strong>Rating history:</strong> "
+                + " → ".join(f"{text(c)}: {text(r or '–')}" for c, r in history)
+                + "".join(
+                    f' <span class="pl-badge pl-warn">{text(f.end)} of the scale '
+                    f"{len(f.cycles)} cycles running</span>"
+                    for f in flags
+                )
+                + "</p>"
+            )
+        return "\n\n".join(p for p in parts if p)
+
+    def _reviews(self, pid: str) -> str:
+        template = self.data.template_for(pid)
+        questions = {q.id: q.text for q in template.questions} if template else {}
+        blocks = []
+        for review in sorted(self.data.reviews_of(pid), key=lambda r: r.reviewer):
+            relation = self.data.relation(pid, review.reviewer)
+            if not self.audience.sees_review_text(self.data, pid, relation):
+                continue
+            ratings = "".join(
+                f"<tr><td>{text(questions.get(q, q))}</td><td>{number(v)}</td></tr>"
+                for q, v in review.ratings.items()
+            )
+            fields = "".join(
+                f"<p><strong>{label}:</strong> {text(value)}</p>"
+                for label, value in (
+                    ("Comments", review.comments),
+                    ("Strengths", review.strengths),
+                    ("Improvements", review.improvements),
+                )
+                if value
+            )
+            plan = "".join(
+                f"<li>{text(a.action)}{f' (by {a.due.isoformat()})' if a.due else ''}</li>"
+                for a in review.improvement_plan
+            )
+            blocks.append(
+                f'<details class="pl-review"><summary>'
+                f"{text(RELATION_NAMES.get(relation or '', 'Review'))} review by "
+                f"{text(self.view.person_name(review.reviewer))}</summary>"
+                f'<table class="pl-table"><tbody>{ratings}</tbody></table>{fields}'
+                f"{f'<p><strong>Improvement plan:</strong></p><ul>{plan}</ul>' if plan else ''}"
+                "</details>"
+            )
+        if not blocks:
+            return ""
+        return "### Reviews\n\n" + "\n".join(blocks)

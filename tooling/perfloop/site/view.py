@@ -1,0 +1,289 @@
+"""What the pages show about one cycle, computed once: progress, alignment, completion.
+
+Progress comes from `perfloop.progress` (the spec's KR and objective formulas); nothing here
+scores anybody. Development objectives are shown but left out of a person's overall
+progress, as scoring leaves them out of the OKR section.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from functools import cached_property
+from pathlib import Path
+
+from .. import alignment, progress
+from ..model import COMPANY, CycleData, KeyResult, Objective
+from ..problems import Problem
+from ..rules import alignment as alignment_rules
+
+
+@dataclass(frozen=True)
+class KrView:
+    owner: str
+    objective: str
+    kr: KeyResult
+    progress: float
+    current: float | None  # effective current of a numeric KR (aggregates summed)
+
+    @property
+    def ref(self) -> str:
+        return f"{self.owner}/{self.objective}/{self.kr.id}"
+
+
+@dataclass(frozen=True)
+class ObjectiveView:
+    owner: str
+    objective: Objective
+    progress: float
+    key_results: tuple[KrView, ...]
+
+    @property
+    def ref(self) -> str:
+        return f"{self.owner}/{self.objective.id}"
+
+
+@dataclass(frozen=True)
+class Completion:
+    """How far a department's people are in the loop (public facts only)."""
+
+    people: int
+    with_goals: int
+    checked_in: int
+    progress: float | None  # mean overall progress of the people with goals
+
+
+@dataclass(frozen=True)
+class Point:
+    date: dt.date
+    progress: float
+
+
+class CycleView:
+    def __init__(self, data: CycleData, history: bool = True):
+        self.data = data
+        self.history = history
+
+    @property
+    def cycle(self):
+        return self.data.cycle
+
+    @property
+    def org(self):
+        return self.data.org
+
+    # --- objectives and progress -------------------------------------------------------
+
+    def objectives(self, owner: str) -> tuple[ObjectiveView, ...]:
+        return self._objectives.get(owner, ())
+
+    @cached_property
+    def _objectives(self) -> dict[str, tuple[ObjectiveView, ...]]:
+        out = {}
+        for objective_set in self.data.all_objective_sets():
+            owner = objective_set.owner
+            out[owner] = tuple(self._objective(owner, o) for o in objective_set.objectives)
+        return out
+
+    def _objective(self, owner: str, objective: Objective) -> ObjectiveView:
+        krs = tuple(
+            KrView(
+                owner,
+                objective.id,
+                kr,
+                progress.kr_progress(self.data, owner, kr, objective.id),
+                progress.kr_current(self.data, owner, kr, objective.id)
+                if kr.kind == "numeric"
+                else None,
+            )
+            for kr in objective.key_results
+        )
+        return ObjectiveView(
+            owner, objective, progress.objective_progress(self.data, owner, objective), krs
+        )
+
+    def overall(self, owner: str) -> float | None:
+        """Weighted mean progress of an owner's (non-development) objectives."""
+        views = [v for v in self.objectives(owner) if v.objective.kind != "development"]
+        return progress.weighted_mean(
+            [v.progress for v in views], [v.objective.weight for v in views]
+        )
+
+    @cached_property
+    def children(self) -> dict[str, list[ObjectiveView]]:
+        """objective ref -> the objectives that align to it (departments first, then people)."""
+        out: dict[str, list[ObjectiveView]] = {}
+        for owner in self._owners_in_tree_order():
+            for view in self.objectives(owner):
+                if view.objective.aligns_to:
+                    out.setdefault(view.objective.aligns_to, []).append(view)
+        return out
+
+    def _owners_in_tree_order(self) -> Iterator[str]:
+        yield from self.data.departments
+        yield from self.data.goals
+
+    @cached_property
+    def unaligned(self) -> list[ObjectiveView]:
+        """Objectives below company level with nothing to align to (a spec warning)."""
+        return [
+            view
+            for owner in self._owners_in_tree_order()
+            for view in self.objectives(owner)
+            if view.objective.kind == "okr" and not view.objective.aligns_to
+        ]
+
+    @cached_property
+    def orphans(self) -> list[ObjectiveView]:
+        """Aligned objectives whose parent is missing from this tree (not reachable)."""
+        known = {v.ref for views in self._objectives.values() for v in views}
+        return [
+            view
+            for views in self.children.values()
+            for view in views
+            if view.objective.aligns_to not in known
+        ]
+
+    @cached_property
+    def coverage(self) -> dict[str, alignment.Coverage]:
+        """parent KR ref -> its bottom-up coverage."""
+        return {c.parent_ref: c for c in alignment.coverage(self.data)}
+
+    def coverage_ok(self, cov: alignment.Coverage) -> bool:
+        return cov.within(self.cycle.min_coverage, self.cycle.max_coverage)
+
+    @cached_property
+    def warnings(self) -> list[Problem]:
+        return sorted(alignment_rules.check(self.data))
+
+    def owner_of_file(self, path: str) -> str | None:
+        """The owner whose objectives a cycle file holds (company, a department, a person)."""
+        rel = path.removeprefix(self.data.dir + "/")
+        if rel == "company.yaml":
+            return COMPANY
+        folder, _, name = rel.partition("/")
+        if folder in ("departments", "goals") and name.endswith(".yaml"):
+            return name.removesuffix(".yaml")
+        return None
+
+    # --- people and departments ----------------------------------------------------------
+
+    def department_name(self, dept: str) -> str:
+        d = self.org.departments.get(dept)
+        return d.name if d else dept
+
+    def person_name(self, person: str) -> str:
+        p = self.org.people.get(person)
+        return p.name if p else person
+
+    def owner_name(self, owner: str) -> str:
+        if owner == COMPANY:
+            return "Company"
+        if owner in self.org.departments:
+            return self.department_name(owner)
+        return self.person_name(owner)
+
+    @cached_property
+    def top_departments(self) -> list[str]:
+        return [d.id for d in self.org.departments.values() if not d.parent]
+
+    def subdepartments(self, dept: str) -> list[str]:
+        return [d.id for d in self.org.departments.values() if d.parent == dept]
+
+    def completion(self, dept: str) -> Completion:
+        members = self.org.members(dept)
+        with_goals = [m for m in members if m in self.data.goals]
+        overall = [o for o in (self.overall(m) for m in with_goals) if o is not None]
+        return Completion(
+            people=len(members),
+            with_goals=len(with_goals),
+            checked_in=sum(1 for m in with_goals if self.data.goals[m].checkins),
+            progress=sum(overall) / len(overall) if overall else None,
+        )
+
+    # --- check-in timeline ---------------------------------------------------------------
+
+    def timeline(self, person: str) -> dict[str, list[Point]]:
+        """`objective/kr` -> progress at each dated value: the goals file's check-ins plus,
+        where available, points the git history adds."""
+        goals = self.data.goals.get(person)
+        if goals is None:
+            return {}
+        values: dict[str, dict[dt.date, float | bool]] = {}
+        for checkin in goals.checkins:
+            for ref, value in checkin.values.items():
+                values.setdefault(ref, {})[checkin.date] = value
+        for day, ref, value in self._git_points(person):
+            values.setdefault(ref, {}).setdefault(day, value)
+        out: dict[str, list[Point]] = {}
+        for ref, by_date in values.items():
+            obj_id, _, kr_id = ref.partition("/")
+            objective = goals.objective(obj_id)
+            kr = objective.key_result(kr_id) if objective else None
+            if kr is None:
+                continue
+            out[ref] = [
+                Point(day, self._progress_at(person, obj_id, kr, value))
+                for day, value in sorted(by_date.items())
+            ]
+        return out
+
+    def _progress_at(self, owner: str, objective: str, kr: KeyResult, value) -> float:
+        """The KR's progress had its value been `value` (the same formula as today's)."""
+        if kr.kind == "milestone":
+            kr = replace(kr, done=bool(value), score=None)
+        elif isinstance(value, bool):
+            return 1.0 if value else 0.0
+        else:
+            kr = replace(kr, current=float(value), score=None)
+        return progress.kr_progress(self.data, owner, kr, objective)
+
+    def _git_points(self, person: str) -> list[tuple[dt.date, str, float | bool]]:
+        """Points from `perfloop.history.checkin_timeline`, when that module exists and the
+        repository is a git checkout; nothing otherwise (a plain folder still builds)."""
+        if not self.history or not (Path(self.data.root) / ".git").exists():
+            return []
+        try:
+            history = importlib.import_module("perfloop.history")
+        except ImportError:
+            return []
+        timeline = getattr(history, "checkin_timeline", None)
+        if timeline is None:
+            return []
+        try:
+            raw = timeline(Path(self.data.root), self.data.id, person)
+        except Exception:  # history is an optional enrichment; the page must still build
+            return []
+        return list(_normalise_points(raw))
+
+
+def _normalise_points(raw: object) -> Iterator[tuple[dt.date, str, float | bool]]:
+    """Accept {ref: [(date, value)]} or [(date, {ref: value})] or records with those fields."""
+    if isinstance(raw, dict):
+        for ref, points in raw.items():
+            for point in points:
+                day, value = _pair(point)
+                if isinstance(day, dt.date) and isinstance(value, int | float | bool):
+                    yield _day(day), str(ref), value
+        return
+    for item in raw or ():
+        day = getattr(item, "date", None)
+        values = getattr(item, "values", None)
+        if day is None and isinstance(item, tuple | list) and len(item) == 2:
+            day, values = item
+        if isinstance(day, dt.date) and isinstance(values, dict):
+            for ref, value in values.items():
+                if isinstance(value, int | float | bool):
+                    yield _day(day), str(ref), value
+
+
+def _pair(point: object) -> tuple[object, object]:
+    if isinstance(point, tuple | list) and len(point) == 2:
+        return point[0], point[1]
+    return getattr(point, "date", None), getattr(point, "value", None)
+
+
+def _day(value: dt.date) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
