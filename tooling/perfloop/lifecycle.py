@@ -1,5 +1,6 @@
-"""A cycle's life: phases in order, what is missing before moving on, the next cycle, the
-frozen results snapshot.
+"""A cycle's life: phases in order, the next cycle, the frozen results snapshot.
+
+What is still owed before a phase ends is `status.owed` (shared with `perfloop status`).
 
 Pure functions over the loaded cycle and file texts; the `perfloop cycle` commands check the
 result with `writes` and write it.
@@ -10,18 +11,17 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from . import yamledit
 from .carryover import draft_goals
-from .model import PHASES, CycleData
+from .model import PHASES, CycleData, Group
 from .progress import round_half_up
 from .scoring import PersonScore, score_cycle
 from .writes import schema_line, with_schema_line
 
-# --- phases and what is missing --------------------------------------------------------------
+# --- phases --------------------------------------------------------------
 
 
 def next_phase(phase: str) -> str | None:
@@ -30,80 +30,17 @@ def next_phase(phase: str) -> str | None:
     return PHASES[i + 1] if i + 1 < len(PHASES) else None
 
 
-@dataclass(frozen=True)
-class Missing:
-    """One thing someone still owes before the cycle leaves its phase."""
+def uncalibrated_groups(data: CycleData, scores: dict[str, PersonScore]) -> list[Group]:
+    """Groups with rated (complete) members but no calibration file: `close` needs them.
 
-    person: str  # who owes it
-    what: str
-    department: str = ""
-
-    def text(self) -> str:
-        return f"{self.person}: {self.what}"
-
-
-def missing_goals(data: CycleData) -> list[Missing]:
+    A group whose members are all incomplete has nobody to rate, so it needs no file
+    (`perfloop status` still lists it while the cycle is in calibration)."""
     return [
-        Missing(p.id, "no goals file", p.department)
-        for p in data.org.people.values()
-        if p.id not in data.goals
+        group
+        for group in data.groups
+        if group.id not in data.calibrations
+        and any(scores[m].complete for m in group.members if m in scores)
     ]
-
-
-def missing_checkins(data: CycleData) -> list[Missing]:
-    return [
-        Missing(person, "no check-in yet", data.org.people[person].department)
-        for person, goals in data.goals.items()
-        if person in data.org.people and not goals.checkins and goals.objectives
-    ]
-
-
-def missing_reviews(data: CycleData) -> list[Missing]:
-    """Expected reviews not written, for relations that count (weight > 0 in the subject's
-    template; every relation when the template gives no weights). The reviewer owes it."""
-    out = []
-    for subject in data.org.people.values():
-        template = data.template_for(subject.id)
-        if template is None or template.sections.get("review", 0) <= 0:
-            continue
-        weights = template.group_weights
-        for reviewer, relation in data.expected_reviewers(subject.id).items():
-            if weights and weights.get(relation, 0) <= 0:
-                continue
-            if (subject.id, reviewer) not in data.reviews:
-                label = "self-review" if relation == "self" else f"{relation} review"
-                out.append(
-                    Missing(
-                        reviewer, f"{label} of {subject.id}", data.org.people[reviewer].department
-                    )
-                )
-    return out
-
-
-def missing_calibrations(data: CycleData, scores: dict[str, PersonScore]) -> list[Missing]:
-    """Calibration groups with complete members but no calibration file; the heads owe it."""
-    out = []
-    for group in data.groups:
-        if group.id in data.calibrations:
-            continue
-        if any(scores[m].complete for m in group.members if m in scores):
-            owner = ", ".join(group.heads) or "hr"
-            out.append(Missing(owner, f"calibration/{group.id}.yaml", group.id))
-    return out
-
-
-def missing_before_leaving(data: CycleData) -> list[Missing]:
-    """What the current phase still lacks (a minimal `perfloop status` for `cycle advance`)."""
-    phase = data.cycle.phase
-    if phase == "planning":
-        return missing_goals(data)
-    if phase == "execution":
-        return missing_goals(data) + missing_checkins(data)
-    if phase == "review":
-        return missing_reviews(data)
-    if phase == "calibration":
-        return missing_calibrations(data, score_cycle(data))
-    return []
 
 
 def set_phase(cycle_text: str, phase: str) -> str:

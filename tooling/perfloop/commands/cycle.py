@@ -9,17 +9,16 @@ from itertools import groupby
 import click
 
 from ..lifecycle import (
-    Missing,
     close_changes,
-    missing_before_leaving,
-    missing_calibrations,
     next_cycle_files,
     next_phase,
     set_phase,
+    uncalibrated_groups,
 )
 from ..report import emit_problems
 from ..repository import CYCLES, ID
 from ..scoring import score_cycle
+from ..status import Owed, owed
 from ..writes import check, create_cycle_folder
 from .context import cycle_option, load_valid, pick_cycle, repository_root
 from .writing import refuse, write_or_refuse
@@ -37,14 +36,13 @@ def command() -> None:
     """Create, advance and close cycles."""
 
 
-def _print_missing(items: list[Missing]) -> None:
-    """What is missing, per department, as `perfloop status` would list it."""
-    for department, group in groupby(
-        sorted(items, key=lambda m: m.department), lambda m: m.department
-    ):
+def _print_owed(items: list[Owed]) -> None:
+    """What is still owed, per department, as `perfloop status` lists it."""
+    for department, group in groupby(items, lambda o: o.department):
         click.echo(f"  {department or '-'}:", err=True)
         for item in group:
-            click.echo(f"    {item.text()}", err=True)
+            who = ", ".join(item.who) or "(nobody)"
+            click.echo(f"    {who}: {item.what}: {item.detail}", err=True)
 
 
 @command.command("new")
@@ -105,10 +103,10 @@ def advance(force: bool, cycle_id: str | None) -> None:
         refuse(f"cycle {data.id} is closed; nothing in it may change")
     if target == "closed":
         refuse(f"cycle {data.id} is in calibration: `perfloop cycle close` closes it")
-    missing = missing_before_leaving(data)
+    missing = owed(data, dt.date.today())
     if missing:
-        click.echo(f"Still missing in phase {phase} of {data.id} ({len(missing)}):", err=True)
-        _print_missing(missing)
+        click.echo(f"Still owed in phase {phase} of {data.id} ({len(missing)}):", err=True)
+        _print_owed(missing)
         if not force:
             refuse(f"not advancing to {target}; finish these or pass --force")
     text = set_phase((root / data.dir / "cycle.yaml").read_text(encoding="utf-8"), target)
@@ -142,11 +140,12 @@ def close(allow_incomplete: bool, on: dt.datetime | None, cycle_id: str | None) 
             "be closed (`perfloop cycle advance`)"
         )
     scores = score_cycle(data)
-    missing = missing_calibrations(data, scores)
+    missing = uncalibrated_groups(data, scores)
     if missing:
-        click.echo(f"Cycle {data.id} cannot close; missing:", err=True)
-        _print_missing(missing)
-        refuse("every calibration group needs its calibration file")
+        for group in missing:
+            heads = ", ".join(group.heads) or "hr"
+            click.echo(f"  no calibration/{group.id}.yaml (owed by {heads})", err=True)
+        refuse(f"cycle {data.id} cannot close: every group with rated members needs its file")
     incomplete = [s for s in scores.values() if not s.complete]
     if incomplete and not allow_incomplete:
         click.echo(f"{len(incomplete)} incomplete (no rating, no bonus):", err=True)
