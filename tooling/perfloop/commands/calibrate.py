@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import click
@@ -14,10 +15,13 @@ from ..calibration import SCHEMA_URL, Proposal, breakdown, draft_text, group, pr
 from ..export import write_atomic
 from ..leniency import RaterStats, leniency
 from ..model import CycleData
+from ..problems import Problem
 from ..progress import round_half_up
 from ..ratings_history import StreakFlag, history, streaks
+from ..report import emit_problems
 from ..scoring import score_cycle
-from .context import cycle_option, json_option, load_valid, repository_root
+from ..validation import validate_cycle
+from .context import cycle_option, json_option, load_valid, pick_cycle, repository_root
 
 
 @click.command()
@@ -37,7 +41,7 @@ def command(
     overwrites an existing file unless `--force` is given.
     """
     root = repository_root()
-    data = load_valid(root, cycle_id)
+    data, file_problems = _load(root, cycle_id)
     if group_id is not None and group(data, group_id) is None:
         known = ", ".join(g.id for g in data.groups) or "none"
         raise click.UsageError(f"no calibration group {group_id!r} (groups: {known})")
@@ -85,12 +89,32 @@ def command(
                 for r in raters
             ],
             "distribution": {"department": by_dept, "manager": by_manager},
+            "problems": [p.to_json() for p in file_problems],
         }
         if write:
             out["written"] = written
         click.echo(json.dumps(out, indent=2, ensure_ascii=False))
         return
-    click.echo(report_text(data, proposals, flags, raters, by_dept, by_manager))
+    errors: dict[str, int] = {}
+    for problem in file_problems:
+        if problem.is_error:
+            name = Path(problem.path).stem
+            errors[name] = errors.get(name, 0) + 1
+    click.echo(report_text(data, proposals, flags, raters, by_dept, by_manager, errors))
+
+
+def _load(root: Path, cycle_id: str | None) -> tuple[CycleData, list[Problem]]:
+    """The cycle, tolerating errors in calibration files: they are what this command helps
+    to fix (and --write --force replaces). Any other error stops it, as elsewhere."""
+    result = validate_cycle(root, pick_cycle(root, cycle_id))
+    errors = [p for p in result.problems if p.is_error]
+    in_files = f"cycles/{result.cycle_id}/calibration/"
+    if result.data is None or any(not p.path.startswith(in_files) for p in errors):
+        return load_valid(root, cycle_id), []  # prints the errors and exits 1
+    problems = [p for p in result.problems if p.path.startswith(in_files)]
+    if problems:
+        emit_problems(problems, sys.stderr, sys.stderr, title="Perfloop calibrate")
+    return result.data, problems
 
 
 def _schema_ref(root: Path, target: Path) -> str:
@@ -113,6 +137,7 @@ def report_text(
     raters: list[RaterStats],
     by_dept: dict[str, dict[str, int]],
     by_manager: dict[str, dict[str, int]],
+    file_errors: dict[str, int] | None = None,
 ) -> str:
     lines = [f"Calibration, cycle {data.id} (confidential)"]
     for p in proposals:
@@ -133,6 +158,8 @@ def report_text(
         file_state = "calibration file: " + (
             data.path("calibration", f"{p.group.id}.yaml") if calibration else "missing"
         )
+        if (file_errors or {}).get(p.group.id):
+            file_state += f" ({file_errors[p.group.id]} error(s), listed above)"  # type: ignore[index]
         lines.append(f"  {file_state}")
         moved = {m.person: m for m in p.moves}
         width = max((len(x) for x in p.proposed), default=6)
