@@ -71,7 +71,7 @@ def allowed_authors(change: Change, base: CycleData) -> tuple[set[str] | None, s
         manager = org.manager_of(person)
         return {person, *([manager] if manager else [])}, f"{person} or their manager"
     if area.name == "review":
-        return {area.ids[1]}, f"the reviewer, {area.ids[1]}"
+        return {area.ids[1]}, f"the reviewer ({area.ids[1]})"
     if area.name == "calibration":
         group = next((g for g in base.groups if g.id == area.ids[0]), None)
         listed = group.departments if group else ()
