@@ -1,0 +1,233 @@
+"""The site: `mkdocs build --strict` on real repositories, pages checked as a reader sees them."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import subprocess
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+from conftest import ROOT, run_cli
+from sitebuild import (
+    add_minimal_site,
+    example_with_site,
+    main_text,
+    mkdocs_build,
+    output_files,
+    page_text,
+)
+
+
+@pytest.fixture(scope="module")
+def example_site(tmp_path_factory) -> Path:
+    repo = example_with_site(tmp_path_factory.mktemp("site") / "example")
+    result = mkdocs_build(repo)
+    assert result.returncode == 0, result.stderr
+    return repo / "public"
+
+
+def test_example_builds_every_page(example_site: Path) -> None:
+    for page in (
+        "index.html",
+        "tree/index.html",
+        "departments/index.html",
+        "departments/platform/index.html",
+        "people/index.html",
+        "people/alice/index.html",
+        "archive/index.html",
+        "archive/2026-h1/index.html",
+        "archive/2026-h1/tree/index.html",
+        "archive/2026-h1/people/alice/index.html",
+        "about/index.html",
+    ):
+        assert (example_site / page).is_file(), page
+
+
+def test_home_shows_cycle_phase_deadlines_and_completion(example_site: Path) -> None:
+    text = main_text(example_site / "index.html")
+    assert "H2 2026 (2026-07-01 to 2026-12-31) is in the calibration phase" in text
+    assert "review 2026-11-15" in text and "calibration 2026-11-30" in text
+    # Engineering has 13 people (eng, platform, product-eng), all with goals and check-ins.
+    assert "Engineering 13 13 (100%) 13 (100%)" in text
+    assert "<!-- perfloop:summary -->" not in (example_site / "index.html").read_text()
+
+
+def test_tree_shows_company_objectives_with_aligned_children(example_site: Path) -> None:
+    text = main_text(example_site / "tree" / "index.html")
+    assert "Become the billing platform mid-market SaaS companies trust" in text
+    # Alice's o1 aligns to platform/o1, which shows under the company objective it aligns to
+    raw = (example_site / "tree" / "index.html").read_text()
+    assert raw.index('id="o-platform--o1"') < raw.index('id="o-alice--o1"')
+    assert "<details" in raw  # collapsible
+
+
+def test_person_page_key_results_progress_plan_kpis_and_timeline(example_site: Path) -> None:
+    page = example_site / "people" / "alice" / "index.html"
+    text, raw = main_text(page), page.read_text()
+    assert "Take the pager off the billing path" in text
+    # kr2: start 6, target 2, current 1 -> (1-6)/(2-6) = 1.25, clamped to 100%
+    row = re.search(r'<tr id="o-alice--o1--kr2">.*?</tr>', raw, re.S).group(0)
+    assert 'aria-valuenow="100"' in row
+    assert "Chaos game day on the billing path" in text  # plan
+    assert "Availability of the services you own 99.95 %" in text  # KPI target
+    assert "<svg" in raw and "<polyline" in raw  # check-in timeline
+    # the 2026-08-05 check-in put o2/kr1 at 640 ms: (640-800)/(300-800) = 32%
+    assert "o2/kr1 p95 invoice generation latency: 32% on 2026-08-05" in text
+
+
+def test_people_pages_stay_out_of_the_navigation_but_are_listed(example_site: Path) -> None:
+    home = (example_site / "index.html").read_text()
+    nav = home[home.index("md-nav--primary") : home.index("md-sidebar--secondary")]
+    assert "people/alice/" not in nav
+    assert 'href="people/"' in nav
+    listing = (example_site / "people" / "index.html").read_text()
+    assert 'href="../people/alice/"' in listing or 'href="alice/"' in listing
+    assert "Guide" in nav and "guide/validation/" in nav  # hand-written guide without listing
+
+
+def test_progress_of_the_small_repository_is_hand_computed(base_repo: Path) -> None:
+    add_minimal_site(base_repo)
+    result = mkdocs_build(base_repo)
+    assert result.returncode == 0, result.stderr
+    raw = (base_repo / "public" / "people" / "bob" / "index.html").read_text()
+    # bob o1/kr1: start 0, target 12, current 9 -> 75%
+    row = re.search(r'<tr id="o-bob--o1--kr1">.*?</tr>', raw, re.S).group(0)
+    assert 'aria-valuenow="75"' in row
+    # no hand-written index.md: the plugin generates a home page
+    assert "Test company" in main_text(base_repo / "public" / "index.html")
+
+
+def test_every_internal_link_resolves(example_site: Path) -> None:
+    broken = []
+    for page in example_site.rglob("*.html"):
+        if page.name == "404.html":  # served from any depth, so its links are absolute
+            continue
+        for href in re.findall(r'href="([^"]+)"', page.read_text()):
+            href = html.unescape(href)
+            parts = urlsplit(href)
+            if parts.scheme or parts.netloc or href.startswith(("#", "mailto:")):
+                continue
+            target = (page.parent / unquote(parts.path)).resolve()
+            if target.is_dir():
+                target = target / "index.html"
+            if not target.exists():
+                broken.append(f"{page.relative_to(example_site)} -> {href}")
+    assert not broken, broken[:10]
+
+
+def test_no_generated_page_is_committed() -> None:
+    tracked = subprocess.run(
+        ["git", "ls-files", "site"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    generated = re.compile(r"^site/(tree\.md|departments/|people/|archive/|results/)")
+    assert not [p for p in tracked if generated.match(p)]
+
+
+def test_no_external_resource_is_loaded(example_site: Path) -> None:
+    for page in example_site.rglob("*.html"):
+        raw = page.read_text()
+        assert not re.findall(r'(?:src|href)="(?:https?:)?//[^"]*(?:googleapis|cdn)', raw), page
+
+
+def test_search_index_has_the_generated_pages(example_site: Path) -> None:
+    index = json.loads((example_site / "search" / "search_index.json").read_text())
+    locations = {d["location"] for d in index["docs"]}
+    assert "people/alice/" in locations and "tree/" in locations
+
+
+HOSTILE = {
+    "script": "<script>window.__pwned=1</script>",
+    "img": '<img src=x onerror="window.__pwned=1">',
+    "jinja": "{{ config.site_name }}{% raw %}",
+    "link": "[click](javascript:window.__pwned=1)",
+}
+
+
+def hostile_repo(repo: Path) -> Path:
+    """The small repository with hostile text in every kind of free-text field."""
+    goals = repo / "cycles" / "2026-h2" / "goals" / "bob.yaml"
+    text = goals.read_text()
+    text = text.replace("title: Observability for checkout", f"title: '{HOSTILE['script']}'")
+    text = text.replace("title: Services with SLO dashboards", f"title: '{HOSTILE['img']}'")
+    text += (
+        "plan:\n"
+        f"  - {{task: '{HOSTILE['link']}', due: 2026-09-30, standard: '{HOSTILE['jinja']}'}}\n"
+        "checkins:\n"
+        f"  - {{date: 2026-08-01, values: {{o1/kr1: 10}}, note: '{HOSTILE['jinja']}',"
+        f" blockers: '{HOSTILE['link']}'}}\n"
+    )
+    goals.write_text(text)
+    org = repo / "cycles" / "2026-h2" / "org.yaml"
+    org.write_text(org.read_text().replace("name: Bob Li", "name: '<b>Bob</b> &amp; {{ 7*7 }}'"))
+    return add_minimal_site(repo)
+
+
+def test_untrusted_text_never_becomes_markup(base_repo: Path) -> None:
+    repo = hostile_repo(base_repo)
+    result = mkdocs_build(repo)
+    assert result.returncode == 0, result.stderr
+    site = repo / "public"
+    for path in output_files(site):
+        raw = path.read_text(encoding="utf-8", errors="replace")
+        assert "window.__pwned=1</script>" not in raw, path
+        assert "<img src=x" not in raw and "<img src=\\u0022x" not in raw, path
+        assert 'href="javascript:' not in raw.lower(), path
+        assert "<b>Bob</b>" not in raw, path
+    # shown as the literal text, not interpreted (no Jinja: the site name is not substituted)
+    text = page_text(site / "people" / "bob" / "index.html")
+    for value in HOSTILE.values():
+        assert value in text
+    assert "<b>Bob</b> &amp; {{ 7*7 }}" in text
+    assert "{{ 7*7 }}" in text and "49" not in text
+
+
+def test_restricted_audiences_see_only_what_they_may(tmp_path: Path) -> None:
+    repo = example_with_site(tmp_path / "example")
+    hr = run_cli("site", "--audience", "hr", cwd=repo)
+    assert hr.returncode == 0, hr.stderr
+    site = repo / "build" / "site-hr"
+    results = main_text(site / "results" / "index.html")
+    # perfloop score: maya final 87.33, tomas 80.81
+    assert "Maya Okafor 87.33 A" in results and "Tomás Herrera 80.81 A" in results
+    assert "Restricted" in main_text(site / "people" / "alice" / "index.html")
+
+    sales = run_cli("site", "--audience", "dept:sales", cwd=repo)
+    assert sales.returncode == 0, sales.stderr
+    site = repo / "build" / "site-dept-sales"
+    assert "## Results" not in (site / "people" / "alice" / "index.html").read_text()
+    assert "Results" not in main_text(site / "people" / "alice" / "index.html")
+    marcus = main_text(site / "people" / "marcus" / "index.html")
+    assert "Results" in marcus and "Final rating" in marcus
+    assert "Engineering" not in main_text(site / "results" / "index.html").split("People")[0]
+
+    public = repo / "public"
+    assert not public.exists() or not (public / "results").exists()
+
+
+def test_restricted_build_never_goes_to_the_public_folder(tmp_path: Path) -> None:
+    repo = example_with_site(tmp_path / "example")
+    result = run_cli("site", "--audience", "hr", "--out", "public", cwd=repo)
+    assert result.returncode == 2
+    assert "never goes into the public site folder" in result.stderr
+    assert not (repo / "public").exists()
+
+
+def test_bad_audience_is_a_usage_error(tmp_path: Path) -> None:
+    repo = example_with_site(tmp_path / "example")
+    result = run_cli("site", "--audience", "everyone", cwd=repo)
+    assert result.returncode == 2 and "public, hr, dept:DEPARTMENT" in result.stderr
+    result = run_cli("site", "--audience", "dept:nowhere", cwd=repo)
+    assert result.returncode == 2 and "no department 'nowhere'" in result.stderr
+
+
+def test_invalid_data_fails_the_build_with_a_located_error(base_repo: Path) -> None:
+    add_minimal_site(base_repo)
+    goals = base_repo / "cycles" / "2026-h2" / "goals" / "bob.yaml"
+    goals.write_text(goals.read_text().replace("target: 12", "target: 12, colour: red"))
+    result = mkdocs_build(base_repo)
+    assert result.returncode != 0
+    assert "cycles/2026-h2/goals/bob.yaml:" in result.stderr and "colour" in result.stderr
