@@ -1,0 +1,104 @@
+"""`perfloop status`: who owes what in the current phase, and what is overdue."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+CYCLE = "cycles/2026-h2"
+
+
+def set_phase(repo: Path, phase: str) -> None:
+    path = repo / CYCLE / "cycle.yaml"
+    path.write_text(path.read_text().replace("phase: review", f"phase: {phase}"))
+
+
+def items(cli, repo: Path, today: str) -> list[dict]:
+    result = cli("status", "--json", "--today", today, cwd=repo)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)["items"]
+
+
+def test_review_phase_lists_missing_reviews_by_relation(base_repo: Path, cli) -> None:
+    owed = items(cli, base_repo, "2026-12-15")
+    reviews = {(i["who"][0], i["subject"], i["relation"]) for i in owed if i["what"] == "review"}
+    assert reviews == {
+        ("carol", "carol", "self"),
+        ("dave", "dave", "self"),
+        ("carol", "dave", "manager"),
+        ("carol", "alice", "skip_level"),
+        ("bob", "bob", "self"),
+        ("carol", "bob", "skip_level"),
+        ("alice", "bob", "peer"),
+        ("sam", "sam", "self"),
+        ("carol", "sam", "manager"),
+        ("henry", "henry", "self"),
+        ("carol", "henry", "manager"),
+    }  # upward reviews weigh 0 in the engineering template: not owed
+    goals = sorted(i["who"][0] for i in owed if i["what"] == "goals")
+    assert goals == ["carol", "dave", "henry"]
+    incomplete = sorted(i["subject"] for i in owed if i["what"] == "incomplete")
+    assert incomplete == ["carol", "dave", "henry", "sam"]
+    review = next(i for i in owed if i["relation"] == "peer")
+    assert (review["due"], review["overdue_days"], review["department"]) == (
+        "2026-12-10",
+        5,
+        "platform",
+    )
+
+    text = cli("status", "--today", "2026-12-15", cwd=base_repo).stdout
+    assert text.startswith(
+        "Cycle 2026-h2, phase review (today 2026-12-15; review due 2026-12-10, 5 day(s) ago)"
+    )
+    assert "  alice: review: peer review of bob  OVERDUE by 5 day(s), due 2026-12-10" in text
+    assert "  sam: incomplete: sam has no final score: lacks manager review" in text
+    assert "Platform (platform)\n" in text and "Sales (sales)\n" in text
+
+    before = items(cli, base_repo, "2026-12-01")
+    assert all(i["overdue_days"] == 0 for i in before if i["phase"] == "review")
+
+
+def test_execution_phase_lists_stale_checkins(base_repo: Path, cli) -> None:
+    set_phase(base_repo, "execution")
+    owed = items(cli, base_repo, "2026-10-01")
+    checkins = {i["who"][0]: i for i in owed if i["what"] == "check-in"}
+    assert set(checkins) == {"alice", "bob", "sam"}
+    # alice: last check-in 2026-09-15, interval 14 -> due 2026-09-29, 2 days late
+    assert checkins["alice"]["detail"] == "last check-in 2026-09-15, 16 days ago"
+    assert (checkins["alice"]["due"], checkins["alice"]["overdue_days"]) == ("2026-09-29", 2)
+    # bob never checked in: counted from the period start (2026-07-01)
+    assert (checkins["bob"]["detail"], checkins["bob"]["due"]) == ("no check-in yet", "2026-07-15")
+    assert not any(i["what"] in ("review", "incomplete") for i in owed)
+    # two weeks after alice's last check-in she owes nothing yet
+    owed = items(cli, base_repo, "2026-09-29")
+    assert "alice" not in {i["who"][0] for i in owed if i["what"] == "check-in"}
+
+
+def test_calibration_phase_lists_missing_files_and_department_filter(base_repo: Path, cli) -> None:
+    set_phase(base_repo, "calibration")
+    owed = items(cli, base_repo, "2026-12-21")
+    files = {
+        (i["subject"], tuple(i["who"]), i["overdue_days"])
+        for i in owed
+        if i["what"] == "calibration"
+    }
+    assert files == {("eng", ("carol",), 1), ("sales", ("sam",), 1)}
+    (base_repo / CYCLE / "calibration").mkdir(exist_ok=True)
+    (base_repo / CYCLE / "calibration/eng.yaml").write_text(
+        "ratings:\n  alice: {rating: C}\n  bob: {rating: B}\n"
+    )
+    owed = items(cli, base_repo, "2026-12-21")
+    assert [i["subject"] for i in owed if i["what"] == "calibration"] == ["sales"]
+    only = json.loads(
+        cli(
+            "status", "--json", "--today", "2026-12-21", "--department", "sales", cwd=base_repo
+        ).stdout
+    )["items"]
+    assert {i["department"] for i in only} == {"sales"}
+
+
+def test_closed_cycle_owes_nothing(base_repo: Path, cli) -> None:
+    set_phase(base_repo, "closed")
+    result = cli("status", "--today", "2027-01-10", cwd=base_repo)
+    assert result.returncode == 0
+    assert "The cycle is closed." in result.stdout
