@@ -86,7 +86,7 @@ class GitHub:
                         ) from None
                 elif exc.code >= 500:
                     last = f"GitHub answered HTTP {exc.code}: {message}"
-                    wait = float(min(2 ** (attempt - 1), self.max_wait))
+                    wait = min(0.5 * 2 ** (attempt - 1), self.max_wait)
                 else:
                     raise GitHubError(
                         f"GitHub answered HTTP {exc.code} for {method} {_short(url)}: {message}"
@@ -94,7 +94,7 @@ class GitHub:
             except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
                 reason = getattr(exc, "reason", exc)
                 last = f"cannot reach {self.api}: {reason}"
-                wait = float(min(2 ** (attempt - 1), self.max_wait))
+                wait = min(0.5 * 2 ** (attempt - 1), self.max_wait)
             else:
                 try:
                     return (json.loads(raw) if raw else None), answer
