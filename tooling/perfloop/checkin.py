@@ -15,6 +15,7 @@ from typing import Any
 
 from . import yamledit
 from .model import Goals
+from .writes import with_schema_line
 
 TRUE = {"true", "done", "yes"}
 FALSE = {"false", "not-done", "no"}
@@ -123,4 +124,4 @@ def apply_checkin(
     if not doc.get("checkins"):  # absent, null or `[]`: start a block list
         doc["checkins"] = yamledit.CommentedSeq()
     doc["checkins"].append(entry)
-    return yamledit.dump(doc)
+    return with_schema_line(yamledit.dump(doc), "goals")

@@ -84,7 +84,9 @@ def check(root: Path, cycle_id: str, changes: Mapping[str, str]) -> Outcome:
     """
     disk = DirectorySource(root / CYCLES / cycle_id)
     after_data, after = _errors(root, cycle_id, OverlaySource(disk, changes))
-    _, before = _errors(root, cycle_id, disk) if any(disk.entries()) else (None, [])
+    if not after:  # the common case: no need to look at the cycle as it is
+        return Outcome(after_data, [])
+    _, before = _errors(root, cycle_id, disk) if disk.entries() else (None, [])
     known: dict[tuple[str, str], int] = {}
     for p in before:
         known[(p.path, p.message)] = known.get((p.path, p.message), 0) + 1

@@ -1,0 +1,137 @@
+"""`perfloop checkin`: values set, one entry appended, the rest of the file untouched."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import run_cli
+
+GOALS = "cycles/2026-h2/goals/bob.yaml"
+
+COMMENTED = """\
+# Bob's goals: agreed with Dave on 2026-07-10.
+owner: bob
+objectives:
+  - id: o1
+    title: Observability for checkout   # the team's top priority
+    aligns_to: platform/o1
+    key_results:
+      - {id: kr1, title: Services with SLO dashboards, target: 12, current: 9}
+      - id: kr2
+        type: milestone
+        title: Alert runbooks
+        done: false
+      - {id: kr3, title: Quality of the runbooks, score: 0.5}
+peers: [alice]
+kpis:  # targets from the team plan
+  incidents: {target: 1, actual: 1}
+  availability: {target: 99.9, actual: 99.8}
+checkins:
+  - date: 2026-08-01
+    values: {o1/kr1: 9}
+    note: "Started"
+"""
+
+EXPECTED = """\
+# yaml-language-server: $schema=https://perfloop.dev/schemas/goals.schema.json
+# Bob's goals: agreed with Dave on 2026-07-10.
+owner: bob
+objectives:
+  - id: o1
+    title: Observability for checkout   # the team's top priority
+    aligns_to: platform/o1
+    key_results:
+      - {id: kr1, title: Services with SLO dashboards, target: 12, current: 10.5}
+      - id: kr2
+        type: milestone
+        title: Alert runbooks
+        done: true
+      - {id: kr3, title: Quality of the runbooks, score: 0.8}
+peers: [alice]
+kpis:  # targets from the team plan
+  incidents: {target: 1, actual: 1}
+  availability: {target: 99.9, actual: 99.95}
+checkins:
+  - date: 2026-08-01
+    values: {o1/kr1: 9}
+    note: "Started"
+  - date: 2026-09-15
+    values:
+      o1/kr1: 10.5
+      o1/kr2: true
+      o1/kr3: 0.8
+    confidence: 0.7
+    note: Dashboards for the payment services
+    blockers: Waiting for the new metrics pipeline
+"""
+
+
+@pytest.fixture
+def repo(base_repo: Path) -> Path:
+    (base_repo / GOALS).write_text(COMMENTED)
+    assert run_cli("validate", cwd=base_repo).returncode == 0
+    return base_repo
+
+
+def test_checkin_keeps_comments_and_key_order(repo: Path) -> None:
+    result = run_cli(
+        "checkin", "bob", "o1/kr1=10.5", "o1/kr2=done", "o1/kr3=0.8",
+        "kpi:availability=99.95", "--note", "Dashboards for the payment services",
+        "--confidence", "0.7", "--blockers", "Waiting for the new metrics pipeline",
+        "--date", "2026-09-15",
+        cwd=repo,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"wrote {GOALS}\n"
+    assert (repo / GOALS).read_text() == EXPECTED
+
+
+def test_a_note_alone_is_a_checkin(repo: Path) -> None:
+    result = run_cli("checkin", "bob", "--note", "On track", "--date", "2026-09-01", cwd=repo)
+    assert result.returncode == 0, result.stderr
+    assert (repo / GOALS).read_text().endswith("  - date: 2026-09-01\n    note: On track\n")
+
+
+def test_first_checkin_starts_the_list(base_repo: Path) -> None:
+    result = run_cli("checkin", "bob", "o1/kr1=10", "--date", "2026-08-01", cwd=base_repo)
+    assert result.returncode == 0, result.stderr
+    text = (base_repo / GOALS).read_text()
+    assert text.endswith("checkins:\n  - date: 2026-08-01\n    values:\n      o1/kr1: 10\n")
+    assert "target: 12, current: 10}" in text
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["o1/kr9=3"], "o1/kr9 is not a key result of bob's goals"),
+        (["o1/kr2=3"], "o1/kr2 is a milestone: give done (true) or false"),
+        (["o1/kr3=1.5"], "o1/kr3 is graded by hand: give a score in [0, 1]"),
+        (["o1/kr1=lots"], "o1/kr1: 'lots' is not a number"),
+        (["o1/kr1"], "write OBJECTIVE/KR=VALUE or kpi:ID=VALUE"),
+        (["kpi:uptime=3"], "bob has no KPI 'uptime'"),
+        (["o1/kr1=3", "--date", "2026-07-31"], "the last check-in is of 2026-08-01"),
+        ([], "give at least one KR=VALUE"),
+    ],
+)
+def test_bad_arguments_are_usage_errors(repo: Path, args: list[str], message: str) -> None:
+    result = run_cli("checkin", "bob", *args, cwd=repo)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert (repo / GOALS).read_text() == COMMENTED
+
+
+def test_no_checkin_in_calibration(repo: Path) -> None:
+    cycle = repo / "cycles/2026-h2/cycle.yaml"
+    cycle.write_text(cycle.read_text().replace("phase: review", "phase: calibration"))
+    result = run_cli("checkin", "bob", "o1/kr1=10", cwd=repo)
+    assert result.returncode == 1 and "phase calibration" in result.stderr
+    assert (repo / GOALS).read_text() == COMMENTED
+
+
+def test_person_without_goals(base_repo: Path) -> None:
+    result = run_cli("checkin", "carol", "o1/kr1=1", cwd=base_repo)
+    assert result.returncode == 2 and "carol has no goals file" in result.stderr
+    result = run_cli("checkin", "nobody", "o1/kr1=1", cwd=base_repo)
+    assert result.returncode == 2 and "not in org.yaml" in result.stderr
