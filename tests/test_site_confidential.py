@@ -1,0 +1,83 @@
+"""Guard: the public site of the example holds no review text, score or rating."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, run_cli
+from perfloop.loader import load_file
+from sitebuild import example_with_site, mkdocs_build, output_files, page_text
+
+MIN_LEN = 16  # shorter strings could occur by chance ("Good work")
+
+
+def _strings(value) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def confidential_texts() -> set[str]:
+    """Every free text of every review and calibration file of the example."""
+    texts = set()
+    for folder in ("reviews", "calibration"):
+        for path in (ROOT / "cycles").glob(f"*/{folder}/**/*.yaml"):
+            doc, problems = load_file(path, str(path))
+            assert doc is not None, problems
+            texts |= {" ".join(s.split()) for s in _strings(doc.data) if len(s) >= MIN_LEN}
+    return texts
+
+
+@pytest.fixture(scope="module")
+def public_site(tmp_path_factory) -> Path:
+    repo = example_with_site(tmp_path_factory.mktemp("public") / "example")
+    result = mkdocs_build(repo)
+    assert result.returncode == 0, result.stderr
+    return repo / "public"
+
+
+def test_the_example_has_confidential_text_to_look_for() -> None:
+    assert len(confidential_texts()) > 100
+
+
+def test_no_review_or_calibration_text_anywhere(public_site: Path) -> None:
+    texts = confidential_texts()
+    for path in output_files(public_site):
+        shown = page_text(path) if path.suffix == ".html" else path.read_text(errors="replace")
+        shown = " ".join(shown.split())
+        leaked = [t for t in texts if t in shown]
+        assert not leaked, f"{path.relative_to(public_site)}: {leaked[0][:80]}"
+
+
+def test_no_score_rating_or_bonus_anywhere(public_site: Path) -> None:
+    scores = json.loads(run_cli("score", "--json", cwd=ROOT).stdout)
+    finals = {
+        f"{p[k]:.2f}" for p in scores["people"] for k in ("okr", "kpi", "review", "final") if p[k]
+    }
+    assert finals
+    for path in public_site.rglob("*.html"):
+        text = page_text(path)
+        for word in ("Final score", "Final rating", "Bonus", "Calibrated", "Review group"):
+            assert word not in text, f"{path.relative_to(public_site)}: {word}"
+        numbers = set(text.replace(",", " ").split())
+        assert not (finals & numbers), f"{path.relative_to(public_site)}: {finals & numbers}"
+    assert not (public_site / "results").exists()
+
+
+def test_public_build_never_reads_confidential_files(tmp_path: Path) -> None:
+    """A review file the public build would choke on does not matter: it is never parsed."""
+    repo = example_with_site(tmp_path / "example")
+    review = next((repo / "cycles" / "2026-h2" / "reviews").glob("*/*.yaml"))
+    review.write_text("ratings: [this is not: valid")
+    result = mkdocs_build(repo)
+    assert result.returncode == 0, result.stderr
+    restricted = run_cli("site", "--audience", "hr", cwd=repo)
+    assert restricted.returncode == 1  # the HR build reads it, and refuses it
+    assert str(review.relative_to(repo)) in restricted.stderr
