@@ -3,7 +3,9 @@
 What is still owed before a phase ends is `status.owed` (shared with `perfloop status`).
 
 Pure functions over the loaded cycle and file texts; the `perfloop cycle` commands check the
-result with `writes` and write it.
+result with `writes` and write it. Files people wrote (cycle.yaml) are edited round-trip with
+`yamledit`; new files from plain data (drafts, results) are dumped by `loader.dump`, the C
+emitter, ten times faster than a round-trip dump on a large company.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 from . import yamledit
 from .carryover import draft_goals
+from .loader import dump
 from .model import PHASES, CycleData, Group
 from .progress import round_half_up
 from .scoring import PersonScore, score_cycle
@@ -131,7 +134,7 @@ def next_cycle_files(prev: CycleData, new_id: str, name: str | None = None) -> d
         files[rel] = with_schema_line(read(rel), "template")
     for person in prev.org.people:
         if person in prev.goals:
-            text = GOALS_HEADER.format(prev=prev.id) + yamledit.dump(draft_goals(prev, person))
+            text = GOALS_HEADER.format(prev=prev.id) + dump(draft_goals(prev, person))
             files[f"goals/{person}.yaml"] = schema_line("goals") + text
     return files
 
@@ -236,7 +239,7 @@ RESULTS_HEADER = (
 
 def results_text(data: CycleData, closed_on: dt.date) -> str:
     header = RESULTS_HEADER.format(cycle=data.id, date=closed_on)
-    return schema_line("results") + header + yamledit.dump(results_data(data, closed_on))
+    return schema_line("results") + header + dump(results_data(data, closed_on))
 
 
 def close_changes(data: CycleData, cycle_text: str, closed_on: dt.date) -> dict[str, str]:
