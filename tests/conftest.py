@@ -42,7 +42,7 @@ def cli():
 def base_repo(tmp_path: Path) -> Path:
     """A small valid performance repository (tests/data/base), copied so tests may edit it."""
     repo = tmp_path / "repo"
-    shutil.copytree(BASE, repo)
+    shutil.copytree(BASE, repo, ignore=shutil.ignore_patterns(".perfloop-cache"))
     return repo
 
 
@@ -51,5 +51,5 @@ def example_repo(tmp_path: Path) -> Path:
     """A copy of this repository's own example (cycles/ and the site)."""
     repo = tmp_path / "example"
     repo.mkdir()
-    shutil.copytree(ROOT / "cycles", repo / "cycles")
+    shutil.copytree(ROOT / "cycles", repo / "cycles", ignore=shutil.ignore_patterns(".*"))
     return repo

@@ -23,7 +23,7 @@ EXPECT = re.compile(r"^(?P<path>[^:]+):(?P<line>\d+)(?::(?P<col>\d+))?: (?P<mess
 
 def overlay(case: Path, tmp_path: Path) -> Path:
     repo = tmp_path / "repo"
-    shutil.copytree(BASE, repo)
+    shutil.copytree(BASE, repo, ignore=shutil.ignore_patterns(".perfloop-cache"))
     for file in case.rglob("*"):
         if file.is_file() and file.name != "expect.txt":
             target = repo / file.relative_to(case)
