@@ -83,7 +83,8 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
                 else f"perfloop: no cycles under {self.root / CYCLES}"
             )
         earlier = [cid for cid in ids if cid != current] if self.config.archive else []
-        views = {cid: self._view(cid) for cid in [current, *earlier]}
+        # git history only for the current cycle: a closed cycle's check-ins are in its file
+        views = {cid: self._view(cid, cid == current) for cid in [current, *earlier]}
         layouts = {cid: Layout(cid, cid == current) for cid in views}
         for view in views.values():
             problem = self.audience.check(view.data) if view.data.id == current else None
@@ -160,7 +161,7 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
             config.nav = self._nav(files, current_view, current_layout, bool(earlier))
         return files
 
-    def _view(self, cycle_id: str) -> CycleView:
+    def _view(self, cycle_id: str, current: bool) -> CycleView:
         data, problems = load_for_site(self.root, cycle_id, self.audience.restricted)
         errors = [p for p in problems if p.is_error]
         if data is None or errors:
@@ -170,7 +171,7 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
                 f"perfloop: cycle {cycle_id} has {len(errors)} error(s); "
                 f"run `perfloop validate`\n{listed}" + (f"\n… and {more} more" if more > 0 else "")
             )
-        return CycleView(data, history=self.config.git_history)
+        return CycleView(data, history=self.config.git_history and current)
 
     def _results(self, view: CycleView):
         from .pages.results import Results  # scoring and calibration: restricted builds only

@@ -256,11 +256,15 @@ class CycleView:
             raw = timeline(Path(self.data.root), self.data.id, person)
         except Exception:  # history is an optional enrichment; the page must still build
             return []
-        return list(_normalise_points(raw))
+        prefix = f"{person}/"
+        return [
+            (day, ref.removeprefix(prefix), value) for day, ref, value in _normalise_points(raw)
+        ]
 
 
 def _normalise_points(raw: object) -> Iterator[tuple[dt.date, str, float | bool]]:
-    """Accept {ref: [(date, value)]} or [(date, {ref: value})] or records with those fields."""
+    """Accept {ref: [(date, value, …)]} or [(date, {ref: value})] or records with those
+    fields; refs may carry the owner (`alice/o1/kr1`) or not (`o1/kr1`)."""
     if isinstance(raw, dict):
         for ref, points in raw.items():
             for point in points:
@@ -280,7 +284,7 @@ def _normalise_points(raw: object) -> Iterator[tuple[dt.date, str, float | bool]
 
 
 def _pair(point: object) -> tuple[object, object]:
-    if isinstance(point, tuple | list) and len(point) == 2:
+    if isinstance(point, tuple | list) and len(point) >= 2:
         return point[0], point[1]
     return getattr(point, "date", None), getattr(point, "value", None)
 
