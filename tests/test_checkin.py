@@ -135,3 +135,21 @@ def test_person_without_goals(base_repo: Path) -> None:
     assert result.returncode == 2 and "carol has no goals file" in result.stderr
     result = run_cli("checkin", "nobody", "o1/kr1=1", cwd=base_repo)
     assert result.returncode == 2 and "not in org.yaml" in result.stderr
+
+
+def test_someone_elses_broken_file_does_not_block_a_checkin(repo: Path) -> None:
+    sam = repo / "cycles/2026-h2/goals/sam.yaml"
+    sam.write_text(sam.read_text() + "bogus: 1\n")
+    result = run_cli("checkin", "bob", "o1/kr1=10", "--date", "2026-09-01", cwd=repo)
+    assert result.returncode == 0, result.stderr
+    assert "1 error(s) in other files" in result.stderr
+    assert "current: 10}" in (repo / GOALS).read_text()
+
+
+def test_a_broken_goals_file_is_not_checked_into(repo: Path) -> None:
+    broken = COMMENTED.replace("peers: [alice]", "peers: [alice]\nbogus: 1")
+    (repo / GOALS).write_text(broken)
+    result = run_cli("checkin", "bob", "o1/kr1=10", cwd=repo)
+    assert result.returncode == 1
+    assert f"{GOALS}:15:1: error:" in result.stderr and "bogus" in result.stderr
+    assert (repo / GOALS).read_text() == broken

@@ -7,8 +7,8 @@ import datetime as dt
 import click
 
 from ..checkin import CheckinError, apply_checkin, parse_assignments
-from .context import cycle_option, load_valid, repository_root
-from .writing import refuse, write_or_refuse
+from .context import cycle_option, repository_root
+from .writing import load_for_write, refuse, write_or_refuse
 
 OPEN_PHASES = ("planning", "execution", "review")
 
@@ -47,7 +47,7 @@ def command(
     if it would make the cycle invalid.
     """
     root = repository_root()
-    data = load_valid(root, cycle_id)
+    data = load_for_write(root, cycle_id, f"goals/{person}.yaml")
     if data.cycle.phase not in OPEN_PHASES:
         refuse(
             f"cycle {data.id} is in phase {data.cycle.phase}: check-ins are taken in "

@@ -10,8 +10,8 @@ from ..loader import load_file
 from ..model import CycleData
 from ..repository import CYCLES, cycle_ids
 from ..scaffold import goals_scaffold
-from .context import cycle_option, load_valid, repository_root
-from .writing import refuse, write_or_refuse
+from .context import cycle_option, repository_root
+from .writing import load_for_write, refuse, write_or_refuse
 
 
 @click.group()
@@ -43,7 +43,7 @@ def new(person: str, cycle_id: str | None) -> None:
     """Write goals/PERSON.yaml: objective stubs aligned to the department's objectives,
     the template's KPIs with starting targets, an empty plan. Never overwrites."""
     root = repository_root()
-    data = load_valid(root, cycle_id)
+    data = load_for_write(root, cycle_id, f"goals/{person}.yaml")
     if person not in data.org.people:
         raise click.UsageError(f"{person!r} is not a person in cycle {data.id}'s org.yaml")
     if data.cycle.phase == "closed":

@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from ..scaffold import review_scaffold
-from .context import cycle_option, load_valid, repository_root
-from .writing import refuse, write_or_refuse
+from .context import cycle_option, repository_root
+from .writing import load_for_write, refuse, write_or_refuse
 
 
 @click.group()
@@ -22,7 +22,7 @@ def new(subject: str, reviewer: str, cycle_id: str | None) -> None:
     """Write reviews/SUBJECT/REVIEWER.yaml: one rating per question of the subject's
     template, the question as a comment above it. Never overwrites."""
     root = repository_root()
-    data = load_valid(root, cycle_id)
+    data = load_for_write(root, cycle_id, f"reviews/{subject}/{reviewer}.yaml")
     for role, pid in (("subject", subject), ("reviewer", reviewer)):
         if pid not in data.org.people:
             raise click.UsageError(f"{role} {pid!r} is not a person in cycle {data.id}")

@@ -8,9 +8,32 @@ from pathlib import Path
 
 import click
 
+from ..model import CycleData
 from ..report import emit_problems
 from ..repository import CYCLES
+from ..validation import validate_cycle
 from ..writes import write_checked
+from .context import pick_cycle
+
+
+def load_for_write(root: Path, cycle_id: str | None, own: str | None = None) -> CycleData:
+    """The cycle to write into. Someone else's broken file does not block a check-in or a
+    scaffold (the write itself is checked not to add errors); errors in `own` (a path in
+    the cycle) or a cycle that cannot load at all do (exit 1)."""
+    result = validate_cycle(root, pick_cycle(root, cycle_id))
+    errors = [p for p in result.problems if p.is_error]
+    mine = [p for p in errors if own and p.path == f"{CYCLES}/{result.cycle_id}/{own}"]
+    if result.data is None or mine:
+        shown = errors if result.data is None else mine
+        emit_problems(shown, sys.stderr, sys.stderr, title="Perfloop: invalid data")
+        refuse(f"fix {len(shown)} error(s) first; nothing was written")
+    if errors:
+        click.echo(
+            f"perfloop: note: cycle {result.cycle_id} has {len(errors) - len(mine)} error(s) in "
+            "other files (`perfloop validate`); this write is checked not to add any",
+            err=True,
+        )
+    return result.data  # type: ignore[return-value]
 
 
 def write_or_refuse(root: Path, cycle_id: str, changes: Mapping[str, str], what: str) -> None:
