@@ -98,13 +98,24 @@ def pr_number(repo: GitRepo, commit: str, subject: str) -> int | None:
     if found:
         return int(found.group(1))
     merges = repo.repo.git.log(
-        "--ancestry-path", "--merges", "--reverse", "--format=%s", f"{commit}..HEAD"
+        "--ancestry-path", "--merges", "--reverse", "--format=%H %P%x1f%s", f"{commit}..HEAD"
     )
     for line in merges.splitlines():
-        found = _PR_MERGE.match(line)
-        if found:
+        shas, _, subject = line.partition(_SEP)
+        found = _PR_MERGE.match(subject)
+        first_parent = shas.split()[1]
+        # the merge brought `commit` in only if its first parent did not have it already
+        if found and not _is_ancestor(repo, commit, first_parent):
             return int(found.group(1))
     return None
+
+
+def _is_ancestor(repo: GitRepo, commit: str, of: str) -> bool:
+    try:
+        repo.repo.git.merge_base("--is-ancestor", commit, of)
+    except git.GitCommandError:
+        return False
+    return True
 
 
 def history(root: Path, person: str, cycle_id: str | None = None) -> list[Event]:
