@@ -1,0 +1,2053 @@
+"""A realistic demo company of N people, as the files of a performance repository.
+
+`generate(people, seed, phase)` is a pure function: the same arguments give the same bytes
+(one `random.Random(seed)`, no clock, no global state). It returns {path: text} for
+`mkdocs`-free repository content: `cycles/<id>/...` only; the command adds the site and git.
+
+The company: a CEO and a small executive office; top-level departments sized by share
+(Engineering, Sales, Customer Success, People Operations, Product, Marketing, Finance,
+Legal), nested 2-4 levels; every manager has 3-12 direct reports. Each person has a hidden
+`performance` in [0, 1] from which their key-result progress, KPI actuals and review
+ratings are drawn, so scores spread over the whole rating scale.
+
+Text is emitted directly (f-strings), not through a YAML dumper: it is ~10x faster at
+10,000 people. Every free-text value is a JSON string, which is valid YAML and never
+changes type (`"no"`, `"2026-01-01"` stay strings); ids are generated to match the id
+pattern and never look like YAML 1.1 booleans or dates.
+
+Calibration files start from the engine's own distribution proposal: the generated cycle
+is loaded from memory (`repository.load_cycle` over `_MemorySource`), scored and proposed
+by `scoring` and `calibration`, so the demo never disagrees with `perfloop calibrate`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from random import Random
+from typing import TYPE_CHECKING
+
+from .sources import Entry
+
+if TYPE_CHECKING:
+    from .calibration import Proposal
+
+CYCLE_ID = "2026-h2"
+CYCLE_NAME = "H2 2026"
+PERIOD_START = dt.date(2026, 7, 1)
+PERIOD_END = dt.date(2026, 12, 31)
+PHASES = ("planning", "execution", "review", "calibration")
+MIN_PEOPLE = 20
+MAX_PEOPLE = 200_000
+SPAN_MIN, SPAN_MAX = 3, 12  # direct reports of every manager
+MAX_DEPTH = 4  # department nesting levels
+
+SCHEMA_LINE = "# yaml-language-server: $schema={up}tooling/perfloop/schemas/{kind}.schema.json\n"
+
+# rating, min score, bonus: best first (spec section 3)
+RATING_SCALE = (("S", 90, 1.5), ("A", 80, 1.2), ("B", 65, 1.0), ("C", 50, 0.6), ("D", 0, 0.0))
+DISTRIBUTION = {"S": (None, 0.10), "A": (None, 0.25), "D": (0.05, None)}  # rating: (min, max)
+ROUNDING = "nearest"
+
+# --- vocabulary ---------------------------------------------------------------------------
+
+FIRST_NAMES = (
+    "Aaliyah",
+    "Aarav",
+    "Abdul",
+    "Ada",
+    "Adaeze",
+    "Adrian",
+    "Ahmed",
+    "Aiko",
+    "Aisha",
+    "Alejandro",
+    "Alice",
+    "Amara",
+    "Amelia",
+    "Ana",
+    "Anders",
+    "Andrea",
+    "Ángel",
+    "Anika",
+    "Ann",
+    "Anton",
+    "Arjun",
+    "Astrid",
+    "Ayşe",
+    "Beatriz",
+    "Ben",
+    "Bianca",
+    "Björn",
+    "Bruno",
+    "Camila",
+    "Carlos",
+    "Carmen",
+    "Chen",
+    "Chiara",
+    "Chidi",
+    "Chloé",
+    "Chris",
+    "Clara",
+    "Daniel",
+    "Dara",
+    "David",
+    "Deepa",
+    "Diego",
+    "Dmitri",
+    "Elena",
+    "Elif",
+    "Eliza",
+    "Emeka",
+    "Emil",
+    "Emma",
+    "Enzo",
+    "Erik",
+    "Esra",
+    "Ethan",
+    "Eva",
+    "Fatima",
+    "Felipe",
+    "Felix",
+    "Fiona",
+    "Francesca",
+    "Gabriel",
+    "Giulia",
+    "Grace",
+    "Hana",
+    "Hannah",
+    "Haruto",
+    "Helena",
+    "Hiroshi",
+    "Hugo",
+    "Ibrahim",
+    "Ifeoma",
+    "Ines",
+    "Ingrid",
+    "Irene",
+    "Isabel",
+    "Ivan",
+    "Jack",
+    "Jakub",
+    "Jamal",
+    "Jana",
+    "Javier",
+    "Jia",
+    "Jin",
+    "João",
+    "Jonas",
+    "Jorge",
+    "Julia",
+    "Kai",
+    "Kamala",
+    "Karim",
+    "Karin",
+    "Kateryna",
+    "Kenji",
+    "Kim",
+    "Kofi",
+    "Laila",
+    "Lars",
+    "Laura",
+    "Layla",
+    "Leila",
+    "Leon",
+    "Li",
+    "Liam",
+    "Lina",
+    "Lorenzo",
+    "Lucas",
+    "Lucía",
+    "Luis",
+    "Maja",
+    "Malik",
+    "Mara",
+    "Marco",
+    "Maria",
+    "Mariam",
+    "Marta",
+    "Mateo",
+    "Maya",
+    "Mehmet",
+    "Mei",
+    "Mia",
+    "Miguel",
+    "Mina",
+    "Mohammed",
+    "Nadia",
+    "Naledi",
+    "Naomi",
+    "Nia",
+    "Nikhil",
+    "Nils",
+    "Noah",
+    "Noor",
+    "Nora",
+    "Obinna",
+    "Olga",
+    "Oliver",
+    "Olivia",
+    "Omar",
+    "Oskar",
+    "Pablo",
+    "Paula",
+    "Pedro",
+    "Petra",
+    "Pia",
+    "Priya",
+    "Rafael",
+    "Rahul",
+    "Rania",
+    "Ravi",
+    "Rebecca",
+    "Renata",
+    "Rosa",
+    "Ruth",
+    "Ryo",
+    "Saanvi",
+    "Sakura",
+    "Samir",
+    "Samuel",
+    "Sara",
+    "Sebastian",
+    "Sergio",
+    "Shira",
+    "Simone",
+    "Sina",
+    "Siobhan",
+    "Sofia",
+    "Sven",
+    "Tariq",
+    "Thabo",
+    "Theo",
+    "Thomas",
+    "Tomás",
+    "Valentina",
+    "Vera",
+    "Victor",
+    "Wei",
+    "Wiktoria",
+    "Xavier",
+    "Yara",
+    "Yasmin",
+    "Yuki",
+    "Yusuf",
+    "Zainab",
+    "Zanele",
+    "Zara",
+    "Zoe",
+    "Zoltán",
+)
+LAST_NAMES = (
+    "Abe",
+    "Adeyemi",
+    "Agarwal",
+    "Ahmed",
+    "Akhtar",
+    "Alvarez",
+    "Andersen",
+    "Anderson",
+    "Araújo",
+    "Bakker",
+    "Banerjee",
+    "Becker",
+    "Bergström",
+    "Bianchi",
+    "Brown",
+    "Campbell",
+    "Castillo",
+    "Chen",
+    "Choi",
+    "Chowdhury",
+    "Costa",
+    "Cruz",
+    "Dahl",
+    "Das",
+    "Demir",
+    "Diallo",
+    "Dubois",
+    "Dvořák",
+    "Edwards",
+    "Eriksson",
+    "Fernandes",
+    "Fischer",
+    "Fontaine",
+    "Fujita",
+    "García",
+    "Gómez",
+    "Gonzalez",
+    "Gupta",
+    "Haddad",
+    "Hansen",
+    "Hashemi",
+    "Hernández",
+    "Hoffmann",
+    "Horvat",
+    "Hughes",
+    "Ibrahim",
+    "Ito",
+    "Ivanova",
+    "Jansen",
+    "Jensen",
+    "Johansson",
+    "Johnson",
+    "Kaur",
+    "Keller",
+    "Khan",
+    "Kim",
+    "Kowalski",
+    "Kumar",
+    "Larsen",
+    "Laurent",
+    "Lee",
+    "Lehmann",
+    "Li",
+    "Lindqvist",
+    "Liu",
+    "López",
+    "Martin",
+    "Martínez",
+    "Mehta",
+    "Mendes",
+    "Meyer",
+    "Molina",
+    "Moreau",
+    "Morales",
+    "Moreno",
+    "Müller",
+    "Murphy",
+    "Nakamura",
+    "Navarro",
+    "Nguyen",
+    "Nielsen",
+    "Novak",
+    "Nowak",
+    "Nunes",
+    "Nwosu",
+    "Obi",
+    "Oduya",
+    "Okafor",
+    "Okonkwo",
+    "Oliveira",
+    "Olsen",
+    "Ortiz",
+    "Osei",
+    "Ozturk",
+    "Park",
+    "Patel",
+    "Pereira",
+    "Petrov",
+    "Pham",
+    "Popescu",
+    "Quinn",
+    "Rahman",
+    "Ramos",
+    "Rao",
+    "Reddy",
+    "Reyes",
+    "Ribeiro",
+    "Richter",
+    "Rivera",
+    "Romano",
+    "Rossi",
+    "Ruiz",
+    "Saito",
+    "Sánchez",
+    "Santos",
+    "Sato",
+    "Schmidt",
+    "Schneider",
+    "Schulz",
+    "Shah",
+    "Sharma",
+    "Silva",
+    "Singh",
+    "Smith",
+    "Sokolov",
+    "Suzuki",
+    "Svensson",
+    "Takahashi",
+    "Tanaka",
+    "Taylor",
+    "Thompson",
+    "Torres",
+    "Tran",
+    "van Dijk",
+    "Varga",
+    "Vasquez",
+    "Vogel",
+    "Wagner",
+    "Walker",
+    "Wang",
+    "Watanabe",
+    "Weber",
+    "Williams",
+    "Wilson",
+    "Wong",
+    "Wu",
+    "Yamamoto",
+    "Yang",
+    "Yilmaz",
+    "Young",
+    "Zhang",
+    "Zhao",
+    "Zimmermann",
+)
+
+# Department families: template, sub-unit names, titles, and what their objectives measure.
+# A top-level department is (id, name, family, share of the company, head's title).
+TOP_DEPARTMENTS = (
+    ("eng", "Engineering", "engineering", 0.40, "Chief Technology Officer"),
+    ("sales", "Sales", "sales", 0.18, "Chief Revenue Officer"),
+    ("customer-success", "Customer Success", "support", 0.12, "VP Customer Success"),
+    ("people-ops", "People Operations", "people", 0.05, "Chief People Officer"),
+    ("product", "Product and Design", "product", 0.08, "Chief Product Officer"),
+    ("marketing", "Marketing", "marketing", 0.08, "Chief Marketing Officer"),
+    ("finance", "Finance", "finance", 0.05, "Chief Financial Officer"),
+    ("legal", "Legal", "legal", 0.04, "General Counsel"),
+)
+
+UNITS = {
+    "engineering": (
+        "Platform",
+        "Payments",
+        "Identity",
+        "Search",
+        "Data Platform",
+        "Infrastructure",
+        "Developer Experience",
+        "Observability",
+        "Security Engineering",
+        "Mobile",
+        "Web",
+        "Billing",
+        "Checkout",
+        "Notifications",
+        "Storage",
+        "Networking",
+        "Machine Learning",
+        "Reliability",
+        "Public API",
+        "Integrations",
+        "Analytics",
+        "Growth Engineering",
+        "Core Services",
+        "Messaging",
+        "Compute",
+        "Release Engineering",
+        "Frontend Platform",
+        "Ledger",
+        "Fraud",
+        "Maps",
+    ),
+    "sales": (
+        "EMEA",
+        "North America",
+        "APAC",
+        "Latin America",
+        "Enterprise",
+        "Mid-Market",
+        "Commercial",
+        "Strategic Accounts",
+        "Partnerships",
+        "Public Sector",
+        "Sales Development",
+        "Solutions Engineering",
+        "DACH",
+        "Nordics",
+        "UK and Ireland",
+        "Benelux",
+        "France",
+        "Southern Europe",
+        "US East",
+        "US West",
+        "Canada",
+        "ANZ",
+        "Japan",
+        "India",
+    ),
+    "support": (
+        "Onboarding",
+        "Technical Support",
+        "Account Management",
+        "Renewals",
+        "Customer Education",
+        "Support Operations",
+        "Premium Support",
+        "Escalations",
+        "Community",
+        "Professional Services",
+    ),
+    "people": (
+        "Talent Acquisition",
+        "People Partners",
+        "Total Rewards",
+        "Learning and Development",
+        "People Analytics",
+        "Workplace",
+    ),
+    "product": (
+        "Product Management",
+        "Product Design",
+        "User Research",
+        "Design Systems",
+        "Product Analytics",
+        "Content Design",
+        "Product Operations",
+    ),
+    "marketing": (
+        "Demand Generation",
+        "Product Marketing",
+        "Brand",
+        "Content",
+        "Field Marketing",
+        "Marketing Operations",
+        "Developer Relations",
+        "Communications",
+    ),
+    "finance": (
+        "Accounting",
+        "Financial Planning",
+        "Procurement",
+        "Revenue Operations",
+        "Tax",
+        "Treasury",
+        "Business Systems",
+    ),
+    "legal": (
+        "Commercial Legal",
+        "Privacy",
+        "Compliance",
+        "Corporate Legal",
+        "Security Governance",
+    ),
+}
+
+TITLES = {  # family: (individual contributor titles, line manager, manager of managers)
+    "engineering": (
+        (
+            "Software Engineer",
+            "Senior Software Engineer",
+            "Staff Engineer",
+            "Site Reliability Engineer",
+            "QA Engineer",
+            "Senior Site Reliability Engineer",
+        ),
+        "Engineering Manager",
+        "Director of Engineering",
+    ),
+    "sales": (
+        (
+            "Account Executive",
+            "Senior Account Executive",
+            "Sales Development Representative",
+            "Solutions Engineer",
+            "Enterprise Account Executive",
+        ),
+        "Sales Manager",
+        "Regional Sales Director",
+    ),
+    "support": (
+        (
+            "Customer Success Manager",
+            "Support Engineer",
+            "Onboarding Specialist",
+            "Technical Account Manager",
+            "Support Specialist",
+        ),
+        "Customer Success Team Lead",
+        "Director of Customer Success",
+    ),
+    "people": (
+        (
+            "Recruiter",
+            "People Partner",
+            "Compensation Analyst",
+            "Learning Designer",
+            "People Operations Specialist",
+        ),
+        "People Operations Manager",
+        "Director of People",
+    ),
+    "product": (
+        (
+            "Product Manager",
+            "Senior Product Designer",
+            "Product Designer",
+            "User Researcher",
+            "Product Analyst",
+        ),
+        "Group Product Manager",
+        "Director of Product",
+    ),
+    "marketing": (
+        (
+            "Marketing Manager",
+            "Content Strategist",
+            "Product Marketing Manager",
+            "Marketing Operations Analyst",
+            "Developer Advocate",
+        ),
+        "Marketing Team Lead",
+        "Director of Marketing",
+    ),
+    "finance": (
+        (
+            "Financial Analyst",
+            "Accountant",
+            "Procurement Specialist",
+            "Revenue Analyst",
+            "Tax Specialist",
+        ),
+        "Finance Manager",
+        "Director of Finance",
+    ),
+    "legal": (
+        (
+            "Legal Counsel",
+            "Privacy Counsel",
+            "Compliance Analyst",
+            "Paralegal",
+            "Contracts Manager",
+        ),
+        "Senior Legal Counsel",
+        "Director of Legal",
+    ),
+}
+
+TEMPLATE_OF_FAMILY = {"engineering": "engineering", "product": "engineering", "sales": "sales"}
+
+# What each family counts upwards (`aggregate: sum`): title, unit, per-person target range
+# and step. Sales adds into the company's new ARR.
+SUM_KR = {
+    "engineering": ("Services moved to the new deployment platform", "services", (1, 4), 1),
+    "sales": ("New annual recurring revenue", "USD", (300_000, 1_200_000), 10_000),
+    "support": ("Accounts with a signed success plan", "accounts", (8, 30), 1),
+    "people": ("Hires closed", "hires", (4, 15), 1),
+    "product": ("Customer interviews run", "interviews", (6, 20), 1),
+    "marketing": ("Marketing-qualified leads", "leads", (150, 600), 10),
+    "finance": ("Vendor contracts renegotiated", "contracts", (3, 12), 1),
+    "legal": ("Customer contracts reviewed", "contracts", (20, 60), 5),
+}
+
+# Metrics a person or department measures: title, unit, start range, change, direction,
+# decimals. `change` is the target's distance from the start, as a fraction of the start
+# (or, for %-points near 100, an absolute step).
+METRICS = {
+    "engineering": (
+        ("Availability of the {thing}", "%", (99.5, 99.9), ("abs", 0.05), "higher", 2),
+        ("p95 latency of the {thing}", "ms", (300, 900), ("rel", -0.45), "lower", 0),
+        (
+            "Sev-1 incidents per quarter in the {thing}",
+            "incidents",
+            (4, 8),
+            ("abs", -3),
+            "lower",
+            0,
+        ),
+        ("Test coverage of the {thing}", "%", (45, 70), ("abs", 15), "higher", 0),
+        ("Deploys per week of the {thing}", "deploys", (2, 8), ("rel", 1.0), "higher", 0),
+        ("Build time of the {thing}", "min", (12, 30), ("rel", -0.5), "lower", 0),
+    ),
+    "sales": (
+        ("Qualified pipeline created", "USD", (800_000, 3_000_000), ("rel", 0.4), "higher", -4),
+        ("Win rate on qualified deals", "%", (18, 26), ("abs", 6), "higher", 0),
+        ("Discovery calls with {thing} buyers", "calls", (20, 50), ("rel", 0.6), "higher", 0),
+    ),
+    "support": (
+        ("Median first response time", "h", (6, 12), ("rel", -0.5), "lower", 1),
+        ("Gross revenue retention of my accounts", "%", (85, 90), ("abs", 5), "higher", 0),
+        ("Support satisfaction (CSAT)", "points", (4.0, 4.3), ("abs", 0.3), "higher", 1),
+    ),
+    "people": (
+        (
+            "Days from opening a role to an accepted offer",
+            "days",
+            (45, 60),
+            ("rel", -0.3),
+            "lower",
+            0,
+        ),
+        ("Engagement survey participation", "%", (70, 80), ("abs", 12), "higher", 0),
+        ("Managers trained in feedback", "managers", (10, 30), ("rel", 1.0), "higher", 0),
+    ),
+    "product": (
+        ("Activation rate of the {thing}", "%", (25, 40), ("abs", 8), "higher", 0),
+        ("Weekly active teams using the {thing}", "teams", (400, 2000), ("rel", 0.3), "higher", -1),
+        ("Task success rate in usability tests", "%", (60, 75), ("abs", 12), "higher", 0),
+    ),
+    "marketing": (
+        ("Website visitor-to-signup conversion", "%", (2.0, 3.5), ("abs", 0.8), "higher", 1),
+        (
+            "Organic search visits per month",
+            "visits",
+            (40_000, 120_000),
+            ("rel", 0.35),
+            "higher",
+            -3,
+        ),
+        ("Attendees at {thing} events", "attendees", (200, 600), ("rel", 0.5), "higher", -1),
+    ),
+    "finance": (
+        ("Days to close the books", "days", (8, 12), ("rel", -0.4), "lower", 0),
+        ("Forecast accuracy of operating spend", "%", (85, 92), ("abs", 5), "higher", 0),
+        ("Invoices paid late", "invoices", (30, 60), ("rel", -0.6), "lower", 0),
+    ),
+    "exec": (
+        ("Board pack delivered on the agreed day", "%", (60, 80), ("abs", 20), "higher", 0),
+        ("Leadership decisions logged within a week", "%", (50, 70), ("abs", 25), "higher", 0),
+    ),
+    "legal": (
+        ("Median days to sign a customer contract", "days", (10, 20), ("rel", -0.4), "lower", 0),
+        ("Privacy requests answered within 14 days", "%", (80, 90), ("abs", 8), "higher", 0),
+        ("Policies reviewed and republished", "policies", (5, 15), ("rel", 1.0), "higher", 0),
+    ),
+}
+
+MILESTONES = {
+    "engineering": (
+        "Migrate the {thing} to the new queue",
+        "Ship the {thing} redesign",
+        "Run a game day on the {thing}",
+        "Retire the legacy {thing}",
+        "Write runbooks for every alert of the {thing}",
+    ),
+    "sales": (
+        "Close a lighthouse deal in {thing}",
+        "Build an account plan for each of my top ten accounts",
+        "Run a joint webinar with a {thing} partner",
+    ),
+    "support": (
+        "Launch the onboarding playbook for {thing} customers",
+        "Publish twenty help-centre articles",
+        "Run quarterly business reviews with all strategic accounts",
+    ),
+    "people": (
+        "Launch the new career framework",
+        "Roll out structured interviews for every open role",
+        "Publish the salary bands",
+    ),
+    "product": (
+        "Ship the {thing} beta",
+        "Publish the design system's accessibility guidelines",
+        "Run a pricing experiment on the {thing}",
+    ),
+    "marketing": (
+        "Launch the {thing} campaign",
+        "Relaunch the pricing page",
+        "Publish the annual customer report",
+    ),
+    "finance": (
+        "Automate the revenue recognition schedule",
+        "Move expense reports to the new tool",
+        "Pass the annual audit without findings",
+    ),
+    "exec": (
+        "Run the annual planning offsite",
+        "Publish the company strategy memo",
+        "Set up the quarterly business review",
+    ),
+    "legal": (
+        "Publish the new data processing agreement",
+        "Complete the SOC 2 evidence collection",
+        "Train every account executive on contract terms",
+    ),
+}
+
+THINGS = {
+    "engineering": (
+        "billing API",
+        "search index",
+        "login service",
+        "checkout flow",
+        "event pipeline",
+        "mobile app",
+        "notification service",
+        "deployment pipeline",
+        "reporting service",
+        "ledger",
+        "web dashboard",
+        "public API gateway",
+    ),
+    "sales": ("retail", "healthcare", "logistics", "financial services", "manufacturing", "media"),
+    "support": ("enterprise", "mid-market", "self-serve", "public sector"),
+    "product": ("reporting dashboard", "mobile app", "workflow builder", "admin console"),
+    "marketing": ("spring launch", "developer conference", "partner", "customer story"),
+    "people": ("",),
+    "finance": ("",),
+    "legal": ("",),
+    "exec": ("",),
+}
+
+DEPARTMENT_OBJECTIVES = {  # family: (primary, secondary); the third is always people
+    "engineering": ("Ship reliable software faster", "Make our services fast and dependable"),
+    "sales": ("Grow new revenue", "Build a predictable pipeline"),
+    "support": ("Keep every customer we win", "Make getting help effortless"),
+    "people": ("Hire the people we need, fast and fairly", "Make this a place people grow"),
+    "product": ("Build what customers need next", "Make the product easy to adopt"),
+    "marketing": ("Fill the pipeline with the right leads", "Make the brand known to buyers"),
+    "finance": ("Run a tight, predictable business", "Make spending simple and controlled"),
+    "legal": ("Sign deals without friction", "Keep the company compliant and trusted"),
+    "exec": ("Run the company on a clear operating rhythm", "Keep the leadership team aligned"),
+}
+PEOPLE_OBJECTIVE = "Grow a team people want to stay in"
+
+# company objectives: id, title, key results (id, title, start, target, unit, direction)
+COMPANY_OBJECTIVES = (
+    (
+        "o1",
+        "Grow revenue efficiently",
+        (("kr2", "Net revenue retention", 104, 112, "%", "higher"),),
+    ),
+    (
+        "o2",
+        "Be the most reliable product in our market",
+        (
+            ("kr1", "Availability of the customer-facing product", 99.9, 99.95, "%", "higher"),
+            ("kr2", "Sev-1 incidents per quarter", 9, 3, "incidents", "lower"),
+        ),
+    ),
+    (
+        "o3",
+        "Delight customers",
+        (
+            ("kr1", "Net promoter score", 31, 45, "points", "higher"),
+            ("kr2", "Customer satisfaction with support", 4.2, 4.5, "points", "higher"),
+        ),
+    ),
+    (
+        "o4",
+        "Be a great place to work",
+        (
+            ("kr1", "Engagement score", 72, 78, "points", "higher"),
+            ("kr2", "Regretted attrition, annualised", 9, 6, "%", "lower"),
+        ),
+    ),
+)
+# family -> company objectives its department objectives o1 and o2 align to
+COMPANY_ALIGNMENT = {
+    "engineering": ("o2", "o3"),
+    "product": ("o3", "o1"),
+    "sales": ("o1", "o3"),
+    "support": ("o3", "o1"),
+    "marketing": ("o1", "o3"),
+    "finance": ("o1", "o4"),
+    "people": ("o4", "o4"),
+    "legal": ("o1", "o3"),
+    "exec": ("o1", "o4"),
+}
+
+GROWTH_KRS = (
+    "Complete the {course} course",
+    "Present a talk at the internal tech forum",
+    "Mentor a new joiner through their first quarter",
+    "Write a design doc reviewed by another team",
+    "Lead a retrospective for a cross-team project",
+)
+COURSES = ("negotiation", "system design", "data literacy", "public speaking", "coaching")
+
+PLAN_TASKS = (
+    ("Agree the quarter's priorities with the team", "Written down and shared with stakeholders"),
+    ("Hand over the on-call rotation notes", "A new joiner can follow them unaided"),
+    ("Pair with another team on a shared problem", "A written summary of what both teams learnt"),
+    ("Clean up the backlog of the team's oldest tickets", "No ticket older than 90 days"),
+    ("Prepare a mid-cycle progress review", "Numbers checked against the source systems"),
+    ("Document the team's main processes", "Reviewed by two colleagues"),
+)
+
+NOTES = (
+    "On track; the hardest part is behind us.",
+    "Slower than planned after two people were out; catching up.",
+    "First results in, better than expected.",
+    "Waiting on another team before the next step.",
+    "Priorities shifted mid-month; re-planned with my manager.",
+    "Good month: shipped the main piece and measured it.",
+    "Progress steady; no surprises.",
+    "Most of the month went into a customer escalation.",
+)
+BLOCKERS = (
+    "Waiting for a security review.",
+    "Blocked on a vendor's API change.",
+    "Need a decision on scope from product.",
+    "Short of one person until the new hire starts.",
+)
+
+STRENGTHS = (
+    "{first} explains hard problems so that everyone in the room understands them.",
+    "{first} follows through: what {first} commits to gets done.",
+    "{first} is the person others go to when something is on fire.",
+    "{first} writes things down, which saves the team hours every week.",
+    "{first} gives honest feedback kindly and early.",
+    "{first} keeps customers in mind in every decision.",
+    "{first} picks up unglamorous work without being asked.",
+)
+IMPROVEMENTS = (
+    "{first} could delegate more instead of doing the urgent work alone.",
+    "{first} sometimes raises concerns late; earlier would help.",
+    "{first} could share progress with stakeholders more often.",
+    "{first} takes on too much at once; fewer things finished would be better.",
+    "{first} could push back more on unclear requirements.",
+    "{first} could invest more time in mentoring others.",
+)
+COMMENTS = {
+    "high": (
+        "An outstanding half: {first} exceeded most goals and lifted the people around them.",
+        "{first} delivered beyond the plan and did it in a way others learn from.",
+    ),
+    "mid": (
+        "A solid half: {first} delivered what was agreed and was reliable throughout.",
+        "{first} met most goals; a couple slipped for reasons partly outside their control.",
+    ),
+    "low": (
+        "A difficult half: several of {first}'s goals were missed and we need a clear plan.",
+        "{first} struggled with priorities this half; the results show it.",
+    ),
+}
+SELF_COMMENTS = {
+    "high": ("My best half so far: I delivered what I promised and more.",),
+    "mid": ("A good half overall, with a couple of goals that slipped.",),
+    "low": ("A hard half: I missed several goals and want to reset with my manager.",),
+}
+UPWARD_COMMENTS = (
+    "{first} gives clear priorities and protects the team's focus.",
+    "{first} is approachable and gives useful feedback in one-to-ones.",
+    "I would like {first} to share more context on decisions made above the team.",
+    "{first} backs the team in hard conversations with other departments.",
+)
+PLAN_ACTIONS = (
+    "Agree a written development plan with the manager",
+    "Take the lead on one cross-team project",
+    "Shadow a senior colleague in customer meetings",
+    "Set up a fortnightly progress note to stakeholders",
+    "Complete the internal leadership course",
+)
+
+
+# --- the organisation ---------------------------------------------------------------------
+
+
+@dataclass
+class Dept:
+    id: str
+    name: str
+    family: str
+    level: int  # 1 for a top-level department
+    head: str = ""
+    parent: str | None = None
+    children: list[str] = field(default_factory=list)
+    members: list[str] = field(default_factory=list)
+    top: str = ""
+
+
+@dataclass
+class Person:
+    id: str
+    name: str
+    first: str
+    github: str
+    department: str
+    family: str
+    manager: str | None
+    performance: float
+    title: str = ""
+    reports: list[str] = field(default_factory=list)
+    template: str = ""
+
+
+def _ascii(text: str) -> str:
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+
+
+def slug(text: str) -> str:
+    """An id from a display name: lower-case ASCII letters, digits and '-'."""
+    return re.sub(r"[^a-z0-9]+", "-", _ascii(text).lower()).strip("-")
+
+
+def q(text: str) -> str:
+    """A YAML scalar that is always this exact string (JSON strings are valid YAML)."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def num(value: float) -> str:
+    """A number as YAML text: integers without a decimal point, floats by repr."""
+    if value == int(value) and abs(value) < 1e15:
+        return str(int(value))
+    return repr(value)
+
+
+class _Company:
+    """Builds the people and departments; all randomness comes from one Random."""
+
+    def __init__(self, people: int, rng: Random):
+        self.rng = rng
+        self.people: dict[str, Person] = {}
+        self.depts: dict[str, Dept] = {}
+        self.taken: set[str] = {"company"}  # people and departments share one namespace
+        self.logins: set[str] = set()
+        self.unit_names: dict[str, list[str]] = {}
+        self._build(people)
+
+    # names and ids
+    def _person(self, department: Dept, manager: str | None, title: str) -> Person:
+        rng = self.rng
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        base = slug(f"{first} {last}")
+        pid, n = base, 1
+        while pid in self.taken:
+            n += 1
+            pid = f"{base}-{n}"
+        self.taken.add(pid)
+        login_base = re.sub(r"[^a-z0-9]", "", _ascii(first + last).lower())[:34]
+        login, n = login_base, 1
+        while login in self.logins:
+            n += 1
+            login = f"{login_base}{n}"
+        self.logins.add(login)
+        performance = min(1.0, max(0.1, rng.gauss(0.72, 0.15)))
+        person = Person(
+            pid,
+            f"{first} {last}",
+            first,
+            login,
+            department.id,
+            department.family,
+            manager,
+            performance,
+            title,
+        )
+        self.people[pid] = person
+        department.members.append(pid)
+        if manager:
+            self.people[manager].reports.append(pid)
+        return person
+
+    def _dept(self, name: str, family: str, parent: Dept) -> Dept:
+        did = slug(name)
+        if did in self.taken:
+            name = f"{name} ({parent.name})" if parent.level == 1 else f"{parent.name} {name}"
+            did = slug(f"{parent.id} {slug(name.split(' (')[0])}")[:63].strip("-")
+        base, n = did, 1
+        while did in self.taken:
+            n += 1
+            did = f"{base[:59]}-{n}"
+        self.taken.add(did)
+        dept = Dept(did, name, family, parent.level + 1, parent=parent.id, top=parent.top)
+        parent.children.append(did)
+        self.depts[did] = dept
+        return dept
+
+    def _unit_name(self, family: str) -> str:
+        pool = self.unit_names.get(family)
+        if not pool:
+            pool = list(UNITS[family])
+            self.rng.shuffle(pool)
+            self.unit_names[family] = pool
+        return pool.pop()
+
+    # structure
+    def _build(self, total: int) -> None:
+        exec_dept = Dept("exec", "Executive Office", "exec", 1, top="exec")
+        self.taken.add(exec_dept.id)
+        self.depts[exec_dept.id] = exec_dept
+        ceo = self._person(exec_dept, None, "Chief Executive Officer")
+        exec_dept.head = ceo.id
+        self._person(exec_dept, ceo.id, "Chief of Staff")
+        rest = total - 2
+        chosen = TOP_DEPARTMENTS[: max(2, min(len(TOP_DEPARTMENTS), rest // 10))]
+        shares = [share for _, _, _, share, _ in chosen]
+        sizes = [max(4, round(share / sum(shares) * rest)) for share in shares]
+        sizes[0] += rest - sum(sizes)  # engineering absorbs the rounding
+        for (did, name, family, _, head_title), size in zip(chosen, sizes, strict=True):
+            dept = Dept(did, name, family, 1, top=did)
+            self.taken.add(did)
+            self.depts[did] = dept
+            head = self._person(dept, ceo.id, head_title)
+            dept.head = head.id
+            self._grow(dept, head, size - 1)
+
+    def _grow(self, dept: Dept, manager: Person, below: int) -> None:
+        """Give `manager` a subtree of `below` people inside (or under) `dept`."""
+        rng = self.rng
+        ics, line, senior = TITLES[dept.family]
+        if below <= SPAN_MAX:
+            for _ in range(below):
+                self._person(dept, manager.id, rng.choice(ics))
+            return
+        layers = max(2, math.ceil(math.log(below) / math.log(8)))
+        k = round(below ** (1 / layers) * rng.uniform(0.85, 1.2))
+        k = max(SPAN_MIN, min(SPAN_MAX, below // 4, k))
+        parts = _partition(below - k, k, SPAN_MIN, rng)
+        for part in parts:
+            manages_managers = part > SPAN_MAX
+            if dept.level < MAX_DEPTH and (dept.level == 1 or manages_managers):
+                sub = self._dept(self._unit_name(dept.family), dept.family, dept)
+                lead = self._person(sub, manager.id, senior if manages_managers else line)
+                sub.head = lead.id
+                self._grow(sub, lead, part)
+            else:
+                lead = self._person(dept, manager.id, senior if manages_managers else line)
+                self._grow(dept, lead, part)
+
+
+def _partition(total: int, k: int, minimum: int, rng: Random) -> list[int]:
+    """Split `total` into k parts of at least `minimum`, unevenly as real teams are."""
+    weights = [rng.uniform(0.6, 1.4) for _ in range(k)]
+    spare = total - k * minimum
+    parts = [minimum + int(spare * w / sum(weights)) for w in weights]
+    for i in range(total - sum(parts)):
+        parts[i % k] += 1
+    return parts
+
+
+# --- templates ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Kpi:
+    id: str
+    name: str
+    unit: str | None
+    direction: str
+    scoring: str
+    cap: float
+    weight: float
+    bands: tuple[tuple[float, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class _Template:
+    id: str
+    name: str
+    sections: dict[str, float]
+    kpis: tuple[_Kpi, ...]
+    groups: dict[str, float]
+    questions: tuple[tuple[str, str], ...]
+    peers: tuple[int, int] = (2, 5)
+    max_objectives: int = 4
+    max_key_results: int = 4
+
+
+_INCIDENT_BANDS = ((1.0, 100), (0.8, 70), (0.5, 40), (0, 0))
+_ATTRITION_BANDS = ((1.0, 100), (0.75, 60), (0, 0))
+_LEADER_KPIS = (
+    _Kpi("team-health", "Team engagement score", None, "higher", "linear", 1.1, 60),
+    _Kpi(
+        "regretted-attrition",
+        "Regretted attrition, annualised",
+        "%",
+        "lower",
+        "bands",
+        1.0,
+        40,
+        _ATTRITION_BANDS,
+    ),
+)
+_LEADER_QUESTIONS = (
+    ("direction", "Does this leader set a clear direction and explain the why behind it?"),
+    ("develops-people", "Do the people on their team grow and get honest, timely feedback?"),
+    ("decisions", "Do they make timely, well-reasoned decisions and stand by them?"),
+    ("cross-team", "How well do they work with other leaders and put the company first?"),
+)
+
+TEMPLATES = {
+    t.id: t
+    for t in (
+        _Template(
+            "engineering",
+            "Engineering",
+            {"okr": 50, "kpi": 20, "review": 30},
+            (
+                _Kpi(
+                    "availability",
+                    "Availability of the services you own",
+                    "%",
+                    "higher",
+                    "linear",
+                    1.2,
+                    50,
+                ),
+                _Kpi(
+                    "incidents",
+                    "Sev-1 incidents in services you own",
+                    None,
+                    "lower",
+                    "bands",
+                    1.0,
+                    30,
+                    _INCIDENT_BANDS,
+                ),
+                _Kpi(
+                    "review-turnaround",
+                    "Median hours to first code review",
+                    "h",
+                    "lower",
+                    "linear",
+                    1.2,
+                    20,
+                ),
+            ),
+            {
+                "self": 10,
+                "peer": 20,
+                "manager": 50,
+                "skip_level": 10,
+                "designated": 10,
+                "upward": 0,
+            },
+            (
+                (
+                    "impact",
+                    "What impact did this person's work have on customers and the business?",
+                ),
+                ("craft", "How good is the technical quality of their work?"),
+                ("collaboration", "How well did they work with others?"),
+                ("ownership", "Did they own problems through to the end?"),
+            ),
+        ),
+        _Template(
+            "sales",
+            "Sales",
+            {"okr": 30, "kpi": 50, "review": 20},
+            (
+                _Kpi("new-arr", "New annual recurring revenue", "USD", "higher", "linear", 1.2, 60),
+                _Kpi(
+                    "win-rate",
+                    "Win rate on qualified opportunities",
+                    "%",
+                    "higher",
+                    "linear",
+                    1.0,
+                    20,
+                ),
+                _Kpi(
+                    "churn",
+                    "Logo churn in accounts you sold",
+                    "%",
+                    "lower",
+                    "bands",
+                    1.0,
+                    20,
+                    ((1.0, 100), (0.8, 75), (0.6, 40), (0, 0)),
+                ),
+            ),
+            {"self": 10, "peer": 15, "manager": 65, "skip_level": 0, "designated": 10, "upward": 0},
+            (
+                ("results", "How well did this person deliver against their number and plan?"),
+                ("customer", "Do customers trust them, and do they sell what customers need?"),
+                ("teamwork", "How well did they work with the rest of the company?"),
+            ),
+            max_objectives=3,
+        ),
+        _Template(
+            "general",
+            "General",
+            {"okr": 55, "kpi": 15, "review": 30},
+            (
+                _Kpi(
+                    "stakeholder-csat",
+                    "Satisfaction of the people you serve (out of 5)",
+                    None,
+                    "higher",
+                    "linear",
+                    1.1,
+                    60,
+                ),
+                _Kpi(
+                    "plan-on-time", "Plan tasks delivered on time", "%", "higher", "linear", 1.0, 40
+                ),
+            ),
+            {"self": 10, "peer": 20, "manager": 55, "skip_level": 15, "designated": 0, "upward": 0},
+            (
+                ("impact", "What difference did this person's work make to the company's goals?"),
+                ("ownership", "Did they own their work end to end and flag problems early?"),
+                ("collaboration", "How well did they work with people outside their team?"),
+            ),
+        ),
+        _Template(
+            "leadership",
+            "Leadership (people managers)",
+            {"okr": 60, "kpi": 10, "review": 30},
+            _LEADER_KPIS,
+            {"self": 5, "peer": 15, "manager": 45, "skip_level": 5, "designated": 5, "upward": 25},
+            _LEADER_QUESTIONS,
+        ),
+        _Template(
+            "ceo",
+            "Chief executive (rated by the board)",
+            {"okr": 75, "kpi": 25, "review": 0},
+            _LEADER_KPIS,
+            {"upward": 100},
+            _LEADER_QUESTIONS,
+            peers=(0, 5),
+        ),
+    )
+}
+
+
+def _render_template(t: _Template) -> str:
+    out = [_schema_line("template", 3), f"id: {t.id}\n", f"name: {q(t.name)}\n", "sections:\n"]
+    out += [f"  {k}: {num(v)}\n" for k, v in t.sections.items()]
+    out.append("kpis:\n")
+    for k in t.kpis:
+        out.append(f"  - id: {k.id}\n    name: {q(k.name)}\n")
+        if k.unit:
+            out.append(f"    unit: {q(k.unit)}\n")
+        out.append(f"    direction: {k.direction}\n    scoring: {k.scoring}\n")
+        if k.scoring == "linear":
+            out.append(f"    cap: {num(k.cap)}\n")
+        out.append(f"    weight: {num(k.weight)}\n")
+        if k.bands:
+            out.append("    bands:\n")
+            out += [f"      - {{min: {num(m)}, score: {num(s)}}}\n" for m, s in k.bands]
+    out.append("allow_custom_kpis: false\n")
+    out.append(
+        f"okr:\n  max_objectives: {t.max_objectives}\n  max_key_results: {t.max_key_results}\n"
+    )
+    out.append("reviews:\n  scale: 5\n  groups:\n")
+    out += [f"    {g}: {num(w)}\n" for g, w in t.groups.items()]
+    out.append(f"  peers:\n    min: {t.peers[0]}\n    max: {t.peers[1]}\n  questions:\n")
+    out += [f"    - id: {qid}\n      text: {q(text)}\n" for qid, text in t.questions]
+    return "".join(out)
+
+
+def _schema_line(kind: str, depth: int = 0) -> str:
+    del depth  # the published schema URL works at any depth
+    return f"# yaml-language-server: $schema=https://perfloop.dev/schemas/{kind}.schema.json\n"
+
+
+# --- objectives and key results -----------------------------------------------------------
+
+
+@dataclass
+class _KR:
+    id: str
+    title: str
+    kind: str = "numeric"  # numeric | milestone | graded
+    start: float | None = None
+    target: float | None = None
+    current: float | None = None
+    unit: str | None = None
+    direction: str = "higher"
+    decimals: int = 0
+    weight: float | None = None
+    done: bool = False
+    grade: float = 0.0
+    contributes_to: str | None = None
+    aggregate: bool = False
+
+    def render(self, progress: bool) -> str:
+        out = [f"      - id: {self.id}\n        title: {q(self.title)}\n"]
+        if self.kind == "graded" and progress:
+            out.append(f"        score: {num(self.grade)}\n")
+        elif self.kind != "numeric":
+            out.append("        type: milestone\n")
+            if progress:
+                out.append(f"        done: {'true' if self.done else 'false'}\n")
+        else:
+            if self.start:
+                out.append(f"        start: {num(self.start)}\n")
+            out.append(f"        target: {num(self.target or 0)}\n")
+            if progress and self.current is not None and not self.aggregate:
+                out.append(f"        current: {num(self.current)}\n")
+            if self.unit:
+                out.append(f"        unit: {q(self.unit)}\n")
+            if self.direction == "lower":
+                out.append("        direction: lower\n")
+        if self.weight is not None:
+            out.append(f"        weight: {num(self.weight)}\n")
+        if self.aggregate:
+            out.append("        aggregate: sum\n")
+        if self.contributes_to:
+            out.append(f"        contributes_to: {self.contributes_to}\n")
+        return "".join(out)
+
+
+@dataclass
+class _Objective:
+    id: str
+    title: str
+    aligns_to: str | None
+    krs: list[_KR]
+    weight: float | None = None
+
+    def render(self, progress: bool) -> str:
+        out = [f"  - id: {self.id}\n    title: {q(self.title)}\n"]
+        if self.aligns_to:
+            out.append(f"    aligns_to: {self.aligns_to}\n")
+        if self.weight is not None:
+            out.append(f"    weight: {num(self.weight)}\n")
+        out.append("    key_results:\n")
+        out += [kr.render(progress) for kr in self.krs]
+        return "".join(out)
+
+
+def _round(value: float, decimals: int) -> float:
+    return float(round(value, decimals))
+
+
+def _clamp(value: float, low: float, high: float) -> float:
+    return min(high, max(low, value))
+
+
+def _metric(rng: Random, family: str, performance: float, kr_id: str) -> _KR:
+    title, unit, (low, high), (mode, change), direction, dec = rng.choice(METRICS[family])
+    thing = rng.choice(THINGS[family])
+    start = _round(rng.uniform(low, high), dec)
+    delta = change * rng.uniform(0.8, 1.25) * (1 if mode == "abs" else start)
+    target = _round(max(0.0, start + delta), dec)
+    if unit == "%":
+        target = min(target, 99.99 if dec >= 2 else 100.0)
+    if target == start:
+        target = _round(start + (10.0**-dec) * (1 if delta > 0 else -1), dec)
+    progress = _clamp(performance + rng.gauss(0, 0.12), -0.1, 1.15)
+    current = _round(start + progress * (target - start), dec)
+    if unit == "%":
+        current = min(current, 100.0)
+    return _KR(
+        kr_id,
+        title.format(thing=thing),
+        start=start,
+        target=target,
+        current=max(0.0, current),
+        unit=unit,
+        direction=direction,
+        decimals=dec,
+    )
+
+
+def _milestone(rng: Random, family: str, performance: float, kr_id: str) -> _KR:
+    title = rng.choice(MILESTONES[family]).format(thing=rng.choice(THINGS[family]))
+    return _KR(kr_id, title, kind="milestone", done=rng.random() < 0.1 + 0.85 * performance)
+
+
+def _growth(rng: Random, performance: float, kr_id: str) -> _KR:
+    title = rng.choice(GROWTH_KRS).format(course=rng.choice(COURSES))
+    grade = _round(_clamp(performance + rng.gauss(0, 0.1), 0, 1), 2)
+    return _KR(kr_id, title, kind="graded", grade=grade)
+
+
+def _weights(rng: Random, items: list, options: dict[int, list[tuple[int, ...]]]) -> None:
+    """Give siblings weights summing to 100 about half the time; else leave them equal."""
+    choices = options.get(len(items))
+    if choices and rng.random() < 0.5:
+        for item, weight in zip(items, rng.choice(choices), strict=True):
+            item.weight = float(weight)
+
+
+OBJECTIVE_WEIGHTS = {2: [(60, 40), (50, 50), (70, 30)], 3: [(50, 30, 20), (40, 40, 20)]}
+KR_WEIGHTS = {2: [(50, 50), (60, 40)], 3: [(40, 40, 20), (50, 25, 25)], 4: [(40, 20, 20, 20)]}
+
+
+def _round_step(value: float, step: int) -> float:
+    return float(max(step, round(value / step) * step))
+
+
+def _parent_target(total: float, step: int) -> float:
+    """A parent target its contributors cover 1.0x to 1.5x (the default alignment bounds)."""
+    target = _round_step(total / 1.2, step)
+    while total / target > 1.5:
+        target += step
+    while total / target < 1.0 and target > step:
+        target -= step
+    return target
+
+
+PERSONAL_OBJECTIVES = {  # family: titles of a person's first and second objective
+    "engineering": (
+        ("Make the {thing} dependable", "Move my services to the new platform"),
+        ("Make the {thing} fast", "Raise the quality bar of the {thing}"),
+    ),
+    "sales": (("Beat my number", "Win in my territory"), ("Build next half's pipeline",)),
+    "support": (
+        ("Keep my accounts growing", "Turn onboarding into adoption"),
+        ("Make help fast and friendly",),
+    ),
+    "people": (
+        ("Hire great people quickly", "Make hiring fair and fast"),
+        ("Help managers grow their teams",),
+    ),
+    "product": (
+        ("Find out what customers need next", "Ship the {thing} customers asked for"),
+        ("Make the {thing} easy to adopt",),
+    ),
+    "marketing": (
+        ("Bring in leads sales wants", "Make the {thing} campaign count"),
+        ("Make us known to buyers",),
+    ),
+    "finance": (
+        ("Close the books faster", "Make spending predictable"),
+        ("Simplify how we buy and pay",),
+    ),
+    "legal": (("Get deals signed without delay", "Make contracts simple"), ("Keep us compliant",)),
+    "exec": (("Keep the leadership team on one plan",), ("Make decisions stick",)),
+}
+
+
+class _Demo:
+    """Everything random happens here, in a fixed order, from one Random."""
+
+    def __init__(self, people: int, seed: int, phase: str):
+        self.rng = Random(seed)
+        self.company = _Company(people, self.rng)
+        self.phase = phase
+        self.progress = phase != "planning"
+        self.with_reviews = phase in ("review", "calibration")
+        self.cycle_dir = f"cycles/{CYCLE_ID}"
+        self.people = self.company.people
+        self.depts = self.company.depts
+        self.ceo = self.depts["exec"].head
+        for person in self.people.values():
+            if person.id == self.ceo:
+                person.template = "ceo"
+            elif person.reports:
+                person.template = "leadership"
+            else:
+                person.template = TEMPLATE_OF_FAMILY.get(person.family, "general")
+        self.goals: dict[str, list[_Objective]] = {}
+        self.kpis: dict[str, dict[str, tuple[float, float]]] = {}
+        self.peers: dict[str, list[str]] = {}
+        self.designated: dict[str, list[str]] = {}
+        self.files: dict[str, str] = {}
+
+    # contributions roll up: person -> department -> parent department (-> company ARR)
+    def _sums(self) -> None:
+        rng = self.rng
+        self.contribution: dict[str, _KR] = {}
+        for person in self.people.values():
+            if person.reports or person.family not in SUM_KR:
+                continue
+            if person.family != "sales" and rng.random() > 0.5:
+                continue
+            title, unit, (low, high), step = SUM_KR[person.family]
+            target = float(rng.randrange(low, high + 1, step))
+            achieved = _clamp(person.performance + rng.gauss(0, 0.15), 0, 1.3)
+            current = float(round(target * achieved / step) * step)
+            self.contribution[person.id] = _KR(
+                "", title, start=None, target=target, current=current, unit=unit
+            )
+        self.dept_sum: dict[str, float] = {}
+        for dept in reversed(list(self.depts.values())):
+            if dept.family not in SUM_KR:
+                continue
+            step = SUM_KR[dept.family][3]
+            total = sum(
+                self.contribution[m].target or 0 for m in dept.members if m in self.contribution
+            )
+            total += sum(self.dept_sum.get(c, 0) for c in dept.children)
+            if total:
+                self.dept_sum[dept.id] = _parent_target(total, step)
+        self.company_arr = _parent_target(self.dept_sum.get("sales", 1_000_000), 100_000)
+
+    def _department_objectives(self, dept: Dept) -> list[_Objective]:
+        rng, family = self.rng, dept.family
+        primary, secondary = DEPARTMENT_OBJECTIVES[family]
+        if dept.parent:
+            align = [f"{dept.parent}/o1", f"{dept.parent}/o2", f"{dept.parent}/o3"]
+        else:
+            a, b = COMPANY_ALIGNMENT[family]
+            align = [f"company/{a}", f"company/{b}", "company/o4"]
+        first: list[_KR] = []
+        if dept.id in self.dept_sum:
+            title, unit, _, _ = SUM_KR[family]
+            parent = None
+            if dept.parent and dept.parent in self.dept_sum:
+                parent = f"{dept.parent}/o1/kr1"
+            elif not dept.parent and family == "sales":
+                parent = "company/o1/kr1"
+            first.append(
+                _KR(
+                    "kr1",
+                    title,
+                    target=self.dept_sum[dept.id],
+                    unit=unit,
+                    aggregate=True,
+                    contributes_to=parent,
+                )
+            )
+        first.append(_metric(rng, family, rng.uniform(0.5, 0.9), f"kr{len(first) + 1}"))
+        second = [
+            _metric(rng, family, rng.uniform(0.5, 0.9), "kr1"),
+            _milestone(rng, family, rng.uniform(0.5, 0.9), "kr2"),
+        ]
+        engagement = _round(rng.uniform(68, 74), 0)
+        third = [
+            _KR(
+                "kr1",
+                "Engagement score",
+                start=engagement,
+                target=engagement + 5,
+                current=engagement + rng.choice((2.0, 3.0, 4.0, 5.0, 6.0)),
+                unit="points",
+            ),
+            _KR(
+                "kr2",
+                "People with a written growth plan",
+                start=float(rng.randrange(20, 50)),
+                target=90.0,
+                current=float(rng.randrange(60, 96)),
+                unit="%",
+            ),
+        ]
+        return [
+            _Objective("o1", primary, align[0], first),
+            _Objective("o2", secondary, align[1], second),
+            _Objective("o3", PEOPLE_OBJECTIVE, align[2], third),
+        ]
+
+    def _person_objectives(self, person: Person) -> list[_Objective]:
+        rng, family, perf = self.rng, person.family, person.performance
+        if person.id == self.ceo:
+            align = ["company/o1", "company/o3", "company/o4"]
+        else:
+            align = [f"{person.department}/o{i}" for i in (1, 2, 3)]
+        thing = rng.choice(THINGS[family])
+        first_titles, second_titles = PERSONAL_OBJECTIVES[family]
+        first: list[_KR] = []
+        if person.id in self.contribution:
+            kr = self.contribution[person.id]
+            kr.id = "kr1"
+            kr.contributes_to = f"{person.department}/o1/kr1"
+            first.append(kr)
+        for _ in range(rng.randint(1, 2)):
+            make = _metric if rng.random() < 0.7 else _milestone
+            first.append(make(rng, family, perf, f"kr{len(first) + 1}"))
+        second = []
+        for _ in range(rng.randint(1, 3)):
+            make = _metric if rng.random() < 0.6 else _milestone
+            second.append(make(rng, family, perf, f"kr{len(second) + 1}"))
+        objectives = [
+            _Objective("o1", rng.choice(first_titles).format(thing=thing), align[0], first),
+            _Objective("o2", rng.choice(second_titles).format(thing=thing), align[1], second),
+        ]
+        if person.reports:
+            team = float(len(person.reports))
+            planned = _clamp(round(team * (perf + rng.gauss(0, 0.1))), 0, team)
+            engagement = _round(rng.uniform(66, 76), 0)
+            objectives.append(
+                _Objective(
+                    "o3",
+                    "Grow a team people want to stay in",
+                    align[2],
+                    [
+                        _KR(
+                            "kr1",
+                            "Team members with a written growth plan",
+                            target=team,
+                            current=float(planned),
+                            unit="people",
+                        ),
+                        _KR(
+                            "kr2",
+                            "Team engagement score",
+                            start=engagement,
+                            target=engagement + rng.choice((4.0, 5.0, 6.0)),
+                            current=_round(engagement + 6 * perf + rng.gauss(0, 1.5), 0),
+                            unit="points",
+                        ),
+                    ],
+                )
+            )
+        elif rng.random() < 0.35 and person.template != "sales":
+            objectives.append(
+                _Objective("o3", "Grow my skills", align[2], [_growth(rng, perf, "kr1")])
+            )
+        _weights(rng, objectives, OBJECTIVE_WEIGHTS)
+        for objective in objectives:
+            _weights(rng, objective.krs, KR_WEIGHTS)
+        return objectives
+
+    def _kpi_values(self, person: Person, kpi: _Kpi) -> tuple[float, float]:
+        rng, perf = self.rng, person.performance
+        noise = rng.gauss(0, 0.06)
+        match kpi.id:
+            case "availability":
+                target = rng.choice((99.5, 99.9, 99.95))
+                return target, _round(min(100.0, target - (1 - perf) * 0.4 + noise / 10), 2)
+            case "incidents":
+                target = float(rng.randint(1, 3))
+                return target, float(max(0, round(target * (1.6 - perf) + rng.gauss(0, 0.5))))
+            case "review-turnaround":
+                target = rng.choice((12.0, 24.0))
+                return target, _round(max(1.0, target * (1.5 - 0.8 * perf + noise)), 1)
+            case "new-arr":
+                kr = self.contribution.get(person.id)
+                if kr is not None and kr.target:
+                    return kr.target, kr.current or 0.0
+                target = float(rng.randrange(300_000, 900_000, 50_000))
+                return target, _round(target * _clamp(perf + noise, 0, 1.3), -4)
+            case "win-rate":
+                target = float(rng.randint(20, 30))
+                return target, _round(target * (0.6 + 0.5 * perf + noise), 0)
+            case "churn":
+                target = float(rng.randint(4, 8))
+                return target, _round(max(0.0, target * (1.6 - 0.8 * perf + noise)), 1)
+            case "stakeholder-csat":
+                return 4.5, _round(min(5.0, 4.5 * (0.75 + 0.3 * perf + noise / 2)), 1)
+            case "plan-on-time":
+                return 90.0, _round(min(100.0, 90 * (0.7 + 0.4 * perf + noise)), 0)
+            case "team-health":
+                target = float(rng.randint(72, 80))
+                return target, _round(target * (0.85 + 0.2 * perf + noise / 2), 0)
+            case _:  # regretted-attrition
+                target = float(rng.randint(6, 10))
+                return target, _round(max(0.0, target * (1.5 - perf + noise)), 1)
+
+    def _checkins(self, objectives: list[_Objective], performance: float) -> str:
+        rng = self.rng
+        months = sorted(rng.sample((8, 9, 10, 11), rng.randint(2, 4)))
+        krs = [(o.id, kr) for o in objectives for kr in o.krs if kr.kind != "graded"]
+        out = ["checkins:\n"]
+        for i, month in enumerate(months):
+            last = i == len(months) - 1
+            share = (i + 1) / len(months)
+            values = []
+            for obj_id, kr in krs:
+                if not last and rng.random() < 0.4:
+                    continue
+                if kr.kind == "milestone":  # reported once it is decided, at the end
+                    if last:
+                        values.append(f"      {obj_id}/{kr.id}: {str(kr.done).lower()}\n")
+                    continue
+                start = kr.start or 0.0
+                value = kr.current if last else start + share * ((kr.current or 0) - start)
+                values.append(f"      {obj_id}/{kr.id}: {num(_round(value or 0, kr.decimals))}\n")
+            out.append(f"  - date: {dt.date(2026, month, rng.randint(1, 28)).isoformat()}\n")
+            if values:
+                out.append("    values:\n")
+                out += values
+            confidence = _round(_clamp(0.35 + 0.55 * performance + rng.gauss(0, 0.08), 0.1, 1), 2)
+            out.append(f"    confidence: {num(confidence)}\n    note: {q(rng.choice(NOTES))}\n")
+            if rng.random() < 0.2:
+                out.append(f"    blockers: {q(rng.choice(BLOCKERS))}\n")
+        return "".join(out)
+
+    # --- building every file ------------------------------------------------------------
+
+    def build(self) -> dict[str, str]:
+        self._sums()
+        for dept in self.depts.values():
+            objectives = self._department_objectives(dept)
+            self._add(
+                f"departments/{dept.id}.yaml",
+                _render_objectives("objectives", dept.id, objectives, self.progress),
+            )
+        for person in self.people.values():
+            self._add(f"goals/{person.id}.yaml", self._goals_file(person))
+        if self.with_reviews:
+            self._choose_designated()
+            for person in self.people.values():
+                self._review_files(person)
+        if self.phase == "calibration":
+            self._calibration_files()
+        self._add("company.yaml", self._company_file())
+        self._add("org.yaml", self._org_file())
+        self._add("cycle.yaml", self._cycle_file())
+        for template in sorted({p.template for p in self.people.values()}):
+            self._add(f"templates/{template}.yaml", _render_template(TEMPLATES[template]))
+        return dict(sorted(self.files.items()))
+
+    def _add(self, rel: str, text: str) -> None:
+        self.files[f"{self.cycle_dir}/{rel}"] = text
+
+    def _goals_file(self, person: Person) -> str:
+        rng = self.rng
+        objectives = self._person_objectives(person)
+        self.goals[person.id] = objectives
+        template = TEMPLATES[person.template]
+        kpis = {k.id: self._kpi_values(person, k) for k in template.kpis}
+        self.kpis[person.id] = kpis
+        manager = person.manager
+        siblings = [p for p in self.people[manager].reports if p != person.id] if manager else []
+        self.peers[person.id] = rng.sample(siblings, 2) if len(siblings) >= 2 else []
+        out = [_schema_line("goals"), f"owner: {person.id}\n", "objectives:\n"]
+        out += [o.render(self.progress) for o in objectives]
+        out.append("kpis:\n")
+        for kpi_id, (target, actual) in kpis.items():
+            out.append(f"  {kpi_id}:\n    target: {num(target)}\n")
+            if self.progress:
+                out.append(f"    actual: {num(actual)}\n")
+        out.append("plan:\n")
+        for task, standard in rng.sample(PLAN_TASKS, rng.randint(1, 3)):
+            due = dt.date(2026, rng.randint(8, 11), rng.randint(1, 28))
+            out.append(
+                f"  - task: {q(task)}\n    due: {due.isoformat()}\n    standard: {q(standard)}\n"
+            )
+            if self.progress and rng.random() < person.performance:
+                out.append("    done: true\n")
+        if self.peers[person.id]:
+            out.append(f"peers: [{', '.join(self.peers[person.id])}]\n")
+        if self.progress:
+            out.append(self._checkins(objectives, person.performance))
+        return "".join(out)
+
+    def _choose_designated(self) -> None:
+        """One person in fifty (at least one) gets a reviewer from another top department."""
+        rng, ids = self.rng, [p for p in self.people if p != self.ceo]
+        wanted = max(1, len(ids) // 50)
+        for subject in rng.sample(ids, len(ids)):
+            if len(self.designated) == wanted:
+                break
+            person, reviewer = self.people[subject], self.people[rng.choice(ids)]
+            related = {
+                person.id,
+                person.manager,
+                self._skip(person),
+                *self.peers[person.id],
+                *person.reports,
+            }
+            top = self.depts[person.department].top
+            if reviewer.id not in related and self.depts[reviewer.department].top != top:
+                self.designated[person.id] = [reviewer.id]
+
+    def _skip(self, person: Person) -> str | None:
+        return self.people[person.manager].manager if person.manager else None
+
+    def _review_files(self, subject: Person) -> None:
+        rng = self.rng
+        template = TEMPLATES[subject.template]
+        reviewers: list[tuple[str, str]] = [(subject.id, "self")]
+        if subject.manager:
+            reviewers.append((subject.manager, "manager"))
+        if skip := self._skip(subject):
+            reviewers.append((skip, "skip_level"))
+        reviewers += [(r, "designated") for r in self.designated.get(subject.id, [])]
+        reviewers += [(r, "peer") for r in self.peers[subject.id]]
+        reviewers += [(r, "upward") for r in subject.reports]
+        level = _level(subject.performance)
+        first = subject.first
+        for reviewer, relation in reviewers:
+            bias = {"self": 0.06, "upward": 0.04, "peer": 0.02}.get(relation, 0.0)
+            ratings = [
+                int(_clamp(round(1 + 4 * (subject.performance + bias + rng.gauss(0, 0.1))), 1, 5))
+                for _ in template.questions
+            ]
+            out = [_schema_line("review"), "ratings:\n"]
+            out += [
+                f"  {qid}: {r}\n" for (qid, _), r in zip(template.questions, ratings, strict=True)
+            ]
+            if relation == "self":
+                out.append(f"comments: {q(rng.choice(SELF_COMMENTS[level]))}\n")
+            elif relation == "upward":
+                out.append(f"comments: {q(rng.choice(UPWARD_COMMENTS).format(first=first))}\n")
+            elif relation == "peer":
+                out.append(f"strengths: {q(rng.choice(STRENGTHS).format(first=first))}\n")
+                if rng.random() < 0.5:
+                    out.append(f"improvements: {q(rng.choice(IMPROVEMENTS).format(first=first))}\n")
+            else:
+                out.append(f"comments: {q(rng.choice(COMMENTS[level]).format(first=first))}\n")
+            if relation == "manager":
+                out.append(f"strengths: {q(rng.choice(STRENGTHS).format(first=first))}\n")
+                out.append(f"improvements: {q(rng.choice(IMPROVEMENTS).format(first=first))}\n")
+                out.append("improvement_plan:\n")
+                for action in rng.sample(PLAN_ACTIONS, rng.randint(1, 2)):
+                    due = rng.choice(("2027-03-31", "2027-06-30"))
+                    out.append(f"  - action: {q(action)}\n    due: {due}\n")
+            self._add(f"reviews/{subject.id}/{reviewer}.yaml", "".join(out))
+
+    # --- calibration --------------------------------------------------------------------
+
+    def _calibration_files(self) -> None:
+        """One file per group: the engine's distribution proposal (`calibration.propose`
+        over this company, loaded from memory), then what a calibration session does."""
+        from pathlib import Path
+
+        from .calibration import propose
+        from .repository import load_cycle
+        from .scoring import score_cycle
+
+        prefix = f"{self.cycle_dir}/"
+        files = {k[len(prefix) :]: v for k, v in self.files.items()}
+        files["cycle.yaml"] = self._cycle_file()
+        files["org.yaml"] = self._org_file()
+        files["company.yaml"] = self._company_file()
+        for template in {p.template for p in self.people.values()}:
+            files[f"templates/{template}.yaml"] = _render_template(TEMPLATES[template])
+        data, problems = load_cycle(Path("/demo"), CYCLE_ID, _MemorySource(files), False)
+        if data is None:  # a bug in this generator, not bad input
+            raise RuntimeError(f"demo company does not load: {problems[:3]}")
+        scores = score_cycle(data)
+        for group in data.groups:
+            proposal = propose(data, group, scores)
+            ratings = _session(proposal, self.rng)
+            out = [_schema_line("calibration"), "ratings:\n"]
+            for pid, (rating, reason) in ratings.items():
+                out.append(f"  {pid}:\n    rating: {rating}\n")
+                if reason:
+                    out.append(f"    reason: {q(reason)}\n")
+            self._add(f"calibration/{group.id}.yaml", "".join(out))
+
+    # --- cycle-wide files ---------------------------------------------------------------
+
+    def _company_file(self) -> str:
+        objectives = []
+        for obj_id, title, krs in COMPANY_OBJECTIVES:
+            items = []
+            if obj_id == "o1":
+                items.append(
+                    _KR(
+                        "kr1",
+                        "New annual recurring revenue",
+                        target=self.company_arr,
+                        unit="USD",
+                        aggregate=True,
+                    )
+                )
+            for kr_id, kr_title, start, target, unit, direction in krs:
+                current = _round(start + self.rng.uniform(0.4, 1.0) * (target - start), 2)
+                items.append(
+                    _KR(
+                        kr_id,
+                        kr_title,
+                        start=float(start),
+                        target=float(target),
+                        current=current,
+                        unit=unit,
+                        direction=direction,
+                    )
+                )
+            objectives.append(_Objective(obj_id, title, None, items))
+        return _render_objectives("objectives", "company", objectives, self.progress)
+
+    def _org_file(self) -> str:
+        out = [_schema_line("org"), "departments:\n"]
+        for d in self.depts.values():
+            parent = f", parent: {d.parent}" if d.parent else ""
+            out.append(f"  - {{id: {d.id}, name: {q(d.name)}, head: {d.head}{parent}}}\n")
+        out.append("people:\n")
+        domain = "example.com"
+        for p in self.people.values():
+            line = (
+                f"  - {{id: {p.id}, name: {q(p.name)}, email: {p.id}@{domain}, "
+                f"github: {p.github}, title: {q(p.title)}, department: {p.department}"
+            )
+            if p.manager:
+                line += f", manager: {p.manager}"
+            if p.template in ("leadership", "ceo"):
+                line += f", template: {p.template}"
+            out.append(line + "}\n")
+        hr = self._hr()
+        out.append(f"roles:\n  hr: [{', '.join(hr)}]\n  admins: [{hr[0]}]\n")
+        return "".join(out)
+
+    def _hr(self) -> list[str]:
+        """The head of People Operations and their direct reports (else the chief of staff)."""
+        dept = self.depts.get("people-ops")
+        if dept is None:
+            return [self.people[self.ceo].reports[0]]
+        return [dept.head, *self.people[dept.head].reports[:3]]
+
+    def _cycle_file(self) -> str:
+        departments = {
+            d: t
+            for d, t in (("eng", "engineering"), ("product", "engineering"), ("sales", "sales"))
+            if d in self.depts
+        }
+        out = [
+            _schema_line("cycle"),
+            f"id: {CYCLE_ID}\nname: {q(CYCLE_NAME)}\n",
+            f"period:\n  start: {PERIOD_START.isoformat()}\n  end: {PERIOD_END.isoformat()}\n",
+            f"phase: {self.phase}\n",
+            "deadlines:\n  planning: 2026-07-15\n  execution: 2026-11-01\n"
+            "  review: 2026-11-20\n  calibration: 2026-12-10\n",
+            "checkin_interval_days: 30\n",
+            "templates:\n  default: general\n  departments:\n",
+            *(f"    {d}: {t}\n" for d, t in departments.items()),
+            "rating_scale:\n",
+            *(f"  - {{rating: {r}, min: {m}, bonus: {b}}}\n" for r, m, b in RATING_SCALE),
+            "calibration:\n  groups: departments\n  distribution:\n",
+        ]
+        for rating, (low, high) in DISTRIBUTION.items():
+            parts = ([f"min: {low}"] if low is not None else []) + (
+                [f"max: {high}"] if high is not None else []
+            )
+            out.append(f"    {rating}: {{{', '.join(parts)}}}\n")
+        out.append(f"  rounding: {ROUNDING}\n")
+        out.append("alignment:\n  min_coverage: 1.0\n  max_coverage: 1.5\n")
+        out.append(
+            "approvals:\n  goals: [manager]\n  goal_adjustment: [manager, skip_level]\n"
+            "  checkin: []\n  self_review: [manager]\n  manager_review: [skip_level]\n"
+            "  calibration: [department_head, hr]\n  cycle: [hr]\n"
+        )
+        if self.designated:
+            out.append("designated:\n")
+            out += [f"  {s}: [{', '.join(r)}]\n" for s, r in self.designated.items()]
+        return "".join(out)
+
+
+def _render_objectives(kind: str, owner: str, objectives: list[_Objective], progress: bool) -> str:
+    out = [_schema_line(kind), f"owner: {owner}\n", "objectives:\n"]
+    out += [o.render(progress) for o in objectives]
+    return "".join(out)
+
+
+def _level(performance: float) -> str:
+    return "high" if performance >= 0.82 else "low" if performance < 0.55 else "mid"
+
+
+class _MemorySource:
+    """The generated files of the cycle folder, as a `sources.Source` for `load_cycle`."""
+
+    def __init__(self, files: dict[str, str]):
+        self.raw = {rel: text.encode() for rel, text in files.items()}
+
+    def entries(self) -> list[Entry]:
+        return [Entry(rel) for rel in sorted(self.raw)]
+
+    def read(self, rel: str) -> bytes:
+        return self.raw[rel]
+
+
+def _session(proposal: Proposal, rng: Random) -> dict[str, tuple[str, str]]:
+    """What a calibration session makes of the proposal: the quota moves stand; a rating
+    under its minimum is filled with the lowest scores above it; now and then one person
+    is lifted into free room in the second-best rating. Every rating other than the one the
+    score earns carries a reason. Returns person -> (rating, reason), best rating first."""
+    names = list(proposal.quotas)
+    n = proposal.size
+    rating = dict(proposal.proposed)
+    reason = {m.person: m.reason for m in proposal.moves}
+    finals = proposal.finals
+    for i in range(len(names) - 1, 0, -1):
+        name, need = names[i], proposal.quotas[names[i]].min
+        while sum(1 for r in rating.values() if r == name) < need:
+            pid = min(
+                (p for p in rating if names.index(rating[p]) < i), key=lambda p: (finals[p], p)
+            )
+            rating[pid] = name
+            reason[pid] = (
+                f"The group needs at least {need} {name} of {n}; lowest score after "
+                "the calibration discussion, with a written improvement plan."
+            )
+    if n >= 8 and len(names) > 2 and rng.random() < 0.3:
+        upper, lower = names[1], names[2]
+        room = proposal.quotas[upper].max - sum(1 for r in rating.values() if r == upper)
+        candidates = [p for p in rating if rating[p] == lower == proposal.scored[p]]
+        if room > 0 and candidates:
+            pid = max(candidates, key=lambda p: (finals[p], p))
+            rating[pid] = upper
+            reason[pid] = (
+                "Raised in the calibration session: led the cross-team incident "
+                "response, which the goals did not capture."
+            )
+    order = {name: i for i, name in enumerate(names)}
+    ranked = sorted(rating, key=lambda p: (order[rating[p]], -finals[p], p))
+    return {
+        p: (rating[p], reason.get(p, "quota") if rating[p] != proposal.scored[p] else "")
+        for p in ranked
+    }
+
+
+def generate(people: int, seed: int = 1, phase: str = "calibration") -> dict[str, str]:
+    """The files of a demo company: {path from the repository root: text}, sorted by path.
+
+    Deterministic: the same (people, seed, phase) always gives the same bytes.
+    """
+    if not MIN_PEOPLE <= people <= MAX_PEOPLE:
+        raise ValueError(f"people must be between {MIN_PEOPLE} and {MAX_PEOPLE}")
+    if phase not in PHASES:
+        raise ValueError(f"phase must be one of {', '.join(PHASES)}")
+    return _Demo(people, seed, phase).build()
