@@ -356,3 +356,16 @@ def test_job_summary_lists_changes_approvers_and_score_moves(tmp_path: Path, pha
     # OKR before = 100 * (0.6/3 + 0.4*0.7) = 48.00; after = 100 * (0.3 + 0.28) = 58.00
     assert "| alice | 48.00 → 58.00 (+10.00) |" in text
     assert "final scores and ratings are confidential" in text
+
+
+def test_configured_peer_review_approvers_apply(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, "review")
+    # on the base: peer reviews need the subject's manager
+    edit(repo, f"{CYCLE}/cycle.yaml", "  cycle: [hr]", "  cycle: [hr]\n  peer_review: [manager]")
+    repo.git.commit("-am", "peer reviews need the manager")
+    repo.git.branch("-f", "main", "HEAD")
+    write(repo, f"{CYCLE}/reviews/bob/alice.yaml", "ratings: {impact: 4, collaboration: 5}\n")
+    code, out = check(repo, "alicec")
+    assert code == 0, messages(out)
+    assert kinds(out) == {f"{CYCLE}/reviews/bob/alice.yaml": "peer_review"}
+    assert out["approvers"] == ["dave"]
