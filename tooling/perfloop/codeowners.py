@@ -47,7 +47,8 @@ def render(cycles: list[CycleData], reference: CycleData) -> str:
     ]
     for data in sorted(cycles, key=lambda d: d.id):
         org, base = data.org, f"/{data.dir}"
-        lines += ["", f"# {data.dir} ({data.cycle.phase})"]
+        closed = " (closed: frozen)" if data.cycle.phase == "closed" else ""
+        lines += ["", f"# {data.dir}{closed}"]
         if data.cycle.phase == "closed":
             lines += _line(f"{base}/", admins)
             continue
