@@ -9,10 +9,14 @@ showing a number or comparing it with a threshold.
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, TypeVar
 
 from .alignment import Contribution, contributors
 from .model import CycleData, KeyResult, Objective
+
+T = TypeVar("T")
 
 
 def round_half_up(x: float, places: int = 2) -> float:
@@ -25,21 +29,26 @@ def round_half_up(x: float, places: int = 2) -> float:
     return float(Decimal(repr(x)).quantize(quantum, rounding=ROUND_HALF_UP))
 
 
-# Contributor lookups are asked for every aggregate KR, so they are indexed once per loaded
-# cycle. CycleData is immutable and unhashable; the cache is keyed by identity and dropped
-# with the object.
-_CONTRIBUTORS: dict[int, tuple[weakref.ref, dict[str, list[Contribution]]]] = {}
+# Lookups asked once per key result or person (contributors of a KR, reviews of a subject)
+# are indexed once per loaded cycle, so that scoring a company stays linear in its size.
+# CycleData is immutable and unhashable: the cache is keyed by identity and dropped with it.
+_INDEXES: dict[tuple[int, str], tuple[weakref.ref, Any]] = {}
+
+
+def index_of(data: CycleData, name: str, build: Callable[[CycleData], T]) -> T:
+    """`build(data)`, computed once per loaded cycle and `name`."""
+    key = (id(data), name)
+    hit = _INDEXES.get(key)
+    if hit is not None and hit[0]() is data:
+        return hit[1]
+    value = build(data)
+    _INDEXES[key] = (weakref.ref(data, lambda _: _INDEXES.pop(key, None)), value)
+    return value
 
 
 def contributions(data: CycleData) -> dict[str, list[Contribution]]:
     """parent KR reference (`owner/objective/kr`) -> the key results that contribute to it."""
-    key = id(data)
-    hit = _CONTRIBUTORS.get(key)
-    if hit is not None and hit[0]() is data:
-        return hit[1]
-    index = contributors(data)
-    _CONTRIBUTORS[key] = (weakref.ref(data, lambda _: _CONTRIBUTORS.pop(key, None)), index)
-    return index
+    return index_of(data, "contributions", contributors)
 
 
 def kr_current(

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .model import SECTIONS, Cycle, CycleData, Kpi, KpiEntry, RatingLevel, Review, Template
-from .progress import objective_progress, round_half_up, weighted_mean
+from .progress import index_of, objective_progress, round_half_up, weighted_mean
 
 
 @dataclass(frozen=True)
@@ -188,7 +188,7 @@ def review_section(
     """Weighted mean over review groups with a review and weight > 0; None without a
     manager review."""
     by_relation: dict[str, list[tuple[str, float]]] = {}
-    for review in data.reviews_of(person):
+    for review in index_of(data, "reviews_by_subject", _reviews_by_subject).get(person, ()):
         relation = data.relation(person, review.reviewer)
         value = review_value(review, template)
         if relation is None or value is None:
@@ -205,6 +205,18 @@ def review_section(
     counted = [g for g in groups if g.counted]
     mean = weighted_mean([g.score for g in counted], [g.weight for g in counted])
     return mean, tuple(groups)
+
+
+def _reviews_by_subject(data: CycleData) -> dict[str, list[Review]]:
+    out: dict[str, list[Review]] = {}
+    for (subject, _), review in data.reviews.items():
+        out.setdefault(subject, []).append(review)
+    return out
+
+
+def group_ids(data: CycleData) -> dict[str, str]:
+    """person -> calibration group id (indexed once per cycle)."""
+    return index_of(data, "group_ids", lambda d: {p: g.id for g in d.groups for p in g.members})
 
 
 _RELATION_ORDER = {
@@ -274,8 +286,8 @@ def score_person(data: CycleData, person_id: str) -> PersonScore:
 
 
 def _calibrated(data: CycleData, person: str) -> str | None:
-    group = data.group_of(person)
-    calibration = data.calibrations.get(group.id) if group else None
+    group = group_ids(data).get(person)
+    calibration = data.calibrations.get(group) if group else None
     entry = calibration.ratings.get(person) if calibration else None
     if entry is None or data.cycle.level(entry.rating) is None:
         return None
