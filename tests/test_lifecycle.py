@@ -1,5 +1,6 @@
 """The cycle's life through the real CLI in a real git repository: planning to closed, then
-the next cycle drafted from it.
+the next cycle drafted from it. Every step is one person's commit, accepted first by
+`perfloop check` as that person's pull request.
 
 The loop's numbers are computed by hand (spec section 4):
 - alice: o1 = mean(6/10, done) = 0.8 -> okr 80; availability 99.95/99.9 -> kpi 100.05005;
@@ -13,6 +14,7 @@ The loop's numbers are computed by hand (spec section 4):
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import git
@@ -53,7 +55,7 @@ people:
   - {id: carol, name: Carol Diaz, github: carold, department: eng}
   - {id: alice, name: Alice Chen, github: alicec, department: eng, manager: carol}
   - {id: bob, name: Bob Li, github: bobli, department: eng, manager: carol}
-roles: {hr: [carol], admins: [carol]}
+roles: {hr: [carol, alice], admins: [carol]}  # two in HR: each approves the other's changes
 """
 
 KPIS = """\
@@ -126,6 +128,7 @@ kpis:
   availability: {target: 99.9}
 """
 
+LOGINS = {"alice": "alicec", "bob": "bobli", "carol": "carold"}
 PEOPLE = {name: git.Actor(name, f"{name}@example.com") for name in ("alice", "bob", "carol")}
 
 
@@ -148,7 +151,11 @@ class Loop:
             assert result.returncode == 0, result.stdout + result.stderr
         return result
 
-    def commit(self, who: str, message: str) -> None:
+    def commit(self, who: str, message: str, check: bool = True) -> None:
+        """Commit as `who`, after `perfloop check` accepts the change as their pull request."""
+        if check:
+            result = self.run("check", "--base", "HEAD", "--author", LOGINS[who], "--json")
+            assert json.loads(result.stdout)["ok"], result.stdout
         self.repo.git.add("-A")
         self.repo.index.commit(message, author=PEOPLE[who], committer=PEOPLE[who])
 
@@ -168,26 +175,28 @@ def loop(tmp_path: Path) -> Loop:
         "templates/lead.yaml": LEAD,
         "company.yaml": COMPANY,
         "departments/eng.yaml": DEPARTMENT,
+        # carol heads the company: nobody is above her to approve her goals in a pull
+        # request, so they come with the cycle's setup.
+        "goals/carol.yaml": CAROL_GOALS,
     }.items():
         loop.write(rel, text)
     (loop.root / ".gitignore").write_text(".perfloop-cache/\n")
-    loop.commit("carol", "Cycle 2026-h1: org, templates, objectives")
+    loop.commit("carol", "Cycle 2026-h1: org, templates, objectives", check=False)
     return loop
 
 
 def test_full_loop_from_planning_to_closed_and_into_the_next_cycle(loop: Loop) -> None:
     # --- planning: everyone scaffolds, then writes their own goals -------------------------
-    for person in ("alice", "bob", "carol"):
-        loop.run("goals", "new", person)
+    loop.run("goals", "new", "alice")
     scaffold = (loop.cycle / "goals/alice.yaml").read_text()
     assert scaffold.startswith("# yaml-language-server: $schema=")
     assert "aligns_to: eng/o1" in scaffold and "availability:" in scaffold
     assert loop.run("validate").returncode == 0
-    for person in ("alice", "bob"):
-        loop.write(f"goals/{person}.yaml", GOALS.format(person=person))
-        loop.commit(person, f"Goals of {person}")
-    loop.write("goals/carol.yaml", CAROL_GOALS)
-    loop.commit("carol", "Goals of carol")
+    loop.write("goals/alice.yaml", GOALS.format(person="alice"))
+    loop.commit("alice", "Goals of alice")
+    loop.run("goals", "new", "bob")
+    loop.write("goals/bob.yaml", GOALS.format(person="bob"))
+    loop.commit("bob", "Goals of bob")
 
     loop.run("cycle", "advance")  # nothing owed in planning
     assert loop.phase() == "execution"
@@ -253,7 +262,7 @@ def test_full_loop_from_planning_to_closed_and_into_the_next_cycle(loop: Loop) -
         "ratings:\n  carol: {rating: S}\n  alice: {rating: A}\n"
         "  bob: {rating: B, reason: Carried the migration}\n",
     )
-    loop.commit("carol", "Calibration of eng")
+    loop.commit("alice", "Calibration of eng")  # by HR, approved by carol as head
     loop.run("cycle", "close", "--date", "2026-06-30")
     loop.commit("carol", "Close 2026-h1")
     assert loop.phase() == "closed"
@@ -280,6 +289,12 @@ def test_full_loop_from_planning_to_closed_and_into_the_next_cycle(loop: Loop) -
     ):
         assert loop.run(*args, ok=False).returncode == 1
     assert not loop.repo.is_dirty(untracked_files=True)
+    # ... and for edits by hand: the PR check refuses them.
+    goals = loop.cycle / "goals/alice.yaml"
+    goals.write_text(goals.read_text().replace("current: 6", "current: 7"))
+    refused = loop.run("check", "--base", "HEAD", "--author", "alicec", "--json", ok=False)
+    assert refused.returncode == 1 and "closed" in refused.stdout
+    loop.repo.git.checkout("--", "cycles/2026-h1/goals/alice.yaml")
 
     # --- the next cycle ---------------------------------------------------------------
     loop.run("cycle", "new", "2026-h2", "--from", "2026-h1", "--name", "H2 2026")
@@ -352,6 +367,7 @@ def test_full_loop_from_planning_to_closed_and_into_the_next_cycle(loop: Loop) -
     assert "objectives" not in goals("carol")  # everything finished, no improvement plan
     validated = loop.run("validate", "cycles/2026-h2")
     assert "0 error(s)" in validated.stderr
+    loop.commit("carol", "Cycle 2026-h2 from 2026-h1")
     # Never overwrites.
     again = loop.run("cycle", "new", "2026-h2", "--from", "2026-h1", ok=False)
     assert again.returncode == 1 and "already exists" in again.stderr
