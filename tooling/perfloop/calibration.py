@@ -151,14 +151,17 @@ def propose(
         movers = [p for p in holders if shown[p] <= cut]
         tied = [p for p in movers if shown[p] == cut]
         below = ratings[i + 1]
+        limit = quota_text(cycle, rating, "max", size)
+        tie_moved = len(tied) > 1 and len(holders) - len(movers) < cap
         for person in movers:
             why = (
-                f"{rating} allows {quota_text(cycle, rating, 'max', size)}; "
-                f"score {shown[person]:.2f} is among the lowest holding {rating}"
+                f"{rating} allows {limit}; score {shown[person]:.2f} is among the lowest "
+                f"holding {rating}"
             )
-            if len(tied) > 1 and person in tied and len(holders) - len(movers) < cap:
-                others = ", ".join(p for p in tied if p != person)
-                why += f" (tied at {cut:.2f} with {others}: tied people move together)"
+            if tie_moved and shown[person] == cut:
+                why += (
+                    f" (tied at {cut:.2f} with {_names(tied, person)}: tied people move together)"
+                )
             proposal.moves.append(Move(person, current[person], below, why))
             current[person] = below
     counts = {r: sum(1 for v in current.values() if v == r) for r in ratings}
@@ -172,6 +175,12 @@ def propose(
             )
     proposal.proposed = {s.id: current[s.id] for s in complete}
     return proposal
+
+
+def _names(people: list[str], but: str, most: int = 5) -> str:
+    others = [p for p in people if p != but]
+    shown = ", ".join(others[:most])
+    return shown + (f" and {len(others) - most} more" if len(others) > most else "")
 
 
 def propose_all(data: CycleData, scores: dict[str, PersonScore] | None = None) -> list[Proposal]:
