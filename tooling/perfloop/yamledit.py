@@ -10,7 +10,6 @@ their dash, long text never re-wrapped.
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 from typing import Any
 
@@ -21,11 +20,9 @@ from ruamel.yaml.scalarstring import FoldedScalarString
 __all__ = [
     "CommentedMap",
     "CommentedSeq",
-    "comment_after",
     "comment_before",
     "dump",
     "load",
-    "plain",
     "text",
 ]
 
@@ -37,10 +34,6 @@ def _yaml() -> YAML:
     yaml.indent(mapping=2, sequence=4, offset=2)
     # Our loader refuses anchors and aliases, so the dumper must never emit them.
     yaml.representer.ignore_aliases = lambda *_: True
-    # `null` rather than an empty value: results and drafts should read plainly.
-    yaml.representer.add_representer(
-        type(None), lambda rep, _: rep.represent_scalar("tag:yaml.org,2002:null", "null")
-    )
     return yaml
 
 
@@ -62,24 +55,6 @@ def text(value: str, width: int = 88) -> Any:
     return value
 
 
-def plain(value: Any) -> Any:
-    """Round-trip data as plain dicts, lists and scalars (dates as ISO text)."""
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, str):
-        return str(value)
-    return value
-
-
 def comment_before(mapping: CommentedMap, key: str, comment: str, indent: int = 0) -> None:
     """Put `comment` (one or more lines, without '#') on the lines above `key`."""
     mapping.yaml_set_comment_before_after_key(key, before=comment, indent=indent)
-
-
-def comment_after(mapping: CommentedMap, key: str, comment: str) -> None:
-    """An end-of-line comment after `key`'s value."""
-    mapping.yaml_add_eol_comment(comment, key)
