@@ -19,7 +19,7 @@ from typing import Any
 from . import schema
 from .cache import Outcome, Pack
 from .cache import enabled as cache_enabled
-from .loader import MAX_BYTES, Document, load_file, parse_bytes
+from .loader import Document, load_file, max_bytes, parse_bytes
 from .model import (
     COMPANY,
     Action,
@@ -456,9 +456,9 @@ def load_cycle(
                 problems.append(error(path, 1, 1, kind))
             continue
         kinds[rel] = kind
-        if entry.stat and entry.stat[0] > MAX_BYTES:
+        if entry.stat and entry.stat[0] > max_bytes(path):
             problems.append(
-                error(path, 1, 1, f"file is {entry.stat[0]} bytes; the limit is {MAX_BYTES}")
+                error(path, 1, 1, f"file is {entry.stat[0]} bytes; the limit is {max_bytes(path)}")
             )
             continue
         reload = partial(source.read, rel)
