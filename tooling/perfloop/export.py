@@ -182,48 +182,48 @@ def _sheet_title(name: str, used: set[str]) -> str:
 
 def to_xlsx(data: CycleData, rows: list[dict[str, Any]]) -> bytes:
     """A workbook with a sheet per calibration group (people outside any group on
-    'ungrouped'): a bold header row, frozen header and name columns, typed cells."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
+    'ungrouped'): a bold header row, frozen header and name columns, typed cells.
 
-    book = Workbook()
-    book.remove(book.active)
+    Written in openpyxl's streaming (write-only) mode: about twice as fast and flat in
+    memory for a company-sized export.
+    """
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook(write_only=True)
     book.properties.title = f"Perfloop results {data.id} (confidential)"
-    by_group: dict[str, list[dict[str, Any]]] = {}
-    for g in data.groups:
-        by_group[g.id] = []
+    by_group: dict[str, list[dict[str, Any]]] = {g.id: [] for g in data.groups}
     for row in rows:
         by_group.setdefault(row["group"] or "ungrouped", []).append(row)
+    sheets = [(g, r) for g, r in by_group.items() if r] or [("results", [])]
     used: set[str] = set()
     bold = Font(bold=True)
-    for group_id, group_rows in by_group.items():
-        if not group_rows:
-            continue
+    for group_id, group_rows in sheets:
         sheet = book.create_sheet(_sheet_title(group_id, used))
-        cols = columns(group_rows)
-        sheet.append(cols)
-        for cell in sheet[1]:
+        cols = columns(group_rows) if group_rows else list(BASE_COLUMNS)
+        sheet.freeze_panes = "C2"  # must precede the rows in write-only mode
+        for c, key in enumerate(cols, start=1):
+            width = max([len(key)] + [len(str(row.get(key) or "")) for row in group_rows])
+            sheet.column_dimensions[get_column_letter(c)].width = min(max(width + 2, 8), 60)
+        header = []
+        for key in cols:
+            cell = WriteOnlyCell(sheet, value=key)
             cell.font = bold
-        for r, row in enumerate(group_rows, start=2):
-            for c, key in enumerate(cols, start=1):
+            header.append(cell)
+        sheet.append(header)
+        for row in group_rows:
+            cells = []
+            for key in cols:
                 value = row.get(key)
-                cell = sheet.cell(row=r, column=c, value=value)
+                cell = WriteOnlyCell(sheet, value=value)
                 if isinstance(value, str):
                     cell.data_type = "s"  # text from files is never a formula
                 elif isinstance(value, float):
                     cell.number_format = "0.00"
-        sheet.freeze_panes = "C2"
-        for c, key in enumerate(cols, start=1):
-            width = max([len(key)] + [len(str(row.get(key) or "")) for row in group_rows])
-            sheet.column_dimensions[sheet.cell(row=1, column=c).column_letter].width = min(
-                max(width + 2, 8), 60
-            )
-    if not book.sheetnames:
-        sheet = book.create_sheet("results")
-        sheet.append(list(BASE_COLUMNS))
-        for cell in sheet[1]:
-            cell.font = bold
-        sheet.freeze_panes = "C2"
+                cells.append(cell)
+            sheet.append(cells)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
