@@ -23,9 +23,10 @@ from .problems import Problem, error
 
 MAX_BYTES = 1024 * 1024
 # org.yaml lists everyone (~200 bytes a person: 10,000 people are ~2 MB) and only HR and
-# admins may change it (spec section 5), so it alone may be larger.
+# admins may change it (spec section 5), so it may be larger; so may results.yaml, written
+# by `cycle close` for everyone (~1.1 KB a person: 10,000 people are ~11 MB), by HR/admins.
 MAX_ORG_BYTES = 16 * 1024 * 1024
-_ORG_PATH = re.compile(r"(?:^|/)cycles/[^/]+/org\.yaml$")
+_ORG_PATH = re.compile(r"(?:^|/)cycles/[^/]+/(?:org|results)\.yaml$")
 MAX_DEPTH = 64
 
 try:  # the C parser is ~10x faster; the pure-Python one gives the same events
