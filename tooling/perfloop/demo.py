@@ -1393,9 +1393,8 @@ def _clamp(value: float, low: float, high: float) -> float:
     return min(high, max(low, value))
 
 
-def _metric(rng: Random, family: str, performance: float, kr_id: str) -> _KR:
-    title, unit, (low, high), (mode, change), direction, dec = rng.choice(METRICS[family])
-    thing = rng.choice(THINGS[family])
+def _metric(rng: Random, spec: tuple, thing: str, performance: float, kr_id: str) -> _KR:
+    title, unit, (low, high), (mode, change), direction, dec = spec
     start = _round(rng.uniform(low, high), dec)
     delta = change * rng.uniform(0.8, 1.25) * (1 if mode == "abs" else start)
     target = _round(max(0.0, start + delta), dec)
@@ -1419,9 +1418,29 @@ def _metric(rng: Random, family: str, performance: float, kr_id: str) -> _KR:
     )
 
 
-def _milestone(rng: Random, family: str, performance: float, kr_id: str) -> _KR:
-    title = rng.choice(MILESTONES[family]).format(thing=rng.choice(THINGS[family]))
-    return _KR(kr_id, title, kind="milestone", done=rng.random() < 0.1 + 0.85 * performance)
+def _milestone(rng: Random, title: str, thing: str, performance: float, kr_id: str) -> _KR:
+    done = rng.random() < 0.1 + 0.85 * performance
+    return _KR(kr_id, title.format(thing=thing), kind="milestone", done=done)
+
+
+class _Picker:
+    """Key results for one file: one subject (`thing`), no metric or milestone twice."""
+
+    def __init__(self, rng: Random, family: str):
+        self.rng, self.family = rng, family
+        self.thing = rng.choice(THINGS[family])
+        self.metrics = rng.sample(METRICS[family], len(METRICS[family]))
+        self.milestones: list[str] = []
+
+    def metric(self, performance: float, kr_id: str) -> _KR:
+        if not self.metrics:
+            return self.milestone(performance, kr_id)
+        return _metric(self.rng, self.metrics.pop(), self.thing, performance, kr_id)
+
+    def milestone(self, performance: float, kr_id: str) -> _KR:
+        if not self.milestones:
+            self.milestones = self.rng.sample(MILESTONES[self.family], len(MILESTONES[self.family]))
+        return _milestone(self.rng, self.milestones.pop(), self.thing, performance, kr_id)
 
 
 def _growth(rng: Random, performance: float, kr_id: str) -> _KR:
@@ -1568,10 +1587,11 @@ class _Demo:
                     contributes_to=parent,
                 )
             )
-        first.append(_metric(rng, family, rng.uniform(0.5, 0.9), f"kr{len(first) + 1}"))
+        pick = _Picker(rng, family)
+        first.append(pick.metric(rng.uniform(0.5, 0.9), f"kr{len(first) + 1}"))
         second = [
-            _metric(rng, family, rng.uniform(0.5, 0.9), "kr1"),
-            _milestone(rng, family, rng.uniform(0.5, 0.9), "kr2"),
+            pick.metric(rng.uniform(0.5, 0.9), "kr1"),
+            pick.milestone(rng.uniform(0.5, 0.9), "kr2"),
         ]
         engagement = _round(rng.uniform(68, 74), 0)
         third = [
@@ -1604,7 +1624,8 @@ class _Demo:
             align = ["company/o1", "company/o3", "company/o4"]
         else:
             align = [f"{person.department}/o{i}" for i in (1, 2, 3)]
-        thing = rng.choice(THINGS[family])
+        pick = _Picker(rng, family)
+        thing = pick.thing
         first_titles, second_titles = PERSONAL_OBJECTIVES[family]
         first: list[_KR] = []
         if person.id in self.contribution:
@@ -1613,12 +1634,12 @@ class _Demo:
             kr.contributes_to = f"{person.department}/o1/kr1"
             first.append(kr)
         for _ in range(rng.randint(1, 2)):
-            make = _metric if rng.random() < 0.7 else _milestone
-            first.append(make(rng, family, perf, f"kr{len(first) + 1}"))
-        second = []
+            make = pick.metric if rng.random() < 0.7 else pick.milestone
+            first.append(make(perf, f"kr{len(first) + 1}"))
+        second: list[_KR] = []
         for _ in range(rng.randint(1, 3)):
-            make = _metric if rng.random() < 0.6 else _milestone
-            second.append(make(rng, family, perf, f"kr{len(second) + 1}"))
+            make = pick.metric if rng.random() < 0.6 else pick.milestone
+            second.append(make(perf, f"kr{len(second) + 1}"))
         objectives = [
             _Objective("o1", rng.choice(first_titles).format(thing=thing), align[0], first),
             _Objective("o2", rng.choice(second_titles).format(thing=thing), align[1], second),
