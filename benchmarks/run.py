@@ -86,8 +86,9 @@ def measure(commands: list[list[str]], cwd: str) -> dict:
 
 def run_measured(commands: list[list[str]], cwd: Path) -> dict:
     """`measure` in a fresh child, so its RUSAGE_CHILDREN holds only these commands."""
-    out = subprocess.run(
-        [sys.executable, __file__, "--measure", json.dumps(commands), "--cwd", str(cwd)],
+    out = subprocess.run(  # commands on stdin: file lists outgrow a command line
+        [sys.executable, __file__, "--measure", "--cwd", str(cwd)],
+        input=json.dumps(commands),
         capture_output=True,
         text=True,
         check=True,
@@ -308,11 +309,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="runs per figure (median)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workdir", type=Path, help="where the companies go (default: a temp dir)")
-    parser.add_argument("--measure", help=argparse.SUPPRESS)
+    parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--cwd", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
-        print(json.dumps(measure(json.loads(args.measure), args.cwd)))
+        print(json.dumps(measure(json.load(sys.stdin), args.cwd)))
         return
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="perfloop-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
