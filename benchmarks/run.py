@@ -44,6 +44,8 @@ SCHEMAS = ROOT / "tooling" / "perfloop" / "schemas"
 PERFLOOP = [sys.executable, "-m", "perfloop"]
 CACHE = ".perfloop-cache"
 CYCLE = "cycles/2026-h2"
+TIMED_OUT = 124  # as GNU timeout reports it
+TIMEOUT = 1800.0  # seconds per command; --timeout
 
 # Targets of issue 7 at 10,000 people on 2 cores: seconds and MiB.
 TARGETS = {
@@ -69,16 +71,27 @@ KINDS = {
 # --- one measurement, in a fresh process --------------------------------------------------
 
 
-def measure(commands: list[list[str]], cwd: str) -> dict:
-    """Run commands one after another; wall time of each, exit codes, peak RSS (MiB)."""
+def measure(commands: list[list[str]], cwd: str, timeout: float) -> dict:
+    """Run commands one after another; wall time of each, exit codes, peak RSS (MiB).
+    A command still running after `timeout` seconds is killed and reported as exit 124."""
     times, codes = [], []
     for command in commands:
         started = time.perf_counter()
-        done = subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            done = subprocess.run(
+                command,
+                cwd=cwd,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                timeout=timeout,
+            )
+            code, err = done.returncode, done.stderr
+        except subprocess.TimeoutExpired as exc:
+            code, err = TIMED_OUT, exc.stderr or b""
         times.append(time.perf_counter() - started)
-        codes.append(done.returncode)
-        if done.returncode not in (0, 1):
-            sys.stderr.write(done.stderr.decode(errors="replace")[-2000:])
+        codes.append(code)
+        if code not in (0, 1):
+            sys.stderr.write(err.decode(errors="replace")[-2000:])
             break
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KiB on Linux
     return {"times": times, "codes": codes, "peak_mib": peak_kib / 1024}
@@ -87,7 +100,7 @@ def measure(commands: list[list[str]], cwd: str) -> dict:
 def run_measured(commands: list[list[str]], cwd: Path) -> dict:
     """`measure` in a fresh child, so its RUSAGE_CHILDREN holds only these commands."""
     out = subprocess.run(  # commands on stdin: file lists outgrow a command line
-        [sys.executable, __file__, "--measure", "--cwd", str(cwd)],
+        [sys.executable, __file__, "--measure", "--cwd", str(cwd), "--timeout", str(TIMEOUT)],
         input=json.dumps(commands),
         capture_output=True,
         text=True,
@@ -309,12 +322,17 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="runs per figure (median)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workdir", type=Path, help="where the companies go (default: a temp dir)")
+    parser.add_argument(
+        "--timeout", type=float, default=TIMEOUT, help="seconds before a command is killed"
+    )
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--cwd", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
-        print(json.dumps(measure(json.load(sys.stdin), args.cwd)))
+        print(json.dumps(measure(json.load(sys.stdin), args.cwd, args.timeout)))
         return
+    global TIMEOUT
+    TIMEOUT = args.timeout
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="perfloop-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     print(f"Perfloop benchmarks on {os.cpu_count()} core(s); companies in {workdir}")
