@@ -317,6 +317,7 @@ def report(people: int, rows: list[Row], info: dict, runs: int) -> str:
 
 
 def main() -> None:
+    global TIMEOUT  # the measuring children get it on their command line
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--people", default="1000,10000", help="comma-separated sizes")
     parser.add_argument("--runs", type=int, default=3, help="runs per figure (median)")
@@ -331,7 +332,6 @@ def main() -> None:
     if args.measure:
         print(json.dumps(measure(json.load(sys.stdin), args.cwd, args.timeout)))
         return
-    global TIMEOUT
     TIMEOUT = args.timeout
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="perfloop-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
