@@ -16,6 +16,12 @@ BASE = DATA / "base"
 EXAMPLE_CYCLE = "2026-h2"
 
 
+# The installed console script, as users run it (`python -m perfloop` imports more of the
+# standard library at start-up and once hid a missing import); -m only when not installed.
+_SCRIPT = Path(sys.executable).with_name("perfloop")
+PERFLOOP = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "perfloop"]
+
+
 def run_cli(
     *args: str, cwd: Path | str, env: dict[str, str] | None = None, input: str | None = None
 ) -> subprocess.CompletedProcess[str]:
@@ -23,7 +29,7 @@ def run_cli(
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}
     full_env.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", "perfloop", *args],
+        [*PERFLOOP, *args],
         cwd=cwd,
         env=full_env,
         capture_output=True,

@@ -38,17 +38,13 @@ COMMANDS: dict[str, str] = {
 
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(n for n in COMMANDS if _available(n))
+        return sorted(COMMANDS)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        if name not in COMMANDS or not _available(name):
+        if name not in COMMANDS:
             return None
         module = importlib.import_module(f"perfloop.commands.{COMMANDS[name]}")
         return module.command
-
-
-def _available(name: str) -> bool:
-    return importlib.util.find_spec(f"perfloop.commands.{COMMANDS[name]}") is not None
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
