@@ -13,7 +13,7 @@ def _loop(start: str, parent_of: dict[str, str | None]) -> list[str] | None:
     current: str | None = start
     while current is not None and current in parent_of:
         if current in seen:
-            return [*seen[seen.index(current):], current]
+            return [*seen[seen.index(current) :], current]
         seen.append(current)
         current = parent_of[current]
     return None
