@@ -20,6 +20,7 @@ from . import schema
 from .cache import Outcome, Pack
 from .cache import enabled as cache_enabled
 from .loader import Document, load_file, max_bytes, parse_bytes
+from .memory import bulk_allocation
 from .model import (
     COMPANY,
     Action,
@@ -437,6 +438,13 @@ def load_cycle(
     Examined files are cached by blob id (see cache.py); cache misses are parsed in parallel
     when there are many.
     """
+    with bulk_allocation():
+        return _load_cycle(root, cycle_id, source, use_cache)
+
+
+def _load_cycle(
+    root: Path, cycle_id: str, source: Source | None, use_cache: bool | None
+) -> tuple[CycleData | None, list[Problem]]:
     cycle_dir = root / CYCLES / cycle_id
     rel_dir = f"{CYCLES}/{cycle_id}"
     source = source or DirectorySource(cycle_dir)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .memory import bulk_allocation
 from .model import SECTIONS, Cycle, CycleData, Kpi, KpiEntry, RatingLevel, Review, Template
 from .progress import index_of, objective_progress, round_half_up, weighted_mean
 
@@ -295,5 +296,16 @@ def _calibrated(data: CycleData, person: str) -> str | None:
 
 
 def score_cycle(data: CycleData) -> dict[str, PersonScore]:
-    """person id -> score, for everyone in org.yaml, in org order."""
-    return {person: score_person(data, person) for person in data.org.people}
+    """person id -> score, for everyone in org.yaml, in org order.
+
+    Computed once per loaded cycle (validation's calibration rule, then the command, both
+    ask for it); the scores are immutable, so each caller gets its own dict of them."""
+    scores = data.__dict__.get(_SCORES)  # the model is frozen; this is cached_property's slot
+    if scores is None:
+        with bulk_allocation():
+            scores = {person: score_person(data, person) for person in data.org.people}
+        data.__dict__[_SCORES] = scores
+    return dict(scores)
+
+
+_SCORES = "_perfloop_scores"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .memory import bulk_allocation
 from .model import CycleData
 from .problems import Problem, sort_problems
 from .repository import cycle_ids, load_cycle
@@ -21,7 +22,8 @@ class CycleResult:
 def validate_cycle(root: Path, cycle_id: str) -> CycleResult:
     data, problems = load_cycle(root, cycle_id)
     if data is not None:
-        problems = problems + check_cycle(data)
+        with bulk_allocation():  # the rules' indexes live as long as the model
+            problems = problems + check_cycle(data)
     return CycleResult(cycle_id, data, sort_problems(problems))
 
 
