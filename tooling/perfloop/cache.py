@@ -101,7 +101,8 @@ class Pack:
 def _read(file: Path) -> Any:
     try:
         with open(file, "rb") as handle:
-            return marshal.load(handle)
+            # loads(read()): marshal.load on a file object reads object by object, 6x slower
+            return marshal.loads(handle.read())
     except (OSError, EOFError, ValueError, TypeError):
         return None  # no cache yet, or an unreadable one: start afresh
 

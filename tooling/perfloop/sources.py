@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 
 def blob_id(raw: bytes) -> str:
@@ -20,8 +18,9 @@ def blob_id(raw: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(raw) + raw, usedforsecurity=False).hexdigest()
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
+    """One file of a source (a named tuple: a cycle lists 70,000 of them at 10,000 people)."""
+
     rel: str  # path inside the cycle folder, with '/'
     stat: tuple[int, int, int] | None = None  # (size, mtime_ns, inode) for working-tree files
     blob: str | None = None  # git blob id, when the source knows it without reading
@@ -41,24 +40,29 @@ class DirectorySource:
         self.folder = folder
 
     def entries(self) -> list[Entry]:
-        return sorted(self._walk(self.folder, ""), key=lambda e: e.rel)
-
-    def _walk(self, folder: Path, prefix: str) -> Iterator[Entry]:
-        try:
-            items = list(os.scandir(folder))
-        except OSError:
-            return
-        for item in items:
-            if item.name.startswith("."):
+        # An explicit stack over string paths: recursive generators and Path objects were
+        # two thirds of a warm run's time at 70,000 files.
+        found: list[Entry] = []
+        stack = [(os.fspath(self.folder), "")]
+        while stack:
+            folder, prefix = stack.pop()
+            try:
+                items = list(os.scandir(folder))
+            except OSError:
                 continue
-            rel = prefix + item.name
-            if item.is_symlink():
-                yield Entry(rel, symlink=True)
-            elif item.is_dir(follow_symlinks=False):
-                yield from self._walk(Path(item.path), rel + "/")
-            elif item.is_file(follow_symlinks=False):
-                st = item.stat(follow_symlinks=False)
-                yield Entry(rel, (st.st_size, st.st_mtime_ns, st.st_ino))
+            for item in items:
+                name = item.name
+                if name[0] == ".":
+                    continue
+                if item.is_symlink():
+                    found.append(Entry(prefix + name, symlink=True))
+                elif item.is_dir(follow_symlinks=False):
+                    stack.append((item.path, f"{prefix}{name}/"))
+                elif item.is_file(follow_symlinks=False):
+                    st = item.stat(follow_symlinks=False)
+                    found.append(Entry(prefix + name, (st.st_size, st.st_mtime_ns, st.st_ino)))
+        found.sort()
+        return found
 
     def read(self, rel: str) -> bytes:
         return (self.folder / rel).read_bytes()
