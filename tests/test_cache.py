@@ -89,3 +89,40 @@ def test_a_replayed_run_equals_a_fresh_one(base_repo: Path) -> None:
     # any change is a new key: fix the file and the replay is not used
     goals.write_text(goals.read_text().replace("titel: Observability", "title: Observability"))
     assert run_cli("validate", cwd=base_repo).returncode == 0
+
+
+def test_a_pr_check_reads_the_base_from_the_cache_and_keeps_it_whole(
+    base_repo: Path, monkeypatch
+) -> None:
+    """CI restores main's cache, then checks the PR: the base revision's files are found by
+    blob id (not parsed again), and the check's partial read of the base must not prune the
+    entries the next full run needs."""
+    import git
+
+    from perfloop import loader, pullcheck
+    from perfloop.cache import Pack, _read
+
+    repo = git.Repo.init(base_repo, initial_branch="main")
+    repo.git.add("-A")
+    repo.git.commit("-m", "base", "--author", "Henry Park <henry@example.com>")
+    assert run_cli("validate", cwd=base_repo).returncode == 0  # main's cache
+    (pack_file,) = (base_repo / FOLDER).rglob("2026-h2.pack")
+    before = set(_read(pack_file))
+    goals = base_repo / "cycles/2026-h2/goals/bob.yaml"
+    goals.write_text(goals.read_text().replace("title: Observability", "title: Tracing"))
+    repo.git.commit("-am", "retitle", "--author", "Bob <bob@example.com>")
+
+    parsed: list[str] = []
+    real = loader.parse_bytes
+
+    def counting(raw: bytes, path: str):
+        parsed.append(path)
+        return real(raw, path)
+
+    monkeypatch.setattr(repository, "parse_bytes", counting)
+    Pack._open.clear()  # a fresh process
+    result = pullcheck.run_check(base_repo, "HEAD~1", "bobli", validate=True)
+    assert [c.path for c in result.changes] == ["cycles/2026-h2/goals/bob.yaml"]
+    assert parsed == ["cycles/2026-h2/goals/bob.yaml"]  # only the changed file is parsed
+    after = set(_read(pack_file))
+    assert before - after == set()

@@ -22,7 +22,7 @@ import time
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from . import __version__
 
@@ -51,7 +51,20 @@ def enabled() -> bool:
 
 
 class Pack:
-    """The cache of one cycle folder; load it, look up and add, then save it once."""
+    """The cache of one cycle folder; open it, look up and add, then save it.
+
+    One instance per cycle and process (`Pack.open`): a PR check loads the base revision
+    and the working tree of the same cycle, and the pack is read once for both."""
+
+    _open: ClassVar[dict[tuple[str, str], Pack]] = {}
+
+    @classmethod
+    def open(cls, root: Path, cycle_id: str) -> Pack:
+        key = (os.fspath(root.resolve()), cycle_id)
+        pack = cls._open.get(key)
+        if pack is None or not pack.file.parent.is_dir():  # a cache folder deleted meanwhile
+            pack = cls._open[key] = cls(root, cycle_id)
+        return pack
 
     def __init__(self, root: Path, cycle_id: str):
         self.file = root / FOLDER / fingerprint() / f"{cycle_id}.pack"
@@ -90,12 +103,17 @@ class Pack:
         self.used.add(key)
         self.dirty = True
 
-    def save(self) -> None:
-        """Write the pack atomically, keeping only what this run used."""
-        if not self.dirty and len(self.used) == len(self.outcomes):
+    def save(self, prune: bool) -> None:
+        """Write the pack atomically. `prune` (after reading the whole working tree) keeps
+        only what this process used; a partial read (some files at a git revision) only
+        adds, so it never drops the entries the next full run needs."""
+        if not self.dirty and (not prune or len(self.used) == len(self.outcomes)):
             return
-        _write(self.file, {k: v for k, v in self.outcomes.items() if k in self.used})
-        _write(self.index_file, {"index": self.new_index, "written_ns": time.time_ns()})
+        kept = {k: v for k, v in self.outcomes.items() if k in self.used} if prune else None
+        _write(self.file, self.outcomes if kept is None else kept)
+        if self.new_index:  # only a working-tree read knows file stats
+            _write(self.index_file, {"index": self.new_index, "written_ns": time.time_ns()})
+        self.dirty = False
 
 
 def _read(file: Path) -> Any:

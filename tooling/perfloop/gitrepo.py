@@ -122,7 +122,7 @@ class GitRepo:
         just those files plus cycle.yaml and org.yaml are read: enough for permissions."""
         root = Path(self.repo.working_tree_dir or ".") / self.prefix
         source = TreeSource(self, rev, f"{self.prefix}{CYCLES}/{cycle_id}", only)
-        return load_cycle(root, cycle_id, source=source, use_cache=False)
+        return load_cycle(root, cycle_id, source=source)  # blob ids: cache hits for free
 
 
 class TreeSource:

@@ -448,7 +448,8 @@ def _load_cycle(
     cycle_dir = root / CYCLES / cycle_id
     rel_dir = f"{CYCLES}/{cycle_id}"
     source = source or DirectorySource(cycle_dir)
-    pack = Pack(root, cycle_id) if (cache_enabled() if use_cache is None else use_cache) else None
+    use = cache_enabled() if use_cache is None else use_cache
+    pack = Pack.open(root, cycle_id) if use else None
     problems: list[Problem] = []
     examined: dict[str, tuple[Document | None, list[Problem]]] = {}
     kinds: dict[str, FileKind] = {}
@@ -498,7 +499,7 @@ def _load_cycle(
             if pack:
                 pack.put(kinds[rel].kind, blob, _outcome(*examined[rel]))
     if pack:
-        pack.save()
+        pack.save(prune=isinstance(source, DirectorySource))
 
     loaded: list[LoadedFile] = []
     documents: dict[str, Document] = {}
