@@ -57,20 +57,21 @@ def content_key(root: Path, refresh: bool) -> str | None:
         changed = False
         source = DirectorySource(folder)
         digest.update(f"\0{folder.name}\0".encode())
+        trusted_before = written - RACY_NS
+        parts: list[str] = []
         for entry in source.entries():
             known = index.get(entry.rel)
-            trusted = known and entry.stat and known[:3] == entry.stat
-            if trusted and entry.stat[1] >= written - RACY_NS:
-                trusted = False
-            if not trusted:
-                if not refresh or entry.stat is None:
+            stat = entry.stat
+            if known is None or stat is None or known[:3] != stat or stat[1] >= trusted_before:
+                if not refresh or stat is None:
                     if entry.symlink:
-                        digest.update(f"{entry.rel}\0symlink\0".encode())
+                        parts.append(f"{entry.rel}\0symlink\0")
                         continue
                     return None
-                index[entry.rel] = (*entry.stat, blob_id(source.read(entry.rel)))
+                known = index[entry.rel] = (*stat, blob_id(source.read(entry.rel)))
                 changed = True
-            digest.update(f"{entry.rel}\0{index[entry.rel][3]}\0".encode())
+            parts.append(f"{entry.rel}\0{known[3]}\0")
+        digest.update("".join(parts).encode())
         if changed:
             import time
 

@@ -54,13 +54,13 @@ class DirectorySource:
                 name = item.name
                 if name[0] == ".":
                     continue
-                if item.is_symlink():
-                    found.append(Entry(prefix + name, symlink=True))
-                elif item.is_dir(follow_symlinks=False):
-                    stack.append((item.path, f"{prefix}{name}/"))
-                elif item.is_file(follow_symlinks=False):
+                if item.is_file(follow_symlinks=False):  # False for a symlink to a file
                     st = item.stat(follow_symlinks=False)
                     found.append(Entry(prefix + name, (st.st_size, st.st_mtime_ns, st.st_ino)))
+                elif item.is_dir(follow_symlinks=False):
+                    stack.append((item.path, f"{prefix}{name}/"))
+                elif item.is_symlink():
+                    found.append(Entry(prefix + name, symlink=True))
         found.sort()
         return found
 
