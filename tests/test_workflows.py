@@ -154,3 +154,22 @@ def test_check_and_publish_commands() -> None:
     assert any(s.get("run") == "mkdocs build --strict" for s in build)
     upload = next(s for s in build if "upload-pages-artifact" in s.get("uses", ""))
     assert upload["with"]["path"] == "public"
+
+
+def test_main_saves_the_parse_cache_and_pull_requests_only_restore_it() -> None:
+    """A PR check parses only what the PR changed; a PR can never write main's cache."""
+    check = load(ROOT / ".github" / "workflows" / "check.yml")["jobs"]["check"]["steps"]
+    publish = load(ROOT / ".github" / "workflows" / "publish.yml")["jobs"]["build"]["steps"]
+    restore = [s for s in check if str(s.get("uses", "")).startswith("actions/cache")]
+    save = [s for s in publish if str(s.get("uses", "")).startswith("actions/cache")]
+    assert [s["uses"] for s in restore] == ["actions/cache/restore@v4"]
+    assert [s["uses"] for s in save] == ["actions/cache@v4"]
+    assert restore[0]["with"]["path"] == save[0]["with"]["path"] == ".perfloop-cache"
+    prefix = save[0]["with"]["restore-keys"]
+    assert restore[0]["with"]["restore-keys"] == prefix and save[0]["with"]["key"].startswith(
+        prefix
+    )
+    names = [s.get("uses") or s.get("run") for s in check]
+    assert names.index("actions/cache/restore@v4") < next(
+        i for i, n in enumerate(names) if "perfloop check" in str(n)
+    )
