@@ -369,3 +369,14 @@ def test_configured_peer_review_approvers_apply(tmp_path: Path) -> None:
     assert code == 0, messages(out)
     assert kinds(out) == {f"{CYCLE}/reviews/bob/alice.yaml": "peer_review"}
     assert out["approvers"] == ["dave"]
+
+
+def test_a_committed_cache_is_refused(tmp_path: Path) -> None:
+    """`.perfloop-cache/` is git-ignored; forcing it into a PR could feed other runs."""
+    repo = make_repo(tmp_path, "execution")
+    assert run_cli("validate", cwd=repo.working_tree_dir).returncode == 0
+    repo.git.add("-A", "--force")
+    code, out = check(repo, "alicec")
+    assert code == 1
+    cached = [e for e in out["errors"] if e["path"].startswith(".perfloop-cache/")]
+    assert cached and all("never commit it" in e["message"] for e in cached)

@@ -126,6 +126,34 @@ def test_a_change_the_author_may_not_make_fails_whatever_the_reviews(tmp_path: P
     assert any("bob may not make this change" in e for e in out["errors"])
 
 
+def test_the_gate_never_trusts_a_cache_found_in_the_checkout(tmp_path: Path) -> None:
+    """The gate runs trusted code on the PR's files, and a PR can commit anything, also a
+    `.perfloop-cache/` whose entry for a broken file's blob id says "valid"."""
+    from perfloop.cache import FOLDER, _read, _write
+    from perfloop.sources import blob_id
+
+    repo, subs = pull_request(tmp_path)
+    root = Path(repo.working_tree_dir)
+    run_cli("validate", cwd=root)  # the cache, as the attacker's own run leaves it
+    (pack,) = (root / FOLDER).rglob("2026-h2.pack")
+    alice = root / ALICE
+    clean = _read(pack)[f"goals:{blob_id(alice.read_bytes())}"]
+    broken = alice.read_text().replace("title: Make checkout reliable", "titel: x", 1)
+    alice.write_text(broken)
+    poisoned = _read(pack)
+    poisoned[f"goals:{blob_id(broken.encode())}"] = clean
+    _write(pack, poisoned)
+    repo.git.add("-A", "--force")  # the poisoned cache is part of the pull request
+    repo.git.commit("-m", "alice: retitle")
+    subs["__HEAD_SHA__"] = repo.head.commit.hexsha
+    assert "unknown field 'titel'" not in run_cli("validate", cwd=root).stdout  # it works
+    code, out = offline(
+        repo, subs, reviews_file(tmp_path, subs, "reviews-1.json", "reviews-2.json")
+    )
+    assert code == 1
+    assert any("unknown field 'titel'" in e for e in out["errors"])
+
+
 def test_offline_usage_errors_exit_2(tmp_path: Path) -> None:
     repo, _ = pull_request(tmp_path)
     result = run_cli("gate", "--base", "main", cwd=repo.working_tree_dir)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from . import codeowners
+from .cache import FOLDER as CACHE_FOLDER
 from .changes import Area, Change, area_of, goals_kind, review_kind
 from .gitrepo import GitRepo
 from .loader import Document, load_file
@@ -151,6 +152,10 @@ def run_check(
                 repo, root, base, head, path, status, rules, new_cycle
             )
             result.changes.append(change)
+            if path.startswith(f"{CACHE_FOLDER}/"):
+                result.problems.append(
+                    error(path, 1, 1, f"{CACHE_FOLDER}/ is a local cache: never commit it")
+                )
             if change.area.name == "goals" and cycle_id:
                 result.touched.setdefault(cycle_id, set()).add(change.area.ids[0])
             author = rules.org.person_for_login(author_login)

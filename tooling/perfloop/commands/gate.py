@@ -57,6 +57,9 @@ def command(
 ) -> None:
     """Decide whether the pull request may merge: the check passes, every required approver
     approved its latest commit, and none requests changes."""
+    # Trusted code on the pull request's files: a PR can commit a `.perfloop-cache/` whose
+    # entries say its broken files are valid, so the gate reads every file itself.
+    os.environ["PERFLOOP_CACHE"] = "0"
     root = repository_root()
     offline = [base_rev, login, head, reviews]
     if number is None:
