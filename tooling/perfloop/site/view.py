@@ -8,7 +8,6 @@ progress, as scoring leaves them out of the OKR section.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -106,10 +105,16 @@ class CycleView:
 
     def overall(self, owner: str) -> float | None:
         """Weighted mean progress of an owner's (non-development) objectives."""
-        views = [v for v in self.objectives(owner) if v.objective.kind != "development"]
-        return progress.weighted_mean(
-            [v.progress for v in views], [v.objective.weight for v in views]
-        )
+        if owner not in self._overall:
+            views = [v for v in self.objectives(owner) if v.objective.kind != "development"]
+            self._overall[owner] = progress.weighted_mean(
+                [v.progress for v in views], [v.objective.weight for v in views]
+            )
+        return self._overall[owner]
+
+    @cached_property
+    def _overall(self) -> dict[str, float | None]:
+        return {}
 
     @cached_property
     def children(self) -> dict[str, list[ObjectiveView]]:
@@ -158,6 +163,18 @@ class CycleView:
     def warnings(self) -> list[Problem]:
         return sorted(alignment_rules.check(self.data))
 
+    def warnings_of(self, owners: set[str]) -> list[str]:
+        """Messages of the warnings about the files of `owners`, in `warnings` order."""
+        found = sorted(i for owner in owners for i in self._warnings_by_owner.get(owner, ()))
+        return [self.warnings[i].message for i in found]
+
+    @cached_property
+    def _warnings_by_owner(self) -> dict[str | None, list[int]]:
+        out: dict[str | None, list[int]] = {}
+        for i, problem in enumerate(self.warnings):
+            out.setdefault(self.owner_of_file(problem.path), []).append(i)
+        return out
+
     def owner_of_file(self, path: str) -> str | None:
         """The owner whose objectives a cycle file holds (company, a department, a person)."""
         rel = path.removeprefix(self.data.dir + "/")
@@ -190,18 +207,52 @@ class CycleView:
         return [d.id for d in self.org.departments.values() if not d.parent]
 
     def subdepartments(self, dept: str) -> list[str]:
-        return [d.id for d in self.org.departments.values() if d.parent == dept]
+        """The departments directly below `dept`."""
+        return self._children.get(dept, [])
+
+    @cached_property
+    def _children(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for d in self.org.departments.values():
+            if d.parent:
+                out.setdefault(d.parent, []).append(d.id)
+        return out
+
+    def members(self, dept: str, nested: bool = True) -> list[str]:
+        """`Org.members`, from an index built once: the people of `dept` (and, when nested,
+        of the departments below it), in org.yaml's order."""
+        if not nested:
+            return list(self._direct_members.get(dept, ()))
+        found = [p for d in self.org.subdepartments(dept) for p in self._direct_members.get(d, ())]
+        return sorted(found, key=self._position.__getitem__)
+
+    @cached_property
+    def _direct_members(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for p in self.org.people.values():
+            out.setdefault(p.department, []).append(p.id)
+        return out
+
+    @cached_property
+    def _position(self) -> dict[str, int]:
+        return {pid: i for i, pid in enumerate(self.org.people)}
 
     def completion(self, dept: str) -> Completion:
-        members = self.org.members(dept)
-        with_goals = [m for m in members if m in self.data.goals]
-        overall = [o for o in (self.overall(m) for m in with_goals) if o is not None]
-        return Completion(
-            people=len(members),
-            with_goals=len(with_goals),
-            checked_in=sum(1 for m in with_goals if self.data.goals[m].checkins),
-            progress=sum(overall) / len(overall) if overall else None,
-        )
+        if dept not in self._completion:
+            members = self.members(dept)
+            with_goals = [m for m in members if m in self.data.goals]
+            overall = [o for o in (self.overall(m) for m in with_goals) if o is not None]
+            self._completion[dept] = Completion(
+                people=len(members),
+                with_goals=len(with_goals),
+                checked_in=sum(1 for m in with_goals if self.data.goals[m].checkins),
+                progress=sum(overall) / len(overall) if overall else None,
+            )
+        return self._completion[dept]
+
+    @cached_property
+    def _completion(self) -> dict[str, Completion]:
+        return {}
 
     # --- check-in timeline ---------------------------------------------------------------
 
@@ -241,25 +292,27 @@ class CycleView:
         return progress.kr_progress(self.data, owner, kr, objective)
 
     def _git_points(self, person: str) -> list[tuple[dt.date, str, float | bool]]:
-        """Points from `perfloop.history.checkin_timeline`, when that module exists and the
-        repository is a git checkout; nothing otherwise (a plain folder still builds)."""
-        if not self.history or not (Path(self.data.root) / ".git").exists():
-            return []
-        try:
-            history = importlib.import_module("perfloop.history")
-        except ImportError:
-            return []
-        timeline = getattr(history, "checkin_timeline", None)
-        if timeline is None:
-            return []
-        try:
-            raw = timeline(Path(self.data.root), self.data.id, person)
-        except Exception:  # history is an optional enrichment; the page must still build
+        """Points from the goals file's git history, when the repository is a git
+        checkout; nothing otherwise (a plain folder still builds)."""
+        raw = self._git_timelines.get(person)
+        if not raw:
             return []
         prefix = f"{person}/"
         return [
             (day, ref.removeprefix(prefix), value) for day, ref, value in _normalise_points(raw)
         ]
+
+    @cached_property
+    def _git_timelines(self) -> dict[str, dict]:
+        """Every person's timeline from git, read in one pass over the cycle's history."""
+        if not self.history or not (Path(self.data.root) / ".git").exists():
+            return {}
+        try:
+            from .history import cycle_timelines
+
+            return cycle_timelines(Path(self.data.root), self.data.id, self.data.documents)
+        except Exception:  # history is an optional enrichment; the pages must still build
+            return {}
 
 
 def _normalise_points(raw: object) -> Iterator[tuple[dt.date, str, float | bool]]:
