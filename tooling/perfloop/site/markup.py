@@ -22,11 +22,23 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _NOT_PLAIN = re.compile(r"[<>&\"'`{}\[\]\\|*_#!~$^]")
 
 
+# Anything `text` would change: escapes, syntax characters, control characters and every
+# character str.splitlines() breaks at. Most values (names, titles, ids) have none of them.
+_SPECIAL = re.compile("[&<>\"'" + re.escape(_SYNTAX) + "\x00-\x1f\x7f\x85\u2028\u2029]")
+
+
 def text(value: object) -> str:
     """Any value as inline HTML text: escaped, Markdown-inert, line breaks as <br>."""
     if value is None:
         return ""
-    raw = _CONTROL.sub("", value if isinstance(value, str) else str(value))
+    raw = value if isinstance(value, str) else str(value)
+    if _SPECIAL.search(raw) is None:
+        return raw.strip()
+    return _escaped(raw)
+
+
+def _escaped(raw: str) -> str:
+    raw = _CONTROL.sub("", raw)
     escaped = html.escape(raw, quote=True).translate(_TABLE)
     # Values never create a blank line: that could end the surrounding HTML block.
     return "<br>".join(line.strip() for line in escaped.splitlines() if line.strip())

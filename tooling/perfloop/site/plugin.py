@@ -8,6 +8,7 @@ engine. Nothing it generates is written to `docs_dir`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
@@ -15,15 +16,17 @@ from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin
+from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page as MkPage
+from mkdocs.structure.toc import get_toc
 
 from ..repository import CYCLES, current_cycle_id, cycle_ids
+from . import blocks
 from .audience import Audience, AudienceError
 from .layout import ARCHIVE_INDEX, Layout, Linker
 from .loading import load_for_site
-from .markup import plain, text
+from .markup import text
 from .pages import Page, archive, department, okrtree, overview, person
 from .view import CycleView
 
@@ -48,6 +51,9 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
         self.audience = Audience("public")
         self.root = Path(".")
         self.home_summary = ""
+        self._titles: dict[str, str] = {}  # generated page (source path) -> its title
+        self._builders: dict[str, Callable[[], Page]] = {}  # generated page -> its builder
+        self._full: dict[str, str] = {}  # a page's content while the search plugin reads it
 
     # --- configuration -------------------------------------------------------------------
 
@@ -91,32 +97,43 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
             if problem:
                 raise PluginError(f"perfloop: {problem}")
 
-        builders: dict[str, tuple[InclusionLevel, object]] = {}
+        builders: dict[str, tuple[InclusionLevel, str, Callable[[Linker], Page]]] = {}
 
-        def add(uri: str, build, in_nav: bool = True) -> None:
-            builders[uri] = (
-                InclusionLevel.INCLUDED if in_nav else InclusionLevel.NOT_IN_NAV,
-                build,
-            )
+        def add(uri: str, title: str, build: Callable[[Linker], Page], in_nav: bool) -> None:
+            inclusion = InclusionLevel.INCLUDED if in_nav else InclusionLevel.NOT_IN_NAV
+            builders[uri] = (inclusion, title, build)
 
         for cid, view in views.items():
             layout, is_current = layouts[cid], cid == current
             if not is_current:
-                add(layout.overview, lambda lk, v=view, lo=layout: overview.build(v, lo, lk), False)
-            add(layout.tree, lambda lk, v=view, lo=layout: okrtree.build(v, lo, lk), is_current)
+                add(
+                    layout.overview,
+                    overview.title(view),
+                    lambda lk, v=view, lo=layout: overview.build(v, lo, lk),
+                    False,
+                )
+            add(
+                layout.tree,
+                okrtree.title(view),
+                lambda lk, v=view, lo=layout: okrtree.build(v, lo, lk),
+                is_current,
+            )
             add(
                 layout.departments,
+                department.index_title(view),
                 lambda lk, v=view, lo=layout: department.build_index(v, lo, lk),
                 is_current,
             )
             for dept in view.org.departments:
                 add(
                     layout.department(dept),
+                    department.title(view, dept),
                     lambda lk, v=view, lo=layout, d=dept: department.build(v, lo, lk, d),
-                    is_current,
+                    False,
                 )
             add(
                 layout.people,
+                department.people_title(view),
                 lambda lk, v=view, lo=layout: department.build_people_index(v, lo, lk),
                 is_current,
             )
@@ -132,26 +149,34 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
                     section = lambda lk, r=results, p=pid: r.person_section(p, lk)  # noqa: E731
                 add(
                     layout.person(pid),
+                    person.title(view, pid),
                     lambda lk, v=view, lo=layout, p=pid, h=history, s=section: person.build(
                         v, lo, lk, p, h, s
                     ),
                     False,
                 )
             if results is not None:
-                add(layout.results, lambda lk, r=results, lo=layout: r.page(lo, lk))
+                add(
+                    layout.results,
+                    results.title(),
+                    lambda lk, r=results, lo=layout: r.page(lo, lk),
+                    True,
+                )
         if earlier:
             entries = [(views[e], layouts[e]) for e in sorted(earlier, reverse=True)]
-            add(ARCHIVE_INDEX, lambda lk: archive.build(entries, lk))
+            add(ARCHIVE_INDEX, archive.TITLE, lambda lk: archive.build(entries, lk), True)
 
         current_view, current_layout = views[current], layouts[current]
         if "index.md" not in files.src_uris:
             add(
                 "index.md",
+                "Home",
                 lambda lk: Page(
                     "Home",
                     f"<h1>{text(config.site_name)}</h1>\n\n"
                     + overview.summary(current_view, current_layout, lk),
                 ),
+                True,
             )
 
         self._generate(files, config, builders)
@@ -179,10 +204,10 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
         return Results(view, self.audience)
 
     def _generate(self, files: Files, config: MkDocsConfig, builders: dict) -> list[File]:
-        """Create every page as a generated file, then fill each with its content (links
-        need every page's final URL, which depends on use_directory_urls)."""
+        """Create every page as a generated file; its HTML is built when MkDocs renders it
+        (links need every page's final URL, which depends on use_directory_urls)."""
         made: list[File] = []
-        for uri, (inclusion, _) in builders.items():
+        for uri, (inclusion, _, _) in builders.items():
             existing = files.get_file_from_path(uri)
             if existing is not None:
                 if existing.generated_by is None:
@@ -196,20 +221,24 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
             files.append(file)
             made.append(file)
         urls = {f.src_uri: f.url for f in files}
-        for file in made:
-            page: Page = builders[file.src_uri][1](Linker(urls, file.src_uri))
-            file.content_string = f'---\ntitle: "{page.title}"\n---\n\n{page.body}\n'
+        self._titles = {f.src_uri: builders[f.src_uri][1] for f in made}
+        self._builders = {
+            f.src_uri: lambda u=f.src_uri, b=builders[f.src_uri][2]: b(Linker(urls, u))
+            for f in made
+        }
         css = resources.files("perfloop.site") / "assets" / "perfloop.css"
         if files.get_file_from_path(CSS) is None:
             files.append(File.generated(config, CSS, content=css.read_bytes()))
         return made
 
     def _nav(self, files: Files, view: CycleView, layout: Layout, archived: bool) -> list:
-        depts = [{plain(view.department_name(d)): layout.department(d)} for d in _depth_first(view)]
+        # Departments and people are listed by their index pages, not in the navigation:
+        # the theme renders the whole navigation on every page, so a navigation that grows
+        # with the company makes the build quadratic (410 departments at 10,000 people).
         nav: list = [
             {"Home": "index.md"},
             {"OKR tree": layout.tree},
-            {"Departments": [{"All departments": layout.departments}, *depts]},
+            {"Departments": layout.departments},
             {"People": layout.people},
         ]
         if self.audience.restricted:
@@ -228,21 +257,41 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
         nav += [u for u in hand_written if not u.startswith("guide/")]
         return nav
 
+    # A generated page reaches MkDocs as an empty Markdown source with its title; its HTML
+    # is built when MkDocs converts it (see blocks.py: Python-Markdown would only hand the
+    # HTML back, at a cost larger than building it).
+    def on_page_content(self, html: str, page: MkPage, config: MkDocsConfig, files: Files) -> str:
+        build = self._builders.pop(page.file.src_uri, None)
+        if build is None:
+            return html
+        content, toc = blocks.render(build().body)
+        page.toc = get_toc(toc)
+        return content
+
+    # The search plugin indexes `page.content` in its own on_page_context: a generated page
+    # shows it its light view (headings and text, no layout), then gets its content back.
+    @event_priority(100)
+    def _search_view(self, context, page: MkPage, config: MkDocsConfig, nav):
+        if page.file.src_uri in self._titles and page.content:
+            self._full[page.file.src_uri] = page.content
+            page.content = blocks.search_view(page.content)
+        return context
+
+    @event_priority(-100)
+    def _full_view(self, context, page: MkPage, config: MkDocsConfig, nav):
+        full = self._full.pop(page.file.src_uri, None)
+        if full is not None:
+            page.content = full
+        return context
+
+    on_page_context = CombinedEvent(_search_view, _full_view)
+
     def on_page_markdown(
         self, markdown: str, page: MkPage, config: MkDocsConfig, files: Files
     ) -> str:
+        if page.file.src_uri in self._titles:
+            page.meta["title"] = self._titles[page.file.src_uri]
+            return ""  # its HTML comes in on_page_content
         if page.file.src_uri == "index.md" and HOME_MARKER in markdown:
             return markdown.replace(HOME_MARKER, "\n\n" + self.home_summary + "\n\n")
         return markdown
-
-
-def _depth_first(view: CycleView) -> list[str]:
-    out: list[str] = []
-
-    def walk(depts: list[str]) -> None:
-        for dept in depts:
-            out.append(dept)
-            walk(view.subdepartments(dept))
-
-    walk(view.top_departments)
-    return out

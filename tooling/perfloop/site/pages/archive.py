@@ -7,6 +7,8 @@ from ..markup import text
 from ..view import CycleView
 from . import Page
 
+TITLE = "Archive"
+
 
 def build(views: list[tuple[CycleView, Layout]], linker: Linker) -> Page:
     rows = "".join(
@@ -22,4 +24,4 @@ def build(views: list[tuple[CycleView, Layout]], linker: Linker) -> Page:
         if rows
         else '<p class="pl-muted">No earlier cycles yet.</p>'
     )
-    return Page("Archive", body)
+    return Page(TITLE, body)

@@ -30,6 +30,18 @@ def member_rows(view: CycleView, layout: Layout, linker: Linker, people: list[st
     )
 
 
+def title(view: CycleView, dept: str) -> str:
+    return plain(view.org.departments[dept].name)
+
+
+def index_title(view: CycleView) -> str:
+    return plain(f"Departments {view.cycle.title}")
+
+
+def people_title(view: CycleView) -> str:
+    return plain(f"People {view.cycle.title}")
+
+
 def build(view: CycleView, layout: Layout, linker: Linker, dept: str) -> Page:
     d = view.org.departments[dept]
     facts = [f"Head: {linker.a(layout.person(d.head), text(view.person_name(d.head)))}"]
@@ -48,9 +60,8 @@ def build(view: CycleView, layout: Layout, linker: Linker, dept: str) -> Page:
         f"{number(c.people)} people, {number(c.with_goals)} with goals, "
         f"{number(c.checked_in)} checked in"
     )
-    own = [p for p in view.org.members(dept, nested=False)]
-    owners = {dept, *own}
-    warnings = [p.message for p in view.warnings if view.owner_of_file(p.path) in owners]
+    own = view.members(dept, nested=False)
+    warnings = view.warnings_of({dept, *own})
     parts = [
         f"<h1>{text(d.name)}</h1>",
         f'<p class="pl-facts">{" · ".join(facts)}</p>',
@@ -65,7 +76,7 @@ def build(view: CycleView, layout: Layout, linker: Linker, dept: str) -> Page:
     if warnings:
         items = "".join(f"<li>{text(m)}</li>" for m in warnings)
         parts += ["## Alignment warnings", f'<ul class="pl-warnings">{items}</ul>']
-    return Page(plain(d.name), "\n\n".join(parts))
+    return Page(title(view, dept), "\n\n".join(parts))
 
 
 def build_index(view: CycleView, layout: Layout, linker: Linker) -> Page:
@@ -89,7 +100,7 @@ def build_index(view: CycleView, layout: Layout, linker: Linker) -> Page:
         "<th>Goals set</th><th>Average progress</th></tr></thead>"
         f"<tbody>{''.join(rows(view.top_departments, 0))}</tbody></table>"
     )
-    return Page(plain(f"Departments {view.cycle.title}"), body)
+    return Page(index_title(view), body)
 
 
 def build_people_index(view: CycleView, layout: Layout, linker: Linker) -> Page:
@@ -97,12 +108,12 @@ def build_people_index(view: CycleView, layout: Layout, linker: Linker) -> Page:
     them (a nav with every person grows quadratically with the company)."""
     parts = [f"<h1>People: {text(view.cycle.title)}</h1>"]
     for dept in _depth_first(view, view.top_departments):
-        people = view.org.members(dept, nested=False)
+        people = view.members(dept, nested=False)
         if not people:
             continue
         parts.append(f'<h2 id="{text(dept)}">{text(view.department_name(dept))}</h2>')
         parts.append(member_rows(view, layout, linker, sorted(people, key=view.person_name)))
-    return Page(plain(f"People {view.cycle.title}"), "\n\n".join(parts))
+    return Page(people_title(view), "\n\n".join(parts))
 
 
 def _depth_first(view: CycleView, depts: list[str]) -> list[str]:

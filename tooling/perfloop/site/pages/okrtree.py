@@ -55,6 +55,10 @@ def _node(
     )
 
 
+def title(view: CycleView) -> str:
+    return plain(f"OKR tree {view.cycle.title}")
+
+
 def build(view: CycleView, layout: Layout, linker: Linker) -> Page:
     parts = [
         f"<h1>OKR tree: {text(view.cycle.title)}</h1>",
@@ -86,4 +90,4 @@ def build(view: CycleView, layout: Layout, linker: Linker) -> Page:
         items = "".join(f"<li>{text(p.message)}</li>" for p in view.warnings)
         parts.append("## Alignment warnings")
         parts.append(f'<ul class="pl-warnings">{items}</ul>')
-    return Page(plain(f"OKR tree {view.cycle.title}"), "\n\n".join(parts))
+    return Page(title(view), "\n\n".join(parts))

@@ -76,6 +76,10 @@ def _share(part: int, whole: int) -> str:
     return f"{number(part)} ({percent(part / whole)})"
 
 
+def title(view: CycleView) -> str:
+    return plain(f"{view.cycle.title} overview")
+
+
 def build(view: CycleView, layout: Layout, linker: Linker) -> Page:
-    title = f"{view.cycle.title} overview"
-    return Page(plain(title), f"<h1>{text(title)}</h1>\n\n{summary(view, layout, linker)}")
+    heading = text(f"{view.cycle.title} overview")
+    return Page(title(view), f"<h1>{heading}</h1>\n\n{summary(view, layout, linker)}")

@@ -114,6 +114,10 @@ def _checkins(view: CycleView, pid: str) -> str:
     return "\n".join(parts)
 
 
+def title(view: CycleView, pid: str) -> str:
+    return plain(view.org.people[pid].name)
+
+
 def build(
     view: CycleView,
     layout: Layout,
@@ -146,4 +150,4 @@ def build(
     if earlier:
         links = " · ".join(linker.a(uri, text(title)) for title, uri in earlier)
         parts += ["## Earlier cycles", f"<p>{links}</p>"]
-    return Page(plain(p.name), "\n\n".join(parts))
+    return Page(title(view, pid), "\n\n".join(parts))

@@ -14,7 +14,7 @@ from ...model import Group
 from ...scoring import PersonScore, score_cycle
 from ..audience import Audience
 from ..layout import Layout, Linker
-from ..markup import number, text
+from ..markup import number, plain, text
 from ..svg import distribution
 from ..view import CycleView
 from . import Page
@@ -77,6 +77,9 @@ class Results:
 
     # --- the results index ---------------------------------------------------------------
 
+    def title(self) -> str:
+        return plain(f"Results {self.view.cycle.title}")
+
     def page(self, layout: Layout, linker: Linker) -> Page:
         view = self.view
         parts = [
@@ -94,7 +97,7 @@ class Results:
         people = [p for p in view.org.people if self.visible(p)]
         if people:
             parts += ["## People", self._people_table(people, layout, linker)]
-        return Page(f"Results {view.cycle.title}", "\n\n".join(parts))
+        return Page(self.title(), "\n\n".join(parts))
 
     def _group(self, group: Group, layout: Layout, linker: Linker) -> str:
         cycle = self.data.cycle
