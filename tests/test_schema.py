@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from conftest import DATA, ROOT
 from perfloop import schema
 from perfloop.loader import load_file
@@ -42,3 +44,25 @@ def test_invalid_document_is_explained(tmp_path: Path) -> None:
     assert [p.format() for p in problems] == [
         "g.yaml:3:15: error: plan[0].due: '2026-02-30' is not a valid date (YYYY-MM-DD)"
     ]
+
+
+@pytest.mark.parametrize(
+    ("rel", "expected"),
+    [
+        ("goals/bob.yaml", ("goals", ("bob",))),
+        ("reviews/bob/alice.yaml", ("review", ("bob", "alice"))),
+        ("calibration/eng.yaml", ("calibration", ("eng",))),
+        ("org.yaml", ("org", ())),
+    ],
+)
+def test_file_kinds_from_paths(rel: str, expected: tuple) -> None:
+    kind = classify(rel)
+    assert (kind.kind, kind.ids) == expected
+
+
+@pytest.mark.parametrize(
+    "rel", ["goals/Bob.yaml", "goals/bob\n.yaml", "reviews/bob\n/alice.yaml", "goals/a/b.yaml"]
+)
+def test_paths_that_name_no_valid_id_are_refused(rel: str) -> None:
+    """A trailing newline is not an id (a `$` in the pattern once let "bob\\n" through)."""
+    assert isinstance(classify(rel), str) and classify(rel)
