@@ -16,13 +16,14 @@ import io
 import json
 import os
 import sys
+import time
 from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from pathlib import Path
 
 from .cache import FOLDER, RACY_NS, _read, _write, enabled, fingerprint, read_index
-from .sources import DirectorySource, blob_id
+from .sources import DirectorySource, blob_id, hand_over
 
 COMMANDS = {"validate", "score", "calibrate", "tree", "status"}
 WRITING_OPTIONS = {"--write", "--force", "--out", "-o"}
@@ -46,9 +47,11 @@ def _find_root(start: Path) -> Path | None:
     return None
 
 
-def content_key(root: Path, refresh: bool) -> str | None:
-    """A digest of every cycle file's path and blob id, or None when it is not known
-    without reading files (unless `refresh`, which reads and records them)."""
+def content_key(root: Path) -> str | None:
+    """A digest of every cycle file's path and blob id. Blob ids come from the stat index
+    where a file's size, mtime and inode are unchanged (and not racily recent); other
+    files are read and hashed, and the index is updated. None if a file cannot be read
+    (the command then runs unmemoized and reports it)."""
     digest = hashlib.sha1(usedforsecurity=False)
     cycles = sorted(p for p in (root / "cycles").iterdir() if p.is_dir())
     for folder in cycles:
@@ -59,22 +62,23 @@ def content_key(root: Path, refresh: bool) -> str | None:
         digest.update(f"\0{folder.name}\0".encode())
         trusted_before = written - RACY_NS
         parts: list[str] = []
-        for entry in source.entries():
-            known = index.get(entry.rel)
+        entries = source.entries()
+        hand_over(folder, entries)  # the command's own listing of this cycle
+        for entry in entries:
             stat = entry.stat
-            if known is None or stat is None or known[:3] != stat or stat[1] >= trusted_before:
-                if not refresh or stat is None:
-                    if entry.symlink:
-                        parts.append(f"{entry.rel}\0symlink\0")
-                        continue
+            if stat is None:  # a symlink: refused by validation, named here
+                parts.append(f"{entry.rel}\0symlink\0")
+                continue
+            known = index.get(entry.rel)
+            if known is None or known[:3] != stat or stat[1] >= trusted_before:
+                try:
+                    known = index[entry.rel] = (*stat, blob_id(source.read(entry.rel)))
+                except OSError:
                     return None
-                known = index[entry.rel] = (*stat, blob_id(source.read(entry.rel)))
                 changed = True
             parts.append(f"{entry.rel}\0{known[3]}\0")
         digest.update("".join(parts).encode())
         if changed:
-            import time
-
             _write(index_file, {"index": index, "written_ns": time.time_ns()})
     return digest.hexdigest()
 
@@ -122,14 +126,15 @@ def run(argv: list[str], invoke: Callable[[], None]) -> None:
     if root is None:
         invoke()
         return
-    content = content_key(root, refresh=False)
-    if content is not None:
-        stored = _read(root / FOLDER / "runs" / _key(root, argv, content))
-        if isinstance(stored, dict):
-            sys.stdout.write(stored["out"])
-            sys.stderr.write(stored["err"])
-            sys.stdout.flush()
-            sys.exit(stored["code"])
+    # One walk, before the command: the key names the files as they were when it started
+    # (a file changed during a run is a different key next time either way).
+    content = content_key(root)
+    stored = _read(root / FOLDER / "runs" / _key(root, argv, content)) if content else None
+    if isinstance(stored, dict):
+        sys.stdout.write(stored["out"])
+        sys.stderr.write(stored["err"])
+        sys.stdout.flush()
+        sys.exit(stored["code"])
     out, err = _Tee(sys.stdout), _Tee(sys.stderr)
     sys.stdout, sys.stderr = out, err
     code: int | str | None = 0
@@ -139,12 +144,10 @@ def run(argv: list[str], invoke: Callable[[], None]) -> None:
         code = exit_.code
     finally:
         sys.stdout, sys.stderr = out.stream, err.stream
-    if code in (0, 1, None):
-        content = content_key(root, refresh=True)
-        if content is not None:
-            stored = {"out": "".join(out.parts), "err": "".join(err.parts), "code": code or 0}
-            _write(root / FOLDER / "runs" / _key(root, argv, content), stored)
-            _prune(root / FOLDER / "runs")
+    if code in (0, 1, None) and content:
+        stored = {"out": "".join(out.parts), "err": "".join(err.parts), "code": code or 0}
+        _write(root / FOLDER / "runs" / _key(root, argv, content), stored)
+        _prune(root / FOLDER / "runs")
     sys.exit(code)
 
 

@@ -481,13 +481,18 @@ def _load_cycle(
             continue
         reload = partial(source.read, rel)
         blob = entry.blob or (pack.known_blob(rel, entry.stat) if pack else None)
-        raw = None
-        if blob is None:
-            try:
-                raw = source.read(rel)
-            except OSError as exc:
-                problems.append(error(path, 1, 1, f"cannot read file: {exc.strerror}"))
+        if pack and blob is not None:
+            cached = pack.get(kind.kind, blob)
+            if cached is not None:
+                pack.remember(rel, entry.stat, blob)
+                examined[rel] = _from_outcome(cached, path, reload)
                 continue
+        try:
+            raw = source.read(rel)
+        except OSError as exc:
+            problems.append(error(path, 1, 1, f"cannot read file: {exc.strerror}"))
+            continue
+        if not entry.blob:  # the bytes just read name the entry, not a stat seen earlier
             blob = blob_id(raw)
         if pack:
             pack.remember(rel, entry.stat, blob)
@@ -495,7 +500,7 @@ def _load_cycle(
             if cached is not None:
                 examined[rel] = _from_outcome(cached, path, reload)
                 continue
-        misses.append((rel, path, blob, raw if raw is not None else source.read(rel)))
+        misses.append((rel, path, blob, raw))
     if len(misses) >= PARALLEL_MIN and (os.cpu_count() or 1) > 1:
         outcomes = _examine_parallel([(raw, path, kinds[rel].kind) for rel, path, _, raw in misses])
         for (rel, path, blob, _), outcome in zip(misses, outcomes, strict=True):

@@ -33,6 +33,16 @@ class Source(Protocol):
     def read(self, rel: str) -> bytes: ...
 
 
+# folder (real path) -> a listing made earlier in this process, used once: the replay key
+# (memo.py) lists every cycle before a command runs, and the command need not list again.
+_handed_over: dict[str, list[Entry]] = {}
+
+
+def hand_over(folder: Path, entries: list[Entry]) -> None:
+    """Let the next listing of `folder` in this process be `entries` (once)."""
+    _handed_over[os.path.realpath(folder)] = entries
+
+
 class DirectorySource:
     """The files of a cycle folder on disk (hidden files and folders skipped)."""
 
@@ -40,6 +50,10 @@ class DirectorySource:
         self.folder = folder
 
     def entries(self) -> list[Entry]:
+        if _handed_over:
+            earlier = _handed_over.pop(os.path.realpath(self.folder), None)
+            if earlier is not None:
+                return earlier
         # An explicit stack over string paths: recursive generators and Path objects were
         # two thirds of a warm run's time at 70,000 files.
         found: list[Entry] = []
