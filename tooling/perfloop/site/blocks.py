@@ -7,9 +7,9 @@ the page. So the plugin writes the headings itself, with the ids and the table o
 Python-Markdown's `toc` extension would make (`slugify`, `_1` suffixes for repeats), and
 hands MkDocs an empty Markdown source.
 
-The search index gets a light view of the same page: the headings and the text, without
-the tags that only lay it out and without charts, so the search plugin's HTML parser reads
-a fraction of the tags.
+The search index gets a light view of the same page: the headings and the text between
+them, without tags, character references or charts, so the search plugin's HTML parser
+(which reads every page in MkDocs' process) has a handful of tags to read.
 """
 
 from __future__ import annotations
@@ -21,11 +21,13 @@ from markdown.extensions.toc import nest_toc_tokens, slugify, unique
 
 _HEADING = re.compile(r"(#{1,6}) ([A-Za-z0-9][A-Za-z0-9 ,.'-]*)")
 
-# Tags the search plugin keeps or splits sections at; everything else is layout for it.
-_SEARCH_TAGS = r"h[1-6]|p|li|ol|ul|code|pre|sub|sup"
-_LAYOUT_TAG = re.compile(rf"<(?!/?(?:{_SEARCH_TAGS})[\s>])[^>]*>")
+# The search view keeps the headings (the search plugin makes a section of each one with an
+# id); every other tag becomes a space, and character references become characters.
+_HEADING_TAG = re.compile(r"(</?h[1-6](?:\s[^>]*)?>)")
+_TAG = re.compile(r"<[^>]*>")
 _CHART = re.compile(r"<svg\b.*?</svg>", re.S)
-_SPACES = re.compile(r"[ \t]{2,}")
+# A part of a page the search index skips (not nested): what it shows is indexed elsewhere.
+SKIP_START, SKIP_END = "<!--perfloop:search-skip-->", "<!--/perfloop:search-skip-->"
 
 
 def render(body: str) -> tuple[str, list[dict]]:
@@ -48,6 +50,21 @@ def render(body: str) -> tuple[str, list[dict]]:
 
 
 def search_view(page_html: str) -> str:
-    """Headings, paragraphs and list items with their text; other tags become spaces."""
-    light = _LAYOUT_TAG.sub(" ", _CHART.sub(" ", page_html))
-    return _SPACES.sub(" ", light)
+    """The page's headings, with its text between them: what the search plugin keeps of
+    a page (it drops layout tags) without the tags and references it would have to parse.
+    Text is escaped again (`<`, `>`, `&`), so no value becomes markup here either."""
+    parts = _HEADING_TAG.split(_CHART.sub(" ", _without_skipped(page_html)))
+    for i in range(0, len(parts), 2):  # text between heading tags
+        words = html.unescape(_TAG.sub(" ", parts[i])).split()
+        parts[i] = html.escape(" ".join(words), quote=False)
+    return " ".join(p for p in parts if p)
+
+
+def _without_skipped(page_html: str) -> str:
+    kept, at = [], 0
+    while (start := page_html.find(SKIP_START, at)) != -1:
+        kept.append(page_html[at:start])
+        end = page_html.find(SKIP_END, start)
+        at = len(page_html) if end == -1 else end + len(SKIP_END)
+    kept.append(page_html[at:])
+    return " ".join(kept)

@@ -22,12 +22,12 @@ from mkdocs.structure.pages import Page as MkPage
 from mkdocs.structure.toc import get_toc
 
 from ..repository import CYCLES, current_cycle_id, cycle_ids
-from . import blocks
 from .audience import Audience, AudienceError
 from .layout import ARCHIVE_INDEX, Layout, Linker
 from .loading import load_for_site
 from .markup import text
 from .pages import Page, archive, department, okrtree, overview, person
+from .producer import Producer
 from .view import CycleView
 
 log = logging.getLogger("mkdocs.plugins.perfloop")
@@ -44,6 +44,7 @@ class PerfloopConfig(Config):
     archive = c.Type(bool, default=True)  # pages for earlier cycles
     git_history = c.Type(bool, default=True)  # check-in points from the git history
     nav = c.Type(bool, default=True)  # build the nav when mkdocs.yml sets none
+    parallel = c.Type(bool, default=True)  # build pages in a second process (a spare core)
 
 
 class PerfloopPlugin(BasePlugin[PerfloopConfig]):
@@ -52,7 +53,7 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
         self.root = Path(".")
         self.home_summary = ""
         self._titles: dict[str, str] = {}  # generated page (source path) -> its title
-        self._builders: dict[str, Callable[[], Page]] = {}  # generated page -> its builder
+        self._producer: Producer | None = None  # builds the generated pages' HTML
         self._full: dict[str, str] = {}  # a page's content while the search plugin reads it
 
     # --- configuration -------------------------------------------------------------------
@@ -222,14 +223,27 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
             made.append(file)
         urls = {f.src_uri: f.url for f in files}
         self._titles = {f.src_uri: builders[f.src_uri][1] for f in made}
-        self._builders = {
+        page_builders = {
             f.src_uri: lambda u=f.src_uri, b=builders[f.src_uri][2]: b(Linker(urls, u))
             for f in made
         }
+        self._close()
+        self._producer = Producer(page_builders, [f.src_uri for f in made], self.config.parallel)
         css = resources.files("perfloop.site") / "assets" / "perfloop.css"
         if files.get_file_from_path(CSS) is None:
             files.append(File.generated(config, CSS, content=css.read_bytes()))
         return made
+
+    def _close(self) -> None:
+        if self._producer is not None:
+            self._producer.close()
+            self._producer = None
+
+    def on_post_build(self, config: MkDocsConfig) -> None:
+        self._close()
+
+    def on_build_error(self, error: Exception) -> None:
+        self._close()
 
     def _nav(self, files: Files, view: CycleView, layout: Layout, archived: bool) -> list:
         # Departments and people are listed by their index pages, not in the navigation:
@@ -257,24 +271,19 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
         nav += [u for u in hand_written if not u.startswith("guide/")]
         return nav
 
-    # A generated page reaches MkDocs as an empty Markdown source with its title; its HTML
-    # is built when MkDocs converts it (see blocks.py: Python-Markdown would only hand the
-    # HTML back, at a cost larger than building it).
-    def on_page_content(self, html: str, page: MkPage, config: MkDocsConfig, files: Files) -> str:
-        build = self._builders.pop(page.file.src_uri, None)
-        if build is None:
-            return html
-        content, toc = blocks.render(build().body)
-        page.toc = get_toc(toc)
-        return content
-
-    # The search plugin indexes `page.content` in its own on_page_context: a generated page
-    # shows it its light view (headings and text, no layout), then gets its content back.
+    # A generated page reaches MkDocs as an empty Markdown source with its title (see
+    # blocks.py: Python-Markdown would only hand its HTML back). Its HTML comes from the
+    # producer when MkDocs renders the page; the search plugin, which indexes `page.content`
+    # in its own on_page_context, sees the page's light view (headings and text, no
+    # layout), then the page gets its full content back.
     @event_priority(100)
     def _search_view(self, context, page: MkPage, config: MkDocsConfig, nav):
-        if page.file.src_uri in self._titles and page.content:
-            self._full[page.file.src_uri] = page.content
-            page.content = blocks.search_view(page.content)
+        uri = page.file.src_uri
+        if uri in self._titles and self._producer is not None:
+            rendered = self._producer.get(uri)
+            page.toc = get_toc(rendered.toc)
+            page.content = rendered.search
+            self._full[uri] = rendered.html
         return context
 
     @event_priority(-100)
@@ -286,12 +295,20 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
 
     on_page_context = CombinedEvent(_search_view, _full_view)
 
+    def on_env(self, env, config: MkDocsConfig, files: Files):
+        # A build renders the theme's templates once a page, each including a dozen
+        # partials; with auto_reload Jinja checks every partial's file on disk each time.
+        # A build's templates do not change while it runs (`mkdocs serve` makes a new
+        # environment for every build).
+        env.auto_reload = False
+        return env
+
     def on_page_markdown(
         self, markdown: str, page: MkPage, config: MkDocsConfig, files: Files
     ) -> str:
         if page.file.src_uri in self._titles:
             page.meta["title"] = self._titles[page.file.src_uri]
-            return ""  # its HTML comes in on_page_content
+            return ""  # its HTML comes in on_page_context
         if page.file.src_uri == "index.md" and HOME_MARKER in markdown:
             return markdown.replace(HOME_MARKER, "\n\n" + self.home_summary + "\n\n")
         return markdown

@@ -4,6 +4,7 @@ with progress, bottom-up coverage and alignment warnings; every level collapsibl
 from __future__ import annotations
 
 from ...model import COMPANY
+from ..blocks import SKIP_END, SKIP_START
 from ..layout import Layout, Linker
 from ..markup import attr, plain, text
 from ..svg import progress_bar
@@ -12,6 +13,18 @@ from . import Page
 from .objectives import anchor, coverage_note, kr_value
 
 MAX_DEPTH = 12  # aligns_to chains are validated loop-free; this is a second guard
+
+
+def _kind(view: CycleView, owner: str) -> str:
+    if owner == COMPANY:
+        return "company"
+    return "department" if owner in view.org.departments else "person"
+
+
+def _unindexed(node: str) -> str:
+    """People's objectives in the tree stay out of the search index: each is indexed on its
+    owner's page, and at 10,000 people they are most of a 30 MB page (see blocks.py)."""
+    return f"{SKIP_START}{node}{SKIP_END}"
 
 
 def _owner_link(view: CycleView, layout: Layout, linker: Linker, owner: str) -> str:
@@ -27,13 +40,7 @@ def _node(
     view: CycleView, layout: Layout, linker: Linker, ov: ObjectiveView, depth: int, seen: set
 ) -> str:
     seen = seen | {ov.ref}
-    kind = (
-        "company"
-        if ov.owner == COMPANY
-        else "department"
-        if ov.owner in view.org.departments
-        else "person"
-    )
+    kind = _kind(view, ov.owner)
     krs = "".join(
         f'<li><span class="pl-id">{text(kv.kr.id)}</span> {text(kv.kr.title)} '
         f"{progress_bar(kv.progress, kv.kr.title)} <small>{kr_value(kv)}</small> "
@@ -43,7 +50,11 @@ def _node(
     children = [c for c in view.children.get(ov.ref, []) if c.ref not in seen]
     inner = ""
     if depth < MAX_DEPTH:
-        inner = "".join(_node(view, layout, linker, c, depth + 1, seen) for c in children)
+        nodes = [(c, _node(view, layout, linker, c, depth + 1, seen)) for c in children]
+        inner = "".join(
+            _unindexed(node) if kind != "person" and _kind(view, c.owner) == "person" else node
+            for c, node in nodes
+        )
     is_open = " open" if kind != "person" else ""
     return (
         f'<details class="pl-node pl-{kind}" id="{attr(anchor(ov.ref))}"{is_open}>'
@@ -82,7 +93,10 @@ def build(view: CycleView, layout: Layout, linker: Linker) -> Page:
         parts.append(
             '<div class="pl-tree">'
             + "".join(
-                _node(view, layout, linker, ov, 0, set()) for ov in loose if ov.owner != COMPANY
+                _unindexed(node) if _kind(view, ov.owner) == "person" else node
+                for ov in loose
+                if ov.owner != COMPANY
+                for node in [_node(view, layout, linker, ov, 0, set())]
             )
             + "</div>"
         )

@@ -1,0 +1,83 @@
+"""How generated pages reach MkDocs: HTML without Python-Markdown, a light search view, and
+the same site whether a worker process builds the pages or MkDocs' process does."""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+import markdown
+import pytest
+
+from perfloop.site import blocks
+from perfloop.site.markup import text
+from sitebuild import example_with_site, mkdocs_build
+
+
+def test_headings_and_toc_are_python_markdowns() -> None:
+    body = "\n\n".join(
+        [
+            "<h1>Alice</h1>",
+            "## Objectives",
+            "<p>o1</p>",
+            "## Check-ins",
+            "### Reviews",
+            "<p>text</p>",
+            "## People",
+            "## People",
+            "## Earlier cycles",
+        ]
+    )
+    page, toc = blocks.render(body)
+    md = markdown.Markdown(extensions=["toc"])
+    expected = md.convert(body)
+    assert page.split() == expected.split()
+    assert toc == md.toc_tokens
+
+
+def test_search_view_keeps_headings_and_text_only() -> None:
+    page = (
+        '<h1>Bob</h1>\n<p class="pl-facts">A <a href="x/">link</a> · '
+        + text("<script>x</script> it's [a](b)")
+        + '</p>\n<h2 id="plan">Plan</h2>\n<table><tr><td>one</td><td>two</td></tr></table>'
+        '<figure><svg viewBox="0 0 1 1"><title>chart</title></svg></figure>'
+        f"{blocks.SKIP_START}<p>skipped</p>{blocks.SKIP_END}<ul><li>three</li></ul>"
+    )
+    view = blocks.search_view(page)
+    assert view == (
+        '<h1> Bob </h1> A link · &lt;script&gt;x&lt;/script&gt; it\'s [a](b) <h2 id="plan"> '
+        "Plan </h2> one two three"
+    )
+    assert "chart" not in view and "skipped" not in view
+
+
+def test_apostrophes_are_shown_as_apostrophes() -> None:
+    assert html.unescape(text("contributors' targets")) == "contributors' targets"
+
+
+@pytest.fixture(scope="module")
+def two_builds(tmp_path_factory) -> tuple[Path, Path]:
+    """The example built with the page worker (the default) and without it."""
+    parallel = example_with_site(tmp_path_factory.mktemp("parallel") / "example")
+    serial = example_with_site(tmp_path_factory.mktemp("serial") / "example")
+    config = serial / "mkdocs.yml"
+    config.write_text(
+        config.read_text().replace("  - perfloop:\n", "  - perfloop:\n      parallel: false\n")
+    )
+    assert "parallel: false" in config.read_text()
+    for repo in (parallel, serial):
+        result = mkdocs_build(repo)
+        assert result.returncode == 0, result.stderr
+    return parallel / "public", serial / "public"
+
+
+def test_the_worker_changes_nothing(two_builds: tuple[Path, Path]) -> None:
+    parallel, serial = two_builds
+    pages = sorted(p.relative_to(serial) for p in serial.rglob("*.html"))
+    assert pages == sorted(p.relative_to(parallel) for p in parallel.rglob("*.html"))
+    assert len(pages) > 80
+    for page in pages:
+        assert (parallel / page).read_bytes() == (serial / page).read_bytes(), page
+    index = "search/search_index.json"
+    assert json.loads((parallel / index).read_text()) == json.loads((serial / index).read_text())
