@@ -231,3 +231,6 @@ def test_invalid_data_fails_the_build_with_a_located_error(base_repo: Path) -> N
     result = mkdocs_build(base_repo)
     assert result.returncode != 0
     assert "cycles/2026-h2/goals/bob.yaml:" in result.stderr and "colour" in result.stderr
+    # no page showing data was written before the errors were known (the theme's 404 is)
+    written = [p.name for p in (base_repo / "public").rglob("*.html")]
+    assert written in ([], ["404.html"])

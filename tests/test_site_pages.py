@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import html
 import json
+import os
 from pathlib import Path
 
 import markdown
 import pytest
+from mkdocs.exceptions import PluginError
 
 from perfloop.site import blocks
 from perfloop.site.markup import text
+from perfloop.site.pages import Page
+from perfloop.site.producer import Producer, Setup, spare_core
 from sitebuild import example_with_site, mkdocs_build
 
 
@@ -81,3 +85,58 @@ def test_the_worker_changes_nothing(two_builds: tuple[Path, Path]) -> None:
         assert (parallel / page).read_bytes() == (serial / page).read_bytes(), page
     index = "search/search_index.json"
     assert json.loads((parallel / index).read_text()) == json.loads((serial / index).read_text())
+
+
+def _setup_for(parent: int, fail_in_worker: str | None = None):
+    """A Producer setup of three tiny pages; `fail_in_worker`: 'setup', 'page' or 'data'."""
+
+    def build(n: int) -> Page:
+        if fail_in_worker == "page" and n == 1 and os.getpid() != parent:
+            raise RuntimeError("the worker stops here")
+        return Page(f"Page {n}", f"<p>page {n}</p>\n\n## Part\n\n<p>{os.getpid() == parent}</p>")
+
+    def setup() -> Setup:
+        if fail_in_worker == "setup" and os.getpid() != parent:
+            raise RuntimeError("the worker stops at once")
+        if fail_in_worker == "data":
+            raise PluginError("perfloop: cycle 2026-h2 has 1 error(s)")
+        return Setup({f"p{n}.md": lambda n=n: build(n) for n in range(3)}, ["a", "b", "c"])
+
+    return setup
+
+
+@pytest.mark.parametrize("parallel", [True, False])
+def test_producer_gives_every_page_and_the_summary(parallel: bool) -> None:
+    producer = Producer(_setup_for(os.getpid()), ["p0.md", "p1.md", "p2.md"], parallel)
+    try:
+        assert producer.problem() is None and producer.summary() == ["a", "b", "c"]
+        for n in range(3):
+            page = producer.get(f"p{n}.md")
+            assert page.html.startswith(f'<p>page {n}</p>\n<h2 id="part">Part</h2>')
+            assert page.toc[0]["id"] == "part" and "<p>" not in page.search
+            # built by the worker (not this process) exactly when there is one
+            assert page.html.endswith(f"<p>{not (parallel and spare_core())}</p>")
+    finally:
+        producer.close()
+
+
+@pytest.mark.parametrize("where", ["setup", "page"])
+def test_a_stopped_worker_leaves_the_pages_to_this_process(where: str) -> None:
+    producer = Producer(_setup_for(os.getpid(), where), ["p0.md", "p1.md", "p2.md"], True)
+    try:
+        assert producer.problem() is None
+        pages = [producer.get(f"p{n}.md").html for n in range(3)]
+        assert all(f"page {n}" in page for n, page in enumerate(pages))
+        assert pages[1].endswith("<p>True</p>")  # built here
+    finally:
+        producer.close()
+
+
+def test_errors_in_the_data_stop_the_build() -> None:
+    with pytest.raises(PluginError):
+        Producer(_setup_for(os.getpid(), "data"), ["p0.md"], False)
+    producer = Producer(_setup_for(os.getpid(), "data"), ["p0.md", "p1.md"], True)
+    try:
+        assert producer.problem() == "perfloop: cycle 2026-h2 has 1 error(s)"
+    finally:
+        producer.close()

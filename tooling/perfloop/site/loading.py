@@ -8,6 +8,8 @@ of a public build can reach them even by mistake.
 from __future__ import annotations
 
 import dataclasses
+import os
+import stat
 from pathlib import Path
 
 from ..model import CycleData
@@ -67,3 +69,39 @@ def load_for_site(
     if not restricted:
         data = strip_confidential(data)
     return data, sort_problems(problems + check_cycle(data))
+
+
+class OutlineSource:
+    """Only a cycle's cycle.yaml and org.yaml: what page titles and the navigation need."""
+
+    FILES = ("cycle.yaml", "org.yaml")
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def entries(self) -> list[Entry]:
+        found = []
+        for rel in self.FILES:
+            try:
+                st = os.stat(self.folder / rel, follow_symlinks=False)
+            except OSError:
+                continue
+            if stat.S_ISLNK(st.st_mode):
+                found.append(Entry(rel, symlink=True))
+            elif stat.S_ISREG(st.st_mode):
+                found.append(Entry(rel, (st.st_size, st.st_mtime_ns, st.st_ino)))
+        return found
+
+    def read(self, rel: str) -> bytes:
+        if rel not in self.FILES:
+            raise PermissionError(f"{rel} is not part of a cycle's outline")
+        return (self.folder / rel).read_bytes()
+
+
+def load_outline(root: Path, cycle_id: str) -> CycleData | None:
+    """A cycle with its cycle.yaml and org.yaml only (no goals, no objectives, nothing
+    confidential), or None when they have errors: the full load then reports them."""
+    data, problems = load_cycle(root, cycle_id, source=OutlineSource(root / CYCLES / cycle_id))
+    if data is None or any(p.is_error for p in problems):
+        return None
+    return data

@@ -8,6 +8,7 @@ engine. Nothing it generates is written to `docs_dir`.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
@@ -24,16 +25,18 @@ from mkdocs.structure.toc import get_toc
 from ..repository import CYCLES, current_cycle_id, cycle_ids
 from .audience import Audience, AudienceError
 from .layout import ARCHIVE_INDEX, Layout, Linker
-from .loading import load_for_site
+from .loading import load_for_site, load_outline
 from .markup import text
 from .pages import Page, archive, department, okrtree, overview, person
-from .producer import Producer
+from .producer import Producer, Setup, spare_core
 from .view import CycleView
 
 log = logging.getLogger("mkdocs.plugins.perfloop")
 
 CSS = "assets/perfloop/perfloop.css"
 HOME_MARKER = "<!-- perfloop:summary -->"
+SUMMARY_BLOCK = "perfloop:summary-block-"
+_SUMMARY_MARKER = re.compile(rf"<!--{SUMMARY_BLOCK}(\d)-->")
 MAX_LISTED_PROBLEMS = 20
 
 
@@ -51,7 +54,6 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
     def __init__(self) -> None:
         self.audience = Audience("public")
         self.root = Path(".")
-        self.home_summary = ""
         self._titles: dict[str, str] = {}  # generated page (source path) -> its title
         self._producer: Producer | None = None  # builds the generated pages' HTML
         self._full: dict[str, str] = {}  # a page's content while the search plugin reads it
@@ -90,19 +92,75 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
                 else f"perfloop: no cycles under {self.root / CYCLES}"
             )
         earlier = [cid for cid in ids if cid != current] if self.config.archive else []
-        # git history only for the current cycle: a closed cycle's check-ins are in its file
-        views = {cid: self._view(cid, cid == current) for cid in [current, *earlier]}
-        layouts = {cid: Layout(cid, cid == current) for cid in views}
-        for view in views.values():
-            problem = self.audience.check(view.data) if view.data.id == current else None
-            if problem:
-                raise PluginError(f"perfloop: {problem}")
+        cycles = [current, *earlier]
+        layouts = {cid: Layout(cid, cid == current) for cid in cycles}
+        # With a worker (see producer.py), this process needs the cycles' outlines only
+        # (titles, navigation, links); the worker loads and checks everything, then builds.
+        parallel = self.config.parallel and spare_core()
+        views = self._outlines(cycles) if parallel else None
+        if views is None:
+            parallel, views = False, self._views(cycles, current)
+        problem = self.audience.check(views[current].data)
+        if problem:
+            raise PluginError(f"perfloop: {problem}")
+        plan = self._plan(
+            views, layouts, current, earlier, config, "index.md" not in files.src_uris
+        )
+        urls = self._generate(files, config, plan)
 
-        builders: dict[str, tuple[InclusionLevel, str, Callable[[Linker], Page]]] = {}
+        def setup(full: dict[str, CycleView] | None = None) -> Setup:
+            """The pages' builders and the home page's summary, from the loaded cycles."""
+            full = full or self._views(cycles, current)
+            built = self._plan(full, layouts, current, earlier, config, "index.md" in plan)
+            return Setup(
+                builders={
+                    uri: lambda u=uri, b=built[uri][2]: b(Linker(urls, u)) for uri in self._titles
+                },
+                summary=overview.summary_blocks(
+                    full[current], layouts[current], Linker(urls, "index.md")
+                ),
+            )
+
+        self._close()
+        self._producer = (
+            Producer(setup, list(self._titles), parallel=True)
+            if parallel
+            else Producer(lambda: setup(views), list(self._titles), parallel=False)
+        )
+        if config.nav is None and self.config.nav:
+            config.nav = self._nav(files, views[current], layouts[current], bool(earlier))
+        return files
+
+    def _outlines(self, cycles: list[str]) -> dict[str, CycleView] | None:
+        """Each cycle's cycle.yaml and org.yaml; None when one has errors."""
+        views = {}
+        for cid in cycles:
+            data = load_outline(self.root, cid)
+            if data is None:
+                return None
+            views[cid] = CycleView(data, history=False)
+        return views
+
+    def _views(self, cycles: list[str], current: str) -> dict[str, CycleView]:
+        # git history only for the current cycle: a closed cycle's check-ins are in its file
+        return {cid: self._view(cid, cid == current) for cid in cycles}
+
+    def _plan(
+        self,
+        views: dict[str, CycleView],
+        layouts: dict[str, Layout],
+        current: str,
+        earlier: list[str],
+        config: MkDocsConfig,
+        generate_home: bool,
+    ) -> dict[str, tuple[InclusionLevel, str, Callable[[Linker], Page]]]:
+        """Every generated page: source path -> (inclusion, title, builder). Titles need
+        the cycles' outlines only; the builders need the loaded cycles."""
+        plan: dict[str, tuple[InclusionLevel, str, Callable[[Linker], Page]]] = {}
 
         def add(uri: str, title: str, build: Callable[[Linker], Page], in_nav: bool) -> None:
             inclusion = InclusionLevel.INCLUDED if in_nav else InclusionLevel.NOT_IN_NAV
-            builders[uri] = (inclusion, title, build)
+            plan[uri] = (inclusion, title, build)
 
         for cid, view in views.items():
             layout, is_current = layouts[cid], cid == current
@@ -166,26 +224,18 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
         if earlier:
             entries = [(views[e], layouts[e]) for e in sorted(earlier, reverse=True)]
             add(ARCHIVE_INDEX, archive.TITLE, lambda lk: archive.build(entries, lk), True)
-
-        current_view, current_layout = views[current], layouts[current]
-        if "index.md" not in files.src_uris:
+        if generate_home:
+            view, layout = views[current], layouts[current]
             add(
                 "index.md",
                 "Home",
                 lambda lk: Page(
                     "Home",
-                    f"<h1>{text(config.site_name)}</h1>\n\n"
-                    + overview.summary(current_view, current_layout, lk),
+                    f"<h1>{text(config.site_name)}</h1>\n\n" + overview.summary(view, layout, lk),
                 ),
                 True,
             )
-
-        self._generate(files, config, builders)
-        home_linker = Linker({u: f.url for u, f in files.src_uris.items()}, "index.md")
-        self.home_summary = overview.summary(current_view, current_layout, home_linker)
-        if config.nav is None and self.config.nav:
-            config.nav = self._nav(files, current_view, current_layout, bool(earlier))
-        return files
+        return plan
 
     def _view(self, cycle_id: str, current: bool) -> CycleView:
         data, problems = load_for_site(self.root, cycle_id, self.audience.restricted)
@@ -204,11 +254,12 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
 
         return Results(view, self.audience)
 
-    def _generate(self, files: Files, config: MkDocsConfig, builders: dict) -> list[File]:
-        """Create every page as a generated file; its HTML is built when MkDocs renders it
-        (links need every page's final URL, which depends on use_directory_urls)."""
+    def _generate(self, files: Files, config: MkDocsConfig, plan: dict) -> dict[str, str]:
+        """Create every page as a generated file, its HTML to be built when MkDocs renders
+        it; return every page's final URL (links need them: they depend on
+        use_directory_urls)."""
         made: list[File] = []
-        for uri, (inclusion, _, _) in builders.items():
+        for uri, (inclusion, _, _) in plan.items():
             existing = files.get_file_from_path(uri)
             if existing is not None:
                 if existing.generated_by is None:
@@ -221,18 +272,11 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
             file = File.generated(config, uri, content="", inclusion=inclusion)
             files.append(file)
             made.append(file)
-        urls = {f.src_uri: f.url for f in files}
-        self._titles = {f.src_uri: builders[f.src_uri][1] for f in made}
-        page_builders = {
-            f.src_uri: lambda u=f.src_uri, b=builders[f.src_uri][2]: b(Linker(urls, u))
-            for f in made
-        }
-        self._close()
-        self._producer = Producer(page_builders, [f.src_uri for f in made], self.config.parallel)
+        self._titles = {f.src_uri: plan[f.src_uri][1] for f in made}
         css = resources.files("perfloop.site") / "assets" / "perfloop.css"
         if files.get_file_from_path(CSS) is None:
             files.append(File.generated(config, CSS, content=css.read_bytes()))
-        return made
+        return {f.src_uri: f.url for f in files}
 
     def _close(self) -> None:
         if self._producer is not None:
@@ -275,15 +319,24 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
     # blocks.py: Python-Markdown would only hand its HTML back). Its HTML comes from the
     # producer when MkDocs renders the page; the search plugin, which indexes `page.content`
     # in its own on_page_context, sees the page's light view (headings and text, no
-    # layout), then the page gets its full content back.
+    # layout), then the page gets its full content back. The home page's summary comes in
+    # here too, in place of its markers.
     @event_priority(100)
     def _search_view(self, context, page: MkPage, config: MkDocsConfig, nav):
+        if self._producer is None:
+            return context
+        problem = self._producer.problem()
+        if problem:
+            raise PluginError(problem)
         uri = page.file.src_uri
-        if uri in self._titles and self._producer is not None:
+        if uri in self._titles:
             rendered = self._producer.get(uri)
             page.toc = get_toc(rendered.toc)
             page.content = rendered.search
             self._full[uri] = rendered.html
+        elif uri == "index.md" and page.content and SUMMARY_BLOCK in page.content:
+            found = self._producer.summary()
+            page.content = _SUMMARY_MARKER.sub(lambda m: found[int(m.group(1))], page.content)
         return context
 
     @event_priority(-100)
@@ -310,5 +363,8 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
             page.meta["title"] = self._titles[page.file.src_uri]
             return ""  # its HTML comes in on_page_context
         if page.file.src_uri == "index.md" and HOME_MARKER in markdown:
-            return markdown.replace(HOME_MARKER, "\n\n" + self.home_summary + "\n\n")
+            # its headings now (Markdown makes their ids and the table of contents), its
+            # HTML when the page is rendered
+            markers = [f"<!--{SUMMARY_BLOCK}{i}-->" for i in range(3)]
+            return markdown.replace(HOME_MARKER, f"\n\n{overview.join_summary(markers)}\n\n")
         return markdown

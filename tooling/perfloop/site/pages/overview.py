@@ -28,7 +28,21 @@ def phase_steps(phase: str) -> str:
     return f'<ol class="pl-phases" aria-label="phase">{"".join(items)}</ol>'
 
 
+SUMMARY_HEADINGS = ("## Deadlines", "## Completion by department")
+
+
 def summary(view: CycleView, layout: Layout, linker: Linker) -> str:
+    """The cycle at a glance, as a page body (HTML blocks and Markdown headings)."""
+    return join_summary(summary_blocks(view, layout, linker))
+
+
+def join_summary(blocks: list[str]) -> str:
+    """The summary's three HTML blocks with its headings between them."""
+    first, deadlines, completion = blocks
+    return "\n\n".join([first, SUMMARY_HEADINGS[0], deadlines, SUMMARY_HEADINGS[1], completion])
+
+
+def summary_blocks(view: CycleView, layout: Layout, linker: Linker) -> list[str]:
     cycle = view.cycle
     deadlines = "".join(
         f"<tr><td>{text(name)}</td><td>{day.isoformat()}</td></tr>"
@@ -51,23 +65,19 @@ def summary(view: CycleView, layout: Layout, linker: Linker) -> str:
             (layout.people, "People"),
         )
     )
-    return "\n\n".join(
-        [
-            f'<div class="pl-cycle"><p><strong>{text(cycle.title)}</strong> '
-            f"({cycle.period_start.isoformat()} to {cycle.period_end.isoformat()}) is in the "
-            f"<strong>{text(cycle.phase)}</strong> phase.</p>{phase_steps(cycle.phase)}"
-            f"<p>Company progress: {progress_bar(company)}</p><p>{links}</p></div>",
-            "## Deadlines",
-            f'<table class="pl-table"><thead><tr><th>Step</th><th>Due</th></tr></thead>'
-            f"<tbody>{deadlines}</tbody></table>"
-            if deadlines
-            else '<p class="pl-muted">No deadlines set.</p>',
-            "## Completion by department",
-            '<table class="pl-table"><thead><tr><th>Department</th><th>People</th>'
-            "<th>Goals set</th><th>Checked in</th><th>Average progress</th></tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table>",
-        ]
-    )
+    return [
+        f'<div class="pl-cycle"><p><strong>{text(cycle.title)}</strong> '
+        f"({cycle.period_start.isoformat()} to {cycle.period_end.isoformat()}) is in the "
+        f"<strong>{text(cycle.phase)}</strong> phase.</p>{phase_steps(cycle.phase)}"
+        f"<p>Company progress: {progress_bar(company)}</p><p>{links}</p></div>",
+        f'<table class="pl-table"><thead><tr><th>Step</th><th>Due</th></tr></thead>'
+        f"<tbody>{deadlines}</tbody></table>"
+        if deadlines
+        else '<p class="pl-muted">No deadlines set.</p>',
+        '<table class="pl-table"><thead><tr><th>Department</th><th>People</th>'
+        "<th>Goals set</th><th>Checked in</th><th>Average progress</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>",
+    ]
 
 
 def _share(part: int, whole: int) -> str:
