@@ -23,6 +23,7 @@ import multiprocessing
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -89,6 +90,7 @@ class Producer:
         self.failure: str | None = None
         self.process = None
         self.queue = None
+        self.waited = 0.0  # seconds this process waited for the worker
         if parallel and len(order) > 1 and spare_core():
             self._start(order)
         else:
@@ -107,6 +109,7 @@ class Producer:
     def _receive(self) -> None:
         """Take the worker's next message; stop the worker when it has no more to give."""
         message = None
+        started = time.perf_counter()
         while self.process is not None:
             try:
                 message = self.queue.get(timeout=1)
@@ -116,6 +119,7 @@ class Producer:
                     break
             except (EOFError, OSError):
                 break
+        self.waited += time.perf_counter() - started
         if message is None:
             self.close()
         elif message[0] == "problem":
@@ -159,6 +163,7 @@ class Producer:
     def close(self) -> None:
         atexit.unregister(self.close)
         if self.process is not None:
+            log.debug(f"perfloop: waited {self.waited:.1f}s for the worker")
             if self.process.is_alive():
                 self.process.terminate()
             self.process.join()

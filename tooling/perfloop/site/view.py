@@ -1,8 +1,9 @@
 """What the pages show about one cycle, computed once: progress, alignment, completion.
 
-Progress comes from `perfloop.progress` (the spec's KR and objective formulas); nothing here
-scores anybody. Development objectives are shown but left out of a person's overall
-progress, as scoring leaves them out of the OKR section.
+Progress comes from `perfloop.tree`'s records, which use `perfloop.progress` (the spec's KR
+and objective formulas), as `perfloop tree` does; nothing here scores anybody. Development
+objectives are shown but left out of a person's overall progress, as scoring leaves them
+out of the OKR section.
 """
 
 from __future__ import annotations
@@ -17,31 +18,48 @@ from .. import alignment, progress
 from ..model import COMPANY, CycleData, KeyResult, Objective
 from ..problems import Problem
 from ..rules import alignment as alignment_rules
+from ..tree import KrNode, ObjectiveNode, build_tree
 
 
 @dataclass(frozen=True)
 class KrView:
-    owner: str
-    objective: str
+    """A key result as the site shows it: `perfloop tree`'s record of it (reference,
+    progress, effective current) with the key result itself for what that record does not
+    carry (a manual score, `aggregate`)."""
+
+    node: KrNode
     kr: KeyResult
-    progress: float
-    current: float | None  # effective current of a numeric KR (aggregates summed)
 
     @property
     def ref(self) -> str:
-        return f"{self.owner}/{self.objective}/{self.kr.id}"
+        return self.node.ref
+
+    @property
+    def progress(self) -> float:
+        return self.node.progress
+
+    @property
+    def current(self) -> float | None:  # effective current of a numeric KR (aggregates summed)
+        return self.node.current
 
 
 @dataclass(frozen=True)
 class ObjectiveView:
+    """An objective as the site shows it: `perfloop tree`'s record of it with the
+    objective itself (description, carried_from) and its key results."""
+
     owner: str
+    node: ObjectiveNode
     objective: Objective
-    progress: float
     key_results: tuple[KrView, ...]
 
     @property
     def ref(self) -> str:
-        return f"{self.owner}/{self.objective.id}"
+        return self.node.ref
+
+    @property
+    def progress(self) -> float:
+        return self.node.progress
 
 
 @dataclass(frozen=True)
@@ -80,28 +98,26 @@ class CycleView:
 
     @cached_property
     def _objectives(self) -> dict[str, tuple[ObjectiveView, ...]]:
+        """Every owner's objectives, from the OKR tree `perfloop tree` prints (one source
+        for progress: the site and the command line cannot disagree)."""
         out = {}
-        for objective_set in self.data.all_objective_sets():
-            owner = objective_set.owner
-            out[owner] = tuple(self._objective(owner, o) for o in objective_set.objectives)
-        return out
-
-    def _objective(self, owner: str, objective: Objective) -> ObjectiveView:
-        krs = tuple(
-            KrView(
-                owner,
-                objective.id,
-                kr,
-                progress.kr_progress(self.data, owner, kr, objective.id),
-                progress.kr_current(self.data, owner, kr, objective.id)
-                if kr.kind == "numeric"
-                else None,
+        for node in build_tree(self.data).walk():
+            found = self.data.objective_set(node.id)
+            if found is None or not node.objectives:
+                continue
+            out[node.id] = tuple(
+                ObjectiveView(
+                    node.id,
+                    on,
+                    objective,
+                    tuple(
+                        KrView(kn, kr)
+                        for kn, kr in zip(on.key_results, objective.key_results, strict=True)
+                    ),
+                )
+                for on, objective in zip(node.objectives, found.objectives, strict=True)
             )
-            for kr in objective.key_results
-        )
-        return ObjectiveView(
-            owner, objective, progress.objective_progress(self.data, owner, objective), krs
-        )
+        return out
 
     def overall(self, owner: str) -> float | None:
         """Weighted mean progress of an owner's (non-development) objectives."""
