@@ -30,9 +30,21 @@ def main() -> None:
         for item in ("cycles", "site", "mkdocs.yml"):
             copy = shutil.copytree if (ROOT / item).is_dir() else shutil.copy
             copy(ROOT / item, plain / item)
+        # the same site with the plugin's page worker off (`parallel: false`)
+        serial = plain / "mkdocs-serial.yml"
+        serial.write_text(
+            (plain / "mkdocs.yml")
+            .read_text()
+            .replace("  - perfloop:\n", "  - perfloop:\n      parallel: false\n")
+        )
         runs = [
             ("public, git history (this checkout)", ROOT, ["mkdocs", "build", "--strict"]),
             ("public, no git", plain, ["mkdocs", "build", "--strict"]),
+            (
+                "public, no git, no worker",
+                plain,
+                ["mkdocs", "build", "--strict", "-f", serial.name],
+            ),
             ("hr, no git", plain, ["perfloop", "site", "--audience", "hr"]),
         ]
         for label, cwd, args in runs:

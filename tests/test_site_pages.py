@@ -87,27 +87,39 @@ def test_the_worker_changes_nothing(two_builds: tuple[Path, Path]) -> None:
     assert json.loads((parallel / index).read_text()) == json.loads((serial / index).read_text())
 
 
-def _setup_for(parent: int, fail_in_worker: str | None = None):
-    """A Producer setup of three tiny pages; `fail_in_worker`: 'setup', 'page' or 'data'."""
+def _producer(parallel: bool, fail: str | None = None) -> Producer:
+    """A producer of three tiny pages; `fail`: 'load' or 'page' (in the worker only), or
+    'data' (errors in the data, anywhere)."""
+    parent = os.getpid()
 
     def build(n: int) -> Page:
-        if fail_in_worker == "page" and n == 1 and os.getpid() != parent:
+        if fail == "page" and n == 1 and os.getpid() != parent:
             raise RuntimeError("the worker stops here")
         return Page(f"Page {n}", f"<p>page {n}</p>\n\n## Part\n\n<p>{os.getpid() == parent}</p>")
 
-    def setup() -> Setup:
-        if fail_in_worker == "setup" and os.getpid() != parent:
+    def load() -> str:
+        if fail == "load" and os.getpid() != parent:
             raise RuntimeError("the worker stops at once")
-        if fail_in_worker == "data":
+        if fail == "data":
             raise PluginError("perfloop: cycle 2026-h2 has 1 error(s)")
-        return Setup({f"p{n}.md": lambda n=n: build(n) for n in range(3)}, ["a", "b", "c"])
+        return "loaded"
 
-    return setup
+    def prepare(loaded: str, message: tuple[str, list[str]]) -> Setup:
+        assert loaded == "loaded" and message[0] == "plan"
+        builders = {uri: lambda n=n: build(n) for n, uri in enumerate(message[1])}
+        return Setup(builders, lambda: ["a", "b", "c"])
+
+    order = ["p0.md", "p1.md", "p2.md"]
+    producer = Producer.forked(load, prepare) if parallel else None
+    if producer is None:
+        return Producer.here(lambda: prepare(load(), ("plan", order)))
+    producer.plan(("plan", order), order)
+    return producer
 
 
 @pytest.mark.parametrize("parallel", [True, False])
 def test_producer_gives_every_page_and_the_summary(parallel: bool) -> None:
-    producer = Producer(_setup_for(os.getpid()), ["p0.md", "p1.md", "p2.md"], parallel)
+    producer = _producer(parallel)
     try:
         assert producer.problem() is None and producer.summary() == ["a", "b", "c"]
         for n in range(3):
@@ -120,22 +132,23 @@ def test_producer_gives_every_page_and_the_summary(parallel: bool) -> None:
         producer.close()
 
 
-@pytest.mark.parametrize("where", ["setup", "page"])
+@pytest.mark.parametrize("where", ["load", "page"])
 def test_a_stopped_worker_leaves_the_pages_to_this_process(where: str) -> None:
-    producer = Producer(_setup_for(os.getpid(), where), ["p0.md", "p1.md", "p2.md"], True)
+    producer = _producer(True, where)
     try:
         assert producer.problem() is None
         pages = [producer.get(f"p{n}.md").html for n in range(3)]
         assert all(f"page {n}" in page for n, page in enumerate(pages))
         assert pages[1].endswith("<p>True</p>")  # built here
+        assert producer.summary() == ["a", "b", "c"]
     finally:
         producer.close()
 
 
 def test_errors_in_the_data_stop_the_build() -> None:
     with pytest.raises(PluginError):
-        Producer(_setup_for(os.getpid(), "data"), ["p0.md"], False)
-    producer = Producer(_setup_for(os.getpid(), "data"), ["p0.md", "p1.md"], True)
+        _producer(False, "data")
+    producer = _producer(True, "data")
     try:
         assert producer.problem() == "perfloop: cycle 2026-h2 has 1 error(s)"
     finally:

@@ -100,8 +100,10 @@ class OutlineSource:
 
 def load_outline(root: Path, cycle_id: str) -> CycleData | None:
     """A cycle with its cycle.yaml and org.yaml only (no goals, no objectives, nothing
-    confidential), or None when they have errors: the full load then reports them."""
-    data, problems = load_cycle(root, cycle_id, source=OutlineSource(root / CYCLES / cycle_id))
+    confidential), or None when they have errors: the full load then reports them. It
+    leaves the parse cache alone: a worker process may be loading the same cycle."""
+    source = OutlineSource(root / CYCLES / cycle_id)
+    data, problems = load_cycle(root, cycle_id, source=source, use_cache=False)
     if data is None or any(p.is_error for p in problems):
         return None
     return data

@@ -24,11 +24,11 @@ from mkdocs.structure.toc import get_toc
 
 from ..repository import CYCLES, current_cycle_id, cycle_ids
 from .audience import Audience, AudienceError
-from .layout import ARCHIVE_INDEX, Layout, Linker
+from .layout import ARCHIVE, ARCHIVE_INDEX, Layout, Linker
 from .loading import load_for_site, load_outline
 from .markup import text
 from .pages import Page, archive, department, okrtree, overview, person
-from .producer import Producer, Setup, spare_core
+from .producer import Producer, Setup
 from .view import CycleView
 
 log = logging.getLogger("mkdocs.plugins.perfloop")
@@ -82,7 +82,8 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
 
     # --- pages ---------------------------------------------------------------------------
 
-    def on_files(self, files: Files, config: MkDocsConfig) -> Files:
+    def _cycles(self) -> tuple[str, list[str]]:
+        """The current cycle and the earlier ones the site shows."""
         ids = cycle_ids(self.root)
         current = self.config.cycle or current_cycle_id(self.root)
         if not ids or current not in ids:
@@ -92,44 +93,69 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
                 else f"perfloop: no cycles under {self.root / CYCLES}"
             )
         earlier = [cid for cid in ids if cid != current] if self.config.archive else []
+        return current, earlier
+
+    def on_pre_build(self, config: MkDocsConfig) -> None:
+        # With a spare core, a worker process starts loading and checking the cycles now,
+        # then builds the pages (see producer.py); this process reads the cycles' outlines
+        # only (titles, links, navigation).
+        self._close()
+        if not self.config.parallel:
+            return
+        try:
+            current, earlier = self._cycles()
+        except PluginError:
+            return  # on_files reports it
+        cycles = [current, *earlier]
+        self._producer = Producer.forked(
+            lambda: self._views(cycles, current),
+            lambda full, message: self._setup(full, config, *message),
+        )
+
+    def on_files(self, files: Files, config: MkDocsConfig) -> Files:
+        current, earlier = self._cycles()
         cycles = [current, *earlier]
         layouts = {cid: Layout(cid, cid == current) for cid in cycles}
-        # With a worker (see producer.py), this process needs the cycles' outlines only
-        # (titles, navigation, links); the worker loads and checks everything, then builds.
-        parallel = self.config.parallel and spare_core()
-        views = self._outlines(cycles) if parallel else None
+        views = self._outlines(cycles) if self._producer is not None else None
         if views is None:
-            parallel, views = False, self._views(cycles, current)
+            self._close()
+            views = self._views(cycles, current)
         problem = self.audience.check(views[current].data)
         if problem:
             raise PluginError(f"perfloop: {problem}")
-        plan = self._plan(
-            views, layouts, current, earlier, config, "index.md" not in files.src_uris
-        )
+        home = "index.md" not in files.src_uris
+        plan = self._plan(views, layouts, current, earlier, config, home)
         urls = self._generate(files, config, plan)
-
-        def setup(full: dict[str, CycleView] | None = None) -> Setup:
-            """The pages' builders and the home page's summary, from the loaded cycles."""
-            full = full or self._views(cycles, current)
-            built = self._plan(full, layouts, current, earlier, config, "index.md" in plan)
-            return Setup(
-                builders={
-                    uri: lambda u=uri, b=built[uri][2]: b(Linker(urls, u)) for uri in self._titles
-                },
-                summary=overview.summary_blocks(
-                    full[current], layouts[current], Linker(urls, "index.md")
-                ),
+        if self._producer is not None:
+            order = list(self._titles)
+            self._producer.plan((home, urls, order), order)
+        else:
+            self._producer = Producer.here(
+                lambda: self._setup(views, config, home, urls, list(self._titles))
             )
-
-        self._close()
-        self._producer = (
-            Producer(setup, list(self._titles), parallel=True)
-            if parallel
-            else Producer(lambda: setup(views), list(self._titles), parallel=False)
-        )
         if config.nav is None and self.config.nav:
             config.nav = self._nav(files, views[current], layouts[current], bool(earlier))
         return files
+
+    def _setup(
+        self,
+        full: dict[str, CycleView],
+        config: MkDocsConfig,
+        home: bool,
+        urls: dict[str, str],
+        uris: list[str],
+    ) -> Setup:
+        """The builders of the generated pages `uris` and the home page's summary, from the
+        loaded cycles (in the worker, or here)."""
+        current, earlier = self._cycles()
+        layouts = {cid: Layout(cid, cid == current) for cid in full}
+        built = self._plan(full, layouts, current, earlier, config, home)
+        return Setup(
+            builders={uri: lambda u=uri, b=built[uri][2]: b(Linker(urls, u)) for uri in uris},
+            summary=lambda: overview.summary_blocks(
+                full[current], layouts[current], Linker(urls, "index.md")
+            ),
+        )
 
     def _outlines(self, cycles: list[str]) -> dict[str, CycleView] | None:
         """Each cycle's cycle.yaml and org.yaml; None when one has errors."""
@@ -259,7 +285,8 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
         it; return every page's final URL (links need them: they depend on
         use_directory_urls)."""
         made: list[File] = []
-        for uri, (inclusion, _, _) in plan.items():
+        for uri in sorted(plan, key=_render_rank):
+            inclusion = plan[uri][0]
             existing = files.get_file_from_path(uri)
             if existing is not None:
                 if existing.generated_by is None:
@@ -273,6 +300,10 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
             files.append(file)
             made.append(file)
         self._titles = {f.src_uri: plan[f.src_uri][1] for f in made}
+        home = files.get_file_from_path("index.md")
+        if home is not None and home.generated_by is None:  # its summary comes last
+            files.remove(home)
+            files.append(home)
         css = resources.files("perfloop.site") / "assets" / "perfloop.css"
         if files.get_file_from_path(CSS) is None:
             files.append(File.generated(config, CSS, content=css.read_bytes()))
@@ -368,3 +399,15 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
             markers = [f"<!--{SUMMARY_BLOCK}{i}-->" for i in range(3)]
             return markdown.replace(HOME_MARKER, f"\n\n{overview.join_summary(markers)}\n\n")
         return markdown
+
+
+def _render_rank(uri: str) -> int:
+    """MkDocs renders pages in the order of its files, and the worker builds them in that
+    order: the many small pages first, so that the worker is ahead of MkDocs from the
+    start; the OKR tree (the largest), the other indexes and the home page's summary last."""
+    folder = uri.removeprefix(f"{ARCHIVE}/").partition("/")[2] if uri.startswith(ARCHIVE) else uri
+    if folder.startswith("people/") and not folder.endswith("/index.md"):
+        return 0
+    if folder.startswith("departments/") and not folder.endswith("/index.md"):
+        return 1
+    return 3 if uri == "index.md" else 2

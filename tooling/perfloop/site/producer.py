@@ -18,6 +18,7 @@ shows data is written.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -69,42 +70,68 @@ class Setup:
     """What building the pages needs from the loaded cycles."""
 
     builders: Mapping[str, Callable[[], Page]]  # generated page -> its builder
-    summary: list[str]  # the home page's summary blocks (overview.summary_blocks)
+    summary: Callable[[], list[str]]  # the home page's summary (overview.summary_blocks)
 
 
 class Producer:
-    """The generated pages' HTML and the home page's summary, from the worker when there is
-    one. `setup()` loads the cycles (raising PluginError on errors in the data): in the
-    worker with `parallel`, else here at once.
+    """The generated pages' HTML and the home page's summary.
+
+    `Producer.here(setup)` builds them in this process. `Producer.forked(load, prepare)`
+    starts a worker at once that runs `load()` (the cycles: PluginError on errors in the
+    data); `plan(message, order)` then hands it what only MkDocs' files tell (every page's
+    URL) and the order MkDocs renders in, and the worker builds from
+    `prepare(load(), message)`.
 
     The worker queues its results (a feeder thread of its own writes them to a pipe) and
     this process reads them only when MkDocs needs one it does not have yet: a reading
     thread here would take the GIL from MkDocs at every chunk of the pipe and cost MkDocs
     more than the worker saves it."""
 
-    def __init__(self, setup: Callable[[], Setup], order: list[str], parallel: bool):
-        self.setup = setup
-        self.local: Setup | None = None  # setup() run in this process
+    def __init__(self, setup: Callable[[], Setup] | None = None):
+        self.setup = setup  # what builds here: at once, or if the worker stops
+        self.local: Setup | None = None
         self.ready: dict[str, Rendered] = {}
-        self.from_worker: Setup | None = None  # only its summary: the builders stay there
+        self.started = False  # the worker has loaded the cycles, without errors
+        self.summary_blocks: list[str] | None = None
         self.failure: str | None = None
         self.process = None
-        self.queue = None
+        self.results = None  # worker -> here
+        self.orders = None  # here -> worker (a pipe): the pages' URLs and order, once
         self.waited = 0.0  # seconds this process waited for the worker
-        if parallel and len(order) > 1 and spare_core():
-            self._start(order)
-        else:
-            self.local = setup()
 
-    def _start(self, order: list[str]) -> None:
+    @classmethod
+    def here(cls, setup: Callable[[], Setup]) -> Producer:
+        producer = cls(setup)
+        producer.local = setup()
+        return producer
+
+    @classmethod
+    def forked(cls, load: Callable[[], object], prepare: Callable[[object, object], Setup]):
+        """A producer with a worker that starts loading now; None without a spare core."""
+        if not spare_core():
+            return None
+        producer = cls()
+        producer.load, producer.prepare = load, prepare
         ctx = multiprocessing.get_context("fork")
-        self.queue = ctx.Queue()
+        producer.results = ctx.Queue()
+        orders, producer.orders = ctx.Pipe(duplex=False)
         # not a daemon: loading may parse in a pool of its own, which a daemon may not have;
         # close() ends it, at exit too
-        self.process = ctx.Process(target=_work, args=(self.setup, order, self.queue))
-        self.process.start()
-        atexit.register(self.close)
-        log.debug(f"perfloop: a worker process (pid {self.process.pid}) builds the pages")
+        producer.process = ctx.Process(
+            target=_work, args=(load, prepare, (orders, producer.orders), producer.results)
+        )
+        producer.process.start()
+        orders.close()
+        atexit.register(producer.close)
+        log.debug(f"perfloop: a worker process (pid {producer.process.pid}) builds the pages")
+        return producer
+
+    def plan(self, message: object, order: list[str]) -> None:
+        """Tell the worker what to build (see `forked`)."""
+        self.setup = lambda: self.prepare(self.load(), message)
+        if self.orders is not None:
+            with contextlib.suppress(OSError):  # a worker that stopped: built here instead
+                self.orders.send((message, order))
 
     def _receive(self) -> None:
         """Take the worker's next message; stop the worker when it has no more to give."""
@@ -112,7 +139,7 @@ class Producer:
         started = time.perf_counter()
         while self.process is not None:
             try:
-                message = self.queue.get(timeout=1)
+                message = self.results.get(timeout=1)
                 break
             except queue.Empty:
                 if not self.process.is_alive():
@@ -125,40 +152,43 @@ class Producer:
         elif message[0] == "problem":
             self.failure = message[1]
             self.close()
+        elif message[0] == "started":
+            self.started = True
         elif message[0] == "summary":
-            self.from_worker = Setup({}, message[1])
+            self.summary_blocks = message[1]
         else:
             for uri, html, toc, search in message[1]:
                 self.ready[uri] = Rendered(html, toc, search)
 
-    def _set_up(self) -> None:
-        """Wait for the worker's setup; run it here if the worker stopped before it."""
-        while self.from_worker is None and self.failure is None and self.process is not None:
-            self._receive()
-        if self.from_worker is None and self.failure is None and self.local is None:
-            try:
-                self.local = self.setup()
-            except PluginError as exc:
-                self.failure = str(exc)
+    def _here(self) -> Setup:
+        if self.local is None:
+            self.local = self.setup()
+        return self.local
 
     def problem(self) -> str | None:
-        """Why the build must stop (errors in the data), or None."""
-        self._set_up()
+        """Why the build must stop (errors in the data), or None. Waits for the worker to
+        have loaded the cycles; runs the setup here if the worker stopped before that."""
+        while not self.started and self.failure is None and self.process is not None:
+            self._receive()
+        if not self.started and self.failure is None and self.local is None:
+            try:
+                self._here()
+            except PluginError as exc:
+                self.failure = str(exc)
         return self.failure
 
     def summary(self) -> list[str]:
-        self._set_up()
-        return (self.from_worker or self.local).summary
+        while self.summary_blocks is None and self.process is not None:
+            self._receive()
+        if self.summary_blocks is None:
+            self.summary_blocks = self._here().summary()
+        return self.summary_blocks
 
     def get(self, uri: str) -> Rendered:
         while uri not in self.ready and self.process is not None:
             self._receive()
         found = self.ready.pop(uri, None)
-        if found is not None:
-            return found
-        if self.local is None:
-            self.local = self.setup()
-        return render(self.local.builders[uri]())
+        return found if found is not None else render(self._here().builders[uri]())
 
     def close(self) -> None:
         atexit.unregister(self.close)
@@ -168,36 +198,68 @@ class Producer:
                 self.process.terminate()
             self.process.join()
             self.process = None
-        if self.queue is not None:
-            self.queue.close()
-            self.queue.cancel_join_thread()
-            self.queue = None
+        if self.results is not None:
+            self.results.close()
+            self.results.cancel_join_thread()
+        if self.orders is not None:
+            self.orders.close()
+        self.results = self.orders = None
 
 
-def _work(setup: Callable[[], Setup], order: list[str], out) -> None:
+def _work(load, prepare, pipe, out) -> None:
+    orders, theirs = pipe
+    theirs.close()  # this process's copy of MkDocs' end: its close must reach us as an EOF
     try:
-        ready = setup()
+        ready = _prepare(load, prepare, orders, out)
+        if ready is not None:
+            batch: list[tuple[str, str, list, str]] = []
+            size = 0
+            with contextlib.suppress(Exception):  # MkDocs' process builds the rest and reports
+                for uri in ready[1]:
+                    page = render(ready[0].builders[uri]())
+                    batch.append((uri, page.html, page.toc, page.search))
+                    size += len(page.html) + len(page.search)
+                    if size >= BATCH_CHARS:
+                        out.put(("pages", batch))
+                        batch, size = [], 0
+            if batch:
+                out.put(("pages", batch))
+            # MkDocs renders the home page last
+            with contextlib.suppress(Exception):
+                out.put(("summary", ready[0].summary()))
+    finally:
+        out.put(None)
+        out.close()
+        out.join_thread()
+
+
+def _prepare(load, prepare, orders, out) -> tuple[Setup, list[str]] | None:
+    """Load, report, wait for the plan, prepare; None when MkDocs' process must take over
+    (it then runs the same and reports the error)."""
+    # the plan arrives while loading: MkDocs' process must not wait for the worker to read it
+    plan: list = []
+    receiver = threading.Thread(target=lambda: plan.append(_receive(orders)), daemon=True)
+    receiver.start()
+    try:
+        loaded = load()
     except PluginError as exc:
         out.put(("problem", str(exc)))
-        ready = None
-    except Exception:  # MkDocs' process runs the setup again and reports the error
-        ready = None
-    if ready is not None:
-        out.put(("summary", ready.summary))
-        batch: list[tuple[str, str, list, str]] = []
-        size = 0
-        try:
-            for uri in order:
-                page = render(ready.builders[uri]())
-                batch.append((uri, page.html, page.toc, page.search))
-                size += len(page.html) + len(page.search)
-                if size >= BATCH_CHARS:
-                    out.put(("pages", batch))
-                    batch, size = [], 0
-        except Exception:  # MkDocs' process builds this page again and reports the error
-            pass
-        if batch:
-            out.put(("pages", batch))
-    out.put(None)
-    out.close()
-    out.join_thread()
+        return None
+    except Exception:
+        return None
+    out.put(("started",))
+    receiver.join()
+    if not plan or plan[0] is None:
+        return None
+    message, order = plan[0]
+    try:
+        return prepare(loaded, message), order
+    except Exception:
+        return None
+
+
+def _receive(orders):
+    try:
+        return orders.recv()
+    except (EOFError, OSError):  # MkDocs' process closed its end: nothing to build
+        return None
