@@ -126,3 +126,17 @@ def test_a_pr_check_reads_the_base_from_the_cache_and_keeps_it_whole(
     assert parsed == ["cycles/2026-h2/goals/bob.yaml"]  # only the changed file is parsed
     after = set(_read(pack_file))
     assert before - after == set()
+
+
+def test_a_build_hands_its_frozen_objects_back(example_repo: Path) -> None:
+    """Loading freezes the model out of the collector's sight; a host that outlives the run
+    (`mkdocs serve` rebuilds in one process) must not keep every build's garbage."""
+    import gc
+
+    from perfloop.site.plugin import PerfloopPlugin
+
+    gc.unfreeze()
+    repository.load_cycle(example_repo, "2026-h2")
+    assert gc.get_freeze_count() > 0
+    PerfloopPlugin().on_post_build(None)  # the end of every build, also under `mkdocs serve`
+    assert gc.get_freeze_count() == 0

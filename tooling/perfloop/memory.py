@@ -10,7 +10,8 @@ collector's view) so later collections only walk what is new. Freezing between t
 the rules and scoring is what pays: pausing alone saved less than half as much.
 
 A freeze also keeps whatever cyclic garbage exists at that moment; a command exits soon
-after, but a long-lived host must call `release()` when its run is over.
+after, but a long-lived host must call `release()` when its run is over (the MkDocs plugin
+does, after each build: `mkdocs serve` rebuilds in one process).
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page as MkPage
 from mkdocs.structure.toc import get_toc
 
+from ..memory import release
 from ..repository import CYCLES, current_cycle_id, cycle_ids
 from .audience import Audience, AudienceError
 from .layout import ARCHIVE, ARCHIVE_INDEX, Layout, Linker
@@ -313,6 +314,7 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
         if self._producer is not None:
             self._producer.close()
             self._producer = None
+        release()  # `mkdocs serve` rebuilds in this process: let the collector see it all
 
     def on_post_build(self, config: MkDocsConfig) -> None:
         self._close()
