@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -209,19 +210,30 @@ def checkin_timeline(root: Path, cycle_id: str, person: str) -> dict[str, list[P
         log = repo.repo.git.log("--format=%H %aI", "--reverse", "--", repo.prefix + path)
     except (GitProblem, git.GitCommandError):  # no git, or no commit yet: the file itself
         return _from_file(root, path, person)
+
+    def versions() -> Iterator[tuple[str, str, Any]]:
+        for line in log.splitlines():
+            sha, _, when = line.partition(" ")
+            raw = repo.read(sha, path)
+            doc = parse_bytes(raw, path)[0] if raw is not None else None
+            yield sha, when, None if doc is None else doc.data
+
+    return timeline_of(person, versions())
+
+
+def timeline_of(person: str, versions: Iterable[tuple[str, str, Any]]) -> dict[str, list[Point]]:
+    """Points from a goals file's versions, oldest first — (commit, its ISO date, the file's
+    data or None where it was deleted or did not parse) — one each time a value changed."""
     timeline: dict[str, list[Point]] = {}
     last: dict[str, float | bool] = {}
     seen: dict[tuple[str, str], list[Any]] = {}
-    for line in log.splitlines():
-        sha, _, when = line.partition(" ")
-        raw = repo.read(sha, path)
-        doc = parse_bytes(raw, path)[0] if raw is not None else None
-        if doc is None:
+    for sha, when, data in versions:
+        if data is None:
             continue  # deleted, or did not parse at that commit: nothing to read
-        checkins = _checkin_dates(doc.data)
+        checkins = _checkin_dates(data)
         added = {key for key in checkins if key not in seen}
         seen = checkins
-        for ref, value in _values(doc.data).items():
+        for ref, value in _values(data).items():
             if ref in last and last[ref] == value and type(last[ref]) is type(value):
                 continue
             last[ref] = value

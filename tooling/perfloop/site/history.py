@@ -16,23 +16,18 @@ every parent (what `git log -- <file>` shows).
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from ..gitrepo import GitRepo
-from ..history import Point, _checkin_dates, _date, _values
+from ..history import Point, timeline_of
 from ..loader import Document, parse_bytes
 from ..repository import CYCLES
+from ..sources import blob_id
 
 _COMMIT = "\x1e"
 _MISSING = "0" * 40
-
-
-def _blob_id(raw: bytes) -> str:
-    """git's object id of a file's bytes (SHA-1 repositories)."""
-    return hashlib.sha1(b"blob %d\0" % len(raw) + raw, usedforsecurity=False).hexdigest()
 
 
 def cycle_timelines(
@@ -76,7 +71,7 @@ def cycle_timelines(
         doc = documents.get(f"{CYCLES}/{cycle_id}/goals/{person}.yaml")
         file = root / path
         if doc is not None and file.is_file():
-            parsed.setdefault(_blob_id(file.read_bytes()), doc.data)
+            parsed.setdefault(blob_id(file.read_bytes()), doc.data)
 
     def data_of(blob: str, path: str) -> Any:
         if blob not in parsed:
@@ -88,22 +83,6 @@ def cycle_timelines(
     out: dict[str, dict[str, list[Point]]] = {}
     for person, commits in versions.items():
         path = f"{folder}{person}.yaml"
-        timeline: dict[str, list[Point]] = {}
-        last: dict[str, float | bool] = {}
-        seen: dict[tuple[str, str], list[Any]] = {}
-        for sha, when, blob in commits:
-            data = data_of(blob, path) if blob else None
-            if data is None:
-                continue  # deleted, or did not parse at that commit: nothing to read
-            checkins = _checkin_dates(data)
-            added = {key for key in checkins if key not in seen}
-            seen = checkins
-            for ref, value in _values(data).items():
-                if ref in last and last[ref] == value and type(last[ref]) is type(value):
-                    continue
-                last[ref] = value
-                dated = sorted(d for d, r in added if r == ref)
-                day = _date(dated[-1]) if dated else _date(when)
-                timeline.setdefault(f"{person}/{ref}", []).append((day, value, sha))
-        out[person] = timeline
+        datas = ((sha, when, data_of(blob, path) if blob else None) for sha, when, blob in commits)
+        out[person] = timeline_of(person, datas)
     return out
