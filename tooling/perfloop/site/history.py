@@ -6,7 +6,8 @@ parse of the goals folder's tree per person, quadratic in the company's size (th
 has one entry per person). Here the same timelines come from one
 `git log --raw -- cycles/<cycle>/goals/` (which names each commit's blob of each goals file)
 and one `git cat-file --batch` process for the blobs; a blob that is the working tree's
-file is not read or parsed again, the loaded cycle already holds it.
+file is not read or parsed again, the loaded cycle already holds it. Each person's timeline
+is worked out when first asked for.
 
 The rules are `checkin_timeline`'s, with its own helpers: a point whenever a key result's
 value changes between two versions of the file, dated by the check-in that version added
@@ -30,9 +31,7 @@ _COMMIT = "\x1e"
 _MISSING = "0" * 40
 
 
-def cycle_timelines(
-    root: Path, cycle_id: str, documents: Mapping[str, Document]
-) -> dict[str, dict[str, list[Point]]]:
+def cycle_timelines(root: Path, cycle_id: str, documents: Mapping[str, Document]) -> Timelines:
     """person -> `person/objective/kr` -> [(date, value, commit)], oldest first, for every
     goals file of the cycle with a committed history. Raises GitProblem (or a git error)
     outside a git checkout."""
@@ -65,24 +64,52 @@ def cycle_timelines(
             blob = meta.split()[-2]  # the object ids come before the status letter(s)
             versions.setdefault(person, []).append((sha, when, None if blob == _MISSING else blob))
 
-    parsed: dict[str, Any] = {}  # blob id -> the file's data at that version
-    for person in versions:
-        path = f"{folder}{person}.yaml"
-        doc = documents.get(f"{CYCLES}/{cycle_id}/goals/{person}.yaml")
-        file = root / path
-        if doc is not None and file.is_file():
-            parsed.setdefault(blob_id(file.read_bytes()), doc.data)
+    return Timelines(root, cycle_id, repo, versions, documents)
 
-    def data_of(blob: str, path: str) -> Any:
-        if blob not in parsed:
-            raw = repo.repo.odb.stream(bytes.fromhex(blob)).read()
+
+class Timelines:
+    """The timelines of a cycle's people, each worked out when first asked for: the first
+    pages of a site need a few, and the whole company's would hold them up."""
+
+    def __init__(self, root: Path, cycle_id: str, repo: GitRepo, versions: dict, documents):
+        self.root, self.repo, self.versions, self.documents = root, repo, versions, documents
+        self.folder = f"{CYCLES}/{cycle_id}/goals/"
+        self.parsed: dict[str, Any] = {}  # blob id -> the file's data at that version
+        self.done: dict[str, dict[str, list[Point]]] = {}
+
+    def __contains__(self, person: str) -> bool:
+        return person in self.versions
+
+    def __iter__(self):
+        return iter(self.versions)
+
+    def __len__(self) -> int:
+        return len(self.versions)
+
+    def __getitem__(self, person: str) -> dict[str, list[Point]]:
+        found = self.get(person)
+        if found is None:
+            raise KeyError(person)
+        return found
+
+    def get(self, person: str, default=None):
+        if person not in self.versions:
+            return default
+        if person not in self.done:
+            path = f"{self.folder}{person}.yaml"
+            doc, file = self.documents.get(path), self.root / path
+            if doc is not None and file.is_file():  # the working tree's version: loaded
+                self.parsed.setdefault(blob_id(file.read_bytes()), doc.data)
+            datas = (
+                (sha, when, self._data(blob, path) if blob else None)
+                for sha, when, blob in self.versions[person]
+            )
+            self.done[person] = timeline_of(person, datas)
+        return self.done[person]
+
+    def _data(self, blob: str, path: str) -> Any:
+        if blob not in self.parsed:
+            raw = self.repo.repo.odb.stream(bytes.fromhex(blob)).read()
             doc = parse_bytes(raw, path)[0]
-            parsed[blob] = doc.data if doc is not None else None
-        return parsed[blob]
-
-    out: dict[str, dict[str, list[Point]]] = {}
-    for person, commits in versions.items():
-        path = f"{folder}{person}.yaml"
-        datas = ((sha, when, data_of(blob, path) if blob else None) for sha, when, blob in commits)
-        out[person] = timeline_of(person, datas)
-    return out
+            self.parsed[blob] = doc.data if doc is not None else None
+        return self.parsed[blob]

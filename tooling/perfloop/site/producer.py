@@ -146,7 +146,10 @@ class Producer:
                     break
             except (EOFError, OSError):
                 break
-        self.waited += time.perf_counter() - started
+        waited = time.perf_counter() - started
+        self.waited += waited
+        if waited > 0.5:
+            log.debug(f"perfloop: waited {waited:.1f}s for the worker's {message and message[0]}")
         if message is None:
             self.close()
         elif message[0] == "problem":

@@ -9,7 +9,7 @@ out of the OKR section.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
@@ -310,7 +310,10 @@ class CycleView:
     def _git_points(self, person: str) -> list[tuple[dt.date, str, float | bool]]:
         """Points from the goals file's git history, when the repository is a git
         checkout; nothing otherwise (a plain folder still builds)."""
-        raw = self._git_timelines.get(person)
+        try:
+            raw = self._git_timelines.get(person)
+        except Exception:  # history is an optional enrichment; the page must still build
+            raw = None
         if not raw:
             return []
         prefix = f"{person}/"
@@ -319,8 +322,9 @@ class CycleView:
         ]
 
     @cached_property
-    def _git_timelines(self) -> dict[str, dict]:
-        """Every person's timeline from git, read in one pass over the cycle's history."""
+    def _git_timelines(self) -> Mapping[str, dict]:
+        """Every person's timeline from git: one pass over the cycle's history, each
+        person's points worked out when their page is built."""
         if not self.history or not (Path(self.data.root) / ".git").exists():
             return {}
         try:
