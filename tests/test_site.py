@@ -234,3 +234,13 @@ def test_invalid_data_fails_the_build_with_a_located_error(base_repo: Path) -> N
     # no page showing data was written before the errors were known (the theme's 404 is)
     written = [p.name for p in (base_repo / "public").rglob("*.html")]
     assert written in ([], ["404.html"])
+
+
+def test_invalid_org_fails_the_build_with_a_located_error(base_repo: Path) -> None:
+    """org.yaml is all that MkDocs' process reads itself when a worker builds the pages."""
+    add_minimal_site(base_repo)
+    org = base_repo / "cycles" / "2026-h2" / "org.yaml"
+    org.write_text(org.read_text().replace("head: sam}", "head: sam, colour: red}"))
+    result = mkdocs_build(base_repo)
+    assert result.returncode != 0
+    assert "cycles/2026-h2/org.yaml:" in result.stderr and "colour" in result.stderr
