@@ -13,7 +13,7 @@ import pytest
 from mkdocs.exceptions import PluginError
 
 from perfloop.site import blocks
-from perfloop.site.markup import text
+from perfloop.site.markup import percent, text
 from perfloop.site.pages import Page
 from perfloop.site.producer import Producer, Setup, spare_core
 from sitebuild import example_with_site, mkdocs_build
@@ -153,3 +153,7 @@ def test_errors_in_the_data_stop_the_build() -> None:
         assert producer.problem() == "perfloop: cycle 2026-h2 has 1 error(s)"
     finally:
         producer.close()
+
+
+def test_percentages_have_no_negative_zero() -> None:
+    assert percent(-0.0) == "0%" and percent(0.0) == "0%" and percent(0.125) == "13%"

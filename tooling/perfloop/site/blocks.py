@@ -24,7 +24,7 @@ _HEADING = re.compile(r"(#{1,6}) ([A-Za-z0-9][A-Za-z0-9 ,.'-]*)")
 # The search view keeps the headings (the search plugin makes a section of each one with an
 # id); every other tag becomes a space, and character references become characters.
 _HEADING_TAG = re.compile(r"(</?h[1-6](?:\s[^>]*)?>)")
-_TAG = re.compile(r"<[^>]*>")
+_OTHER_TAG = re.compile(r"<(?!/?h[1-6][\s>])[^>]*>")
 _CHART = re.compile(r"<svg\b.*?</svg>", re.S)
 # A part of a page the search index skips (not nested): what it shows is indexed elsewhere.
 SKIP_START, SKIP_END = "<!--perfloop:search-skip-->", "<!--/perfloop:search-skip-->"
@@ -53,10 +53,10 @@ def search_view(page_html: str) -> str:
     """The page's headings, with its text between them: what the search plugin keeps of
     a page (it drops layout tags) without the tags and references it would have to parse.
     Text is escaped again (`<`, `>`, `&`), so no value becomes markup here either."""
-    parts = _HEADING_TAG.split(_CHART.sub(" ", _without_skipped(page_html)))
+    light = _OTHER_TAG.sub(" ", _CHART.sub(" ", _without_skipped(page_html)))
+    parts = _HEADING_TAG.split(light)
     for i in range(0, len(parts), 2):  # text between heading tags
-        words = html.unescape(_TAG.sub(" ", parts[i])).split()
-        parts[i] = html.escape(" ".join(words), quote=False)
+        parts[i] = html.escape(" ".join(html.unescape(parts[i]).split()), quote=False)
     return " ".join(p for p in parts if p)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 
 from ..progress import round_half_up
 
@@ -73,11 +74,12 @@ def number(x: float | None, places: int = 2) -> str:
     return f"{x:,.{places}f}".rstrip("0").rstrip(".")
 
 
+@lru_cache(maxsize=1 << 14)  # pages show the same few hundred percentages again and again
 def percent(fraction: float | None) -> str:
     """A fraction in [0, 1] as a whole percentage (half up, as shown elsewhere)."""
     if fraction is None:
         return "–"
-    return f"{round_half_up(fraction * 100, 0):.0f}%"
+    return f"{round_half_up(fraction * 100, 0) + 0.0:.0f}%"  # + 0.0: no "-0%" for -0.0
 
 
 def link(href: str, label: str) -> str:

@@ -71,25 +71,26 @@ def timeline(
             f'<text class="pl-axis" x="{tx:.1f}" y="{height - 8}" text-anchor="middle">'
             f"{day.strftime('%b')}</text>"
         )
+    labels = [text(line.label) for line in series]
     for i, line in enumerate(series):
         colour = PALETTE[i % len(PALETTE)]
-        points = sorted(line.points)
+        points = [(d, v, f"{x(d):.1f}", f"{y(v):.1f}") for d, v in sorted(line.points)]
         if not points:
             continue
-        coords = " ".join(f"{x(d):.1f},{y(v):.1f}" for d, v in points)
+        coords = " ".join(f"{px},{py}" for _, _, px, py in points)
         parts.append(
             f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{coords}"/>'
         )
-        for d, v in points:
-            parts.append(
-                f'<circle cx="{x(d):.1f}" cy="{y(v):.1f}" r="3.5" fill="{colour}">'
-                f"<title>{text(line.label)}: {percent(v)} on {d.isoformat()}</title></circle>"
-            )
+        parts += [
+            f'<circle cx="{px}" cy="{py}" r="3.5" fill="{colour}">'
+            f"<title>{labels[i]}: {percent(v)} on {d.isoformat()}</title></circle>"
+            for d, v, px, py in points
+        ]
     parts.append("</svg>")
     legend = "".join(
         f'<li><span class="pl-swatch" style="background:{PALETTE[i % len(PALETTE)]}"></span>'
-        f"{text(line.label)}</li>"
-        for i, line in enumerate(series)
+        f"{label}</li>"
+        for i, label in enumerate(labels)
     )
     return f'<figure class="pl-figure">{"".join(parts)}<ul class="pl-legend">{legend}</ul></figure>'
 
