@@ -481,25 +481,21 @@ def _load_cycle(
             continue
         reload = partial(source.read, rel)
         blob = entry.blob or (pack.known_blob(rel, entry.stat) if pack else None)
-        if pack and blob is not None:
-            cached = pack.get(kind.kind, blob)
-            if cached is not None:
-                pack.remember(rel, entry.stat, blob)
-                examined[rel] = _from_outcome(cached, path, reload)
+        cached = pack.get(kind.kind, blob) if pack and blob else None
+        if cached is None:
+            try:
+                raw = source.read(rel)
+            except OSError as exc:
+                problems.append(error(path, 1, 1, f"cannot read file: {exc.strerror}"))
                 continue
-        try:
-            raw = source.read(rel)
-        except OSError as exc:
-            problems.append(error(path, 1, 1, f"cannot read file: {exc.strerror}"))
-            continue
-        if not entry.blob:  # the bytes just read name the entry, not a stat seen earlier
-            blob = blob_id(raw)
+            if not entry.blob:  # the bytes just read name the entry, not a stat seen earlier
+                blob = blob_id(raw)
+            cached = pack.get(kind.kind, blob) if pack else None
         if pack:
             pack.remember(rel, entry.stat, blob)
-            cached = pack.get(kind.kind, blob)
-            if cached is not None:
-                examined[rel] = _from_outcome(cached, path, reload)
-                continue
+        if cached is not None:
+            examined[rel] = _from_outcome(cached, path, reload)
+            continue
         misses.append((rel, path, blob, raw))
     if len(misses) >= PARALLEL_MIN and (os.cpu_count() or 1) > 1:
         outcomes = _examine_parallel([(raw, path, kinds[rel].kind) for rel, path, _, raw in misses])
