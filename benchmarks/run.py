@@ -9,7 +9,8 @@ times and prints the median, min and max wall time and the peak memory:
 - full, cold: `perfloop validate`, `score --json`, `calibrate --json` in a row, after
   deleting `.perfloop-cache/` (the OS file cache stays warm: the files were just written);
 - full, files cached: the same with the parsed files cached but no stored command output
-  (new processes on a checkout whose files are all in the cache);
+  and no cycle verdict (new processes on a checkout whose files are all in the cache:
+  `validate` checks the cycle, `score` and `calibrate` reuse its verdict);
 - full, warm: the same again with the cache the previous run left (outputs replayed);
 - PR check: `perfloop check --base HEAD~1` after a one-file commit (a reason added in a
   calibration file, by an HR person), once with the cache as main left it (what CI sees
@@ -157,9 +158,13 @@ def drop_cache(repo: Path) -> None:
 
 
 def drop_runs(repo: Path) -> None:
-    """Forget stored command outputs but keep the parsed files: a fresh process on a
-    checkout whose files are cached (CI after restoring main's cache, for unchanged files)."""
+    """Forget stored command outputs and cycle verdicts but keep the parsed files: fresh
+    processes on a checkout whose files are cached (CI after restoring main's cache, for
+    unchanged files). The first command then checks the cycle; the next ones reuse its
+    verdict, as they do for a user."""
     shutil.rmtree(repo / CACHE / "runs", ignore_errors=True)
+    for verdicts in (repo / CACHE).glob("*/verdicts"):
+        shutil.rmtree(verdicts, ignore_errors=True)
 
 
 def schema_batches(repo: Path) -> list[list[str]]:

@@ -140,3 +140,72 @@ def test_a_build_hands_its_frozen_objects_back(example_repo: Path) -> None:
     assert gc.get_freeze_count() > 0
     PerfloopPlugin().on_post_build(None)  # the end of every build, also under `mkdocs serve`
     assert gc.get_freeze_count() == 0
+
+
+def _verdicts(repo: Path) -> list[Path]:
+    return sorted((repo / FOLDER).glob("*/verdicts/*"))
+
+
+def _drop_runs(repo: Path) -> None:
+    shutil.rmtree(repo / FOLDER / "runs", ignore_errors=True)
+
+
+def test_commands_share_one_verdict_that_equals_a_fresh_computation(example_repo: Path) -> None:
+    """`validate` checks the cycle once; `score` and `calibrate` in new processes take its
+    verdict (rule problems and scores) and print exactly what an uncached run prints."""
+    fresh = {
+        c: run_cli(c, "--json", cwd=example_repo, env={"PERFLOOP_CACHE": "0"})
+        for c in ("score", "calibrate")
+    }
+    assert not _verdicts(example_repo)
+    assert run_cli("validate", cwd=example_repo).returncode == 0
+    stored = _verdicts(example_repo)
+    assert len(stored) == 2  # one per cycle
+    for command, expected in fresh.items():
+        _drop_runs(example_repo)  # no replayed output: the command runs, from the verdict
+        again = run_cli(command, "--json", cwd=example_repo)
+        assert (again.returncode, again.stdout) == (expected.returncode, expected.stdout)
+        assert '"rating"' in again.stdout or '"groups"' in again.stdout
+    assert _verdicts(example_repo) == stored  # the same content: no new verdict
+
+
+def test_a_changed_review_is_a_new_verdict(example_repo: Path) -> None:
+    assert run_cli("score", "--json", cwd=example_repo).returncode == 0
+    review = sorted((example_repo / "cycles/2026-h2/reviews/alice").glob("*.yaml"))[0]
+    text = review.read_text()
+    for rating in ("4", "5"):
+        text = text.replace(f": {rating}\n", ": 1\n")
+    review.write_text(text)
+    cached = run_cli("score", "--json", cwd=example_repo)
+    fresh = run_cli("score", "--json", cwd=example_repo, env={"PERFLOOP_CACHE": "0"})
+    assert cached.stdout == fresh.stdout
+    assert len(_verdicts(example_repo)) == 2
+
+
+def test_a_malformed_verdict_is_computed_again(messy_repo: Path, monkeypatch) -> None:
+    """A verdict file that is not what this tool wrote (truncated, or of another shape)
+    never decides anything: the cycle is checked afresh."""
+    import marshal
+
+    monkeypatch.setenv("PERFLOOP_CACHE", "0")
+    plain = _formatted(messy_repo, "2026-h2")
+    monkeypatch.setenv("PERFLOOP_CACHE", "1")
+    assert _formatted(messy_repo, "2026-h2") == plain
+    (stored,) = _verdicts(messy_repo)
+    content = marshal.loads(stored.read_bytes())["content"]
+    for broken in (b"\x00garbage", marshal.dumps({"content": content, "problems": [("x",)]})):
+        stored.write_bytes(broken)
+        assert _formatted(messy_repo, "2026-h2") == plain
+
+
+def test_goal_and_review_records_are_built_on_first_use(example_repo: Path) -> None:
+    """A command answered from a verdict reads a few records of 70,000 at 10,000 people."""
+    data, _ = repository.load_cycle(example_repo, "2026-h2")
+    assert data is not None
+    owner = next(iter(data.goals))
+    assert owner in data.goals and "nobody" not in data.goals
+    assert "built" in repr(data.goals) and "0 built" in repr(data.goals)
+    assert data.goals[owner] is data.goals[owner]  # built once
+    assert data.goals[owner].owner == owner
+    with pytest.raises(KeyError):
+        data.goals["nobody"]

@@ -333,6 +333,19 @@ def test_text_output_and_bad_base(tmp_path: Path) -> None:
     assert "Traceback" not in bad.stderr
 
 
+def test_without_author_the_author_is_the_person_with_gits_email(tmp_path: Path) -> None:
+    """A local run: `git config user.email` names the author through org.yaml."""
+    repo = make_repo(tmp_path, "execution")
+    edit(repo, ALICE, KR1, "start: 99.5, target: 99.99, current: 99.8")
+    repo.git.config("user.email", "Alice@Example.com")
+    result = run_cli("check", "--base", "main", cwd=repo.working_tree_dir)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "author alice (@alicec)" in result.stdout
+    repo.git.config("user.email", "stranger@example.com")
+    result = run_cli("check", "--base", "main", cwd=repo.working_tree_dir)
+    assert "author unknown" in result.stdout
+
+
 @pytest.mark.parametrize("phase", ["planning", "execution"])
 def test_job_summary_lists_changes_approvers_and_score_moves(tmp_path: Path, phase: str) -> None:
     repo = make_repo(tmp_path, phase)

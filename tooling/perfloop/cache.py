@@ -46,6 +46,18 @@ def fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
+@cache
+def code_fingerprint() -> str:
+    """Every module and schema of the package: what a derived result (a replayed output, a
+    cycle's verdict) depends on beyond its input files; any code change is a new key."""
+    digest = hashlib.sha1(fingerprint().encode(), usedforsecurity=False)
+    package = resources.files("perfloop")
+    with resources.as_file(package) as folder:
+        for file in sorted(Path(folder).rglob("*.py")):
+            digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def enabled() -> bool:
     return os.environ.get("PERFLOOP_CACHE", "1") not in ("0", "false", "no", "off")
 

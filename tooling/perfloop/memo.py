@@ -18,26 +18,22 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from functools import cache
-from importlib import resources
 from pathlib import Path
 
-from .cache import FOLDER, RACY_NS, _read, _write, enabled, fingerprint, read_index
+from .cache import (
+    FOLDER,
+    RACY_NS,
+    _read,
+    _write,
+    code_fingerprint,
+    enabled,
+    fingerprint,
+    read_index,
+)
 from .sources import DirectorySource, blob_id, hand_over
 
 COMMANDS = {"validate", "score", "calibrate", "tree", "status"}
 WRITING_OPTIONS = {"--write", "--force", "--out", "-o"}
-
-
-@cache
-def tool_fingerprint() -> str:
-    """Every module and schema of the package: any code change is a new key."""
-    digest = hashlib.sha1(fingerprint().encode(), usedforsecurity=False)
-    package = resources.files("perfloop")
-    with resources.as_file(package) as folder:
-        for file in sorted(Path(folder).rglob("*.py")):
-            digest.update(file.read_bytes())
-    return digest.hexdigest()[:16]
 
 
 def _find_root(start: Path) -> Path | None:
@@ -88,7 +84,7 @@ def _key(root: Path, argv: list[str], content: str) -> str:
         "argv": argv,
         "cwd": os.path.relpath(Path.cwd(), root),
         "today": dt.date.today().isoformat(),
-        "tool": tool_fingerprint(),
+        "tool": code_fingerprint(),
         "content": content,
         "env": {k: v for k, v in os.environ.items() if k.startswith("PERFLOOP_")},
     }

@@ -8,10 +8,10 @@ downstream of `repository.py` mutates a record.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 from .loader import Document, JsonPath
 from .problems import Problem, Severity
@@ -50,6 +50,44 @@ class Where:
 
 
 NOWHERE = Where(None)
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class Records(Mapping[K, V]):
+    """A read-only mapping whose records are built on first use.
+
+    A 10,000-person cycle has 70,000 goal and review files; a command answered from a stored
+    verdict (verdict.py) reads a few of them, so building them all up front would be most
+    of its time. Each record is built once, from a schema-valid document, when first asked
+    for; keys and membership need no building."""
+
+    __slots__ = ("_built", "_makers")
+
+    def __init__(self, makers: dict[K, Callable[[], V]]):
+        self._makers = makers
+        self._built: dict[K, V] = {}
+
+    def __getitem__(self, key: K) -> V:
+        try:
+            return self._built[key]
+        except KeyError:
+            value = self._built[key] = self._makers[key]()  # KeyError for unknown keys
+            return value
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._makers
+
+    def __iter__(self) -> Iterator[K]:
+        return iter(self._makers)
+
+    def __len__(self) -> int:
+        return len(self._makers)
+
+    def __repr__(self) -> str:
+        return f"Records({len(self._makers)} records, {len(self._built)} built)"
 
 
 # --- organisation -----------------------------------------------------------------------
@@ -425,6 +463,9 @@ class CycleData:
     calibrations: Mapping[str, Calibration] = field(default_factory=dict)
     results: Any = None  # results.yaml of a closed cycle, as plain data
     documents: Mapping[str, Document] = field(default_factory=dict, repr=False)
+    # The identity of the bytes this record was built from (sources.content_digest), set by
+    # the loader; not copied by dataclasses.replace, so a derived record never claims it.
+    content: str | None = field(default=None, init=False, compare=False, repr=False)
 
     @property
     def id(self) -> str:

@@ -45,12 +45,13 @@ from .model import (
     Question,
     Quota,
     RatingLevel,
+    Records,
     Review,
     Template,
     Where,
 )
 from .problems import Problem, Severity, error
-from .sources import DirectorySource, Source, blob_id
+from .sources import DirectorySource, Source, blob_id, content_digest
 
 _ID = r"[a-z0-9][a-z0-9-]{0,62}"
 ID = re.compile(rf"{_ID}\Z")  # \Z, not $: "bob\n" is not an id (use with .match)
@@ -463,6 +464,7 @@ def _load_cycle(
     examined: dict[str, tuple[Document | None, list[Problem]]] = {}
     kinds: dict[str, FileKind] = {}
     misses: list[tuple[str, str, str, bytes]] = []  # rel, path, blob, raw
+    blobs: dict[str, str] = {}  # rel -> blob id of every examined file, as read
     for entry in source.entries():
         rel, path = entry.rel, f"{rel_dir}/{entry.rel}"
         if entry.symlink:
@@ -491,6 +493,7 @@ def _load_cycle(
             if not entry.blob:  # the bytes just read name the entry, not a stat seen earlier
                 blob = blob_id(raw)
             cached = pack.get(kind.kind, blob) if pack else None
+        blobs[rel] = blob
         if pack:
             pack.remember(rel, entry.stat, blob)
         if cached is not None:
@@ -531,14 +534,14 @@ def _load_cycle(
         return None, problems
     departments: dict[str, ObjectiveSet] = {}
     company = None
-    goals: dict[str, Goals] = {}
+    goals: dict[str, Callable[[], Goals]] = {}
     for item in by_kind.get("objectives", []):
         if item.relpath == "company.yaml":
             company = build_objective_set(item.doc, COMPANY)
         else:
             departments[item.kind.ids[0]] = build_objective_set(item.doc, item.kind.ids[0])
     for item in by_kind.get("goals", []):
-        goals[item.kind.ids[0]] = build_goals(item.doc, item.kind.ids[0])
+        goals[item.kind.ids[0]] = partial(build_goals, item.doc, item.kind.ids[0])
     data = CycleData(
         root=str(root),
         dir=rel_dir,
@@ -547,8 +550,13 @@ def _load_cycle(
         templates={i.kind.ids[0]: build_template(i.doc) for i in by_kind.get("template", [])},
         company=company,
         departments=departments,
-        goals=goals,
-        reviews={i.kind.ids: build_review(i.doc, *i.kind.ids) for i in by_kind.get("review", [])},
+        goals=Records(goals),  # built on first use: see model.Records
+        reviews=Records(
+            {
+                i.kind.ids: partial(build_review, i.doc, *i.kind.ids)
+                for i in by_kind.get("review", [])
+            }
+        ),
         calibrations={
             i.kind.ids[0]: build_calibration(i.doc, i.kind.ids[0])
             for i in by_kind.get("calibration", [])
@@ -556,6 +564,7 @@ def _load_cycle(
         results=top["results.yaml"].data if "results.yaml" in top else None,
         documents=documents,
     )
+    object.__setattr__(data, "content", content_digest(blobs))  # frozen: set once, here
     return data, problems
 
 

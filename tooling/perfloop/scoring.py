@@ -308,4 +308,15 @@ def score_cycle(data: CycleData) -> dict[str, PersonScore]:
     return dict(scores)
 
 
+def computed_scores(data: CycleData) -> dict[str, PersonScore] | None:
+    """The scores of `data` if this process computed (or was given) them already."""
+    scores = data.__dict__.get(_SCORES)
+    return None if scores is None else dict(scores)
+
+
+def adopt_scores(data: CycleData, scores: dict[str, PersonScore]) -> None:
+    """Take scores computed earlier for the same content (verdict.py) as `data`'s own."""
+    data.__dict__[_SCORES] = dict(scores)
+
+
 _SCORES = "_perfloop_scores"

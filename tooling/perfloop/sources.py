@@ -18,6 +18,12 @@ def blob_id(raw: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(raw) + raw, usedforsecurity=False).hexdigest()
 
 
+def content_digest(blobs: dict[str, str]) -> str:
+    """The identity of a set of files: each one's path and blob id (order-independent)."""
+    listing = "".join(f"{rel}\0{blobs[rel]}\n" for rel in sorted(blobs))
+    return hashlib.sha1(listing.encode(), usedforsecurity=False).hexdigest()
+
+
 class Entry(NamedTuple):
     """One file of a source (a named tuple: a cycle lists 70,000 of them at 10,000 people)."""
 

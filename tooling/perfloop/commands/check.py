@@ -60,16 +60,20 @@ def _login_from_email(root) -> str | None:
     email = out.stdout.strip()
     if not email:
         return None
-    from ..repository import current_cycle_id, load_cycle
+    from ..loader import load_file
+    from ..repository import CYCLES, current_cycle_id
 
+    # org.yaml alone: loading the whole cycle for one lookup doubled a local check's time.
     cid = current_cycle_id(root)
-    data, _ = load_cycle(root, cid) if cid else (None, [])
-    if data is None:
-        return None
-    person = next(
-        (p for p in data.org.people.values() if (p.email or "").lower() == email.lower()), None
-    )
-    return person.github if person else None
+    path = f"{CYCLES}/{cid}/org.yaml"
+    doc, _ = load_file(root / path, path) if cid else (None, [])
+    people = doc.data.get("people") if doc and isinstance(doc.data, dict) else None
+    for person in people if isinstance(people, list) else []:
+        found = person.get("email") if isinstance(person, dict) else None
+        if isinstance(found, str) and found.lower() == email.lower():
+            login = person.get("github")
+            return login if isinstance(login, str) else None
+    return None
 
 
 def _who(result: CheckResult, person: str) -> str:
