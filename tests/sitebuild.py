@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from conftest import ROOT
 
@@ -75,3 +76,42 @@ def main_text(path: Path) -> str:
     match = re.search(r'<article class="md-content__inner md-typeset">(.*?)</article>', raw, re.S)
     body = match.group(1) if match else raw
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
+
+
+def broken_links(site: Path, pages: list[Path] | None = None) -> list[str]:
+    """Links between the site's pages (from `pages`, default all) whose page is missing,
+    or whose `#fragment` names no element of that page."""
+    ids: dict[Path, set[str]] = {}
+    broken = []
+    for page in pages if pages is not None else sorted(site.rglob("*.html")):
+        if page.name == "404.html":  # served from any depth, so its links are absolute
+            continue
+        for href in re.findall(r'href="([^"]+)"', page.read_text(encoding="utf-8")):
+            href = html.unescape(href)
+            parts = urlsplit(href)
+            if parts.scheme or parts.netloc or href.startswith(("#", "mailto:")):
+                continue
+            target = (page.parent / unquote(parts.path)).resolve()
+            if target.is_dir():
+                target = target / "index.html"
+            if not target.exists():
+                broken.append(f"{page.relative_to(site)} -> {href}")
+            elif parts.fragment:
+                if target not in ids:
+                    found = re.findall(r'\bid="([^"]+)"', target.read_text(encoding="utf-8"))
+                    ids[target] = {html.unescape(i) for i in found}
+                if unquote(parts.fragment) not in ids[target]:
+                    broken.append(f"{page.relative_to(site)} -> {href} (no such anchor)")
+    return broken
+
+
+def details_element(raw: str, ident: str) -> str:
+    """The `<details id="ident">` element of a page, with everything nested in it."""
+    start = re.search(rf'<details\b[^>]*\bid="{re.escape(ident)}"', raw).start()
+    depth, at = 0, start
+    for tag in re.finditer(r"<(/?)details\b", raw[start:]):
+        depth += -1 if tag.group(1) else 1
+        if depth == 0:
+            at = start + tag.end()
+            break
+    return raw[start : raw.index(">", at) + 1]

@@ -7,13 +7,16 @@ import json
 import re
 import subprocess
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 import pytest
 
 from conftest import ROOT, run_cli
+from perfloop.repository import current_cycle_id
+from perfloop.validation import validate_cycle
 from sitebuild import (
     add_minimal_site,
+    broken_links,
+    details_element,
     example_with_site,
     main_text,
     mkdocs_build,
@@ -56,13 +59,36 @@ def test_home_shows_cycle_phase_deadlines_and_completion(example_site: Path) -> 
     assert "<!-- perfloop:summary -->" not in (example_site / "index.html").read_text()
 
 
-def test_tree_shows_company_objectives_with_aligned_children(example_site: Path) -> None:
-    text = main_text(example_site / "tree" / "index.html")
+def test_tree_shows_company_and_department_objectives_and_links_to_peoples(
+    example_site: Path,
+) -> None:
+    tree = example_site / "tree" / "index.html"
+    text, raw = main_text(tree), tree.read_text()
     assert "Become the billing platform mid-market SaaS companies trust" in text
-    # Alice's o1 aligns to platform/o1, which shows under the company objective it aligns to
-    raw = (example_site / "tree" / "index.html").read_text()
-    assert raw.index('id="o-platform--o1"') < raw.index('id="o-alice--o1"')
     assert "<details" in raw  # collapsible
+    # platform/o1 shows under the company objective it aligns to (through eng/o2) ...
+    assert raw.index('id="o-company--o2"') < raw.index('id="o-platform--o1"')
+    # ... and people's objectives are on their department's page, linked from here: Sofia,
+    # Alice, Li Wei and Oskar align one objective each to platform/o1
+    assert 'id="o-alice--o1"' not in raw
+    link = re.search(r'href="([^"]*departments/platform/[^"]*)">4 in Platform</a>', raw)
+    assert link and html.unescape(link.group(1)).endswith("#aligned-platform--o1")
+    platform = (example_site / "departments" / "platform" / "index.html").read_text()
+    group = platform.index('id="aligned-platform--o1"')
+    assert group < platform.index('id="o-alice--o1"') < platform.index('id="aligned-platform--o2"')
+
+
+def test_a_department_page_holds_its_peoples_objectives(example_site: Path) -> None:
+    page = example_site / "departments" / "customer-success" / "index.html"
+    text, raw = main_text(page), page.read_text()
+    assert "People's objectives" in text
+    # Noah's o1 aligns to the department's o1; Amara's o2 to Noah's o1 (her manager, in the
+    # same department), so it is drawn inside Noah's
+    group = details_element(raw, "aligned-customer-success--o1")
+    noah = details_element(group, "o-noah--o1")
+    assert 'id="o-amara--o2"' in noah and "Save the accounts at risk" in noah
+    assert 'id="o-amara--o1"' in group and 'id="o-amara--o1"' not in noah
+    assert "Save the accounts at risk" in text
 
 
 def test_person_page_key_results_progress_plan_kpis_and_timeline(example_site: Path) -> None:
@@ -102,20 +128,7 @@ def test_progress_of_the_small_repository_is_hand_computed(base_repo: Path) -> N
 
 
 def test_every_internal_link_resolves(example_site: Path) -> None:
-    broken = []
-    for page in example_site.rglob("*.html"):
-        if page.name == "404.html":  # served from any depth, so its links are absolute
-            continue
-        for href in re.findall(r'href="([^"]+)"', page.read_text()):
-            href = html.unescape(href)
-            parts = urlsplit(href)
-            if parts.scheme or parts.netloc or href.startswith(("#", "mailto:")):
-                continue
-            target = (page.parent / unquote(parts.path)).resolve()
-            if target.is_dir():
-                target = target / "index.html"
-            if not target.exists():
-                broken.append(f"{page.relative_to(example_site)} -> {href}")
+    broken = broken_links(example_site)
     assert not broken, broken[:10]
 
 
@@ -244,3 +257,34 @@ def test_invalid_org_fails_the_build_with_a_located_error(base_repo: Path) -> No
     result = mkdocs_build(base_repo)
     assert result.returncode != 0
     assert "cycles/2026-h2/org.yaml:" in result.stderr and "colour" in result.stderr
+
+
+def test_a_300_person_company_has_small_pages_and_every_objective_reachable(
+    tmp_path: Path,
+) -> None:
+    repo = tmp_path / "company"
+    made = run_cli("demo", str(repo), "--people", "300", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    result = mkdocs_build(repo)
+    assert result.returncode == 0, result.stderr
+    site = repo / "public"
+    sizes = {p.relative_to(site): p.stat().st_size for p in site.rglob("*.html")}
+    largest = max(sizes, key=sizes.__getitem__)
+    # with every person's objectives on it the tree page was 1.2 MB here (33 MB at 10,000)
+    assert sizes[largest] < 400_000, (largest, sizes[largest])
+
+    data = validate_cycle(repo, current_cycle_id(repo)).data
+    tree = (site / "tree" / "index.html").read_text()
+    for dept in data.departments.values():
+        for objective in dept.objectives:
+            assert f'id="o-{dept.owner}--{objective.id}"' in tree
+    pages: dict[str, str] = {}
+    for pid, goals in data.goals.items():
+        dept = data.org.people[pid].department
+        if dept not in pages:
+            pages[dept] = (site / "departments" / dept / "index.html").read_text()
+        for objective in goals.objectives:
+            assert f'id="o-{pid}--{objective.id}"' in pages[dept], (pid, objective.id)
+            assert f'id="o-{pid}--{objective.id}"' not in tree
+    broken = broken_links(site)
+    assert not broken, broken[:10]

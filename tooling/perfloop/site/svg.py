@@ -22,11 +22,12 @@ def progress_bar(fraction: float | None, label: str = "progress") -> str:
     pct = percent(fraction)
     width = max(0.0, min(fraction, 1.0)) * 100
     tone = "pl-good" if fraction >= 0.7 else "pl-mid" if fraction >= 0.4 else "pl-low"
+    # aria-valuemin and aria-valuemax are left at a progressbar's defaults (0 and 100): a
+    # page can hold thousands of bars (the OKR tree has ~3,700 at 10,000 people)
     return (
         f'<span class="pl-progress" role="progressbar" aria-label="{attr(label)}" '
-        f'aria-valuemin="0" aria-valuemax="100" aria-valuenow="{pct[:-1]}">'
-        f'<span class="pl-track"><span class="pl-fill {tone}" style="width:{width:.1f}%">'
-        f'</span></span><span class="pl-pct">{pct}</span></span>'
+        f'aria-valuenow="{pct[:-1]}"><span class="pl-track"><span class="pl-fill {tone}" '
+        f'style="width:{width:.3g}%"></span></span><span class="pl-pct">{pct}</span></span>'
     )
 
 
