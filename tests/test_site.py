@@ -76,6 +76,12 @@ def test_tree_shows_company_and_department_objectives_and_links_to_peoples(
     platform = (example_site / "departments" / "platform" / "index.html").read_text()
     group = platform.index('id="aligned-platform--o1"')
     assert group < platform.index('id="o-alice--o1"') < platform.index('id="aligned-platform--o2"')
+    # Jonas's o2 aligns to nothing: the tree counts it, his department's page draws it and
+    # lists its warning
+    assert "jonas/o2" not in text and "1 in Product Engineering" in text
+    product = example_site / "departments" / "product-eng" / "index.html"
+    assert 'id="o-jonas--o2"' in details_element(product.read_text(), "not-aligned")
+    assert "objective jonas/o2 is not aligned to any objective above it" in main_text(product)
 
 
 def test_a_department_page_holds_its_peoples_objectives(example_site: Path) -> None:

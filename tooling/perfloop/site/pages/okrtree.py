@@ -151,7 +151,7 @@ def people_tree(view: CycleView, layout: Layout, linker: Linker, dept: str) -> s
         nodes = "".join(drawing.node(ov) for ov in roots)
         parts.append(
             f'<details class="pl-node pl-group" id="{attr(gid)}" open><summary>{head} '
-            f"<small>{number(len(roots))} here</small></summary>{nodes}</details>"
+            f"<small>{number(len(roots))} objective(s)</small></summary>{nodes}</details>"
         )
     return _unindexed(f'<div class="pl-tree">{"".join(parts)}</div>')
 
@@ -233,5 +233,6 @@ def _warnings(view: CycleView, drawing: Drawing) -> str:
             )
             for dept, count in by_dept.items()
         )
-        items.append(f"<li>About people&#x27;s goals files: {links}</li>")
+        lead = text("Warnings about people's goals files, on their department's page")
+        items.append(f"<li>{lead}: {links}</li>")
     return f'<ul class="pl-warnings">{"".join(items)}</ul>'
