@@ -209,3 +209,59 @@ def test_goal_and_review_records_are_built_on_first_use(example_repo: Path) -> N
     assert data.goals[owner].owner == owner
     with pytest.raises(KeyError):
         data.goals["nobody"]
+    assert data.goals.get("nobody") is None
+    # iteration follows the files, not the order records happened to be asked for
+    last = list(data.reviews)[-1]
+    assert data.reviews.get(last).subject == last[0]
+    assert [k for k, _ in data.reviews.items()] == list(data.reviews)
+    assert [r.owner for r in data.goals.values()] == list(data.goals)
+
+
+def test_an_edit_adds_a_delta_and_leaves_the_big_pack_alone(base_repo: Path) -> None:
+    """At 10,000 people the pack is ~34 MB: one edited file must not rewrite it."""
+    from perfloop.cache import Pack
+    from perfloop.sources import blob_id
+
+    assert run_cli("validate", cwd=base_repo).returncode == 0
+    (pack_file,) = (base_repo / FOLDER).rglob("2026-h2.pack")
+    packed = pack_file.read_bytes()
+    goals = base_repo / "cycles/2026-h2/goals/bob.yaml"
+    goals.write_text(goals.read_text().replace("title: Observability", "titel: Observability"))
+    cached = run_cli("validate", cwd=base_repo)
+    fresh = run_cli("validate", cwd=base_repo, env={"PERFLOOP_CACHE": "0"})
+    assert (cached.returncode, cached.stdout) == (fresh.returncode, fresh.stdout) != (0, "")
+    assert pack_file.read_bytes() == packed
+    assert pack_file.with_suffix(".delta").exists()
+    pack = Pack(base_repo, "2026-h2")  # a new process sees pack and delta as one
+    assert pack.get("goals", blob_id(goals.read_bytes())) is not None
+
+
+def test_a_growing_delta_is_merged_and_old_tools_folders_are_retired(tmp_path: Path) -> None:
+    import os
+
+    from perfloop.cache import Pack, _read, fingerprint
+
+    for age, name in enumerate(("a" * 16, "b" * 16, "c" * 16)):  # older tools' folders
+        old = tmp_path / FOLDER / name
+        old.mkdir(parents=True)
+        os.utime(old, (1_000_000 + age, 1_000_000 + age))
+    pack = Pack(tmp_path, "c1")
+    for i in range(100):
+        pack.put("goals", f"{i:040x}", ({"i": i}, []))
+    pack.save(prune=False)
+    assert pack.file.exists() and not pack.delta_file.exists()  # the first write is a pack
+    survivors = sorted(p.name for p in (tmp_path / FOLDER).iterdir() if p.is_dir())
+    assert survivors == sorted([fingerprint(), "c" * 16])  # the newest older one is kept
+    for i in range(100, 105):
+        pack.put("goals", f"{i:040x}", ({"i": i}, []))
+    pack.save(prune=False)
+    assert len(_read(pack.file)) == 100 and len(_read(pack.delta_file)) == 5
+    for i in range(105, 200):
+        pack.put("goals", f"{i:040x}", ({"i": i}, []))
+    pack.save(prune=False)
+    assert len(_read(pack.file)) == 200 and not pack.delta_file.exists()
+    fresh = Pack(tmp_path, "c1")
+    used = [fresh.get("goals", f"{i:040x}") for i in range(120)]
+    assert all(used)
+    fresh.save(prune=True)  # 80 of 200 unused: more than a quarter, so dropped
+    assert len(_read(fresh.file)) == 120

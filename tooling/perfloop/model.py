@@ -8,10 +8,10 @@ downstream of `repository.py` mutates a record.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, ItemsView, Iterator, Mapping, ValuesView
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from .loader import Document, JsonPath
 from .problems import Problem, Severity
@@ -22,9 +22,10 @@ SECTIONS = ("okr", "kpi", "review")
 COMPANY = "company"
 
 
-@dataclass(frozen=True)
-class Where:
-    """Where a record came from: a document and a JSON path inside it."""
+class Where(NamedTuple):
+    """Where a record came from: a document and a JSON path inside it. A named tuple (as
+    immutable, and built 3x faster than a frozen dataclass): a 10,000-person cycle makes
+    220,000 of them."""
 
     doc: Document | None
     path: JsonPath = ()
@@ -52,6 +53,7 @@ class Where:
 NOWHERE = Where(None)
 
 
+_UNBUILT = object()
 K = TypeVar("K")
 V = TypeVar("V")
 
@@ -76,6 +78,28 @@ class Records(Mapping[K, V]):
         except KeyError:
             value = self._built[key] = self._makers[key]()  # KeyError for unknown keys
             return value
+
+    def get(self, key: K, default: Any = None) -> Any:  # rules ask 400,000 times a run
+        found = self._built.get(key, _UNBUILT)
+        if found is not _UNBUILT:
+            return found
+        return self[key] if key in self._makers else default
+
+    def _all(self) -> dict[K, V]:
+        """Every record, built, in the makers' order (iteration must not depend on which
+        records happened to be asked for first)."""
+        if len(self._built) != len(self._makers):
+            built = self._built
+            self._built = {
+                k: built[k] if k in built else make() for k, make in self._makers.items()
+            }
+        return self._built
+
+    def items(self) -> ItemsView[K, V]:
+        return self._all().items()
+
+    def values(self) -> ValuesView[V]:
+        return self._all().values()
 
     def __contains__(self, key: object) -> bool:
         return key in self._makers
