@@ -53,6 +53,23 @@ class Where(NamedTuple):
 NOWHERE = Where(None)
 
 
+R = TypeVar("R")
+_new = object.__new__
+
+
+def record(cls: type[R], **fields: Any) -> R:
+    """`cls(**fields)` for a frozen record, given every one of its fields, 5x faster.
+
+    A frozen dataclass's generated `__init__` sets each field through `object.__setattr__`;
+    a 10,000-person cycle builds about 400,000 records (key results, check-ins, reviews,
+    scores), and that alone was over a second. The loader and scoring always pass every
+    field, so they fill the instance's dict in one step; a test checks that every record
+    they build has exactly its class's fields and equals `cls(**fields)`."""
+    obj = _new(cls)
+    obj.__dict__.update(fields)
+    return obj
+
+
 _UNBUILT = object()
 K = TypeVar("K")
 V = TypeVar("V")

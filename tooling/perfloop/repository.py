@@ -49,6 +49,7 @@ from .model import (
     Review,
     Template,
     Where,
+    record,
 )
 from .problems import Problem, Severity, error
 from .sources import DirectorySource, Source, blob_id, content_digest
@@ -159,7 +160,8 @@ def _objective(raw: dict, where: Where) -> Objective:
         else:
             kind = "numeric"
         krs.append(
-            KeyResult(
+            record(
+                KeyResult,
                 id=kr["id"],
                 title=kr["title"],
                 kind=kind,
@@ -177,7 +179,8 @@ def _objective(raw: dict, where: Where) -> Objective:
                 where=where.at("key_results", i),
             )
         )
-    return Objective(
+    return record(
+        Objective,
         id=raw["id"],
         title=raw["title"],
         key_results=tuple(krs),
@@ -326,8 +329,13 @@ def build_goals(doc: Document, owner: str) -> Goals:
                 weight=_num(raw.get("weight")),
                 where=where.at("kpis", kpi_id),
             )
-        kpis[kpi_id] = KpiEntry(
-            kpi_id, float(raw["target"]), _num(raw.get("actual")), custom, where.at("kpis", kpi_id)
+        kpis[kpi_id] = record(
+            KpiEntry,
+            id=kpi_id,
+            target=float(raw["target"]),
+            actual=_num(raw.get("actual")),
+            custom=custom,
+            where=where.at("kpis", kpi_id),
         )
     return Goals(
         owner=owner,
@@ -335,12 +343,19 @@ def build_goals(doc: Document, owner: str) -> Goals:
         where=where,
         kpis=kpis,
         plan=tuple(
-            PlanItem(p["task"], _date(p.get("due")), p.get("standard"), p.get("done"))
+            record(
+                PlanItem,
+                task=p["task"],
+                due=_date(p.get("due")),
+                standard=p.get("standard"),
+                done=p.get("done"),
+            )
             for p in data.get("plan") or []
         ),
         peers=tuple(data.get("peers") or ()),
         checkins=tuple(
-            Checkin(
+            record(
+                Checkin,
                 date=_date(c["date"]) or dt.date.min,
                 values=dict(c.get("values") or {}),
                 confidence=_num(c.get("confidence")),
@@ -355,7 +370,8 @@ def build_goals(doc: Document, owner: str) -> Goals:
 
 def build_review(doc: Document, subject: str, reviewer: str) -> Review:
     data = doc.data
-    return Review(
+    return record(
+        Review,
         subject=subject,
         reviewer=reviewer,
         ratings=dict(data.get("ratings") or {}),
@@ -363,7 +379,8 @@ def build_review(doc: Document, subject: str, reviewer: str) -> Review:
         strengths=data.get("strengths"),
         improvements=data.get("improvements"),
         improvement_plan=tuple(
-            Action(a["action"], _date(a.get("due"))) for a in data.get("improvement_plan") or []
+            record(Action, action=a["action"], due=_date(a.get("due")))
+            for a in data.get("improvement_plan") or []
         ),
         where=Where(doc),
     )

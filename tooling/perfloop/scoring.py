@@ -18,7 +18,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .memory import bulk_allocation
-from .model import SECTIONS, Cycle, CycleData, Kpi, KpiEntry, RatingLevel, Review, Template
+from .model import (
+    SECTIONS,
+    Cycle,
+    CycleData,
+    Kpi,
+    KpiEntry,
+    RatingLevel,
+    Review,
+    Template,
+    record,
+)
 from .progress import index_of, objective_progress, round_half_up, weighted_mean
 
 
@@ -120,7 +130,13 @@ def okr_section(data: CycleData, person: str) -> tuple[float | None, tuple[Objec
     if goals is None:
         return None, ()
     scored = tuple(
-        ObjectiveScore(o.id, o.title, o.weight, 100 * objective_progress(data, person, o))
+        record(
+            ObjectiveScore,
+            id=o.id,
+            title=o.title,
+            weight=o.weight,
+            score=100 * objective_progress(data, person, o),
+        )
         for o in goals.objectives
         if o.kind == "okr"
     )
@@ -141,7 +157,16 @@ def kpi_score(kpi: Kpi, entry: KpiEntry) -> KpiScore:
         else:
             score = 100 * min(achievement, kpi.cap)
         score = max(score, 0.0)
-    return KpiScore(kpi.id, kpi.name, kpi.weight, entry.target, entry.actual, achievement, score)
+    return record(
+        KpiScore,
+        id=kpi.id,
+        name=kpi.name,
+        weight=kpi.weight,
+        target=entry.target,
+        actual=entry.actual,
+        achievement=achievement,
+        score=score,
+    )
 
 
 def kpi_section(
@@ -199,7 +224,10 @@ def review_section(
     for relation, reviews in by_relation.items():
         weight = template.group_weights.get(relation, 0.0) if template.group_weights else 1.0
         score = sum(v for _, v in reviews) / len(reviews)
-        groups.append(GroupScore(relation, weight, tuple(r for r, _ in reviews), score))
+        reviewers = tuple(r for r, _ in reviews)
+        groups.append(
+            record(GroupScore, relation=relation, weight=weight, reviews=reviewers, score=score)
+        )
     groups.sort(key=lambda g: _RELATION_ORDER.get(g.relation, 99))
     if "manager" not in by_relation:
         return None, tuple(groups)
@@ -266,7 +294,8 @@ def score_person(data: CycleData, person_id: str) -> PersonScore:
     calibrated = _calibrated(data, person_id) if complete else None
     rating = calibrated or proposed
     level = data.cycle.level(rating) if rating else None
-    return PersonScore(
+    return record(
+        PersonScore,
         id=person_id,
         okr=okr,
         kpi=kpi,

@@ -16,11 +16,12 @@ a stat seen before the run, and it is shared by every command. It is stored with
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
 from .cache import FOLDER, _read, _write, code_fingerprint, enabled, fingerprint
+from .model import record
 from .problems import Problem, Severity
 from .scoring import GroupScore, KpiScore, ObjectiveScore, PersonScore
 
@@ -92,33 +93,35 @@ def _prune(folder: Path) -> None:
 
 def _flat_score(s: PersonScore) -> tuple[Any, ...]:
     return (
-        s.id,
-        s.okr,
-        s.kpi,
-        s.review,
-        s.final,
-        s.rating,
-        s.bonus,
-        s.complete,
-        s.missing,
-        s.proposed,
-        s.calibrated,
-        s.template,
-        tuple((o.id, o.title, o.weight, o.score) for o in s.objectives),
-        tuple((k.id, k.name, k.weight, k.target, k.actual, k.achievement, k.score) for k in s.kpis),
-        tuple((g.relation, g.weight, g.reviews, g.score) for g in s.review_groups),
+        *(getattr(s, name) for name in _HEAD),
+        tuple(tuple(getattr(o, n) for n in _OBJ) for o in s.objectives),
+        tuple(tuple(getattr(k, n) for n in _KPI) for k in s.kpis),
+        tuple(tuple(getattr(g, n) for n in _GROUP) for g in s.review_groups),
         s.weights,
     )
 
 
 def _score(flat: tuple[Any, ...]) -> PersonScore:
     *head, objectives, kpis, groups, weights = flat
-    if len(head) != 12 or not isinstance(weights, dict):
+    if len(head) != len(_HEAD) or not isinstance(weights, dict):
         raise ValueError("not a stored score")
-    return PersonScore(
-        *head,
-        objectives=tuple(ObjectiveScore(*o) for o in objectives),
-        kpis=tuple(KpiScore(*k) for k in kpis),
-        review_groups=tuple(GroupScore(*g) for g in groups),
+    return record(
+        PersonScore,
+        **dict(zip(_HEAD, head, strict=True)),
+        objectives=tuple(
+            record(ObjectiveScore, **dict(zip(_OBJ, o, strict=True))) for o in objectives
+        ),
+        kpis=tuple(record(KpiScore, **dict(zip(_KPI, k, strict=True))) for k in kpis),
+        review_groups=tuple(
+            record(GroupScore, **dict(zip(_GROUP, g, strict=True))) for g in groups
+        ),
         weights=weights,
     )
+
+
+def _names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
+
+
+_HEAD = _names(PersonScore)[:12]
+_OBJ, _KPI, _GROUP = _names(ObjectiveScore), _names(KpiScore), _names(GroupScore)
