@@ -29,8 +29,11 @@ from . import __version__
 FOLDER = ".perfloop-cache"
 RACY_NS = 2_000_000_000  # a file modified this close to the pack's writing is re-hashed
 
-# kind + blob id -> (data, [(line, col, severity, message), ...])
+# Examining a file: (data, [(line, col, severity, message), ...]); data None if unusable.
 Outcome = tuple[Any, list[tuple[int, int, str, str]]]
+# As kept in a pack: the data marshalled on its own, so that opening a pack decodes bytes
+# objects only and each file's data is decoded when first used (loader.Document.packed).
+Stored = tuple[bytes | None, list[tuple[int, int, str, str]]]
 
 
 @cache
@@ -90,8 +93,8 @@ class Pack:
         self.index, self.written_ns = read_index(self.index_file)
         base = _read(self.file)
         delta = _read(self.delta_file)
-        self.delta: dict[str, Outcome] = delta if isinstance(delta, dict) else {}
-        self.outcomes: dict[str, Outcome] = base if isinstance(base, dict) else {}
+        self.delta: dict[str, Stored] = delta if isinstance(delta, dict) else {}
+        self.outcomes: dict[str, Stored] = base if isinstance(base, dict) else {}
         self.packed = len(self.outcomes)  # entries in the pack file itself
         self.outcomes.update(self.delta)
         self.used: set[str] = set()
@@ -114,7 +117,7 @@ class Pack:
             if self.index.get(rel) != self.new_index[rel]:
                 self.index_changed = True
 
-    def get(self, kind: str, blob: str) -> Outcome | None:
+    def get(self, kind: str, blob: str) -> Stored | None:
         key = f"{kind}:{blob}"
         found = self.outcomes.get(key)
         if found is not None:
@@ -123,8 +126,10 @@ class Pack:
 
     def put(self, kind: str, blob: str, outcome: Outcome) -> None:
         key = f"{kind}:{blob}"
-        self.outcomes[key] = outcome
-        self.delta[key] = outcome
+        data, problems = outcome
+        stored = (None if data is None else marshal.dumps(data), problems)
+        self.outcomes[key] = stored
+        self.delta[key] = stored
         self.used.add(key)
         self.added = True
 
@@ -144,7 +149,7 @@ class Pack:
             _write(self.index_file, {"index": self.new_index, "written_ns": time.time_ns()})
             self.index, self.index_changed = self.new_index, False
 
-    def _repack(self, outcomes: dict[str, Outcome]) -> None:
+    def _repack(self, outcomes: dict[str, Stored]) -> None:
         first = not self.file.exists()
         _write(self.file, outcomes)
         self.delta_file.unlink(missing_ok=True)  # after the pack: a crash leaves duplicates

@@ -11,6 +11,7 @@ available) and build plain data ourselves. That gives us, in one pass:
 
 from __future__ import annotations
 
+import marshal
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -69,6 +70,22 @@ class Document:
     # path -> "bool" | "date": plain scalars YAML 1.1 would not read as text
     pitfalls: dict[JsonPath, str] = field(default_factory=dict, repr=False)
     reload: Callable[[], bytes] | None = field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def packed(cls, path: str, data: bytes, reload: Callable[[], bytes]) -> Document:
+        """A cached document whose data (marshalled) is decoded on first use: a command
+        answered from a cycle's verdict reads a few of a big cycle's 70,000 files."""
+        doc = object.__new__(cls)
+        doc.__dict__.update(path=path, positions=None, pitfalls={}, reload=reload, _packed=data)
+        return doc
+
+    def __getattr__(self, name: str) -> Any:  # only for attributes not set: a packed `data`
+        packed = self.__dict__.get("_packed")
+        if name != "data" or packed is None:
+            raise AttributeError(name)
+        data = self.__dict__["data"] = marshal.loads(packed)  # frozen: a cache fill
+        self.__dict__.pop("_packed", None)
+        return data
 
     def _positions(self) -> dict[JsonPath, tuple[int, int]]:
         if self.positions is None:

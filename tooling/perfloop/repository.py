@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from . import schema
-from .cache import Outcome, Pack
+from .cache import Outcome, Pack, Stored
 from .cache import enabled as cache_enabled
 from .loader import MAX_BYTES, Document, load_file, max_bytes, parse_bytes
 from .memory import bulk_allocation
@@ -456,6 +456,16 @@ def _from_outcome(
     return Document(path, data, positions=None, reload=reload), problems
 
 
+def _from_stored(
+    stored: Stored, path: str, reload: Callable[[], bytes]
+) -> tuple[Document | None, list[Problem]]:
+    data, found = stored
+    problems = [Problem(path, line, col, Severity(sev), msg) for line, col, sev, msg in found]
+    if data is None:
+        return None, problems
+    return Document.packed(path, data, reload), problems
+
+
 def load_cycle(
     root: Path, cycle_id: str, source: Source | None = None, use_cache: bool | None = None
 ) -> tuple[CycleData | None, list[Problem]]:
@@ -514,7 +524,7 @@ def _load_cycle(
         if pack:
             pack.remember(rel, entry.stat, blob)
         if cached is not None:
-            examined[rel] = _from_outcome(cached, path, reload)
+            examined[rel] = _from_stored(cached, path, reload)
             continue
         misses.append((rel, path, blob, raw))
     if len(misses) >= PARALLEL_MIN and (os.cpu_count() or 1) > 1:

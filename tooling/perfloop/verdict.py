@@ -26,7 +26,7 @@ from .problems import Problem, Severity
 from .scoring import GroupScore, KpiScore, ObjectiveScore, PersonScore
 
 KEEP = 16  # verdicts kept: a PR check, the base and a few local edits in flight
-FORMAT = 1
+FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def lookup(root: Path, cycle_dir: str, content: str | None) -> Verdict | None:
     try:
         problems = [Problem(p, ln, col, Severity(s), m) for p, ln, col, s, m in stored["problems"]]
         raw_scores = stored["scores"]
-        scores = None if raw_scores is None else {s[0]: _score(s) for s in raw_scores}
+        scores = None if raw_scores is None else {s["id"]: _score(s) for s in raw_scores}
     except (KeyError, TypeError, ValueError):
         return None  # a verdict of another shape: compute afresh
     return Verdict(problems, scores)
@@ -88,40 +88,33 @@ def _prune(folder: Path) -> None:
         pass
 
 
-# --- scores as plain tuples -------------------------------------------------------------------
+# --- scores as plain dicts ---------------------------------------------------------------------
+# A record's instance dict holds exactly its fields (tests/test_records.py), so a score is
+# kept as that dict, nested records as theirs, and rebuilt with model.record's one step.
+
+_NESTED = {"objectives": ObjectiveScore, "kpis": KpiScore, "review_groups": GroupScore}
 
 
-def _flat_score(s: PersonScore) -> tuple[Any, ...]:
-    return (
-        *(getattr(s, name) for name in _HEAD),
-        tuple(tuple(getattr(o, n) for n in _OBJ) for o in s.objectives),
-        tuple(tuple(getattr(k, n) for n in _KPI) for k in s.kpis),
-        tuple(tuple(getattr(g, n) for n in _GROUP) for g in s.review_groups),
-        s.weights,
-    )
+def _flat_score(s: PersonScore) -> dict[str, Any]:
+    flat = dict(vars(s))
+    for name in _NESTED:
+        flat[name] = tuple(dict(vars(r)) for r in flat[name])
+    return flat
 
 
-def _score(flat: tuple[Any, ...]) -> PersonScore:
-    *head, objectives, kpis, groups, weights = flat
-    if len(head) != len(_HEAD) or not isinstance(weights, dict):
+def _score(flat: dict[str, Any]) -> PersonScore:
+    if not isinstance(flat, dict) or flat.keys() != _FIELDS[PersonScore]:
         raise ValueError("not a stored score")
-    return record(
-        PersonScore,
-        **dict(zip(_HEAD, head, strict=True)),
-        objectives=tuple(
-            record(ObjectiveScore, **dict(zip(_OBJ, o, strict=True))) for o in objectives
-        ),
-        kpis=tuple(record(KpiScore, **dict(zip(_KPI, k, strict=True))) for k in kpis),
-        review_groups=tuple(
-            record(GroupScore, **dict(zip(_GROUP, g, strict=True))) for g in groups
-        ),
-        weights=weights,
-    )
+    fields_ = dict(flat)
+    for name, cls in _NESTED.items():
+        fields_[name] = tuple(_record(cls, r) for r in flat[name])
+    return record(PersonScore, **fields_)
 
 
-def _names(cls: type) -> tuple[str, ...]:
-    return tuple(f.name for f in fields(cls))
+def _record(cls: type, flat: dict[str, Any]) -> Any:
+    if not isinstance(flat, dict) or flat.keys() != _FIELDS[cls]:
+        raise ValueError(f"not a stored {cls.__name__}")
+    return record(cls, **flat)
 
 
-_HEAD = _names(PersonScore)[:12]
-_OBJ, _KPI, _GROUP = _names(ObjectiveScore), _names(KpiScore), _names(GroupScore)
+_FIELDS = {cls: {f.name for f in fields(cls)} for cls in (PersonScore, *_NESTED.values())}
