@@ -6,6 +6,7 @@ import html
 import json
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -294,3 +295,31 @@ def test_a_300_person_company_has_small_pages_and_every_objective_reachable(
             assert f'id="o-{pid}--{objective.id}"' not in tree
     broken = broken_links(site)
     assert not broken, broken[:10]
+
+
+def test_a_build_reuses_the_cycle_verdict_that_validate_stored(tmp_path: Path) -> None:
+    """CI validates, then builds the site: the HR audience's build reads every file, as
+    validate did, and takes validate's verdict; the public build (which never reads the
+    confidential files) checks once and reuses its own next time. Both still report
+    what validate reports."""
+    from perfloop.cache import FOLDER
+
+    def verdicts() -> set[Path]:
+        return set((repo / FOLDER).glob("*/verdicts/*"))
+
+    repo = example_with_site(tmp_path / "example")
+    assert run_cli("validate", cwd=repo).returncode == 0
+    after_validate = verdicts()
+    assert len(after_validate) == 2  # one per cycle
+    hr = run_cli("site", "--audience", "hr", cwd=repo)
+    assert hr.returncode == 0, hr.stderr
+    assert verdicts() == after_validate
+    for _ in range(2):
+        public = subprocess.run(
+            [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet"],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+        )
+        assert public.returncode == 0, public.stderr
+        assert len(verdicts()) == 4  # the public content's own verdicts, made once

@@ -15,8 +15,8 @@ from pathlib import Path
 from ..model import CycleData
 from ..problems import Problem, sort_problems
 from ..repository import CYCLES, load_cycle
-from ..rules import check_cycle
 from ..sources import DirectorySource, Entry, Source
+from ..validation import check_rules
 
 CONFIDENTIAL_DIRS = ("reviews/", "calibration/")
 CONFIDENTIAL_FILES = ("results.yaml",)
@@ -66,9 +66,13 @@ def load_for_site(
     data, problems = load_cycle(root, cycle_id, source=source)
     if data is None:
         return None, sort_problems(problems)
+    # Checked before stripping, which only drops what a public source never read: the
+    # loaded record still names its content, so its verdict is reused (verdict.py), and a
+    # restricted build shares the one `perfloop validate` stored.
+    problems = problems + check_rules(root, data)
     if not restricted:
         data = strip_confidential(data)
-    return data, sort_problems(problems + check_cycle(data))
+    return data, sort_problems(problems)
 
 
 class OutlineSource:
