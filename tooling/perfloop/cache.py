@@ -174,6 +174,17 @@ def retire_old_fingerprints(folder: Path, keep: int = 1) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def keep_newest(folder: Path, keep: int) -> None:
+    """Delete all but the `keep` most recently written files of `folder`: stored runs and
+    verdicts must not grow without bound."""
+    try:
+        files = sorted(folder.iterdir(), key=lambda p: p.stat().st_mtime_ns)
+        for old in files[:-keep]:
+            old.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
 def _read(file: Path) -> Any:
     try:
         with open(file, "rb") as handle:

@@ -28,11 +28,13 @@ from .cache import (
     code_fingerprint,
     enabled,
     fingerprint,
+    keep_newest,
     read_index,
 )
 from .sources import DirectorySource, blob_id, hand_over
 
 COMMANDS = {"validate", "score", "calibrate", "tree", "status"}
+KEEP_RUNS = 200
 WRITING_OPTIONS = {"--write", "--force", "--out", "-o"}
 
 
@@ -143,15 +145,5 @@ def run(argv: list[str], invoke: Callable[[], None]) -> None:
     if code in (0, 1, None) and content:
         stored = {"out": "".join(out.parts), "err": "".join(err.parts), "code": code or 0}
         _write(root / FOLDER / "runs" / _key(root, argv, content), stored)
-        _prune(root / FOLDER / "runs")
+        keep_newest(root / FOLDER / "runs", KEEP_RUNS)
     sys.exit(code)
-
-
-def _prune(folder: Path, keep: int = 200) -> None:
-    """Keep the most recent runs only: the folder must not grow without bound."""
-    try:
-        runs = sorted(folder.iterdir(), key=lambda p: p.stat().st_mtime_ns)
-        for old in runs[:-keep]:
-            old.unlink(missing_ok=True)
-    except OSError:
-        pass

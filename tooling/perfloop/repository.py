@@ -447,23 +447,17 @@ def _examine_parallel(jobs: list[tuple[bytes, str, str]]) -> list[Outcome]:
 
 
 def _from_outcome(
-    outcome: Outcome, path: str, reload: Callable[[], bytes]
+    outcome: Outcome | Stored, path: str, reload: Callable[[], bytes], packed: bool = False
 ) -> tuple[Document | None, list[Problem]]:
+    """The document and problems of an examined file; `packed`: as kept in a pack, its
+    data still marshalled (decoded on first use)."""
     data, found = outcome
     problems = [Problem(path, line, col, Severity(sev), msg) for line, col, sev, msg in found]
     if data is None:
         return None, problems
+    if packed:
+        return Document.packed(path, data, reload), problems
     return Document(path, data, positions=None, reload=reload), problems
-
-
-def _from_stored(
-    stored: Stored, path: str, reload: Callable[[], bytes]
-) -> tuple[Document | None, list[Problem]]:
-    data, found = stored
-    problems = [Problem(path, line, col, Severity(sev), msg) for line, col, sev, msg in found]
-    if data is None:
-        return None, problems
-    return Document.packed(path, data, reload), problems
 
 
 def load_cycle(
@@ -524,7 +518,7 @@ def _load_cycle(
         if pack:
             pack.remember(rel, entry.stat, blob)
         if cached is not None:
-            examined[rel] = _from_stored(cached, path, reload)
+            examined[rel] = _from_outcome(cached, path, reload, packed=True)
             continue
         misses.append((rel, path, blob, raw))
     if len(misses) >= PARALLEL_MIN and (os.cpu_count() or 1) > 1:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from .cache import FOLDER, _read, _write, code_fingerprint, enabled, fingerprint
+from .cache import FOLDER, _read, _write, code_fingerprint, enabled, fingerprint, keep_newest
 from .model import record
 from .problems import Problem, Severity
 from .scoring import GroupScore, KpiScore, ObjectiveScore, PersonScore
@@ -76,16 +76,7 @@ def store(root: Path, cycle_dir: str, content: str | None, verdict: Verdict) -> 
             else [_flat_score(s) for s in verdict.scores.values()],
         },
     )
-    _prune(file.parent)
-
-
-def _prune(folder: Path) -> None:
-    try:
-        kept = sorted(folder.iterdir(), key=lambda p: p.stat().st_mtime_ns)
-        for old in kept[:-KEEP]:
-            old.unlink(missing_ok=True)
-    except OSError:
-        pass
+    keep_newest(file.parent, KEEP)
 
 
 # --- scores as plain dicts ---------------------------------------------------------------------
