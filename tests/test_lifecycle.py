@@ -14,7 +14,9 @@ The loop's numbers are computed by hand (spec section 4):
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
+import re
 from pathlib import Path
 
 import git
@@ -438,3 +440,70 @@ def test_next_cycle_text_keeps_comments_and_drops_the_old_name() -> None:
     assert "# The loop test's cycle." in text
     assert "name:" not in text and "id: 2026-h2" in text
     assert "period: {start: 2026-07-01, end: 2026-12-31}" in text
+
+
+HOSTILE = [
+    "Carried the migration: twice # really",
+    "- looks like a list item",
+    *("yes", "no", "null", "~", "true", "on", "Off", "y"),
+    *("12", "1.5", "0o17", "1e5", "0x1F", "1_000", ".inf", "+.5", "2026-06-30"),
+    "'single' and \"double\" quotes",
+    "line one\nline two\n",
+    "Zoë — 日本語 ✓",
+    *("", " leading space", "trailing space ", "&anchor", "*alias", "!tag", "%directive"),
+    *("@at", "`tick", "|", ">", "? key", "{flow}", "[flow]", "tab\there", "word " * 30),
+]
+
+
+def test_dump_reads_back_as_the_same_data_in_block_style() -> None:
+    import yaml
+
+    from perfloop.loader import dump, parse_text
+
+    data = {
+        "closed_on": dt.date(2026, 6, 30),
+        "numbers": [0, -3, 2.5, 86.26, 1e17, None, True, False],
+        "people": {
+            s or "-": {"reason": s, "missing": [s, s], "none": [], "no": {}} for s in HOSTILE
+        },
+        "yes": "key that YAML 1.1 reads as a boolean",
+    }
+    text = dump(data)
+    doc, problems = parse_text(text, "results.yaml")
+    assert not problems and doc is not None
+    expected = {**data, "closed_on": "2026-06-30"}  # a date is written as its plain text
+    assert doc.data == expected
+    # Block style: a flow collection (`[]`, `{}`) only when empty.
+    events = list(yaml.parse(text))
+    for event, after in itertools.pairwise(events):
+        if isinstance(event, yaml.CollectionStartEvent) and event.flow_style:
+            assert isinstance(after, yaml.CollectionEndEvent)
+    # What PyYAML's own dump writes, but for the strings YAML 1.2 reads as numbers.
+    reference = yaml.dump(
+        data, Dumper=yaml.CSafeDumper, sort_keys=False, allow_unicode=True, width=100
+    )
+    for quoted in ("0o17", "1e5", "+.5", "y"):  # plain in YAML 1.1; not text (or a pitfall) to us
+        pattern = rf"(?m)(^ *|: |- ){re.escape(quoted)}(:|$)"
+        reference = re.sub(pattern, rf"\1'{quoted}'\2", reference)
+    assert text == reference
+    assert yaml.safe_load(text) == {**data, "people": data["people"]}  # YAML 1.1 readers agree
+
+
+def test_close_writes_hostile_reasons_that_read_back_as_written(base_repo: Path) -> None:
+    cycle = base_repo / "cycles/2026-h2/cycle.yaml"
+    cycle.write_text(cycle.read_text().replace("phase: review", "phase: calibration"))
+    # `0o17` and `+.5` are plain text to PyYAML's dump, numbers to our (YAML 1.2) reader.
+    reasons = {"alice": "Led: the '#1' fix\n- yes, \"twice\" — Zoë", "bob": "0o17"}
+    entries = "".join(
+        f"  {p}: {{rating: B, reason: {json.dumps(r, ensure_ascii=False)}}}\n"
+        for p, r in reasons.items()
+    )
+    (base_repo / "cycles/2026-h2/calibration/eng.yaml").write_text("ratings:\n" + entries)
+    result = run_cli("cycle", "close", "--allow-incomplete", "--date", "2026-12-31", cwd=base_repo)
+    assert result.returncode == 0, result.stderr
+    path = "cycles/2026-h2/results.yaml"
+    doc, problems = load_file(base_repo / path, path)
+    assert not problems and doc is not None
+    assert {p: doc.data["people"][p]["reason"] for p in reasons} == reasons
+    assert doc.data["closed_on"] == "2026-12-31" and doc.data["people"]["sam"]["rating"] is None
+    assert run_cli("validate", cwd=base_repo).returncode == 0
