@@ -266,14 +266,21 @@ def test_invalid_org_fails_the_build_with_a_located_error(base_repo: Path) -> No
     assert "cycles/2026-h2/org.yaml:" in result.stderr and "colour" in result.stderr
 
 
-def test_a_300_person_company_has_small_pages_and_every_objective_reachable(
-    tmp_path: Path,
-) -> None:
-    repo = tmp_path / "company"
-    made = run_cli("demo", str(repo), "--people", "300", cwd=tmp_path)
+@pytest.fixture(scope="module")
+def company_300(tmp_path_factory) -> Path:
+    """A 300-person demo company, built (read-only for the tests that share it)."""
+    repo = tmp_path_factory.mktemp("demo300") / "company"
+    made = run_cli("demo", str(repo), "--people", "300", cwd=repo.parent)
     assert made.returncode == 0, made.stderr
     result = mkdocs_build(repo)
     assert result.returncode == 0, result.stderr
+    return repo
+
+
+def test_a_300_person_company_has_small_pages_and_every_objective_reachable(
+    company_300: Path,
+) -> None:
+    repo = company_300
     site = repo / "public"
     sizes = {p.relative_to(site): p.stat().st_size for p in site.rglob("*.html")}
     largest = max(sizes, key=sizes.__getitem__)
@@ -295,6 +302,53 @@ def test_a_300_person_company_has_small_pages_and_every_objective_reachable(
             assert f'id="o-{pid}--{objective.id}"' not in tree
     broken = broken_links(site)
     assert not broken, broken[:10]
+
+
+def test_search_index_finds_people_and_objectives_in_one_entry_a_page(
+    company_300: Path,
+) -> None:
+    """A person's and a department's page are one entry each (no entry per heading), with
+    the words people search them by; the index stays small per person (it was 2.5 kB per
+    person, 25 MB at 10,000 people)."""
+    raw = (company_300 / "public" / "search" / "search_index.json").read_bytes()
+    docs = json.loads(raw)["docs"]
+    entries: dict[str, list[dict]] = {}
+    for doc in docs:
+        entries.setdefault(doc["location"].split("#")[0], []).append(doc)
+    data = validate_cycle(company_300, current_cycle_id(company_300)).data
+
+    def entry(location: str) -> dict:
+        found = entries.get(location, [])
+        assert len(found) == 1, (location, [d["location"] for d in found])
+        assert "#" not in found[0]["location"]
+        return found[0]
+
+    def searchable(doc: dict) -> str:
+        return html.unescape(f"{doc['title']} {doc['text']}")
+
+    for pid, person in data.org.people.items():
+        doc = entry(f"people/{pid}/")
+        assert html.unescape(doc["title"]) == person.name
+        words = searchable(doc)
+        assert data.org.departments[person.department].name in words, pid
+        if person.title:
+            assert person.title in words, pid
+        for objective in getattr(data.goals.get(pid), "objectives", ()):
+            assert objective.title in words, (pid, objective.id)
+            for kr in objective.key_results:
+                assert kr.title in words, (pid, kr.id)
+        assert "Check-ins" not in words and "Manager:" not in words
+    for dept_id, dept in data.org.departments.items():
+        words = searchable(entry(f"departments/{dept_id}/"))
+        assert dept.name in words
+        for objective in getattr(data.departments.get(dept_id), "objectives", ()):
+            assert objective.title in words, (dept_id, objective.id)
+    tree = searchable(entry("tree/"))
+    for objective in data.company.objectives:
+        assert objective.title in tree
+    # every name is once in the index, as its own page's title
+    assert sum("people/" in loc for loc in entries) == len(data.org.people) + 1
+    assert len(raw) / len(data.org.people) < 700, len(raw) / len(data.org.people)
 
 
 def test_a_build_reuses_the_cycle_verdict_that_validate_stored(tmp_path: Path) -> None:

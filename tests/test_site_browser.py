@@ -88,6 +88,7 @@ def test_reader_sees_tree_person_and_working_links(tmp_path, serve, browser) -> 
     base = serve(repo / "public")
     page = browser.new_page()
     errors, outside = _watch(page, base)
+    expect = pytest.importorskip("playwright.sync_api").expect
 
     page.goto(urljoin(base, "tree/"))
     tree = page.locator("article").inner_text()
@@ -112,6 +113,24 @@ def test_reader_sees_tree_person_and_working_links(tmp_path, serve, browser) -> 
     assert kr.get_by_role("progressbar").get_attribute("aria-valuenow") == "100"
     assert page.locator("svg.pl-chart polyline").count() >= 1
     page.screenshot(path=str(ARTIFACTS / "site-person.png"), full_page=True)
+
+    # search: a colleague by name (first result), a key result by its words (a result that
+    # matched every word); results follow each key typed, so wait for the whole query's
+    alice = urljoin(base, "people/alice/")
+    for query, link, first_only in (
+        ("Alice Chen", f"{alice}?h=alice+chen", True),
+        ("Take the pager off the billing path", f"{alice}?h=take+pager+billing+path", False),
+    ):
+        page.goto(urljoin(base, "tree/"))
+        box = page.locator("input.md-search__input")
+        box.click()
+        box.press_sequentially(query, delay=20)
+        results = page.locator("li.md-search-result__item > a:first-child")
+        if first_only:
+            expect(results.first).to_have_attribute("href", link, timeout=15_000)
+        else:
+            found = page.locator(f'li.md-search-result__item > a[href="{link}"]')
+            expect(found).to_have_count(1, timeout=15_000)
 
     # every link on the pages visited resolves
     for path in ("", "tree/", "people/", "people/alice/", "departments/platform/"):
@@ -138,11 +157,13 @@ def test_hostile_text_runs_nothing_in_the_browser(tmp_path, serve, browser, base
     page.goto(urljoin(base, "people/bob/"))
     text = page.locator("article").inner_text()
     assert HOSTILE["script"] in text and HOSTILE["img"] in text
-    # search for the hostile text too: results are rendered by Material's script
+    # search for the hostile text too: results are rendered by Material's script (Bob's
+    # entry shows his department and his objective and key-result titles, the hostile ones)
     page.locator("input.md-search__input").click()
-    page.keyboard.type("raw")
-    page.wait_for_selector(".md-search-result__item", timeout=15000)
-    assert "people/bob/" in page.locator(".md-search-result__link").first.get_attribute("href")
+    page.keyboard.type("platform")
+    bob = page.locator(f'.md-search-result__link[href^="{urljoin(base, "people/bob/")}"]')
+    bob.first.wait_for(timeout=15000)
+    assert "window.__pwned=1" in bob.first.inner_text()
     page.wait_for_timeout(500)
     assert page.evaluate("window.__pwned") is None
     assert not dialogs

@@ -46,14 +46,19 @@ def test_search_view_keeps_headings_and_text_only() -> None:
         + text("<script>x</script> it's [a](b)")
         + '</p>\n<h2 id="plan">Plan</h2>\n<table><tr><td>one</td><td>two</td></tr></table>'
         '<figure><svg viewBox="0 0 1 1"><title>chart</title></svg></figure>'
-        f"{blocks.SKIP_START}<p>skipped</p>{blocks.SKIP_END}<ul><li>three</li></ul>"
+        "<ul><li>three</li></ul>"
     )
     view = blocks.search_view(page)
     assert view == (
         '<h1> Bob </h1> A link · &lt;script&gt;x&lt;/script&gt; it\'s [a](b) <h2 id="plan"> '
         "Plan </h2> one two three"
     )
-    assert "chart" not in view and "skipped" not in view
+    assert "chart" not in view
+
+
+def test_search_summary_is_escaped_text_without_empty_parts() -> None:
+    summary = blocks.summary("<script>x</script> & co", "", "  two\n words ", "it's")
+    assert summary == "&lt;script&gt;x&lt;/script&gt; &amp; co; two words; it's"
 
 
 def test_apostrophes_are_shown_as_apostrophes() -> None:

@@ -9,7 +9,10 @@ hands MkDocs an empty Markdown source.
 
 The search index gets a light view of the same page: the headings and the text between
 them, without tags, character references or charts, so the search plugin's HTML parser
-(which reads every page in MkDocs' process) has a handful of tags to read.
+(which reads every page in MkDocs' process) has a handful of tags to read. Pages there is
+one of per person or department give a `summary` instead: what a reader searches them by,
+as one entry (the whole light view of every person's page was 22 of the index's 25 MB at
+10,000 people, and a browser downloads the index on the first search).
 """
 
 from __future__ import annotations
@@ -26,8 +29,6 @@ _HEADING = re.compile(r"(#{1,6}) ([A-Za-z0-9][A-Za-z0-9 ,.'-]*)")
 _HEADING_TAG = re.compile(r"(</?h[1-6](?:\s[^>]*)?>)")
 _OTHER_TAG = re.compile(r"<(?!/?h[1-6][\s>])[^>]*>")
 _CHART = re.compile(r"<svg\b.*?</svg>", re.S)
-# A part of a page the search index skips (not nested): what it shows is indexed elsewhere.
-SKIP_START, SKIP_END = "<!--perfloop:search-skip-->", "<!--/perfloop:search-skip-->"
 
 
 def render(body: str) -> tuple[str, list[dict]]:
@@ -53,18 +54,17 @@ def search_view(page_html: str) -> str:
     """The page's headings, with its text between them: what the search plugin keeps of
     a page (it drops layout tags) without the tags and references it would have to parse.
     Text is escaped again (`<`, `>`, `&`), so no value becomes markup here either."""
-    light = _OTHER_TAG.sub(" ", _CHART.sub(" ", _without_skipped(page_html)))
+    light = _OTHER_TAG.sub(" ", _CHART.sub(" ", page_html))
     parts = _HEADING_TAG.split(light)
     for i in range(0, len(parts), 2):  # text between heading tags
         parts[i] = html.escape(" ".join(html.unescape(parts[i]).split()), quote=False)
     return " ".join(p for p in parts if p)
 
 
-def _without_skipped(page_html: str) -> str:
-    kept, at = [], 0
-    while (start := page_html.find(SKIP_START, at)) != -1:
-        kept.append(page_html[at:start])
-        end = page_html.find(SKIP_END, start)
-        at = len(page_html) if end == -1 else end + len(SKIP_END)
-    kept.append(page_html[at:])
-    return " ".join(kept)
+def summary(*parts: str) -> str:
+    """A page's search entry as one section without a heading (the search plugin titles it
+    with the page's title): the non-empty plain texts `parts`, escaped, joined by "; "
+    (ASCII: the index is JSON with non-ASCII characters written as 6-character escapes)."""
+    return "; ".join(
+        html.escape(flat, quote=False) for part in parts if (flat := " ".join(part.split()))
+    )

@@ -58,6 +58,7 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
         self._titles: dict[str, str] = {}  # generated page (source path) -> its title
         self._producer: Producer | None = None  # builds the generated pages' HTML
         self._full: dict[str, str] = {}  # a page's content while the search plugin reads it
+        self._unsearched: set[str] = set()  # generated pages the search index leaves out
 
     # --- configuration -------------------------------------------------------------------
 
@@ -127,6 +128,10 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
         home = "index.md" not in files.src_uris
         plan = self._plan(views, layouts, current, earlier, config, home)
         urls = self._generate(files, config, plan)
+        # Earlier cycles' people pages stay out of the search index: each cycle would add
+        # as much as the current one, and a name would find one page per cycle (the
+        # current page links to the earlier ones).
+        self._unsearched = {layouts[e].person(pid) for e in earlier for pid in views[e].org.people}
         if self._producer is not None:
             order = list(self._titles)
             self._producer.plan((home, urls, order), order)
@@ -394,6 +399,8 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
     ) -> str:
         if page.file.src_uri in self._titles:
             page.meta["title"] = self._titles[page.file.src_uri]
+            if page.file.src_uri in self._unsearched:
+                page.meta["search"] = {"exclude": True}
             return ""  # its HTML comes in on_page_context
         if page.file.src_uri == "index.md" and HOME_MARKER in markdown:
             # its headings now (Markdown makes their ids and the table of contents), its

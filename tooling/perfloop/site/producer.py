@@ -42,12 +42,12 @@ BATCH_CHARS = 1 << 18  # the worker sends its pages in batches of about 256 kB
 class Rendered:
     html: str  # the page's content
     toc: list  # Python-Markdown's table-of-contents tokens
-    search: str  # the light view the search index reads (blocks.search_view)
+    search: str  # what the search index reads: the page's summary or its light view
 
 
 def render(page: Page) -> Rendered:
     html, toc = blocks.render(page.body)
-    return Rendered(html, toc, blocks.search_view(html))
+    return Rendered(html, toc, blocks.search_view(html) if page.search is None else page.search)
 
 
 def spare_core() -> bool:

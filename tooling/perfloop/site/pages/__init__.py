@@ -9,3 +9,5 @@ from dataclasses import dataclass
 class Page:
     title: str  # plain text (see markup.plain): templates print it unescaped
     body: str  # HTML blocks separated by blank lines; every value escaped
+    # what the search index gets (blocks.summary), or None for the body's light view
+    search: str | None = None

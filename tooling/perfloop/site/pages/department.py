@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from .. import blocks
 from ..layout import Layout, Linker
 from ..markup import number, percent, plain, text
 from ..svg import progress_bar
 from ..view import CycleView
 from . import Page
-from .objectives import objectives_section
+from .objectives import objectives_section, titles
 from .okrtree import people_tree
 
 
@@ -29,6 +30,11 @@ def member_rows(view: CycleView, layout: Layout, linker: Linker, people: list[st
         "<th>Progress</th><th>Last check-in</th></tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table>"
     )
+
+
+# The index pages' search entries: every name they list is found on its own page.
+_INDEX_SUMMARY = "Every department with its head, size, goals set and average progress"
+_PEOPLE_SUMMARY = "Everyone, by department, with their title"
 
 
 def title(view: CycleView, dept: str) -> str:
@@ -80,7 +86,10 @@ def build(view: CycleView, layout: Layout, linker: Linker, dept: str) -> Page:
     if warnings:
         items = "".join(f"<li>{text(m)}</li>" for m in warnings)
         parts += ["## Alignment warnings", f'<ul class="pl-warnings">{items}</ul>']
-    return Page(title(view, dept), "\n\n".join(parts))
+    # its name (the entry's title), head and own objectives: its people and their objectives
+    # are found on their own pages
+    summary = blocks.summary(f"Head: {view.person_name(d.head)}", *titles(view, dept))
+    return Page(title(view, dept), "\n\n".join(parts), summary)
 
 
 def build_index(view: CycleView, layout: Layout, linker: Linker) -> Page:
@@ -104,7 +113,7 @@ def build_index(view: CycleView, layout: Layout, linker: Linker) -> Page:
         "<th>Goals set</th><th>Average progress</th></tr></thead>"
         f"<tbody>{''.join(rows(view.top_departments, 0))}</tbody></table>"
     )
-    return Page(index_title(view), body)
+    return Page(index_title(view), body, blocks.summary(_INDEX_SUMMARY))
 
 
 def build_people_index(view: CycleView, layout: Layout, linker: Linker) -> Page:
@@ -129,7 +138,7 @@ def build_people_index(view: CycleView, layout: Layout, linker: Linker) -> Page:
             for pid in sorted(people, key=view.person_name)
         )
         parts.append(f'<h2 id="{text(dept)}">{name}</h2><ul class="pl-people">{items}</ul>')
-    return Page(people_title(view), "\n\n".join(parts))
+    return Page(people_title(view), "\n\n".join(parts), blocks.summary(_PEOPLE_SUMMARY))
 
 
 def _depth_first(view: CycleView, depts: list[str]) -> list[str]:

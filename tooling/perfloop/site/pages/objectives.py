@@ -126,6 +126,16 @@ def objective_block(view: CycleView, layout: Layout, linker: Linker, ov: Objecti
     )
 
 
+def titles(view: CycleView, owner: str) -> list[str]:
+    """The titles of `owner`'s objectives and key results, once each: what the search index
+    keeps of them (progress, values and the other owners they link to are not searched)."""
+    found: dict[str, None] = {}  # ordered, without repeats
+    for ov in view.objectives(owner):
+        found[ov.objective.title] = None
+        found.update((kv.kr.title, None) for kv in ov.key_results)
+    return list(found)
+
+
 def objectives_section(view: CycleView, layout: Layout, linker: Linker, owner: str) -> str:
     views = view.objectives(owner)
     if not views:

@@ -14,13 +14,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from ...model import COMPANY
-from ..blocks import SKIP_END, SKIP_START
+from ..blocks import summary
 from ..layout import Layout, Linker
 from ..markup import attr, number, plain, text
 from ..svg import progress_bar
 from ..view import CycleView, ObjectiveView
 from . import Page
-from .objectives import anchor, coverage_note, kr_value, ref_link
+from .objectives import anchor, coverage_note, kr_value, ref_link, titles
 
 MAX_DEPTH = 12  # aligns_to chains are validated loop-free; this is a second guard
 NOT_ALIGNED = "not-aligned"  # a department page's group of its people's unaligned objectives
@@ -118,11 +118,6 @@ class Drawing:
         return f'<p class="pl-elsewhere">{text(lead)}: {links}</p>'
 
 
-def _unindexed(html: str) -> str:
-    """Kept out of the search index: each person's objectives are indexed on their page."""
-    return f"{SKIP_START}{html}{SKIP_END}"
-
-
 def people_tree(view: CycleView, layout: Layout, linker: Linker, dept: str) -> str:
     """The objectives of a department's people (its own members, not its teams'), grouped
     under the objective each aligns to; a colleague's objective aligned to another's is
@@ -153,7 +148,7 @@ def people_tree(view: CycleView, layout: Layout, linker: Linker, dept: str) -> s
             f'<details class="pl-node pl-group" id="{attr(gid)}" open><summary>{head} '
             f"<small>{number(len(roots))} objective(s)</small></summary>{nodes}</details>"
         )
-    return _unindexed(f'<div class="pl-tree">{"".join(parts)}</div>')
+    return f'<div class="pl-tree">{"".join(parts)}</div>'
 
 
 def _group_head(view: CycleView, layout: Layout, linker: Linker, ov: ObjectiveView) -> str:
@@ -210,7 +205,10 @@ def build(view: CycleView, layout: Layout, linker: Linker) -> Page:
     if view.warnings:
         parts.append("## Alignment warnings")
         parts.append(_warnings(view, drawing))
-    return Page(title(view), "\n\n".join(parts))
+    # the company's objectives; a department's are indexed on the department's page
+    return Page(
+        title(view), "\n\n".join(parts), summary("Company objectives", *titles(view, COMPANY))
+    )
 
 
 def _warnings(view: CycleView, drawing: Drawing) -> str:

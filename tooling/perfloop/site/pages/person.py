@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from markdown.extensions.toc import slugify
+
+from .. import blocks
 from ..layout import Layout, Linker
 from ..markup import number, percent, plain, text
 from ..svg import Series, progress_bar, timeline
 from ..view import CycleView
 from . import Page
-from .objectives import objectives_section
+from .objectives import objectives_section, titles
 
 
 def _facts(view: CycleView, layout: Layout, linker: Linker, pid: str) -> str:
@@ -150,4 +153,16 @@ def build(
     if earlier:
         links = " · ".join(linker.a(uri, text(title)) for title, uri in earlier)
         parts += ["## Earlier cycles", f"<p>{links}</p>"]
-    return Page(title(view, pid), "\n\n".join(parts))
+    return Page(title(view, pid), "\n\n".join(parts), search_summary(view, pid))
+
+
+def search_summary(view: CycleView, pid: str) -> str:
+    """What the search index keeps of a person's page, one entry under their name: title,
+    department, id (unless it is words of the name) and the titles of their objectives and
+    key results. Not their manager, reports, values or check-ins: a search for a name
+    should find that person, not everyone whose page mentions them."""
+    p = view.org.people[pid]
+    ident = "" if set(pid.split("-")) <= set(slugify(p.name, "-").split("-")) else pid
+    return blocks.summary(
+        p.title or "", view.department_name(p.department), ident, *titles(view, pid)
+    )
