@@ -154,8 +154,10 @@ def close(allow_incomplete: bool, on: dt.datetime | None, cycle_id: str | None) 
         refuse("not closing; complete them or pass --allow-incomplete")
     closed_on = on.date() if on else dt.date.today()
     text = (root / data.dir / "cycle.yaml").read_text(encoding="utf-8")
-    write_or_refuse(root, data.id, close_changes(data, text, closed_on), "cycle close")
+    changes, closing = close_changes(data, text, closed_on), data.id
+    del data  # the check loads the cycle again, as it would be: not both in memory at once
+    write_or_refuse(root, closing, changes, "cycle close")
     rated = len(scores) - len(incomplete)
     click.echo(
-        f"Cycle {data.id} closed on {closed_on}: {rated} rated, {len(incomplete)} incomplete."
+        f"Cycle {closing} closed on {closed_on}: {rated} rated, {len(incomplete)} incomplete."
     )
