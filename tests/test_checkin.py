@@ -153,3 +153,19 @@ def test_a_broken_goals_file_is_not_checked_into(repo: Path) -> None:
     assert result.returncode == 1
     assert f"{GOALS}:15:1: error:" in result.stderr and "bogus" in result.stderr
     assert (repo / GOALS).read_text() == broken
+
+
+def test_the_validate_after_a_checkin_takes_the_verdict_the_write_checked(repo: Path) -> None:
+    """A check-in checks the cycle as it will be; the `validate` that follows (locally or in
+    CI) finds that verdict instead of checking 70,000 files again at 10,000 people, and
+    says what an uncached run says."""
+    from perfloop.cache import FOLDER
+
+    result = run_cli("checkin", "bob", "o1/kr1=11", "--date", "2026-09-20", cwd=repo)
+    assert result.returncode == 0, result.stderr
+    stored = set((repo / FOLDER).glob("*/verdicts/*"))
+    validated = run_cli("validate", cwd=repo)
+    assert set((repo / FOLDER).glob("*/verdicts/*")) == stored
+    fresh = run_cli("validate", cwd=repo, env={"PERFLOOP_CACHE": "0"})
+    assert (validated.returncode, validated.stdout) == (fresh.returncode, fresh.stdout)
+    assert validated.returncode == 0

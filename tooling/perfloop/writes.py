@@ -20,8 +20,8 @@ from pathlib import Path
 from .model import CycleData
 from .problems import Problem, sort_problems
 from .repository import CYCLES, load_cycle
-from .rules import check_cycle
 from .sources import DirectorySource, Entry, Source
+from .validation import check_rules
 
 SCHEMA_URL = "https://perfloop.dev/schemas/{kind}.schema.json"
 SCHEMA_COMMENT = "# yaml-language-server: $schema="
@@ -71,7 +71,9 @@ class Outcome:
 def _errors(root: Path, cycle_id: str, source: Source) -> tuple[CycleData | None, list[Problem]]:
     data, problems = load_cycle(root, cycle_id, source=source)
     if data is not None:
-        problems = problems + check_cycle(data)
+        # through the verdict store: the state checked here is what is then written, so
+        # the `validate` (or CI) that follows the write finds its verdict (verdict.py)
+        problems = problems + check_rules(root, data)
     return data, [p for p in sort_problems(problems) if p.is_error]
 
 
