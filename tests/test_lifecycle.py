@@ -498,7 +498,9 @@ def test_close_writes_hostile_reasons_that_read_back_as_written(base_repo: Path)
         f"  {p}: {{rating: B, reason: {json.dumps(r, ensure_ascii=False)}}}\n"
         for p, r in reasons.items()
     )
-    (base_repo / "cycles/2026-h2/calibration/eng.yaml").write_text("ratings:\n" + entries)
+    calibration = base_repo / "cycles/2026-h2/calibration/eng.yaml"
+    calibration.parent.mkdir(exist_ok=True)  # git keeps no empty folder: a clean clone has none
+    calibration.write_text("ratings:\n" + entries)
     result = run_cli("cycle", "close", "--allow-incomplete", "--date", "2026-12-31", cwd=base_repo)
     assert result.returncode == 0, result.stderr
     path = "cycles/2026-h2/results.yaml"
