@@ -617,8 +617,17 @@ class CycleData:
             out.append(Group(gc.id, gc.departments, tuple(members[gc.id]), heads, gc.name))
         return tuple(out)
 
+    @cached_property
+    def _group_by_person(self) -> dict[str, Group]:
+        out: dict[str, Group] = {}
+        for group in self.groups:
+            for member in group.members:
+                out.setdefault(member, group)
+        return out
+
     def group_of(self, person: str) -> Group | None:
-        return next((g for g in self.groups if person in g.members), None)
+        """The calibration group `person` belongs to (indexed once: asked for everyone)."""
+        return self._group_by_person.get(person)
 
     def objective_set(self, owner: str) -> ObjectiveSet | None:
         """The objectives owned by 'company', a department or a person."""
