@@ -265,3 +265,25 @@ def test_a_growing_delta_is_merged_and_old_tools_folders_are_retired(tmp_path: P
     assert all(used)
     fresh.save(prune=True)  # 80 of 200 unused: more than a quarter, so dropped
     assert len(_read(fresh.file)) == 120
+
+
+def test_a_damaged_cache_entry_is_read_from_the_file(base_repo: Path) -> None:
+    """An entry whose data no longer decodes (a damaged cache) never breaks a run: the
+    file itself is read again."""
+    from perfloop.cache import _read, _write
+    from perfloop.sources import blob_id
+
+    assert run_cli("validate", cwd=base_repo).returncode == 0
+    (pack_file,) = (base_repo / FOLDER).rglob("2026-h2.pack")
+    goals = base_repo / "cycles/2026-h2/goals/bob.yaml"
+    pack = _read(pack_file)
+    key = f"goals:{blob_id(goals.read_bytes())}"
+    pack[key] = (pack[key][0][:-3], pack[key][1])  # truncated marshal bytes
+    _write(pack_file, pack)
+    shutil.rmtree(base_repo / FOLDER / "runs")
+    for verdicts in (base_repo / FOLDER).glob("*/verdicts"):
+        shutil.rmtree(verdicts)
+    cached = run_cli("score", "--json", cwd=base_repo)
+    fresh = run_cli("score", "--json", cwd=base_repo, env={"PERFLOOP_CACHE": "0"})
+    assert (cached.returncode, cached.stdout) == (fresh.returncode, fresh.stdout)
+    assert "internal error" not in cached.stderr and '"bob"' in cached.stdout

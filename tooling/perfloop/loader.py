@@ -84,7 +84,12 @@ class Document:
         packed = self.__dict__.get("_packed")
         if name != "data" or packed is None:
             raise AttributeError(name)
-        data = self.__dict__["data"] = marshal.loads(packed)  # frozen: a cache fill
+        try:
+            data = marshal.loads(packed)
+        except (EOFError, ValueError, TypeError):  # a damaged cache entry: the file decides
+            reloaded, _ = parse_bytes(self.reload(), self.path) if self.reload else (None, [])
+            data = reloaded.data if reloaded is not None else None
+        self.__dict__["data"] = data  # frozen: a cache fill
         self.__dict__.pop("_packed", None)
         return data
 
