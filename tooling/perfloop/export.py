@@ -21,7 +21,7 @@ from typing import Any
 
 from .model import CycleData
 from .progress import round_half_up
-from .scoring import PersonScore, group_ids, score_cycle
+from .scoring import PersonScore, score_cycle
 
 BASE_COLUMNS = (
     "person",
@@ -94,14 +94,14 @@ def _num(x: float | None) -> float | None:
 def result_row(data: CycleData, score: PersonScore) -> dict[str, Any]:
     """One person's results and breakdown as typed values (numbers rounded as shown)."""
     person = data.org.people[score.id]
-    grp = group_ids(data).get(score.id)
-    calibration = data.calibrations.get(grp) if grp else None
+    group = data.group_of(score.id)
+    calibration = data.calibrations.get(group.id) if group else None
     entry = calibration.ratings.get(score.id) if calibration else None
     row: dict[str, Any] = {
         "person": score.id,
         "name": person.name,
         "department": person.department,
-        "group": grp,
+        "group": group.id if group else None,
         "manager": person.manager,
         "template": score.template,
         "okr": _num(score.okr),

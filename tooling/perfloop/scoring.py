@@ -243,11 +243,6 @@ def _reviews_by_subject(data: CycleData) -> dict[str, list[Review]]:
     return out
 
 
-def group_ids(data: CycleData) -> dict[str, str]:
-    """person -> calibration group id (indexed once per cycle)."""
-    return index_of(data, "group_ids", lambda d: {p: g.id for g in d.groups for p in g.members})
-
-
 _RELATION_ORDER = {
     r: i for i, r in enumerate(("self", "manager", "skip_level", "designated", "peer", "upward"))
 }
@@ -316,8 +311,8 @@ def score_person(data: CycleData, person_id: str) -> PersonScore:
 
 
 def _calibrated(data: CycleData, person: str) -> str | None:
-    group = group_ids(data).get(person)
-    calibration = data.calibrations.get(group) if group else None
+    group = data.group_of(person)
+    calibration = data.calibrations.get(group.id) if group else None
     entry = calibration.ratings.get(person) if calibration else None
     if entry is None or data.cycle.level(entry.rating) is None:
         return None
