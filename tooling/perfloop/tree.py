@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .alignment import Coverage, coverage
-from .model import COMPANY, CycleData, KeyResult, Objective, Person
+from .model import COMPANY, CycleData, KeyResult, Objective
 from .progress import contributions, kr_current, kr_progress, objective_progress, round_half_up
 
 
@@ -120,15 +120,6 @@ def build_tree(data: CycleData) -> Node:
     """The whole tree of the cycle, rooted at the company."""
     covers = {c.parent_ref: c for c in coverage(data)}
     org = data.org
-    # Sub-departments and people by department, indexed once (in org.yaml's order): a scan
-    # of the whole org per department is quadratic (410 departments x 10,000 people).
-    subs_of: dict[str, list[str]] = {}
-    for d in org.departments.values():
-        if d.parent:
-            subs_of.setdefault(d.parent, []).append(d.id)
-    people_of: dict[str, list[Person]] = {}
-    for p in org.people.values():
-        people_of.setdefault(p.department, []).append(p)
 
     def objectives(owner: str) -> tuple[ObjectiveNode, ...]:
         found = data.objective_set(owner)
@@ -139,11 +130,11 @@ def build_tree(data: CycleData) -> Node:
     def department(dept_id: str, seen: frozenset[str]) -> Node:
         dept = org.departments[dept_id]
         subs = [
-            department(sub, seen | {dept_id}) for sub in subs_of.get(dept_id, ()) if sub not in seen
+            department(sub, seen | {dept_id}) for sub in org.children(dept_id) if sub not in seen
         ]
         people = [
-            Node("person", p.id, p.name, objectives(p.id), (), p.id in data.goals)
-            for p in people_of.get(dept_id, ())
+            Node("person", pid, org.people[pid].name, objectives(pid), (), pid in data.goals)
+            for pid in org.members(dept_id, nested=False)
         ]
         return Node(
             "department",

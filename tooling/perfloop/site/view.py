@@ -224,34 +224,10 @@ class CycleView:
 
     def subdepartments(self, dept: str) -> list[str]:
         """The departments directly below `dept`."""
-        return self._children.get(dept, [])
-
-    @cached_property
-    def _children(self) -> dict[str, list[str]]:
-        out: dict[str, list[str]] = {}
-        for d in self.org.departments.values():
-            if d.parent:
-                out.setdefault(d.parent, []).append(d.id)
-        return out
+        return list(self.org.children(dept))
 
     def members(self, dept: str, nested: bool = True) -> list[str]:
-        """`Org.members`, from an index built once: the people of `dept` (and, when nested,
-        of the departments below it), in org.yaml's order."""
-        if not nested:
-            return list(self._direct_members.get(dept, ()))
-        found = [p for d in self.org.subdepartments(dept) for p in self._direct_members.get(d, ())]
-        return sorted(found, key=self._position.__getitem__)
-
-    @cached_property
-    def _direct_members(self) -> dict[str, list[str]]:
-        out: dict[str, list[str]] = {}
-        for p in self.org.people.values():
-            out.setdefault(p.department, []).append(p.id)
-        return out
-
-    @cached_property
-    def _position(self) -> dict[str, int]:
-        return {pid: i for i, pid in enumerate(self.org.people)}
+        return self.org.members(dept, nested)
 
     def completion(self, dept: str) -> Completion:
         if dept not in self._completion:
