@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .model import CycleData, KeyResult
+from .model import CycleData, KeyResult, ObjectiveSet
+
+# file inside the cycle folder -> (owners its objectives align to, owners its key results
+# contribute to). Kept with a cycle's verdict: a pull request's check (incremental.py)
+# finds from it which other files a change reaches, without loading them.
+Links = dict[str, tuple[tuple[str, ...], tuple[str, ...]]]
 
 
 @dataclass(frozen=True)
@@ -64,4 +69,27 @@ def coverage(data: CycleData) -> list[Coverage]:
             else:
                 ratio = total / parent.target
         out.append(Coverage(ref, parent, tuple(parts), ratio))
+    return out
+
+
+def links_of(objectives: ObjectiveSet) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The owners `objectives` align to and contribute to (each sorted)."""
+    aligns = {o.aligns_to.split("/")[0] for o in objectives.objectives if o.aligns_to}
+    contributes = {
+        kr.contributes_to.split("/")[0]
+        for o in objectives.objectives
+        for kr in o.key_results
+        if kr.contributes_to
+    }
+    return tuple(sorted(aligns)), tuple(sorted(contributes))
+
+
+def links(data: CycleData) -> Links:
+    """Every objective file's links (files without any are left out)."""
+    out: Links = {}
+    start = len(data.dir) + 1
+    for objectives in data.all_objective_sets():
+        found = links_of(objectives)
+        if found != ((), ()):
+            out[objectives.where.file[start:]] = found
     return out

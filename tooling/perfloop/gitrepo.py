@@ -107,6 +107,23 @@ class GitRepo:
             return None, []
         return parse_bytes(raw, path)
 
+    def listing(self, rev: str, folder: str) -> list[tuple[str, str, str]]:
+        """(mode, blob id, path inside `folder`) of every file under `folder` (relative to
+        our root) at `rev`: one `git ls-tree`, 0.1 s for 70,000 files where walking the
+        tree object by object takes seconds."""
+        top = f"{self.prefix}{folder}/"
+        try:
+            out = self.repo.git.ls_tree("-r", "-z", "--full-tree", rev, "--", top)
+        except git.GitCommandError:
+            return []
+        found = []
+        for line in out.split("\0"):
+            meta, _, path = line.partition("\t")
+            if path.startswith(top):
+                mode, _, blob = meta.split(" ")
+                found.append((mode, blob, path[len(top) :]))
+        return found
+
     def cycle_ids(self, rev: str) -> list[str]:
         """Cycles (folders with a cycle.yaml) at `rev`."""
         try:

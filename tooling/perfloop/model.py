@@ -526,6 +526,8 @@ class CycleData:
     # The identity of the bytes this record was built from (sources.content_digest), set by
     # the loader; not copied by dataclasses.replace, so a derived record never claims it.
     content: str | None = field(default=None, init=False, compare=False, repr=False)
+    # The paths (from the repository root) of the files that digest covers, set with it.
+    examined: frozenset[str] | None = field(default=None, init=False, compare=False, repr=False)
 
     @property
     def id(self) -> str:

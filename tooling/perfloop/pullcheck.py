@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import codeowners
+from . import codeowners, incremental
 from .cache import FOLDER as CACHE_FOLDER
 from .changes import Area, Change, area_of, goals_kind, review_kind
 from .gitrepo import GitRepo
@@ -178,7 +178,7 @@ def run_check(
     result.requirements = merge(requirements)
 
     if validate:
-        result.problems += _validate(root, result, by_cycle, head)
+        result.problems += _validate(root, result, by_cycle, head, repo, changed)
     result.problems += _codeowners(root, head)
     result.problems = sort_problems(result.problems)
     return result
@@ -313,10 +313,16 @@ def _closing_rules(
 
 
 def _validate(
-    root: Path, result: CheckResult, by_cycle: dict[str | None, list[str]], head: str | None
+    root: Path,
+    result: CheckResult,
+    by_cycle: dict[str | None, list[str]],
+    head: str | None,
+    repo: GitRepo,
+    statuses: dict[str, str],
 ) -> list[Problem]:
     """Every error of each touched cycle, and warnings of the changed files only. When the
-    tool itself changed, every cycle is validated."""
+    tool itself changed, every cycle is validated. A cycle is checked from the base's
+    verdict when it can be (incremental.py), else as a whole."""
     if head is not None:
         return []  # validation reads the working tree; a committed head is checked out first
     folder = root / CYCLES
@@ -329,7 +335,10 @@ def _validate(
     changed = {p for paths in by_cycle.values() for p in paths}
     problems = []
     for cid in sorted(targets):
-        checked = validate_cycle(root, cid)
+        in_cycle = {p: s for p, s in statuses.items() if p.startswith(f"{CYCLES}/{cid}/")}
+        checked = incremental.check(root, cid, repo, result.base, in_cycle)
+        if checked is None:
+            checked = validate_cycle(root, cid)
         if checked.data is not None:
             result.valid[cid] = checked.data
         problems += [p for p in checked.problems if p.is_error or p.path in changed]

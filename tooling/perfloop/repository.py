@@ -584,6 +584,7 @@ def _load_cycle(
         documents=documents,
     )
     object.__setattr__(data, "content", content_digest(blobs))  # frozen: set once, here
+    object.__setattr__(data, "examined", frozenset(f"{rel_dir}/{rel}" for rel in blobs))
     return data, problems
 
 

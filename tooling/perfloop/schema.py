@@ -13,12 +13,14 @@ import re
 from collections.abc import Iterator
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import jsonschema_rs
-from jsonschema import Draft202012Validator
-from referencing import Registry, Resource
+
+if TYPE_CHECKING:  # python-jsonschema explains failures only: imported when one happens
+    import jsonschema
+    from jsonschema import Draft202012Validator
+    from referencing import Registry
 
 from .loader import Document, JsonPath, pitfall_message
 from .problems import Problem
@@ -51,6 +53,8 @@ def schema_text(kind: str) -> str:
 
 @cache
 def _registry() -> Registry:
+    from referencing import Registry, Resource
+
     return Registry().with_resources(
         (BASE_URL + name, Resource.from_contents(schema)) for name, schema in _all().items()
     )
@@ -58,6 +62,8 @@ def _registry() -> Registry:
 
 @cache
 def validator(kind: str) -> Draft202012Validator:
+    from jsonschema import Draft202012Validator
+
     schema = _all()[f"{kind}.schema.json"]
     return Draft202012Validator(
         schema, registry=_registry(), format_checker=Draft202012Validator.FORMAT_CHECKER
@@ -140,7 +146,9 @@ def _message(err: jsonschema.ValidationError) -> tuple[JsonPath, str]:
         bad = err.instance
         return path, f"{prefix}{bad!r} is not a valid key here"
     if kind in ("oneOf", "anyOf") and err.context:
-        best = jsonschema.exceptions.best_match(err.context)
+        from jsonschema.exceptions import best_match
+
+        best = best_match(err.context)
         return _message(best)
     return path, f"{prefix}{err.message}"
 

@@ -15,7 +15,9 @@ Decisions where the spec is silent (see site/guide/scoring.md):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from .memory import bulk_allocation
 from .model import (
@@ -284,11 +286,6 @@ def score_person(data: CycleData, person_id: str) -> PersonScore:
             missing.append("section weights")
     complete = final is not None
 
-    proposed_level = rating_for(data.cycle, final)
-    proposed = proposed_level.rating if proposed_level else None
-    calibrated = _calibrated(data, person_id) if complete else None
-    rating = calibrated or proposed
-    level = data.cycle.level(rating) if rating else None
     return record(
         PersonScore,
         id=person_id,
@@ -296,18 +293,39 @@ def score_person(data: CycleData, person_id: str) -> PersonScore:
         kpi=kpi,
         review=review,
         final=final,
-        rating=rating,
-        bonus=level.bonus if level else None,
         complete=complete,
         missing=tuple(missing),
-        proposed=proposed,
-        calibrated=calibrated,
         template=template.id,
         objectives=objectives,
         kpis=kpis,
         review_groups=groups,
         weights=weights,
+        **_rating(data, person_id, final, complete),
     )
+
+
+def _rating(data: CycleData, person_id: str, final: float | None, complete: bool) -> dict:
+    """The rating fields: proposed by the final score, replaced by a calibrated one."""
+    proposed_level = rating_for(data.cycle, final)
+    proposed = proposed_level.rating if proposed_level else None
+    calibrated = _calibrated(data, person_id) if complete else None
+    rating = calibrated or proposed
+    level = data.cycle.level(rating) if rating else None
+    return {
+        "proposed": proposed,
+        "calibrated": calibrated,
+        "rating": rating,
+        "bonus": level.bonus if level else None,
+    }
+
+
+def recalibrated(data: CycleData, score: PersonScore) -> PersonScore:
+    """`score` after a change of its group's calibration file alone: the sections stand,
+    the rating fields follow `data`'s calibration (incremental.py)."""
+    if score.template is None:
+        return score
+    fields_ = {**vars(score), **_rating(data, score.id, score.final, score.complete)}
+    return record(PersonScore, **fields_)
 
 
 def _calibrated(data: CycleData, person: str) -> str | None:
@@ -319,28 +337,29 @@ def _calibrated(data: CycleData, person: str) -> str | None:
     return entry.rating
 
 
-def score_cycle(data: CycleData) -> dict[str, PersonScore]:
-    """person id -> score, for everyone in org.yaml, in org order.
+def score_cycle(data: CycleData) -> Mapping[str, PersonScore]:
+    """person id -> score, for everyone in org.yaml, in org order (read-only).
 
     Computed once per loaded cycle (validation's calibration rule, then the command, both
-    ask for it); the scores are immutable, so each caller gets its own dict of them."""
+    ask for it), or adopted from a verdict, whose scores are rebuilt as they are asked."""
     scores = data.__dict__.get(_SCORES)  # the model is frozen; this is cached_property's slot
     if scores is None:
         with bulk_allocation():
-            scores = {person: score_person(data, person) for person in data.org.people}
+            scores = MappingProxyType(
+                {person: score_person(data, person) for person in data.org.people}
+            )
         data.__dict__[_SCORES] = scores
-    return dict(scores)
+    return scores
 
 
-def computed_scores(data: CycleData) -> dict[str, PersonScore] | None:
+def computed_scores(data: CycleData) -> Mapping[str, PersonScore] | None:
     """The scores of `data` if this process computed (or was given) them already."""
-    scores = data.__dict__.get(_SCORES)
-    return None if scores is None else dict(scores)
+    return data.__dict__.get(_SCORES)
 
 
-def adopt_scores(data: CycleData, scores: dict[str, PersonScore]) -> None:
+def adopt_scores(data: CycleData, scores: Mapping[str, PersonScore]) -> None:
     """Take scores computed earlier for the same content (verdict.py) as `data`'s own."""
-    data.__dict__[_SCORES] = dict(scores)
+    data.__dict__[_SCORES] = scores
 
 
 _SCORES = "_perfloop_scores"

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 from . import verdict
+from .alignment import links
 from .memory import bulk_allocation
 from .model import CycleData
 from .problems import Problem, sort_problems
 from .repository import cycle_ids, load_cycle
 from .rules import check_cycle
-from .scoring import adopt_scores, computed_scores
+from .scoring import adopt_scores, computed_scores, score_person
 from .verdict import Verdict
 
 
@@ -25,23 +27,47 @@ class CycleResult:
 def validate_cycle(root: Path, cycle_id: str) -> CycleResult:
     data, problems = load_cycle(root, cycle_id)
     if data is not None:
-        problems = problems + check_rules(root, data)
+        problems = problems + check_rules(root, data, problems)
     return CycleResult(cycle_id, data, sort_problems(problems))
 
 
-def check_rules(root: Path, data: CycleData) -> list[Problem]:
+def check_rules(root: Path, data: CycleData, load: list[Problem] | None = None) -> list[Problem]:
     """Every rule's problems for `data`; its scores come along when the rules computed them.
     Answered from the verdict of the same content and code when there is one (verdict.py):
-    `validate`, `score` and `calibrate` in a row check the cycle once."""
+    `validate`, `score` and `calibrate` in a row check the cycle once.
+
+    `load` (the problems loading `data` found) is kept with the verdict when given: with
+    it, a pull request's check can start from the base's verdict (incremental.py)."""
+    examined = _examined_problems(data, load)
     with bulk_allocation():  # the rules' indexes and the scores live as long as the model
         found = verdict.lookup(root, data.dir, data.content)
         if found is not None:
-            if found.scores is not None:
-                adopt_scores(data, found.scores)
+            scores = found.scores
+            if isinstance(scores, verdict.Scores):  # a damaged entry is scored afresh
+                scores = scores.rescoring(partial(score_person, data))
+            if scores is not None:
+                adopt_scores(data, scores)
+            if examined is not None and (found.load is None or found.links is None):
+                verdict.store(
+                    root, data.dir, data.content, replace(found, load=examined, links=links(data))
+                )
             return list(found.problems)
         problems = check_cycle(data)
-    verdict.store(root, data.dir, data.content, Verdict(problems, computed_scores(data)))
+    verdict.store(
+        root,
+        data.dir,
+        data.content,
+        Verdict(problems, computed_scores(data), links(data), examined),
+    )
     return problems
+
+
+def _examined_problems(data: CycleData, load: list[Problem] | None) -> list[Problem] | None:
+    """The load problems that belong to examined files: those follow from the content's
+    digest; others (a stray file, a symbolic link) are not part of it, so not kept."""
+    if load is None or data.examined is None:
+        return None
+    return [p for p in load if p.path in data.examined]
 
 
 def validate_repository(root: Path, only: list[str] | None = None) -> list[CycleResult]:

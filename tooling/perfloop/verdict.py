@@ -16,23 +16,81 @@ a stat seen before the run, and it is shared by every command. It is stored with
 from __future__ import annotations
 
 import hashlib
+import marshal
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from .alignment import Links
 from .cache import FOLDER, _read, _write, code_fingerprint, enabled, fingerprint, keep_newest
 from .model import record
 from .problems import Problem, Severity
 from .scoring import GroupScore, KpiScore, ObjectiveScore, PersonScore
 
 KEEP = 16  # verdicts kept: a PR check, the base and a few local edits in flight
-FORMAT = 2
+FORMAT = 3
 
 
 @dataclass(frozen=True)
 class Verdict:
     problems: list[Problem]  # the rules' problems, in the rules' order
-    scores: dict[str, PersonScore] | None  # None when the rules did not score the cycle
+    scores: Mapping[str, PersonScore] | None  # None when the rules did not score the cycle
+    links: Links | None = None  # None when not known (a verdict stored without them)
+    load: list[Problem] | None = None  # the examined files' own problems (parse, schema)
+
+
+class Scores(Mapping[str, PersonScore]):
+    """person -> score, each rebuilt from its stored bytes when first asked.
+
+    A `validate` answered from a verdict asks for none, and `calibrate` on one group for a
+    few: rebuilding all 10,000 up front cost 0.5 s. An entry whose bytes turn out damaged is
+    computed afresh by `rescore` (bound to the loaded cycle), so a bad cache entry still
+    only costs time."""
+
+    def __init__(
+        self,
+        raw: dict[str, bytes],
+        built: dict[str, PersonScore] | None = None,
+        rescore: Callable[[str], PersonScore] | None = None,
+    ):
+        self._raw = raw
+        self._built = dict(built or {})
+        self._rescore = rescore
+
+    def rescoring(self, rescore: Callable[[str], PersonScore]) -> Scores:
+        return Scores(self._raw, self._built, rescore)
+
+    def replaced(self, new: dict[str, PersonScore]) -> Scores:
+        """These scores with `new` ones in place of (or beside) the stored ones."""
+        raw = dict(self._raw)
+        raw.update((pid, marshal.dumps(_flat_score(s))) for pid, s in new.items())
+        return Scores(raw, {**self._built, **new}, self._rescore)
+
+    def raw(self, person: str) -> bytes:
+        return self._raw[person]
+
+    def __getitem__(self, person: str) -> PersonScore:
+        built = self._built.get(person)
+        if built is None:
+            stored = self._raw[person]  # KeyError for someone not scored
+            try:
+                built = _score(marshal.loads(stored))
+            except (EOFError, ValueError, TypeError, KeyError):
+                if self._rescore is None:
+                    raise KeyError(person) from None
+                built = self._rescore(person)
+            self._built[person] = built
+        return built
+
+    def __contains__(self, person: object) -> bool:
+        return person in self._raw
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
 
 
 def _file(root: Path, content: str, cycle_dir: str) -> Path:
@@ -43,6 +101,14 @@ def _file(root: Path, content: str, cycle_dir: str) -> Path:
     return Path(root) / FOLDER / fingerprint() / "verdicts" / key
 
 
+def _problems(stored: Any) -> list[Problem]:
+    return [Problem(p, ln, col, Severity(s), m) for p, ln, col, s, m in stored]
+
+
+def _flat_problems(problems: list[Problem]) -> list[tuple]:
+    return [(p.path, p.line, p.col, p.severity.value, p.message) for p in problems]
+
+
 def lookup(root: Path, cycle_dir: str, content: str | None) -> Verdict | None:
     """The verdict stored for this content and code, if any."""
     if content is None or not enabled():
@@ -51,12 +117,22 @@ def lookup(root: Path, cycle_dir: str, content: str | None) -> Verdict | None:
     if not isinstance(stored, dict) or stored.get("content") != content:
         return None
     try:
-        problems = [Problem(p, ln, col, Severity(s), m) for p, ln, col, s, m in stored["problems"]]
+        problems = _problems(stored["problems"])
         raw_scores = stored["scores"]
-        scores = None if raw_scores is None else {s["id"]: _score(s) for s in raw_scores}
-    except (KeyError, TypeError, ValueError):
+        if raw_scores is not None and not all(
+            isinstance(k, str) and isinstance(v, bytes) for k, v in raw_scores.items()
+        ):
+            return None
+        scores = None if raw_scores is None else Scores(raw_scores)
+        links = stored["links"]
+        if links is not None and not all(
+            isinstance(a, tuple) and isinstance(c, tuple) for a, c in links.values()
+        ):
+            return None
+        load = None if stored["load"] is None else _problems(stored["load"])
+    except (KeyError, TypeError, ValueError, AttributeError):
         return None  # a verdict of another shape: compute afresh
-    return Verdict(problems, scores)
+    return Verdict(problems, scores, links, load)
 
 
 def store(root: Path, cycle_dir: str, content: str | None, verdict: Verdict) -> None:
@@ -64,16 +140,22 @@ def store(root: Path, cycle_dir: str, content: str | None, verdict: Verdict) -> 
     if content is None or not enabled():
         return
     file = _file(root, content, cycle_dir)
+    scores = verdict.scores
     _write(
         file,
         {
             "content": content,
-            "problems": [
-                (p.path, p.line, p.col, p.severity.value, p.message) for p in verdict.problems
-            ],
+            "problems": _flat_problems(verdict.problems),
             "scores": None
-            if verdict.scores is None
-            else [_flat_score(s) for s in verdict.scores.values()],
+            if scores is None
+            else {
+                pid: scores.raw(pid)
+                if isinstance(scores, Scores)
+                else marshal.dumps(_flat_score(scores[pid]))
+                for pid in scores
+            },
+            "links": verdict.links,
+            "load": None if verdict.load is None else _flat_problems(verdict.load),
         },
     )
     keep_newest(file.parent, KEEP)

@@ -1,0 +1,374 @@
+"""A pull request's check of a cycle, derived from the base's verdict.
+
+Most pull requests change a few people's goals (a check-in), reviews or a calibration
+file. Checking the whole cycle again costs seconds at 10,000 people, yet the base's
+verdict (verdict.py: every rule's problems and every score, restored from main's cache
+in CI) already says everything about the files the change cannot reach. So this module
+loads only the files a change can reach, runs the same rules and scoring over them, and
+takes the rest from the base's verdict:
+
+- the changed files themselves;
+- for a changed goals file of X: the files whose objectives align or contribute to X
+  (their references may stop or start resolving), the files X's objectives align or
+  contribute to (their coverage moves), X's reviews (a review's relation depends on X's
+  proposed peers), and the score of X and of everyone whose key results sum X's, upward;
+- for a changed review of S: S's score;
+- for a changed calibration file: its group's ratings (sections stand);
+- the calibration files of every group whose scores moved.
+
+Each file checked again gets its problems from rules run over a partial cycle holding
+everything those problems read (the files it references, the files that contribute to
+its key results, its subject's goals); other files keep the base's problems. Which files
+reference which is kept with each verdict (`alignment.links`), so it is known without
+loading them.
+
+Anything else — cycle.yaml, org.yaml, templates, department or company objectives, a
+stray or oversized file, a symbolic link, no usable base verdict — and the whole cycle is
+checked as before. The result is the same as a full check's (tests/test_incremental.py
+compares them over many kinds of change), and it is stored as the head's verdict, so the
+`validate` or `score` that follows reuses it. The gate never uses it (it runs uncached).
+
+The working tree is taken as git sees it: files git ignores are not part of a pull
+request, and are not looked at.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from . import verdict
+from .alignment import Links, links_of
+from .cache import enabled
+from .gitrepo import GitRepo
+from .loader import MAX_BYTES, max_bytes
+from .model import COMPANY, CycleData
+from .problems import sort_problems
+from .repository import CYCLES, FileKind, build_goals, classify, examine, load_cycle
+from .rules import check_cycle
+from .scoring import PersonScore, adopt_scores, recalibrated, score_person
+from .sources import Entry, blob_id, content_digest
+from .validation import CycleResult
+from .verdict import Verdict
+
+LEAF_KINDS = ("goals", "review", "calibration")
+_REGULAR = ("100644", "100755")  # git modes of plain files (not links, not submodules)
+
+
+class _Unusable(Exception):
+    """A stored base score that no longer decodes: check the whole cycle instead."""
+
+
+def check(
+    root: Path, cycle_id: str, repo: GitRepo, base: str, changed: dict[str, str]
+) -> CycleResult | None:
+    """The check of cycle `cycle_id` in the working tree, where `changed` (paths from the
+    root -> git status) are the cycle's files that differ from commit `base`. None when it
+    cannot be derived from the base's verdict: then check the whole cycle."""
+    if not enabled():
+        return None
+    rel_dir = f"{CYCLES}/{cycle_id}"
+    listed = _listing(repo, base, rel_dir)
+    if listed is None:
+        return None
+    base_blobs, kinds = listed
+    before = verdict.lookup(root, rel_dir, content_digest(base_blobs))
+    if before is None or before.links is None or before.load is None:
+        return None
+    if not isinstance(before.scores, verdict.Scores):
+        return None
+    edited = _edits(root, rel_dir, changed, base_blobs)
+    if edited is None:
+        return None
+    edits, new_bytes = edited
+    head_blobs = {**base_blobs, **{rel: blob_id(raw) for rel, raw in new_bytes.items()}}
+    for rel in edits:
+        if rel not in new_bytes:
+            head_blobs.pop(rel, None)
+    kinds.update(edits)
+
+    after_links = _links_after(before.links, edits, new_bytes, rel_dir)
+    scope = _Scope(kinds, base_blobs, head_blobs, before.links, after_links)
+    scope.reach(edits)
+
+    def read(rel: str) -> bytes:
+        if rel in new_bytes:
+            return new_bytes[rel]
+        raw = repo.read(base, f"{rel_dir}/{rel}")  # unchanged: the base's bytes, as listed
+        if raw is None:
+            raise FileNotFoundError(rel)
+        return raw
+
+    entries = [Entry(rel, blob=head_blobs[rel]) for rel in sorted(scope.wanted)]
+    sub, load_problems = load_cycle(root, cycle_id, source=_Listed(entries, read))
+    if sub is None:
+        return None
+    edited_paths = {f"{rel_dir}/{rel}" for rel in edits}
+    head_paths = {f"{rel_dir}/{rel}" for rel in head_blobs}
+    load = [p for p in before.load if p.path in head_paths and p.path not in edited_paths]
+    load += [p for p in load_problems if p.path in edited_paths]
+
+    head_content = content_digest(head_blobs)
+    after = verdict.lookup(root, rel_dir, head_content)
+    if after is not None and after.load is not None:  # checked before: the same answer
+        return CycleResult(cycle_id, sub, sort_problems([*after.load, *after.problems]))
+
+    people = sub.org.people
+    scored = [p for p in sorted(scope.scored) if p in people]
+    groups = {g.id for p in scored if (g := sub.group_of(p)) is not None}
+    recalibrate = {k.ids[0] for k in edits.values() if k.kind == "calibration"}
+    for group in groups | recalibrate:
+        calibration = f"calibration/{group}.yaml"
+        if calibration in head_blobs:
+            scope.recheck.add(calibration)
+    # Only the calibration files checked again: the rule scores every member of a group.
+    checked = {kinds[rel].ids[0] for rel in scope.recheck if kinds[rel].kind == "calibration"}
+    sub = _with_calibrations(sub, checked)
+    try:
+        base_scores = before.scores.rescoring(_refuse)
+        new: dict[str, PersonScore] = {p: score_person(sub, p) for p in scored}
+        for group in sub.groups:
+            if group.id in recalibrate:
+                for member in group.members:
+                    if member not in new:
+                        new[member] = recalibrated(sub, base_scores[member])
+        scores = base_scores.replaced(new)
+        adopt_scores(sub, scores)  # the calibration rule's scores: the whole company's
+        found = check_cycle(sub)
+    except _Unusable:
+        return None
+    recheck = {f"{rel_dir}/{rel}" for rel in scope.recheck}
+    problems = [p for p in before.problems if p.path not in recheck]
+    problems += [p for p in found if p.path in recheck]
+    verdict.store(root, rel_dir, head_content, Verdict(problems, scores, after_links, load))
+    return CycleResult(cycle_id, sub, sort_problems([*load, *problems]))
+
+
+def _with_calibrations(data: CycleData, groups: set[str]) -> CycleData:
+    """`data` with only these groups' calibration files (its indexes carried over)."""
+    kept = {g: c for g, c in data.calibrations.items() if g in groups}
+    if len(kept) == len(data.calibrations):
+        return data
+    narrowed = replace(data, calibrations=kept)
+    for name in ("groups", "_group_by_person"):  # cached: they depend on org and cycle only
+        if name in data.__dict__:
+            narrowed.__dict__[name] = data.__dict__[name]
+    return narrowed
+
+
+def _refuse(person: str) -> PersonScore:
+    raise _Unusable(person)
+
+
+def _hidden(rel: str) -> bool:
+    """A file the loader skips: its name or a folder's starts with a dot."""
+    return rel[0] == "." or "/." in rel
+
+
+def _listing(
+    repo: GitRepo, rev: str, rel_dir: str
+) -> tuple[dict[str, str], dict[str, FileKind]] | None:
+    """The blob id and kind of every file a full load of the cycle at `rev` would examine;
+    None when the load would also find something else to report (a stray file, a link)."""
+    blobs: dict[str, str] = {}
+    kinds: dict[str, FileKind] = {}
+    for mode, blob, rel in repo.listing(rev, rel_dir):
+        if _hidden(rel):
+            continue
+        if mode not in _REGULAR:
+            return None
+        kind = classify(rel)
+        if isinstance(kind, str):
+            if kind:
+                return None
+            continue
+        blobs[rel] = blob
+        kinds[rel] = kind
+    return blobs, kinds
+
+
+def _edits(
+    root: Path, rel_dir: str, changed: dict[str, str], base_blobs: dict[str, str]
+) -> tuple[dict[str, FileKind], dict[str, bytes]] | None:
+    """The changed files a full load would examine (kind), with the bytes of those still
+    present; None when a change is not one this module can follow."""
+    edits: dict[str, FileKind] = {}
+    new_bytes: dict[str, bytes] = {}
+    for path, _status in changed.items():
+        rel = path[len(rel_dir) + 1 :]
+        if not path.startswith(f"{rel_dir}/") or _hidden(rel):
+            continue
+        kind = classify(rel)
+        if isinstance(kind, str):
+            if kind:
+                return None
+            continue
+        if kind.kind not in LEAF_KINDS:
+            return None
+        file = root / path
+        if os.path.lexists(file):
+            if file.is_symlink() or not file.is_file():
+                return None
+            raw = file.read_bytes()
+            if len(raw) > MAX_BYTES and len(raw) > max_bytes(path):
+                return None
+            if base_blobs.get(rel) == blob_id(raw):
+                continue  # git saw a change (a mode, a line ending) the loader does not
+            new_bytes[rel] = raw
+        edits[rel] = kind
+    return edits, new_bytes
+
+
+def _links_after(
+    links: Links, edits: dict[str, FileKind], new_bytes: dict[str, bytes], rel_dir: str
+) -> Links:
+    """The base's links with those of the changed goals files as they are now."""
+    after = dict(links)
+    for rel, kind in edits.items():
+        if kind.kind != "goals":
+            continue
+        after.pop(rel, None)
+        if rel in new_bytes:
+            doc, problems = examine(new_bytes[rel], f"{rel_dir}/{rel}", "goals")
+            if doc is not None and not problems:  # else the file is not in the model
+                found = links_of(build_goals(doc, kind.ids[0]))
+                if found != ((), ()):
+                    after[rel] = found
+    return after
+
+
+def _names(owner: str) -> tuple[str, ...]:
+    """The files that may hold `owner`'s objectives (people and departments share ids)."""
+    if owner == COMPANY:
+        return ("company.yaml",)
+    return (f"departments/{owner}.yaml", f"goals/{owner}.yaml")
+
+
+def _owner(rel: str) -> str:
+    return COMPANY if rel == "company.yaml" else rel.rsplit("/", 1)[-1][: -len(".yaml")]
+
+
+def _reverse(links: Links) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """owner -> files aligning to it, owner -> files contributing to it."""
+    aligned: dict[str, set[str]] = {}
+    contributed: dict[str, set[str]] = {}
+    for rel, (aligns, contributes) in links.items():
+        for owner in aligns:
+            aligned.setdefault(owner, set()).add(rel)
+        for owner in contributes:
+            contributed.setdefault(owner, set()).add(rel)
+    return aligned, contributed
+
+
+class _Scope:
+    """What a change reaches: files checked again, people scored again, files to load."""
+
+    def __init__(
+        self,
+        kinds: dict[str, FileKind],
+        base_blobs: dict[str, str],
+        head_blobs: dict[str, str],
+        before: Links,
+        after: Links,
+    ):
+        self.kinds = kinds
+        self.head = head_blobs
+        self.before, self.after = before, after
+        self.reverse_before = _reverse(before)
+        self.reverse_after = _reverse(after)
+        self.reviews: dict[str, set[str]] = {}  # subject -> review files, base or head
+        for rel in {*base_blobs, *head_blobs}:
+            kind = kinds[rel]
+            if kind.kind == "review":
+                self.reviews.setdefault(kind.ids[0], set()).add(rel)
+        self.recheck: set[str] = set()
+        self.scored: set[str] = set()
+        self.wanted: set[str] = set()
+
+    def files_of(self, owner: str) -> set[str]:
+        """The objective files of `owner` (company, department or person) now present."""
+        return {rel for rel in _names(owner) if rel in self.head}
+
+    def reach(self, edits: dict[str, FileKind]) -> None:
+        self.recheck.update(edits)
+        for rel, kind in edits.items():
+            if kind.kind == "goals":
+                owner = kind.ids[0]
+                for links, (aligned, contributed) in (
+                    (self.before, self.reverse_before),
+                    (self.after, self.reverse_after),
+                ):
+                    self.recheck |= aligned.get(owner, set()) | contributed.get(owner, set())
+                    aligns, contributes = links.get(rel, ((), ()))
+                    for target in (*aligns, *contributes):
+                        self.recheck |= self.files_of(target)
+                self.recheck |= self.reviews.get(owner, set())
+                self._score_upward(owner)
+            elif kind.kind == "review":
+                self.scored.add(kind.ids[0])
+        self.recheck = {rel for rel in self.recheck if rel in self.head or rel in edits}
+        self._want()
+
+    def _score_upward(self, owner: str) -> None:
+        """`owner` and everyone whose key results sum theirs, transitively."""
+        frontier = [owner]
+        self.scored.add(owner)
+        while frontier:
+            child = frontier.pop()
+            for links in (self.before, self.after):
+                for rel in _names(child):
+                    for parent in links.get(rel, ((), ()))[1]:
+                        if parent not in self.scored:
+                            self.scored.add(parent)
+                            frontier.append(parent)
+
+    def _want(self) -> None:
+        """Every file the rechecked problems and the new scores read."""
+        head, kinds = self.head, self.kinds
+        _, contributed = self.reverse_after
+        wanted = {rel for rel in head if kinds[rel].kind not in LEAF_KINDS}
+        wanted |= {rel for rel in head if kinds[rel].kind == "calibration"}
+        for rel in self.recheck:
+            if rel not in head:
+                continue
+            wanted.add(rel)
+            kind = kinds[rel]
+            if kind.kind in ("goals", "objectives"):
+                owner = _owner(rel)
+                aligns, contributes = self.after.get(rel, ((), ()))
+                for target in (*aligns, *contributes):
+                    wanted |= self.files_of(target)
+                wanted |= contributed.get(owner, set())
+            elif kind.kind == "review":
+                wanted |= self.files_of(kind.ids[0])
+        # People scored afresh: their goals and reviews, and whatever sums into their key
+        # results, transitively downward. (Departments the upward walk passed through are
+        # not scored: only the people among them, those with a goals file, start a walk.)
+        people = {owner for owner in self.scored if f"goals/{owner}.yaml" in head}
+        seen = set(people)
+        down = list(people)
+        for person in people:
+            wanted |= self.files_of(person)
+            wanted |= {rel for rel in self.reviews.get(person, ()) if rel in head}
+        while down:
+            owner = down.pop()
+            for rel in contributed.get(owner, ()):
+                wanted.add(rel)
+                child = _owner(rel)
+                if child not in seen:
+                    seen.add(child)
+                    down.append(child)
+        self.wanted = {rel for rel in wanted if rel in head}
+
+
+class _Listed:
+    """Some files of a cycle, as a `sources.Source`: the head's blob ids, and their bytes."""
+
+    def __init__(self, entries: list[Entry], read: Callable[[str], bytes]):
+        self._entries = entries
+        self.read = read
+
+    def entries(self) -> list[Entry]:
+        return self._entries
