@@ -476,12 +476,19 @@ def test_the_pr_check_prints_what_a_full_check_prints(company):
     )
     edit(company, f"goals/{report}.yaml", lambda g: g["objectives"][0].update(aligns_to="x/o1"))
     commit(company, "A change")
-    args = ("check", "--base", "HEAD~1", "--json")
-    derived = run_cli(*args, cwd=company)
-    uncached = run_cli(*args, cwd=company, env={"PERFLOOP_CACHE": "0"})
+    args = ("check", "--base", "HEAD~1", "--json", "--summary")
+    summaries = {}
+    for cache in ("1", "0"):
+        summary = company.parent / f"summary-{cache}.md"
+        env = {"PERFLOOP_CACHE": cache, "GITHUB_STEP_SUMMARY": str(summary)}
+        summaries[cache] = (run_cli(*args, cwd=company, env=env), summary.read_text())
+    (derived, derived_summary), (uncached, uncached_summary) = summaries["1"], summaries["0"]
     assert derived.stdout == uncached.stdout
     assert derived.returncode == uncached.returncode == 1
     assert "does not resolve" in derived.stdout
+    # the job summary's score moves: the base's from its verdict, the same numbers
+    assert report in derived_summary
+    assert derived_summary == uncached_summary
     # the validate that follows answers from the verdict the check stored
     again = run_cli("validate", cwd=company)
     assert again.stdout == run_cli("validate", cwd=company, env={"PERFLOOP_CACHE": "0"}).stdout

@@ -7,6 +7,7 @@ database (one `git cat-file --batch` process for the whole run).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from .repository import CYCLES, load_cycle
 from .sources import Entry
 
 SYMLINK_MODE = 0o120000
+_SUBMODULE = "160000"  # a gitlink: not a file of this repository
 
 
 class GitProblem(Exception):
@@ -109,20 +111,17 @@ class GitRepo:
 
     def listing(self, rev: str, folder: str) -> list[tuple[str, str, str]]:
         """(mode, blob id, path inside `folder`) of every file under `folder` (relative to
-        our root) at `rev`: one `git ls-tree`, 0.1 s for 70,000 files where walking the
-        tree object by object takes seconds."""
+        our root) at `rev`, in path order: one `git ls-tree`, 0.1 s for 70,000 files where
+        walking the tree object by object takes seconds."""
         top = f"{self.prefix}{folder}/"
         try:
             out = self.repo.git.ls_tree("-r", "-z", "--full-tree", rev, "--", top)
         except git.GitCommandError:
             return []
-        found = []
-        for line in out.split("\0"):
-            meta, _, path = line.partition("\t")
-            if path.startswith(top):
-                mode, _, blob = meta.split(" ")
-                found.append((mode, blob, path[len(top) :]))
-        return found
+        # "<mode> <type> <id>\t<path>\0" per file; one regex pass (C) instead of splitting
+        # each of 70,000 lines in Python
+        line = re.compile(rf"(\d+) \w+ ([0-9a-f]+)\t{re.escape(top)}([^\0]*)(?:\0|\Z)")
+        return line.findall(out)
 
     def cycle_ids(self, rev: str) -> list[str]:
         """Cycles (folders with a cycle.yaml) at `rev`."""
@@ -147,6 +146,7 @@ class TreeSource:
 
     def __init__(self, repo: GitRepo, rev: str, folder: str, only: Iterable[str] | None):
         self.git = repo
+        self.rev = rev
         self.folder = folder
         self.only = None if only is None else {*only, "cycle.yaml", "org.yaml"}
         try:
@@ -168,12 +168,10 @@ class TreeSource:
                     found.append(Entry(rel, blob=item.hexsha, symlink=item.mode == SYMLINK_MODE))
             return found
         out = []
-        start = len(self.folder) + 1
-        for item in self.tree.traverse():
-            rel = item.path[start:]
-            if item.type != "blob" or any(part.startswith(".") for part in rel.split("/")):
+        for mode, blob, rel in self.git.listing(self.rev, self.folder[len(self.git.prefix) :]):
+            if mode == _SUBMODULE or rel[0] == "." or "/." in rel:
                 continue
-            out.append(Entry(rel, blob=item.hexsha, symlink=item.mode == SYMLINK_MODE))
+            out.append(Entry(rel, blob=blob, symlink=int(mode, 8) == SYMLINK_MODE))
         return sorted(out, key=lambda e: e.rel)
 
     def read(self, rel: str) -> bytes:

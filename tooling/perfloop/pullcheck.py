@@ -7,6 +7,7 @@ and `gate` both call `run_check`, so they always agree on what a change needs.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,8 @@ class CheckResult:
     people_by_login: dict[str, str] = field(default_factory=dict)  # login (lower) -> person
     touched: dict[str, set[str]] = field(default_factory=dict)  # cycle -> people whose goals
     valid: dict[str, CycleData] = field(default_factory=dict)  # cycle -> the checked result
+    # cycle -> the scores at the base, when its check was derived from the base's verdict
+    base_scores: dict[str, Mapping[str, Any]] = field(default_factory=dict)
 
     @property
     def errors(self) -> list[Problem]:
@@ -341,6 +344,8 @@ def _validate(
             checked = validate_cycle(root, cid)
         if checked.data is not None:
             result.valid[cid] = checked.data
+        if checked.base_scores is not None:
+            result.base_scores[cid] = checked.base_scores
         problems += [p for p in checked.problems if p.is_error or p.path in changed]
     return problems
 
@@ -378,9 +383,13 @@ def score_moves(repo_root: Path, result: CheckResult) -> list[dict[str, Any]]:
         after_data = result.valid.get(cid)
         if after_data is None or cid not in result.phases:
             continue
-        before_data, _ = repo.load_cycle(result.base, cid)
+        at_base = result.base_scores.get(cid)
+        before_data = None if at_base is not None else repo.load_cycle(result.base, cid)[0]
         for person in sorted(people):
-            before = score_person(before_data, person) if before_data else None
+            if at_base is not None:
+                before = at_base.get(person)
+            else:
+                before = score_person(before_data, person) if before_data else None
             after = score_person(after_data, person) if person in after_data.org.people else None
             moves.append(
                 {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -13,7 +14,7 @@ from .model import CycleData
 from .problems import Problem, sort_problems
 from .repository import cycle_ids, load_cycle
 from .rules import check_cycle
-from .scoring import adopt_scores, computed_scores, score_person
+from .scoring import PersonScore, adopt_scores, computed_scores, score_person
 from .verdict import Verdict
 
 
@@ -22,6 +23,8 @@ class CycleResult:
     cycle_id: str
     data: CycleData | None
     problems: list[Problem] = field(default_factory=list)
+    # When derived from a base revision's verdict (incremental.py): the scores at the base.
+    base_scores: Mapping[str, PersonScore] | None = None
 
 
 def validate_cycle(root: Path, cycle_id: str) -> CycleResult:
