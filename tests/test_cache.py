@@ -91,6 +91,93 @@ def test_a_replayed_run_equals_a_fresh_one(base_repo: Path) -> None:
     assert run_cli("validate", cwd=base_repo).returncode == 0
 
 
+def _git_repo(root: Path) -> None:
+    import git
+
+    repo = git.Repo.init(root)
+    repo.git.add("-A")
+    with repo.git.custom_environment(
+        GIT_AUTHOR_NAME="t",
+        GIT_AUTHOR_EMAIL="t@example.com",
+        GIT_COMMITTER_NAME="t",
+        GIT_COMMITTER_EMAIL="t@example.com",
+    ):
+        repo.git.commit("-q", "-m", "base")
+
+
+def _replayed(root: Path, *args: str) -> tuple[bool, str]:
+    """(whether `perfloop ARGS` was answered from a stored run, its output)."""
+    runs = root / FOLDER / "runs"
+    before = set(runs.iterdir()) if runs.is_dir() else set()
+    result = run_cli(*args, cwd=root)
+    return set(runs.iterdir()) == before, result.stdout
+
+
+def test_in_a_git_repository_a_replay_follows_what_git_sees(base_repo: Path) -> None:
+    """The replay key comes from `git status` there: a tracked, an untracked and an
+    ignored change are each a new key, and a rewrite that keeps a file's size and mtime
+    (which the stat walk cannot tell) too."""
+    import os
+
+    from perfloop import memo
+
+    (base_repo / ".gitignore").write_text(".perfloop-cache/\ncycles/*/goals/zed.yaml\n")
+    _git_repo(base_repo)
+    assert memo.git_content_key(base_repo) is not None
+    assert run_cli("validate", cwd=base_repo).returncode == 0
+    assert _replayed(base_repo, "validate")[0]
+
+    goals = base_repo / "cycles/2026-h2/goals/bob.yaml"
+    text, stat = goals.read_text(), goals.stat()
+    goals.write_text(text.replace("title: Observability", "titel: Observability"))
+    os.utime(goals, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same size, same mtime
+    replayed, out = _replayed(base_repo, "validate")
+    assert not replayed and "titel" in out
+    goals.write_text(text)
+
+    untracked = base_repo / "cycles/2026-h2/goals/yan.yaml"
+    untracked.write_text("owner: yan\n")
+    replayed, out = _replayed(base_repo, "validate")
+    assert not replayed and "goals/yan.yaml" in out
+    untracked.unlink()
+
+    ignored = base_repo / "cycles/2026-h2/goals/zed.yaml"  # git ignores it; the loader not
+    ignored.write_text("owner: zed\n")
+    replayed, out = _replayed(base_repo, "validate")
+    assert not replayed and "goals/zed.yaml" in out
+
+
+def test_outside_git_a_rewrite_that_keeps_size_and_mtime_is_seen(base_repo: Path) -> None:
+    """The stat index records ctime too, which no one can set back."""
+    import os
+    import time
+
+    old = time.time() - 60
+    for file in base_repo.rglob("*.yaml"):
+        os.utime(file, (old, old))
+    assert run_cli("validate", cwd=base_repo).returncode == 0
+    goals = base_repo / "cycles/2026-h2/goals/bob.yaml"
+    text, stat = goals.read_text(), goals.stat()
+    goals.write_text(text.replace("title: Observability", "titel: Observability"))
+    os.utime(goals, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert "titel" in run_cli("validate", cwd=base_repo).stdout
+
+
+def test_a_file_git_is_told_not_to_look_at_is_walked(base_repo: Path) -> None:
+    import git
+
+    from perfloop import memo
+
+    _git_repo(base_repo)
+    goals = "cycles/2026-h2/goals/bob.yaml"
+    git.Repo(base_repo).git.update_index("--assume-unchanged", goals)
+    assert memo.git_content_key(base_repo) is None
+    assert run_cli("validate", cwd=base_repo).returncode == 0
+    path = base_repo / goals
+    path.write_text(path.read_text().replace("title: Observability", "titel: Observability"))
+    assert "titel" in run_cli("validate", cwd=base_repo).stdout
+
+
 def test_a_pr_check_reads_the_base_from_the_cache_and_keeps_it_whole(
     base_repo: Path, monkeypatch
 ) -> None:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from . import __version__
+from .sources import Stat, trusted
 
 FOLDER = ".perfloop-cache"
 RACY_NS = 2_000_000_000  # a file modified this close to the pack's writing is re-hashed
@@ -90,7 +91,7 @@ class Pack:
         self.file = root / FOLDER / fingerprint() / f"{cycle_id}.pack"
         self.delta_file = self.file.with_suffix(".delta")
         self.index_file = self.file.with_suffix(".index")
-        self._index: tuple[dict[str, tuple[int, int, int, str]], int] | None = None
+        self._index: tuple[dict[str, tuple[int, int, int, int, str]], int] | None = None
         base = _read(self.file)
         delta = _read(self.delta_file)
         self.delta: dict[str, Stored] = delta if isinstance(delta, dict) else {}
@@ -98,12 +99,12 @@ class Pack:
         self.packed = len(self.outcomes)  # entries in the pack file itself
         self.outcomes.update(self.delta)
         self.used: set[str] = set()
-        self.new_index: dict[str, tuple[int, int, int, str]] = {}
+        self.new_index: dict[str, tuple[int, int, int, int, str]] = {}
         self.added = False  # outcomes not yet written
         self.index_changed = False
 
     @property
-    def index(self) -> dict[str, tuple[int, int, int, str]]:
+    def index(self) -> dict[str, tuple[int, int, int, int, str]]:
         """The stat index, read when first asked: only a working-tree read uses it (7.5 MB
         at 10,000 people), not a read of a git revision."""
         if self._index is None:
@@ -115,16 +116,16 @@ class Pack:
         self.index  # noqa: B018 - reads the index and its time
         return self._index[1]  # type: ignore[index]
 
-    def known_blob(self, rel: str, stat: tuple[int, int, int] | None) -> str | None:
+    def known_blob(self, rel: str, stat: Stat | None) -> str | None:
         """The blob id of an unchanged working-tree file, without reading it."""
         if stat is None:
             return None
         entry = self.index.get(rel)
-        if entry and entry[:3] == stat and stat[1] < self.written_ns - RACY_NS:
-            return entry[3]
+        if entry and entry[:4] == stat and trusted(stat, self.written_ns, RACY_NS):
+            return entry[4]
         return None
 
-    def remember(self, rel: str, stat: tuple[int, int, int] | None, blob: str) -> None:
+    def remember(self, rel: str, stat: Stat | None, blob: str) -> None:
         if stat is not None:
             self.new_index[rel] = (*stat, blob)
             if self.index.get(rel) != self.new_index[rel]:
@@ -208,7 +209,7 @@ def _read(file: Path) -> Any:
         return None  # no cache yet, or an unreadable one: start afresh
 
 
-def read_index(file: Path) -> tuple[dict[str, tuple[int, int, int, str]], int]:
+def read_index(file: Path) -> tuple[dict[str, tuple[int, int, int, int, str]], int]:
     stored = _read(file)
     if not isinstance(stored, dict) or "index" not in stored:
         return {}, 0

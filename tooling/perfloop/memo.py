@@ -15,6 +15,7 @@ import hashlib
 import io
 import json
 import os
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -31,7 +32,7 @@ from .cache import (
     keep_newest,
     read_index,
 )
-from .sources import DirectorySource, blob_id, hand_over
+from .sources import DirectorySource, blob_id, hand_over, trusted
 
 COMMANDS = {"validate", "score", "calibrate", "tree", "status"}
 KEEP_RUNS = 200
@@ -46,6 +47,58 @@ def _find_root(start: Path) -> Path | None:
 
 
 def content_key(root: Path) -> str | None:
+    """A digest of the cycles' content: as git sees it when it can (`git_content_key`),
+    else from a walk of the cycle folders (`walked_content_key`)."""
+    return git_content_key(root) or walked_content_key(root)
+
+
+def git_content_key(root: Path) -> str | None:
+    """The cycles' tree at HEAD and every file under cycles/ that differs from it (changed,
+    staged, untracked or ignored), each hashed as it is now.
+
+    `git status` compares the working tree with git's index by stat data, in C and in
+    parallel: at 70,000 files 0.2 s where the walk below takes three times that. None (so
+    the walk decides) outside a git work tree, without a HEAD, or when git may not see a
+    change: an entry marked assume-unchanged or skip-worktree, or unmerged."""
+
+    def git(*args: str) -> bytes | None:
+        try:
+            done = subprocess.run(
+                # no optional locks: a read never competes with the user's own git for
+                # the index lock (git then just does not save its refreshed stat data)
+                ["git", "--no-optional-locks", "-C", os.fspath(root), *args],
+                capture_output=True,
+                timeout=120,
+            )
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return done.stdout if done.returncode == 0 else None
+
+    heads = git("rev-parse", "--show-toplevel", "--verify", "HEAD:./cycles")
+    flags = git("ls-files", "-v", "-z", "--", "cycles")
+    status = git(
+        "status", "--porcelain=v1", "-z", "--untracked-files=all", "--ignored=matching",
+        "--no-renames", "--", "cycles",
+    )  # fmt: skip
+    if heads is None or flags is None or status is None:
+        return None
+    if any(entry[:2] != b"H " for entry in flags.split(b"\0") if entry):
+        return None
+    top, tree = heads.decode("utf-8", "surrogateescape").split("\n")[:2]
+    digest = hashlib.sha1(f"git\0{tree}\0".encode(), usedforsecurity=False)
+    for entry in sorted(e for e in status.split(b"\0") if e):
+        path = Path(top) / os.fsdecode(entry[3:])
+        try:
+            now = "link" if path.is_symlink() else blob_id(path.read_bytes())
+        except FileNotFoundError:
+            now = "gone"
+        except OSError:
+            return None
+        digest.update(entry + b"\0" + now.encode() + b"\0")
+    return digest.hexdigest()
+
+
+def walked_content_key(root: Path) -> str | None:
     """A digest of every cycle file's path and blob id. Blob ids come from the stat index
     where a file's size, mtime and inode are unchanged (and not racily recent); other
     files are read and hashed, and the index is updated. None if a file cannot be read
@@ -58,7 +111,6 @@ def content_key(root: Path) -> str | None:
         changed = False
         source = DirectorySource(folder)
         digest.update(f"\0{folder.name}\0".encode())
-        trusted_before = written - RACY_NS
         parts: list[str] = []
         entries = source.entries()
         hand_over(folder, entries)  # the command's own listing of this cycle
@@ -68,13 +120,13 @@ def content_key(root: Path) -> str | None:
                 parts.append(f"{entry.rel}\0symlink\0")
                 continue
             known = index.get(entry.rel)
-            if known is None or known[:3] != stat or stat[1] >= trusted_before:
+            if known is None or known[:4] != stat or not trusted(stat, written, RACY_NS):
                 try:
                     known = index[entry.rel] = (*stat, blob_id(source.read(entry.rel)))
                 except OSError:
                     return None
                 changed = True
-            parts.append(f"{entry.rel}\0{known[3]}\0")
+            parts.append(f"{entry.rel}\0{known[4]}\0")
         digest.update("".join(parts).encode())
         if changed:
             _write(index_file, {"index": index, "written_ns": time.time_ns()})

@@ -25,11 +25,26 @@ def content_digest(blobs: dict[str, str]) -> str:
     return hashlib.sha1(listing.encode(), usedforsecurity=False).hexdigest()
 
 
+# What a working-tree file's stat says about its bytes: size, mtime, inode and ctime (ns).
+# ctime cannot be set back: a rewrite that restores a file's size and mtime still moves it.
+Stat = tuple[int, int, int, int]
+
+
+def stat_of(st: os.stat_result) -> Stat:
+    return (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
+
+
+def trusted(stat: Stat, written_ns: int, racy_ns: int) -> bool:
+    """Whether a stat seen unchanged since an index written at `written_ns` vouches for the
+    bytes: not when the file changed within `racy_ns` of the writing (clocks are coarse)."""
+    return max(stat[1], stat[3]) < written_ns - racy_ns
+
+
 class Entry(NamedTuple):
     """One file of a source (a named tuple: a cycle lists 70,000 of them at 10,000 people)."""
 
     rel: str  # path inside the cycle folder, with '/'
-    stat: tuple[int, int, int] | None = None  # (size, mtime_ns, inode) for working-tree files
+    stat: Stat | None = None  # for working-tree files
     blob: str | None = None  # git blob id, when the source knows it without reading
     symlink: bool = False  # refused: a pull request must not point the tool at other files
 
@@ -77,7 +92,7 @@ class DirectorySource:
                     continue
                 if item.is_file(follow_symlinks=False):  # False for a symlink to a file
                     st = item.stat(follow_symlinks=False)
-                    found.append(Entry(prefix + name, (st.st_size, st.st_mtime_ns, st.st_ino)))
+                    found.append(Entry(prefix + name, stat_of(st)))
                 elif item.is_dir(follow_symlinks=False):
                     stack.append((item.path, f"{prefix}{name}/"))
                 elif item.is_symlink():

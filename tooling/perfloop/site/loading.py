@@ -15,7 +15,7 @@ from pathlib import Path
 from ..model import CycleData
 from ..problems import Problem, sort_problems
 from ..repository import CYCLES, load_cycle
-from ..sources import DirectorySource, Entry, Source
+from ..sources import DirectorySource, Entry, Source, stat_of
 from ..validation import check_rules
 
 CONFIDENTIAL_DIRS = ("reviews/", "calibration/")
@@ -93,7 +93,7 @@ class OutlineSource:
             if stat.S_ISLNK(st.st_mode):
                 found.append(Entry(rel, symlink=True))
             elif stat.S_ISREG(st.st_mode):
-                found.append(Entry(rel, (st.st_size, st.st_mtime_ns, st.st_ino)))
+                found.append(Entry(rel, stat_of(st)))
         return found
 
     def read(self, rel: str) -> bytes:
