@@ -15,6 +15,8 @@ times and prints the median, min and max wall time and the peak memory:
 - PR check: `perfloop check --base HEAD~1` after a one-file commit (a reason added in a
   calibration file, by an HR person), once with the cache as main left it (what CI sees
   with a restored cache: one changed file to examine) and once with no cache;
+- validate after a one-file edit: `perfloop validate` after a check-in edited one goals
+  file, with the verdict of HEAD stored (a validate after the pull left it);
 - site: `mkdocs build --strict` of the public site into a temporary folder;
 - check-jsonschema: the same files against the project's schemas, one process per kind
   (batched to fit the command line), which checks far less (no rules, no scores).
@@ -284,7 +286,35 @@ def bench(people: int, runs: int, seed: int, workdir: Path) -> tuple[list[Row], 
         shutil.rmtree(snapshot, ignore_errors=True)
     else:
         rows.append(Row("PR check, restored cache", note="n/a: no perfloop check"))
+    rows.append(edited_validate(repo, runs, workdir / f"cache-{people}"))
     return rows, info
+
+
+def edited_validate(repo: Path, runs: int, snapshot: Path) -> Row:
+    """`validate` after a check-in edited one goals file (its confidence), with HEAD's
+    verdict stored, as a validate after the pull left it: a user's edit-and-check loop."""
+    name = "validate after a one-file edit"
+    validate = [*PERFLOOP, "validate", "-q"]
+    drop_cache(repo)
+    run_measured([validate], repo)
+    shutil.rmtree(snapshot, ignore_errors=True)
+    shutil.copytree(repo / CACHE, snapshot)
+    goals = next(
+        p for p in sorted((repo / CYCLE / "goals").glob("*.yaml")) if "confidence:" in p.read_text()
+    )
+    original = goals.read_text(encoding="utf-8")
+    edited = re.sub(r"confidence: [0-9.]+", "confidence: 0.5", original, count=1)
+
+    def before() -> None:
+        drop_cache(repo)
+        shutil.copytree(snapshot, repo / CACHE)
+        goals.write_text(edited, encoding="utf-8")
+
+    try:
+        return repeat(name, [validate], repo, runs, before)
+    finally:
+        goals.write_text(original, encoding="utf-8")
+        shutil.rmtree(snapshot, ignore_errors=True)
 
 
 # --- the table ------------------------------------------------------------------------------

@@ -492,3 +492,38 @@ def test_the_pr_check_prints_what_a_full_check_prints(company):
     # the validate that follows answers from the verdict the check stored
     again = run_cli("validate", cwd=company)
     assert again.stdout == run_cli("validate", cwd=company, env={"PERFLOOP_CACHE": "0"}).stdout
+
+
+def test_validate_after_an_edit_starts_from_heads_verdict(company):
+    """`validate` after editing a few files, with HEAD's verdict stored (a validate after
+    the pull stored it): derived, and it prints what a full check prints, file count too."""
+    report, manager = report_and_manager(company)
+    assert run_cli("validate", cwd=company).returncode == 0  # stores HEAD's verdict
+    edit(
+        company,
+        f"reviews/{report}/{manager}.yaml",
+        lambda r: r.update(ratings={q: 1 for q in r["ratings"]}),
+    )
+    (company / DIR / f"goals/{report}.yaml").write_text("owner: [\n", encoding="utf-8")
+    derived = incremental.against_head(company, CYCLE)
+    assert derived is not None
+    full_run = run_cli("validate", cwd=company, env={"PERFLOOP_CACHE": "0"})
+    run = run_cli("validate", cwd=company)
+    assert (run.returncode, run.stdout, run.stderr) == (
+        full_run.returncode,
+        full_run.stdout,
+        full_run.stderr,
+    )
+    assert "file(s)" in run.stderr and f"goals/{report}.yaml" in run.stdout
+    # score and calibrate then answer from the verdict the derivation stored
+    for command in (("score", "--json"), ("calibrate", "--json")):
+        assert (
+            run_cli(*command, cwd=company).stdout
+            == run_cli(*command, cwd=company, env={"PERFLOOP_CACHE": "0"}).stdout
+        )
+
+
+def test_validate_outside_git_checks_the_whole_cycle(company):
+    shutil.rmtree(company / ".git")
+    assert incremental.against_head(company, CYCLE) is None
+    assert run_cli("validate", cwd=company).returncode == 0

@@ -91,6 +91,28 @@ class GitRepo:
                     found[rel] = "added"
         return [Changed(p, s) for p, s in sorted(found.items())]
 
+    def worktree_changes(self, folder: str) -> dict[str, str] | None:
+        """Every file under `folder` (relative to our root) that differs from HEAD in the
+        working tree — changed, staged, untracked or ignored — as path -> status; None when
+        git may not see every change (entries marked assume-unchanged or skip-worktree, or
+        unmerged)."""
+        spec = f"{self.prefix}{folder}"
+        flags = self.repo.git.ls_files("-v", "-z", "--full-name", "--", f":/{spec}")
+        if any(not entry.startswith("H ") for entry in flags.split("\0") if entry):
+            return None
+        out = self.repo.git.status(
+            "--porcelain=v1", "-z", "--untracked-files=all", "--ignored=matching",
+            "--no-renames", "--", f":/{spec}",
+        )  # fmt: skip
+        found: dict[str, str] = {}
+        for entry in filter(None, out.split("\0")):
+            code, rel = entry[:2], self._rel(entry[3:])
+            if rel is not None:
+                found[rel] = (
+                    "deleted" if "D" in code else "added" if code in ("??", "!!") else "modified"
+                )
+        return found
+
     # --- reading a revision ---------------------------------------------------------------
 
     def read(self, rev: str, path: str) -> bytes | None:

@@ -40,10 +40,12 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+import git
+
 from . import verdict
 from .alignment import Links, links_of
 from .cache import enabled
-from .gitrepo import GitRepo
+from .gitrepo import GitProblem, GitRepo
 from .loader import MAX_BYTES, max_bytes
 from .model import COMPANY, CycleData
 from .problems import sort_problems
@@ -129,9 +131,10 @@ def check(
     head_content = content_digest(head_blobs)
     after = verdict.lookup(root, rel_dir, head_content)
     base_scores = before.scores  # for the summary: a damaged entry is just not shown
+    files = len(head_blobs) - len({p.path for p in load})  # a file with a problem is left out
     if after is not None and after.load is not None:  # checked before: the same answer
         problems = sort_problems([*after.load, *after.problems])
-        return CycleResult(cycle_id, sub, problems, base_scores)
+        return CycleResult(cycle_id, sub, problems, base_scores, files)
 
     people = sub.org.people
     scored = [p for p in sorted(scope.scored) if p in people]
@@ -161,7 +164,22 @@ def check(
     problems = [p for p in before.problems if p.path not in recheck]
     problems += [p for p in found if p.path in recheck]
     verdict.store(root, rel_dir, head_content, Verdict(problems, scores, after_links, load))
-    return CycleResult(cycle_id, sub, sort_problems([*load, *problems]), base_scores)
+    return CycleResult(cycle_id, sub, sort_problems([*load, *problems]), base_scores, files)
+
+
+def against_head(root: Path, cycle_id: str) -> CycleResult | None:
+    """`validate` of the working tree's cycle, derived from the verdict of the cycle at
+    HEAD when there is one (after a pull, a validate stores it; after an edit, this finds
+    it). None outside git, or when git may not see every change, or as `check` says."""
+    if not enabled():
+        return None
+    try:
+        repo = GitRepo(root)
+        head = repo.resolve("HEAD")
+        changed = repo.worktree_changes(f"{CYCLES}/{cycle_id}")
+    except (GitProblem, git.GitCommandError):
+        return None
+    return None if changed is None else check(root, cycle_id, repo, head, changed)
 
 
 def _with_calibrations(data: CycleData, groups: set[str]) -> CycleData:

@@ -12,7 +12,7 @@ from .alignment import links
 from .memory import bulk_allocation
 from .model import CycleData
 from .problems import Problem, sort_problems
-from .repository import cycle_ids, load_cycle
+from .repository import load_cycle
 from .rules import check_cycle
 from .scoring import PersonScore, adopt_scores, computed_scores, score_person
 from .verdict import Verdict
@@ -23,8 +23,17 @@ class CycleResult:
     cycle_id: str
     data: CycleData | None
     problems: list[Problem] = field(default_factory=list)
-    # When derived from a base revision's verdict (incremental.py): the scores at the base.
+    # When derived from a base revision's verdict (incremental.py), `data` holds only the
+    # files the change reached: the scores at the base, and how many files loaded cleanly.
     base_scores: Mapping[str, PersonScore] | None = None
+    files: int | None = None
+
+    @property
+    def file_count(self) -> int:
+        """The cycle's files that loaded cleanly (parsed, schema-valid)."""
+        if self.files is not None:
+            return self.files
+        return len(self.data.documents) if self.data else 0
 
 
 def validate_cycle(root: Path, cycle_id: str) -> CycleResult:
@@ -71,7 +80,3 @@ def _examined_problems(data: CycleData, load: list[Problem] | None) -> list[Prob
     if load is None or data.examined is None:
         return None
     return [p for p in load if p.path in data.examined]
-
-
-def validate_repository(root: Path, only: list[str] | None = None) -> list[CycleResult]:
-    return [validate_cycle(root, cid) for cid in (only or cycle_ids(root))]

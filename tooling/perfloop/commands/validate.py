@@ -8,10 +8,11 @@ from pathlib import Path
 
 import click
 
+from .. import incremental
 from ..problems import has_errors
 from ..report import emit_problems
 from ..repository import CYCLES, cycle_ids
-from ..validation import validate_repository
+from ..validation import validate_cycle
 from .context import json_option, repository_root
 
 
@@ -31,7 +32,12 @@ def command(path: Path | None, as_json: bool, quiet: bool) -> None:
                 file_filter = "/".join(rel)
     if only and only[0] not in cycle_ids(root):
         raise click.UsageError(f"{path} is not in a cycle with a cycle.yaml")
-    results = validate_repository(root, only)
+    # An edit of a few goals, reviews or calibration files is checked from HEAD's verdict
+    # when it is stored (incremental.py); anything else checks the whole cycle.
+    results = [
+        incremental.against_head(root, cid) or validate_cycle(root, cid)
+        for cid in (only or cycle_ids(root))
+    ]
     problems = [p for r in results for p in r.problems]
     if file_filter:
         problems = [
@@ -53,7 +59,7 @@ def command(path: Path | None, as_json: bool, quiet: bool) -> None:
         emit_problems(problems, sys.stdout, sys.stderr, title="Perfloop validate")
         if not quiet:
             errors = sum(p.is_error for p in problems)
-            files = sum(len(r.data.documents) if r.data else 0 for r in results)
+            files = sum(r.file_count for r in results)
             click.echo(
                 f"{len(results)} cycle(s), {files} file(s): {errors} error(s), "
                 f"{len(problems) - errors} warning(s)",
