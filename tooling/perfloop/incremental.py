@@ -1,11 +1,12 @@
-"""A pull request's check of a cycle, derived from the base's verdict.
+"""A cycle's check derived from a base revision's verdict, for a change of a few files.
 
 Most pull requests change a few people's goals (a check-in), reviews or a calibration
-file. Checking the whole cycle again costs seconds at 10,000 people, yet the base's
-verdict (verdict.py: every rule's problems and every score, restored from main's cache
-in CI) already says everything about the files the change cannot reach. So this module
-loads only the files a change can reach, runs the same rules and scoring over them, and
-takes the rest from the base's verdict:
+file, and so do most local edits. Checking the whole cycle again costs seconds at 10,000
+people, yet the verdict of the base (verdict.py: every rule's problems and every score —
+main's, restored from CI's cache, for a pull request; HEAD's for `validate` after an edit)
+already says everything about the files the change cannot reach. So this module loads only
+the files a change can reach, runs the same rules and scoring over them, and takes the rest
+from the base's verdict:
 
 - the changed files themselves;
 - for a changed goals file of X: the files whose objectives align or contribute to X
@@ -25,11 +26,14 @@ loading them.
 Anything else — cycle.yaml, org.yaml, templates, department or company objectives, a
 stray or oversized file, a symbolic link, no usable base verdict — and the whole cycle is
 checked as before. The result is the same as a full check's (tests/test_incremental.py
-compares them over many kinds of change), and it is stored as the head's verdict, so the
-`validate` or `score` that follows reuses it. The gate never uses it (it runs uncached).
+compares them over many kinds of change), and it is stored as the new content's verdict,
+so the `validate` or `score` that follows reuses it. The gate never uses it (it runs
+uncached).
 
-The working tree is taken as git sees it: files git ignores are not part of a pull
-request, and are not looked at.
+What differs from the base is what git says: for a pull request, its changed and
+untracked files (a file git ignores is not part of a pull request); for `validate`, every
+file under the cycle that `git status` lists, ignored ones included, since the loader reads
+them too.
 """
 
 from __future__ import annotations
