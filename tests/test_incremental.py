@@ -527,3 +527,19 @@ def test_validate_outside_git_checks_the_whole_cycle(company):
     shutil.rmtree(company / ".git")
     assert incremental.against_head(company, CYCLE) is None
     assert run_cli("validate", cwd=company).returncode == 0
+
+
+def test_validate_sees_a_file_git_ignores(company, monkeypatch):
+    """`validate` reads what the loader reads: a goals file git ignores is part of it."""
+    (company / ".gitignore").write_text(".perfloop-cache/\ncycles/*/goals/zed.yaml\n")
+    commit(company, "Ignore a file")
+    validate_cycle(company, CYCLE)  # HEAD's verdict
+    pid, _, _ = contributor(company)
+    goals = read(company, f"goals/{pid}.yaml")
+    goals["owner"] = "zed"
+    write(company, "goals/zed.yaml", goals)
+    derived = incremental.against_head(company, CYCLE)
+    assert derived is not None
+    after = full(company, monkeypatch)
+    assert derived.problems == after[0].problems
+    assert any("goals/zed.yaml" in p.path for p in derived.problems)

@@ -83,7 +83,16 @@ def check(
     """The check of cycle `cycle_id` in the working tree, where `changed` (paths from the
     root -> git status) are the cycle's files that differ from commit `base`. None when it
     cannot be derived from the base's verdict: then check the whole cycle."""
-    if not enabled():
+    found = _base_verdict(root, cycle_id, repo, base)
+    return None if found is None else _derive(root, cycle_id, repo, base, *found, changed)
+
+
+def _base_verdict(
+    root: Path, cycle_id: str, repo: GitRepo, base: str
+) -> tuple[dict[str, str], Verdict] | None:
+    """The files of the cycle at `base` (path -> blob id) and their stored verdict, if it
+    has all a derivation needs."""
+    if not enabled() or not any(verdict.folder(root).glob("*")):
         return None
     rel_dir = f"{CYCLES}/{cycle_id}"
     base_blobs = _listing(repo, base, rel_dir)
@@ -94,6 +103,21 @@ def check(
         return None
     if not isinstance(before.scores, verdict.Scores):
         return None
+    return base_blobs, before
+
+
+def _derive(
+    root: Path,
+    cycle_id: str,
+    repo: GitRepo,
+    base: str,
+    base_blobs: dict[str, str],
+    before: Verdict,
+    changed: dict[str, str],
+) -> CycleResult | None:
+    rel_dir = f"{CYCLES}/{cycle_id}"
+    assert isinstance(before.scores, verdict.Scores) and before.load is not None
+    assert before.links is not None
     edited = _edits(root, rel_dir, changed, base_blobs)
     if edited is None:
         return None
@@ -175,15 +199,20 @@ def against_head(root: Path, cycle_id: str) -> CycleResult | None:
     """`validate` of the working tree's cycle, derived from the verdict of the cycle at
     HEAD when there is one (after a pull, a validate stores it; after an edit, this finds
     it). None outside git, or when git may not see every change, or as `check` says."""
-    if not enabled():
-        return None
+    if not enabled() or not any(verdict.folder(root).glob("*")):
+        return None  # no verdict at all: nothing to derive from (spares loading git)
     try:
         repo = GitRepo(root)
         head = repo.resolve("HEAD")
+        found = _base_verdict(root, cycle_id, repo, head)
+        if found is None:
+            return None
         changed = repo.worktree_changes(f"{CYCLES}/{cycle_id}")
     except (GitProblem, git.GitCommandError):
         return None
-    return None if changed is None else check(root, cycle_id, repo, head, changed)
+    if changed is None:
+        return None
+    return _derive(root, cycle_id, repo, head, *found, changed)
 
 
 def _with_calibrations(data: CycleData, groups: set[str]) -> CycleData:

@@ -93,12 +93,17 @@ class Scores(Mapping[str, PersonScore]):
         return len(self._raw)
 
 
+def folder(root: Path) -> Path:
+    """Where this tool's verdicts are kept."""
+    return Path(root) / FOLDER / fingerprint() / "verdicts"
+
+
 def _file(root: Path, content: str, cycle_dir: str) -> Path:
     key = hashlib.sha1(
         f"{FORMAT}\0{code_fingerprint()}\0{cycle_dir}\0{content}".encode(),
         usedforsecurity=False,
     ).hexdigest()
-    return Path(root) / FOLDER / fingerprint() / "verdicts" / key
+    return folder(root) / key
 
 
 def _problems(stored: Any) -> list[Problem]:
