@@ -59,3 +59,21 @@ def example_repo(tmp_path: Path) -> Path:
     repo.mkdir()
     shutil.copytree(ROOT / "cycles", repo / "cycles", ignore=shutil.ignore_patterns(".*"))
     return repo
+
+
+def commit_all(root: Path, message: str) -> None:
+    """Commit everything in `root` (a git repository is made there first if need be)."""
+    import git
+
+    try:
+        repo = git.Repo(root)
+    except git.InvalidGitRepositoryError:
+        repo = git.Repo.init(root)
+    repo.git.add("-A")
+    with repo.git.custom_environment(
+        GIT_AUTHOR_NAME="t",
+        GIT_AUTHOR_EMAIL="t@example.com",
+        GIT_COMMITTER_NAME="t",
+        GIT_COMMITTER_EMAIL="t@example.com",
+    ):
+        repo.git.commit("-q", "-m", message)

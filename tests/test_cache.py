@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DATA, ROOT, run_cli
+from conftest import DATA, ROOT, commit_all, run_cli
 from perfloop import repository
 from perfloop.cache import FOLDER
 from perfloop.validation import validate_cycle
@@ -91,20 +91,6 @@ def test_a_replayed_run_equals_a_fresh_one(base_repo: Path) -> None:
     assert run_cli("validate", cwd=base_repo).returncode == 0
 
 
-def _git_repo(root: Path) -> None:
-    import git
-
-    repo = git.Repo.init(root)
-    repo.git.add("-A")
-    with repo.git.custom_environment(
-        GIT_AUTHOR_NAME="t",
-        GIT_AUTHOR_EMAIL="t@example.com",
-        GIT_COMMITTER_NAME="t",
-        GIT_COMMITTER_EMAIL="t@example.com",
-    ):
-        repo.git.commit("-q", "-m", "base")
-
-
 def _replayed(root: Path, *args: str) -> tuple[bool, str]:
     """(whether `perfloop ARGS` was answered from a stored run, its output)."""
     runs = root / FOLDER / "runs"
@@ -122,7 +108,7 @@ def test_in_a_git_repository_a_replay_follows_what_git_sees(base_repo: Path) -> 
     from perfloop import memo
 
     (base_repo / ".gitignore").write_text(".perfloop-cache/\ncycles/*/goals/zed.yaml\n")
-    _git_repo(base_repo)
+    commit_all(base_repo, "base")
     assert memo.git_content_key(base_repo) is not None
     assert run_cli("validate", cwd=base_repo).returncode == 0
     assert _replayed(base_repo, "validate")[0]
@@ -168,7 +154,7 @@ def test_a_file_git_is_told_not_to_look_at_is_walked(base_repo: Path) -> None:
 
     from perfloop import memo
 
-    _git_repo(base_repo)
+    commit_all(base_repo, "base")
     goals = "cycles/2026-h2/goals/bob.yaml"
     git.Repo(base_repo).git.update_index("--assume-unchanged", goals)
     assert memo.git_content_key(base_repo) is None

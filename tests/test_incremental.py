@@ -16,11 +16,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import git
 import pytest
 import yaml
 
-from conftest import PERFLOOP, run_cli
+from conftest import PERFLOOP, commit_all, run_cli
 from perfloop import incremental, verdict
 from perfloop.gitrepo import GitRepo
 from perfloop.repository import load_cycle
@@ -107,18 +106,6 @@ def peer_review(root: Path) -> tuple[str, str]:
 
 def calibration_file(root: Path) -> str:
     return sorted(p.name for p in (root / DIR / "calibration").glob("*.yaml"))[-1]
-
-
-def commit(root: Path, message: str) -> None:
-    repo = git.Repo(root)
-    repo.git.add("-A")
-    with repo.git.custom_environment(
-        GIT_AUTHOR_NAME="t",
-        GIT_AUTHOR_EMAIL="t@example.com",
-        GIT_COMMITTER_NAME="t",
-        GIT_COMMITTER_EMAIL="t@example.com",
-    ):
-        repo.git.commit("-q", "-m", message)
 
 
 # --- the comparison -----------------------------------------------------------------------------
@@ -209,7 +196,7 @@ def test_removing_an_objective_breaks_what_aligns_to_it(company, monkeypatch):
         f"goals/{report}.yaml",
         lambda g: g["objectives"][0].update(aligns_to=f"{manager}/{target}"),
     )
-    commit(company, "Align to the manager")
+    commit_all(company, "Align to the manager")
 
     def head(root):
         edit(root, f"goals/{manager}.yaml", lambda g: g["objectives"].pop(0) and None)
@@ -390,7 +377,7 @@ def test_sums_of_key_results_move_the_scores_above(company, monkeypatch):
     team = add_kr(company, manager, {"id": "team", **whole, "contributes_to": top})
     mine = {"id": "mine", "title": "Mine", "target": 5, "current": 1, "unit": "things"}
     add_kr(company, report, {**mine, "contributes_to": team})
-    commit(company, "Team key results")
+    commit_all(company, "Team key results")
 
     def head(root):
         edit(
@@ -475,7 +462,7 @@ def test_the_pr_check_prints_what_a_full_check_prints(company):
         lambda r: r.update(ratings={q: 1 for q in r["ratings"]}),
     )
     edit(company, f"goals/{report}.yaml", lambda g: g["objectives"][0].update(aligns_to="x/o1"))
-    commit(company, "A change")
+    commit_all(company, "A change")
     args = ("check", "--base", "HEAD~1", "--json", "--summary")
     summaries = {}
     for cache in ("1", "0"):
@@ -532,7 +519,7 @@ def test_validate_outside_git_checks_the_whole_cycle(company):
 def test_validate_sees_a_file_git_ignores(company, monkeypatch):
     """`validate` reads what the loader reads: a goals file git ignores is part of it."""
     (company / ".gitignore").write_text(".perfloop-cache/\ncycles/*/goals/zed.yaml\n")
-    commit(company, "Ignore a file")
+    commit_all(company, "Ignore a file")
     validate_cycle(company, CYCLE)  # HEAD's verdict
     pid, _, _ = contributor(company)
     goals = read(company, f"goals/{pid}.yaml")
