@@ -530,3 +530,15 @@ def test_validate_sees_a_file_git_ignores(company, monkeypatch):
     after = full(company, monkeypatch)
     assert derived.problems == after[0].problems
     assert any("goals/zed.yaml" in p.path for p in derived.problems)
+
+
+def test_validate_sees_a_stray_file_in_a_folder_git_ignores(company):
+    """A folder git ignores is listed file by file: its stray file is not missed."""
+    (company / ".gitignore").write_text(".perfloop-cache/\ncycles/*/scratch/\n")
+    commit_all(company, "Ignore a folder")
+    assert run_cli("validate", cwd=company).returncode == 0  # HEAD's verdict
+    (company / DIR / "scratch").mkdir()
+    (company / DIR / "scratch" / "notes.yaml").write_text("a: 1\n")
+    assert incremental.against_head(company, CYCLE) is None  # a stray file: check it all
+    run = run_cli("validate", cwd=company)
+    assert run.returncode == 1 and "scratch/notes.yaml" in run.stdout

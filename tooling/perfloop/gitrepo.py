@@ -101,7 +101,7 @@ class GitRepo:
         if any(not entry.startswith("H ") for entry in flags.split("\0") if entry):
             return None
         out = self.repo.git.status(
-            "--porcelain=v1", "-z", "--untracked-files=all", "--ignored=matching",
+            "--porcelain=v1", "-z", "--untracked-files=all", "--ignored=traditional",
             "--no-renames", "--", f":/{spec}",
         )  # fmt: skip
         found: dict[str, str] = {}

@@ -270,6 +270,8 @@ def _edits(
         rel = path[len(rel_dir) + 1 :]
         if not path.startswith(f"{rel_dir}/") or _hidden(rel):
             continue
+        if path.endswith("/"):  # a whole folder, not listed file by file
+            return None
         kind = classify(rel)
         if isinstance(kind, str):
             if kind:

@@ -77,7 +77,7 @@ def git_content_key(root: Path) -> str | None:
     heads = git("rev-parse", "--show-toplevel", "--verify", "HEAD:./cycles")
     flags = git("ls-files", "-v", "-z", "--", "cycles")
     status = git(
-        "status", "--porcelain=v1", "-z", "--untracked-files=all", "--ignored=matching",
+        "status", "--porcelain=v1", "-z", "--untracked-files=all", "--ignored=traditional",
         "--no-renames", "--", "cycles",
     )  # fmt: skip
     if heads is None or flags is None or status is None:
@@ -100,7 +100,7 @@ def git_content_key(root: Path) -> str | None:
 
 def walked_content_key(root: Path) -> str | None:
     """A digest of every cycle file's path and blob id. Blob ids come from the stat index
-    where a file's size, mtime and inode are unchanged (and not racily recent); other
+    where a file's size, mtime, inode and ctime are unchanged (and not racily recent); other
     files are read and hashed, and the index is updated. None if a file cannot be read
     (the command then runs unmemoized and reports it)."""
     digest = hashlib.sha1(usedforsecurity=False)
