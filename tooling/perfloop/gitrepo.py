@@ -18,7 +18,7 @@ from .loader import Document, parse_bytes
 from .model import CycleData
 from .problems import Problem
 from .repository import CYCLES, load_cycle
-from .sources import Entry
+from .sources import Entry, hidden
 
 SYMLINK_MODE = 0o120000
 _SUBMODULE = "160000"  # a gitlink: not a file of this repository
@@ -191,7 +191,7 @@ class TreeSource:
             return found
         out = []
         for mode, blob, rel in self.git.listing(self.rev, self.folder[len(self.git.prefix) :]):
-            if mode == _SUBMODULE or rel[0] == "." or "/." in rel:
+            if mode == _SUBMODULE or hidden(rel):
                 continue
             out.append(Entry(rel, blob=blob, symlink=int(mode, 8) == SYMLINK_MODE))
         return sorted(out, key=lambda e: e.rel)

@@ -64,7 +64,7 @@ from .repository import (
 )
 from .rules import check_cycle
 from .scoring import PersonScore, adopt_scores, recalibrated, score_person
-from .sources import Entry, blob_id, content_digest
+from .sources import Entry, blob_id, content_digest, hidden
 from .validation import CycleResult
 from .verdict import Verdict
 
@@ -74,7 +74,8 @@ _REGULAR = ("100644", "100755")  # git modes of plain files (not links, not subm
 
 
 class _Unusable(Exception):
-    """A stored base score that no longer decodes: check the whole cycle instead."""
+    """Something a derivation cannot follow (a stray file, a stored base score that no
+    longer decodes): check the whole cycle instead."""
 
 
 def check(
@@ -83,8 +84,16 @@ def check(
     """The check of cycle `cycle_id` in the working tree, where `changed` (paths from the
     root -> git status) are the cycle's files that differ from commit `base`. None when it
     cannot be derived from the base's verdict: then check the whole cycle."""
+    if not _has_verdicts(root):
+        return None
     found = _base_verdict(root, cycle_id, repo, base)
     return None if found is None else _derive(root, cycle_id, repo, base, *found, changed)
+
+
+def _has_verdicts(root: Path) -> bool:
+    """Whether any verdict is stored: without one there is nothing to derive from, and
+    nothing need be asked of git."""
+    return enabled() and any(verdict.folder(root).glob("*"))
 
 
 def _base_verdict(
@@ -92,8 +101,6 @@ def _base_verdict(
 ) -> tuple[dict[str, str], Verdict] | None:
     """The files of the cycle at `base` (path -> blob id) and their stored verdict, if it
     has all a derivation needs."""
-    if not enabled() or not any(verdict.folder(root).glob("*")):
-        return None
     rel_dir = f"{CYCLES}/{cycle_id}"
     base_blobs = _listing(repo, base, rel_dir)
     if base_blobs is None:
@@ -199,8 +206,8 @@ def against_head(root: Path, cycle_id: str) -> CycleResult | None:
     """`validate` of the working tree's cycle, derived from the verdict of the cycle at
     HEAD when there is one (after a pull, a validate stores it; after an edit, this finds
     it). None outside git, or when git may not see every change, or as `check` says."""
-    if not enabled() or not any(verdict.folder(root).glob("*")):
-        return None  # no verdict at all: nothing to derive from (spares loading git)
+    if not _has_verdicts(root):
+        return None
     try:
         repo = GitRepo(root)
         head = repo.resolve("HEAD")
@@ -231,9 +238,15 @@ def _refuse(person: str) -> PersonScore:
     raise _Unusable(person)
 
 
-def _hidden(rel: str) -> bool:
-    """A file the loader skips: its name or a folder's starts with a dot."""
-    return rel[0] == "." or "/." in rel
+def _data_kind(rel: str) -> FileKind | None:
+    """The kind of a file a full load examines; None for one it ignores (README.md);
+    _Unusable for a stray file, whose problem the whole check must report."""
+    kind = classify(rel)
+    if isinstance(kind, str):
+        if kind:
+            raise _Unusable(rel)
+        return None
+    return kind
 
 
 def _listing(repo: GitRepo, rev: str, rel_dir: str) -> dict[str, str] | None:
@@ -246,15 +259,15 @@ def _listing(repo: GitRepo, rev: str, rel_dir: str) -> dict[str, str] | None:
         if mode in _REGULAR and common(rel):
             blobs[rel] = blob
             continue
-        if _hidden(rel):
+        if hidden(rel):
             continue
         if mode not in _REGULAR:
             return None
-        kind = classify(rel)
-        if isinstance(kind, str):
-            if kind:
-                return None
-            continue
+        try:
+            if _data_kind(rel) is None:
+                continue
+        except _Unusable:
+            return None
         blobs[rel] = blob
     return blobs
 
@@ -268,14 +281,15 @@ def _edits(
     new_bytes: dict[str, bytes] = {}
     for path, _status in changed.items():
         rel = path[len(rel_dir) + 1 :]
-        if not path.startswith(f"{rel_dir}/") or _hidden(rel):
+        if not path.startswith(f"{rel_dir}/") or hidden(rel):
             continue
         if path.endswith("/"):  # a whole folder, not listed file by file
             return None
-        kind = classify(rel)
-        if isinstance(kind, str):
-            if kind:
-                return None
+        try:
+            kind = _data_kind(rel)
+        except _Unusable:
+            return None
+        if kind is None:
             continue
         if kind.kind not in LEAF_KINDS:
             return None

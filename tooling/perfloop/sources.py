@@ -40,6 +40,12 @@ def trusted(stat: Stat, written_ns: int, racy_ns: int) -> bool:
     return max(stat[1], stat[3]) < written_ns - racy_ns
 
 
+def hidden(rel: str) -> bool:
+    """A path the loader skips (see DirectorySource): its name or a folder's starts with
+    a dot."""
+    return rel[0] == "." or "/." in rel
+
+
 class Entry(NamedTuple):
     """One file of a source (a named tuple: a cycle lists 70,000 of them at 10,000 people)."""
 
