@@ -51,24 +51,11 @@ from .model import (
     record,
 )
 from .problems import Problem, Severity, error
+from .root import CYCLES
 from .sources import DirectorySource, Source, blob_id, content_digest
 
 _ID = r"[a-z0-9][a-z0-9-]{0,62}"
 ID = re.compile(rf"{_ID}\Z")  # \Z, not $: "bob\n" is not an id (use with .match)
-CYCLES = "cycles"
-
-
-class RepositoryNotFound(Exception):
-    """No `cycles/` folder at or above the given path."""
-
-
-def find_root(start: Path) -> Path:
-    """The nearest folder at or above `start` that holds `cycles/`."""
-    start = start.resolve()
-    for folder in (start, *start.parents):
-        if (folder / CYCLES).is_dir():
-            return folder
-    raise RepositoryNotFound(f"no '{CYCLES}/' folder at or above {start}")
 
 
 def cycle_ids(root: Path) -> list[str]:
