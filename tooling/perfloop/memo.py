@@ -32,18 +32,12 @@ from .cache import (
     keep_newest,
     read_index,
 )
+from .root import RepositoryNotFound, find_root
 from .sources import DirectorySource, blob_id, hand_over, trusted
 
 COMMANDS = {"validate", "score", "calibrate", "tree", "status"}
 KEEP_RUNS = 200
 WRITING_OPTIONS = {"--write", "--force", "--out", "-o"}
-
-
-def _find_root(start: Path) -> Path | None:
-    for folder in (start, *start.parents):
-        if (folder / "cycles").is_dir():
-            return folder
-    return None
 
 
 def content_key(root: Path) -> str | None:
@@ -172,8 +166,9 @@ class _Tee(io.TextIOBase):
 
 def run(argv: list[str], invoke: Callable[[], None]) -> None:
     """Replay `argv`'s stored output if its inputs are unchanged; else run and store it."""
-    root = _find_root(Path.cwd())
-    if root is None:
+    try:
+        root = find_root(Path.cwd())
+    except RepositoryNotFound:
         invoke()
         return
     # One walk, before the command: the key names the files as they were when it started

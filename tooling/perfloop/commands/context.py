@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from ..model import CycleData
-from ..problems import has_errors
-from ..report import emit_problems
-from ..repository import RepositoryNotFound, current_cycle_id, cycle_ids, find_root
-from ..validation import validate_cycle
+from ..root import RepositoryNotFound, find_root
+
+if TYPE_CHECKING:
+    from ..model import CycleData
 
 cycle_option = click.option(
     "--cycle", "cycle_id", metavar="ID", help="Cycle id (default: the latest open cycle)."
@@ -27,6 +27,8 @@ def repository_root(path: str | Path | None = None) -> Path:
 
 
 def pick_cycle(root: Path, cycle_id: str | None) -> str:
+    from ..repository import current_cycle_id, cycle_ids
+
     if cycle_id:
         if cycle_id not in cycle_ids(root):
             known = ", ".join(cycle_ids(root)) or "none"
@@ -40,6 +42,10 @@ def pick_cycle(root: Path, cycle_id: str | None) -> str:
 
 def load_valid(root: Path, cycle_id: str | None, allow_warnings: bool = True) -> CycleData:
     """Load and validate a cycle; on errors print them and exit 1."""
+    from ..problems import has_errors
+    from ..report import emit_problems
+    from ..validation import validate_cycle  # here: `check` starts git before the rules load
+
     result = validate_cycle(root, pick_cycle(root, cycle_id))
     if result.data is None or has_errors(result.problems):
         errors = [p for p in result.problems if p.is_error]
