@@ -10,6 +10,7 @@ changing nothing.
 
 from __future__ import annotations
 
+import marshal
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from perfloop import incremental, verdict
 from perfloop.gitrepo import GitRepo
 from perfloop.repository import load_cycle
 from perfloop.scoring import score_cycle
+from perfloop.sources import content_digest
 from perfloop.validation import validate_cycle
 
 CYCLE = "2026-h2"
@@ -407,6 +409,84 @@ def test_several_files_at_once(company, monkeypatch):
 
     before, after = compare(company, monkeypatch, head)
     assert new_messages(before, after) and moved(before, after)
+
+
+# --- the base's listing, kept by its tree ---------------------------------------------------
+
+
+def _notes(root: Path) -> list[Path]:
+    return sorted((root / ".perfloop-cache").glob("*/listings/*"))
+
+
+def _no_listing(*args: Any) -> Any:
+    raise AssertionError("the base's tree was listed again")
+
+
+def test_validate_keeps_the_listing_of_heads_tree(company):
+    """A full `validate` keeps the listing of its cycle at HEAD, named by the tree id, and
+    it is what listing the tree with git says."""
+    assert run_cli("validate", "-q", cwd=company).returncode == 0
+    repo = GitRepo(company)
+    (note,) = _notes(company)
+    assert note.name.startswith(f"{repo.tree_id('HEAD', DIR)}-")
+    fresh = incremental._listing(repo, "HEAD", DIR)
+    assert fresh is not None and "org.yaml" in fresh and len(fresh) > 100
+    assert incremental.listing(company, repo, "HEAD", DIR) == (fresh, content_digest(fresh))
+
+
+def test_the_pr_check_takes_its_bases_listing_from_the_note(company, monkeypatch):
+    report, manager = report_and_manager(company)
+
+    def head(root):
+        incremental.note_head(root, CYCLE)  # as the `validate` on main leaves it
+        edit(
+            root,
+            f"reviews/{report}/{manager}.yaml",
+            lambda r: r.update(ratings={q: 1 for q in r["ratings"]}),
+        )
+        monkeypatch.setattr(GitRepo, "listing", _no_listing)
+
+    before, after = compare(company, monkeypatch, head)
+    assert report in moved(before, after)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(b"\x00not marshal", id="unreadable"),
+        pytest.param(marshal.dumps(("a\0b\0c", "digest")), id="odd"),
+        pytest.param(marshal.dumps(({"org.yaml": 1}, "digest")), id="not-text"),
+        pytest.param(marshal.dumps(("", "", "")), id="shape"),
+    ],
+)
+def test_a_damaged_note_is_listed_afresh(company, monkeypatch, damage):
+    validate_cycle(company, CYCLE)
+    incremental.note_head(company, CYCLE)
+    (note,) = _notes(company)
+    note.write_bytes(damage)
+    pid, i, j = contributor(company)
+    edit(
+        company,
+        f"goals/{pid}.yaml",
+        lambda g: g["objectives"][i]["key_results"][j].update(current=0),
+    )
+    assert derive(company) is not None
+    repo = GitRepo(company)
+    fresh = incremental._listing(repo, "HEAD", DIR)
+    assert fresh is not None
+    assert incremental.listing(company, repo, "HEAD", DIR) == (fresh, content_digest(fresh))
+    assert note.read_bytes() != damage
+
+
+def test_a_note_of_a_tree_with_a_stray_file_says_check_the_whole_cycle(company, monkeypatch):
+    (company / DIR / "goals" / "notes.yml").write_text("a: 1\n")
+    commit_all(company, "A stray file")
+    validate_cycle(company, CYCLE)
+    incremental.note_head(company, CYCLE)
+    assert _notes(company)
+    monkeypatch.setattr(GitRepo, "listing", _no_listing)  # the note alone answers
+    assert incremental.listing(company, GitRepo(company), "HEAD", DIR) is None
+    assert derive(company) is None
 
 
 # --- what is not derived -------------------------------------------------------------------------

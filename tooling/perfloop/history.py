@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import git
-
 from .changes import area_of
 from .gitrepo import GitProblem, GitRepo
 from .loader import load_file, parse_bytes
@@ -76,8 +74,13 @@ def _person_paths(person: str, cycle_id: str | None) -> tuple[list[str], Any]:
 def _log(repo: GitRepo, specs: list[str]) -> list[tuple[list[str], list[tuple[str, str]]]]:
     """(commit fields, [(status letter, path)]) newest first, for commits touching `specs`."""
     fmt = _END + _SEP.join(["%H", "%P", "%an", "%ae", "%aI", "%s"])
-    out = repo.repo.git.log(
-        f"--format={fmt}", "--name-status", "--no-renames", "--", *[repo.prefix + s for s in specs]
+    out = repo.run(
+        "log",
+        f"--format={fmt}",
+        "--name-status",
+        "--no-renames",
+        "--",
+        *[repo.prefix + s for s in specs],
     )
     commits = []
     for chunk in out.split(_END)[1:]:
@@ -98,8 +101,8 @@ def pr_number(repo: GitRepo, commit: str, subject: str) -> int | None:
     found = _PR_SQUASH.search(subject) or _PR_MERGE.match(subject)
     if found:
         return int(found.group(1))
-    merges = repo.repo.git.log(
-        "--ancestry-path", "--merges", "--reverse", "--format=%H %P%x1f%s", f"{commit}..HEAD"
+    merges = repo.run(
+        "log", "--ancestry-path", "--merges", "--reverse", "--format=%H %P%x1f%s", f"{commit}..HEAD"
     )
     for line in merges.splitlines():
         shas, _, subject = line.partition(_SEP)
@@ -112,11 +115,7 @@ def pr_number(repo: GitRepo, commit: str, subject: str) -> int | None:
 
 
 def _is_ancestor(repo: GitRepo, commit: str, of: str) -> bool:
-    try:
-        repo.repo.git.merge_base("--is-ancestor", commit, of)
-    except git.GitCommandError:
-        return False
-    return True
+    return repo.succeeds("merge-base", "--is-ancestor", commit, of)
 
 
 def history(root: Path, person: str, cycle_id: str | None = None) -> list[Event]:
@@ -207,8 +206,8 @@ def checkin_timeline(root: Path, cycle_id: str, person: str) -> dict[str, list[P
     path = f"{CYCLES}/{cycle_id}/goals/{person}.yaml"
     try:
         repo = GitRepo(root)
-        log = repo.repo.git.log("--format=%H %aI", "--reverse", "--", repo.prefix + path)
-    except (GitProblem, git.GitCommandError):  # no git, or no commit yet: the file itself
+        log = repo.run("log", "--format=%H %aI", "--reverse", "--", repo.prefix + path)
+    except GitProblem:  # no git, or no commit yet: the file itself
         return _from_file(root, path, person)
 
     def versions() -> Iterator[tuple[str, str, Any]]:

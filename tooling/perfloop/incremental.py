@@ -44,11 +44,9 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-import git
-
 from . import verdict
 from .alignment import Links, links_of
-from .cache import enabled
+from .cache import FOLDER, _read, _write, code_fingerprint, enabled, fingerprint, keep_newest
 from .gitrepo import GitProblem, GitRepo
 from .loader import MAX_BYTES, max_bytes
 from .model import COMPANY, CycleData
@@ -71,6 +69,7 @@ from .verdict import Verdict
 LEAF_KINDS = ("goals", "review", "calibration")
 _LEAF_FOLDERS = ("goals/", "reviews/", "calibration/")  # calibration files are all loaded
 _REGULAR = ("100644", "100755")  # git modes of plain files (not links, not submodules)
+KEEP_LISTINGS = 8  # notes of trees listed: main's, a pull request's base, a few local HEADs
 
 
 class _Unusable(Exception):
@@ -102,10 +101,11 @@ def _base_verdict(
     """The files of the cycle at `base` (path -> blob id) and their stored verdict, if it
     has all a derivation needs."""
     rel_dir = f"{CYCLES}/{cycle_id}"
-    base_blobs = _listing(repo, base, rel_dir)
-    if base_blobs is None:
+    listed = listing(root, repo, base, rel_dir)
+    if listed is None:
         return None
-    before = verdict.lookup(root, rel_dir, content_digest(base_blobs))
+    base_blobs, digest = listed
+    before = verdict.lookup(root, rel_dir, digest)
     if before is None or before.links is None or before.load is None:
         return None
     if not isinstance(before.scores, verdict.Scores):
@@ -159,8 +159,8 @@ def _derive(
     if sub is None:
         return None
     edited_paths = {f"{rel_dir}/{rel}" for rel in edits}
-    head_paths = {f"{rel_dir}/{rel}" for rel in head_blobs}
-    load = [p for p in before.load if p.path in head_paths and p.path not in edited_paths]
+    cut = len(rel_dir) + 1
+    load = [p for p in before.load if p.path[cut:] in head_blobs and p.path not in edited_paths]
     load += [p for p in load_problems if p.path in edited_paths]
 
     head_content = content_digest(head_blobs)
@@ -215,7 +215,7 @@ def against_head(root: Path, cycle_id: str) -> CycleResult | None:
         if found is None:
             return None
         changed = repo.worktree_changes(f"{CYCLES}/{cycle_id}")
-    except (GitProblem, git.GitCommandError):
+    except GitProblem:
         return None
     if changed is None:
         return None
@@ -247,6 +247,59 @@ def _data_kind(rel: str) -> FileKind | None:
             raise _Unusable(rel)
         return None
     return kind
+
+
+def listing(root: Path, repo: GitRepo, rev: str, rel_dir: str) -> tuple[dict[str, str], str] | None:
+    """`_listing` of the cycle folder at `rev` and its content digest, kept under the
+    folder's git tree id (`.perfloop-cache/<fingerprint>/listings/`): the listing is a
+    function of the tree alone, and at 10,000 people listing 70,000 files with `git
+    ls-tree` and digesting them cost 0.4 s of a pull request's check. A full `validate`
+    keeps the note of HEAD's tree (`note_head`), so the check of a pull request against
+    main, with main's cache restored, finds its base's listing there."""
+    note = _note(root, repo, rev, rel_dir)
+    if note is None:
+        return None
+    # Kept as "path\0blob\0path\0blob…" and the digest: two strings, so a damaged note
+    # cannot hold anything but strings, and no 70,000-entry type check is needed.
+    stored = _read(note)
+    if stored == ("", ""):
+        return None  # listed before: a full check is needed
+    if isinstance(stored, tuple) and len(stored) == 2 and all(type(s) is str for s in stored):
+        parts = stored[0].split("\0") if stored[0] else []
+        if len(parts) % 2 == 0:
+            return dict(zip(parts[0::2], parts[1::2], strict=True)), stored[1]
+    found = _listing(repo, rev, rel_dir)
+    if found is None:
+        _write(note, ("", ""))
+        return None
+    digest = content_digest(found)
+    _write(note, ("\0".join(f"{rel}\0{blob}" for rel, blob in found.items()), digest))
+    keep_newest(note.parent, KEEP_LISTINGS)
+    return found, digest
+
+
+def _note(root: Path, repo: GitRepo, rev: str, rel_dir: str) -> Path | None:
+    """Where the listing of `rel_dir` at `rev` is kept: by its tree id and the tool's code
+    (which decides what a listing leaves out); None when `rev` has no such folder."""
+    tree = repo.tree_id(rev, rel_dir)
+    if tree is None:
+        return None
+    return Path(root) / FOLDER / fingerprint() / "listings" / f"{tree}-{code_fingerprint()}"
+
+
+def note_head(root: Path, cycle_id: str) -> None:
+    """Keep the listing of the cycle at HEAD (see `listing`), after a full check stored the
+    verdict the next pull request's check starts from. Quiet: only a cache is at stake."""
+    if not _has_verdicts(root):
+        return
+    rel_dir = f"{CYCLES}/{cycle_id}"
+    try:
+        repo = GitRepo(root)
+        note = _note(root, repo, "HEAD", rel_dir)
+        if note is not None and not note.exists():
+            listing(root, repo, "HEAD", rel_dir)
+    except GitProblem:
+        return
 
 
 def _listing(repo: GitRepo, rev: str, rel_dir: str) -> dict[str, str] | None:

@@ -86,14 +86,16 @@ def run_check(
     head: str | None = None,
     extra_paths: tuple[str, ...] = (),
     validate: bool = True,
+    repo: GitRepo | None = None,
 ) -> CheckResult:
     """Check the working tree (or commit `head`) against `base_rev`.
 
     `extra_paths` are paths that must be judged too (the pull request's file list from the
     GitHub API: the gate judges the union, so a checkout that lags cannot hide a file).
-    Raises gitrepo.GitProblem for a bad revision.
+    Raises gitrepo.GitProblem for a bad revision. `repo` is the root's, when the caller
+    has one already (with `changed` started).
     """
-    repo = GitRepo(root)
+    repo = repo or GitRepo(root)
     base = repo.resolve(base_rev)
     changed = {c.path: c.status for c in repo.changed(base, head)}
     for path in extra_paths:

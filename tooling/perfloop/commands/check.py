@@ -6,13 +6,16 @@ import json
 import subprocess
 import sys
 import time
+from typing import TYPE_CHECKING
 
 import click
 
-from ..gitrepo import GitProblem
-from ..pullcheck import CheckResult, run_check, score_moves
+from ..gitrepo import GitProblem, GitRepo
 from ..report import append_step_summary, emit_problems, in_github_actions, markdown_cell
 from .context import json_option, repository_root
+
+if TYPE_CHECKING:
+    from ..pullcheck import CheckResult
 
 
 @click.command()
@@ -32,9 +35,14 @@ def command(base_rev: str, login: str | None, as_json: bool, summary: bool | Non
     user.email."""
     started = time.perf_counter()
     root = repository_root()
-    author_login = login or _login_from_email(root)
     try:
-        result = run_check(root, base_rev, author_login)
+        repo = GitRepo(root)
+        # git walks the working tree for what changed while the check's modules load
+        repo.start_changed(repo.resolve(base_rev))
+        from ..pullcheck import run_check, score_moves
+
+        author_login = login or _login_from_email(root)
+        result = run_check(root, base_rev, author_login, repo=repo)
     except GitProblem as exc:
         raise click.UsageError(str(exc)) from None
     if as_json:

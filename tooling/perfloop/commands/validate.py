@@ -34,10 +34,14 @@ def command(path: Path | None, as_json: bool, quiet: bool) -> None:
         raise click.UsageError(f"{path} is not in a cycle with a cycle.yaml")
     # An edit of a few goals, reviews or calibration files is checked from HEAD's verdict
     # when it is stored (incremental.py); anything else checks the whole cycle.
-    results = [
-        incremental.against_head(root, cid) or validate_cycle(root, cid)
-        for cid in (only or cycle_ids(root))
-    ]
+    results = []
+    for cid in only or cycle_ids(root):
+        derived = incremental.against_head(root, cid)
+        if derived is None:
+            results.append(validate_cycle(root, cid))
+            incremental.note_head(root, cid)  # what the next pull request's check needs
+        else:
+            results.append(derived)
     problems = [p for r in results for p in r.problems]
     if file_filter:
         problems = [

@@ -37,7 +37,8 @@ def cycle_timelines(root: Path, cycle_id: str, documents: Mapping[str, Document]
     outside a git checkout."""
     repo = GitRepo(root)
     folder = f"{CYCLES}/{cycle_id}/goals/"
-    log = repo.repo.git.log(
+    log = repo.run(
+        "log",
         "--reverse",
         f"--format={_COMMIT}%H %aI",
         "--raw",
@@ -109,7 +110,7 @@ class Timelines:
 
     def _data(self, blob: str, path: str) -> Any:
         if blob not in self.parsed:
-            raw = self.repo.repo.odb.stream(bytes.fromhex(blob)).read()
+            raw = self.repo.blob(blob)
             doc = parse_bytes(raw, path)[0]
             self.parsed[blob] = doc.data if doc is not None else None
         return self.parsed[blob]
