@@ -7,61 +7,26 @@ Exit codes: 0 ok, 1 the data has errors or a check failed, 2 usage error.
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 
-import click
-
-# command name -> module under perfloop.commands exposing `command`
-COMMANDS: dict[str, str] = {
-    "init": "init",
-    "validate": "validate",
-    "schema": "schema",
-    "score": "score",
-    "tree": "tree",
-    "calibrate": "calibrate",
-    "status": "status",
-    "export": "export",
-    "check": "check",
-    "gate": "gate",
-    "codeowners": "codeowners",
-    "history": "history",
-    "cycle": "cycle",
-    "goals": "goals",
-    "review": "review",
-    "checkin": "checkin",
-    "site": "site",
-    "demo": "demo",
-}
-
-
-class LazyGroup(click.Group):
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(COMMANDS)
-
-    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        if name not in COMMANDS:
-            return None
-        module = importlib.import_module(f"perfloop.commands.{COMMANDS[name]}")
-        return module.command
-
-
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="perfloop")
-def cli() -> None:
-    """Perfloop: goals, check-ins, reviews and calibration as code."""
-
 
 def main() -> None:
-    from . import memo  # light: decides whether a stored run can answer before any heavy import
+    # memo is light: it decides whether a stored run can answer before anything heavy
+    # (click alone costs a tenth of a second to import) is imported
+    from . import memo
+
+    def invoke() -> None:
+        from .commands import cli
+
+        cli.main(args=argv, prog_name="perfloop")
 
     argv = sys.argv[1:]
     try:
         if memo.memoizable(argv):
-            memo.run(argv, lambda: cli.main(args=argv, prog_name="perfloop"))
+            memo.run(argv, invoke)
         else:
-            cli.main(args=argv, prog_name="perfloop")
+            invoke()
     except Exception as exc:  # a bug, not bad input: say so plainly, exit 2
         if os.environ.get("PERFLOOP_DEBUG"):
             raise
