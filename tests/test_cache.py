@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -115,6 +116,10 @@ def test_in_a_git_repository_a_replay_follows_what_git_sees(base_repo: Path) -> 
 
     goals = base_repo / "cycles/2026-h2/goals/bob.yaml"
     text, stat = goals.read_text(), goals.stat()
+    # git compares ctimes in whole seconds (Debian's git is built without USE_NSEC), as
+    # `git status` itself does: the rewrite must fall in a later second than the write git
+    # recorded, or git (and so the key) cannot tell it either
+    time.sleep(1.01 - time.time() % 1)
     goals.write_text(text.replace("title: Observability", "titel: Observability"))
     os.utime(goals, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same size, same mtime
     replayed, out = _replayed(base_repo, "validate")
@@ -144,6 +149,10 @@ def test_outside_git_a_rewrite_that_keeps_size_and_mtime_is_seen(base_repo: Path
     assert run_cli("validate", cwd=base_repo).returncode == 0
     goals = base_repo / "cycles/2026-h2/goals/bob.yaml"
     text, stat = goals.read_text(), goals.stat()
+    # git compares ctimes in whole seconds (Debian's git is built without USE_NSEC), as
+    # `git status` itself does: the rewrite must fall in a later second than the write git
+    # recorded, or git (and so the key) cannot tell it either
+    time.sleep(1.01 - time.time() % 1)
     goals.write_text(text.replace("title: Observability", "titel: Observability"))
     os.utime(goals, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     assert "titel" in run_cli("validate", cwd=base_repo).stdout
