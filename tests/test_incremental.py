@@ -11,6 +11,7 @@ changing nothing.
 from __future__ import annotations
 
 import marshal
+import random
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -25,7 +26,7 @@ from perfloop import incremental, verdict
 from perfloop.gitrepo import GitRepo
 from perfloop.repository import load_cycle
 from perfloop.scoring import score_cycle
-from perfloop.sources import content_digest
+from perfloop.sources import content_digest, digest_text
 from perfloop.validation import validate_cycle
 
 CYCLE = "2026-h2"
@@ -431,7 +432,9 @@ def test_validate_keeps_the_listing_of_heads_tree(company):
     assert note.name.startswith(f"{repo.tree_id('HEAD', DIR)}-")
     fresh = incremental._listing(repo, "HEAD", DIR)
     assert fresh is not None and "org.yaml" in fresh and len(fresh) > 100
-    assert incremental.listing(company, repo, "HEAD", DIR) == (fresh, content_digest(fresh))
+    listed = incremental.listing(company, repo, "HEAD", DIR)
+    assert listed is not None and listed.blobs == fresh
+    assert listed.digest == content_digest(fresh)
 
 
 def test_the_pr_check_takes_its_bases_listing_from_the_note(company, monkeypatch):
@@ -454,9 +457,9 @@ def test_the_pr_check_takes_its_bases_listing_from_the_note(company, monkeypatch
     "damage",
     [
         pytest.param(b"\x00not marshal", id="unreadable"),
-        pytest.param(marshal.dumps(("a\0b\0c", "digest")), id="odd"),
-        pytest.param(marshal.dumps(({"org.yaml": 1}, "digest")), id="not-text"),
-        pytest.param(marshal.dumps(("", "", "")), id="shape"),
+        pytest.param(marshal.dumps("org.yaml\0abc\ngoals\n"), id="odd"),
+        pytest.param(marshal.dumps("org.yaml\0abc"), id="unended"),
+        pytest.param(marshal.dumps(({"org.yaml": "abc"}, "digest")), id="not-text"),
     ],
 )
 def test_a_damaged_note_is_listed_afresh(company, monkeypatch, damage):
@@ -474,8 +477,31 @@ def test_a_damaged_note_is_listed_afresh(company, monkeypatch, damage):
     repo = GitRepo(company)
     fresh = incremental._listing(repo, "HEAD", DIR)
     assert fresh is not None
-    assert incremental.listing(company, repo, "HEAD", DIR) == (fresh, content_digest(fresh))
+    listed = incremental.listing(company, repo, "HEAD", DIR)
+    assert listed is not None and listed.blobs == fresh
+    assert listed.digest == content_digest(fresh)
     assert note.read_bytes() != damage
+
+
+def test_a_patched_digest_text_is_the_heads():
+    """The head's digest is spliced from the base's text: random additions (first, last,
+    between), changes and deletions, alone and together, give `digest_text` of the head."""
+    rng = random.Random(7)
+    base = {f"goals/p{i:03}.yaml": f"{i:040x}" for i in range(2, 200, 2)}
+    base |= {"org.yaml": "a" * 40, "reviews/p004/p006.yaml": "b" * 40}
+    base = dict(sorted(base.items()))
+    listed = incremental.Listing(base, digest_text(base), "")
+    for _ in range(200):
+        head = dict(base)
+        for rel in rng.sample(sorted(base), rng.randint(0, 3)):
+            if rng.random() < 0.5:
+                del head[rel]
+            else:
+                head[rel] = f"{rng.getrandbits(160):040x}"
+        for i in rng.sample(range(0, 202), rng.randint(0, 3)):
+            head.setdefault(f"goals/p{i:03}.yaml", f"{rng.getrandbits(160):040x}")
+        changed = sorted(rel for rel in {*base, *head} if base.get(rel) != head.get(rel))
+        assert incremental._patched(listed.text, listed, head, changed) == digest_text(head)
 
 
 def test_a_note_of_a_tree_with_a_stray_file_says_check_the_whole_cycle(company, monkeypatch):

@@ -20,9 +20,17 @@ def blob_id(raw: bytes) -> str:
 
 def content_digest(blobs: dict[str, str]) -> str:
     """The identity of a set of files: each one's path and blob id (order-independent)."""
-    # "<path>\0<blob id>\n" per file in path order, joined in C (70,000 files: 20 ms)
-    listing = "\n".join(map("\0".join, sorted(blobs.items()))) + "\n" if blobs else ""
-    return hashlib.sha1(listing.encode(), usedforsecurity=False).hexdigest()
+    return text_digest(digest_text(blobs))
+
+
+def digest_text(blobs: dict[str, str]) -> str:
+    """What `content_digest` hashes: "<path>\0<blob id>\n" per file in path order, joined
+    in C (70,000 files: 20 ms)."""
+    return "\n".join(map("\0".join, sorted(blobs.items()))) + "\n" if blobs else ""
+
+
+def text_digest(text: str) -> str:
+    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
 
 
 # What a working-tree file's stat says about its bytes: size, mtime, inode and ctime (ns).
