@@ -116,19 +116,24 @@ class Pack:
         self.index  # noqa: B018 - reads the index and its time
         return self._index[1]  # type: ignore[index]
 
-    def known_blob(self, rel: str, stat: Stat | None) -> str | None:
-        """The blob id of an unchanged working-tree file, without reading it. (Asked for
-        every file of a working-tree load, 70,000 times: kept to plain lookups.)"""
-        if stat is None:
-            return None
-        index = self._index
-        if index is None:
+    def known_blobs(self, files: list[tuple[str, Stat | None]]) -> list[str | None]:
+        """The blob id of each unchanged working-tree file (else None), without reading it;
+        those found are remembered as they are. One call for a whole listing: 70,000 calls
+        to a method each were 0.3 s of a load."""
+        if self._index is None:
             self.index  # noqa: B018 - reads it
-            index = self._index
-        entry = index[0].get(rel)  # type: ignore[index]
-        if entry and entry[:4] == stat and trusted(stat, index[1], RACY_NS):  # type: ignore[index]
-            return entry[4]
-        return None
+        index, written = self._index  # type: ignore[misc]
+        get, new_index = index.get, self.new_index
+        found: list[str | None] = []
+        append = found.append
+        for rel, stat in files:
+            entry = get(rel) if stat is not None else None
+            if entry is not None and entry[:4] == stat and trusted(stat, written, RACY_NS):
+                new_index[rel] = entry
+                append(entry[4])
+            else:
+                append(None)
+        return found
 
     def remember(self, rel: str, stat: Stat | None, blob: str) -> None:
         if stat is not None:

@@ -35,7 +35,7 @@ class Where(NamedTuple):
         return self.doc.path if self.doc else ""
 
     def at(self, *sub: str | int) -> Where:
-        return Where(self.doc, (*self.path, *sub))
+        return _tuple_new(Where, (self.doc, (*self.path, *sub)))  # Where(...) without __new__
 
     def problem(
         self, message: str, *sub: str | int, severity: Severity = Severity.ERROR
@@ -51,6 +51,7 @@ class Where(NamedTuple):
 
 
 NOWHERE = Where(None)
+_tuple_new = tuple.__new__
 
 
 R = TypeVar("R")
@@ -65,6 +66,14 @@ def record(cls: type[R], **fields: Any) -> R:
     scores), and that alone was over a second. The loader and scoring always pass every
     field, so they fill the instance's dict in one step; a test checks that every record
     they build has exactly its class's fields and equals `cls(**fields)`."""
+    obj = _new(cls)
+    obj.__dict__.update(fields)
+    return obj
+
+
+def make(cls: type[R], fields: dict[str, Any]) -> R:
+    """`record(cls, **fields)` given the fields as a dict: twice as fast again on the hot
+    paths, since a call with a dozen keywords first gathers them into a dict of its own."""
     obj = _new(cls)
     obj.__dict__.update(fields)
     return obj

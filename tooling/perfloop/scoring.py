@@ -29,6 +29,7 @@ from .model import (
     RatingLevel,
     Review,
     Template,
+    make,
     record,
 )
 from .progress import index_of, objective_progress, round_half_up, weighted_mean
@@ -132,12 +133,14 @@ def okr_section(data: CycleData, person: str) -> tuple[float | None, tuple[Objec
     if goals is None:
         return None, ()
     scored = tuple(
-        record(
+        make(
             ObjectiveScore,
-            id=o.id,
-            title=o.title,
-            weight=o.weight,
-            score=100 * objective_progress(data, person, o),
+            {
+                "id": o.id,
+                "title": o.title,
+                "weight": o.weight,
+                "score": 100 * objective_progress(data, person, o),
+            },
         )
         for o in goals.objectives
         if o.kind == "okr"
@@ -159,15 +162,17 @@ def kpi_score(kpi: Kpi, entry: KpiEntry) -> KpiScore:
         else:
             score = 100 * min(achievement, kpi.cap)
         score = max(score, 0.0)
-    return record(
+    return make(
         KpiScore,
-        id=kpi.id,
-        name=kpi.name,
-        weight=kpi.weight,
-        target=entry.target,
-        actual=entry.actual,
-        achievement=achievement,
-        score=score,
+        {
+            "id": kpi.id,
+            "name": kpi.name,
+            "weight": kpi.weight,
+            "target": entry.target,
+            "actual": entry.actual,
+            "achievement": achievement,
+            "score": score,
+        },
     )
 
 
@@ -202,12 +207,16 @@ def kpi_section(
 
 def review_value(review: Review, template: Template) -> float | None:
     """100 x (mean rating - 1) / (scale - 1) over the template's questions."""
-    asked = [review.ratings[q.id] for q in template.questions if q.id in review.ratings]
-    ratings = asked or list(review.ratings.values())
-    if not ratings or template.scale <= 1:
+    return _review_value(review.ratings, [q.id for q in template.questions], template.scale)
+
+
+def _review_value(ratings: Mapping[str, int], questions: list[str], scale: int) -> float | None:
+    asked = [ratings[q] for q in questions if q in ratings]
+    values = asked or list(ratings.values())
+    if not values or scale <= 1:
         return None
-    mean = sum(ratings) / len(ratings)
-    return 100 * (mean - 1) / (template.scale - 1)
+    mean = sum(values) / len(values)
+    return 100 * (mean - 1) / (scale - 1)
 
 
 def review_section(
@@ -215,22 +224,40 @@ def review_section(
 ) -> tuple[float | None, tuple[GroupScore, ...]]:
     """Weighted mean over review groups with a review and weight > 0; None without a
     manager review."""
-    by_relation: dict[str, list[tuple[str, float]]] = {}
-    for review in index_of(data, "reviews_by_subject", _reviews_by_subject).get(person, ()):
-        relation = data.relation(person, review.reviewer)
-        value = review_value(review, template)
-        if relation is None or value is None:
-            continue
-        by_relation.setdefault(relation, []).append((review.reviewer, value))
+    by_relation: dict[str, tuple[list[str], list[float]]] = {}  # reviewers, values
+    reviews = index_of(data, "reviews_by_subject", _reviews_by_subject).get(person, ())
+    if reviews:  # the template's question ids once, not once per review (60,000 of them)
+        questions, scale = [q.id for q in template.questions], template.scale
+        relation_of = data.relation
+        for review in reviews:
+            relation = relation_of(person, review.reviewer)
+            if relation is None:
+                continue
+            value = _review_value(review.ratings, questions, scale)
+            if value is None:
+                continue
+            found = by_relation.get(relation)
+            if found is None:
+                by_relation[relation] = ([review.reviewer], [value])
+            else:
+                found[0].append(review.reviewer)
+                found[1].append(value)
     groups = []
-    for relation, reviews in by_relation.items():
-        weight = template.group_weights.get(relation, 0.0) if template.group_weights else 1.0
-        score = sum(v for _, v in reviews) / len(reviews)
-        reviewers = tuple(r for r, _ in reviews)
+    group_weights = template.group_weights
+    for relation, (reviewers, values) in by_relation.items():
         groups.append(
-            record(GroupScore, relation=relation, weight=weight, reviews=reviewers, score=score)
+            make(
+                GroupScore,
+                {
+                    "relation": relation,
+                    "weight": group_weights.get(relation, 0.0) if group_weights else 1.0,
+                    "reviews": tuple(reviewers),
+                    "score": sum(values) / len(values),
+                },
+            )
         )
-    groups.sort(key=lambda g: _RELATION_ORDER.get(g.relation, 99))
+    if len(groups) > 1:
+        groups.sort(key=lambda g: _RELATION_ORDER.get(g.relation, 99))
     if "manager" not in by_relation:
         return None, tuple(groups)
     counted = [g for g in groups if g.counted]
@@ -286,22 +313,22 @@ def score_person(data: CycleData, person_id: str) -> PersonScore:
             missing.append("section weights")
     complete = final is not None
 
-    return record(
-        PersonScore,
-        id=person_id,
-        okr=okr,
-        kpi=kpi,
-        review=review,
-        final=final,
-        complete=complete,
-        missing=tuple(missing),
-        template=template.id,
-        objectives=objectives,
-        kpis=kpis,
-        review_groups=groups,
-        weights=weights,
-        **_rating(data, person_id, final, complete),
-    )
+    fields_ = {
+        "id": person_id,
+        "okr": okr,
+        "kpi": kpi,
+        "review": review,
+        "final": final,
+        "complete": complete,
+        "missing": tuple(missing),
+        "template": template.id,
+        "objectives": objectives,
+        "kpis": kpis,
+        "review_groups": groups,
+        "weights": weights,
+    }
+    fields_.update(_rating(data, person_id, final, complete))
+    return make(PersonScore, fields_)
 
 
 def _rating(data: CycleData, person_id: str, final: float | None, complete: bool) -> dict:

@@ -4,13 +4,29 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..model import CycleData
+from ..model import CycleData, Goals, KeyResult
 from ..problems import Problem
+
+
+def _key_results(goals: Goals) -> dict[tuple[str, str], KeyResult]:
+    """(objective id, key result id) -> what `goals.objective(o).key_result(k)` finds (the
+    first of each id), indexed once per file rather than searched for every value."""
+    found: dict[tuple[str, str], KeyResult] = {}
+    objectives: set[str] = set()
+    for objective in goals.objectives:
+        if objective.id not in objectives:
+            objectives.add(objective.id)
+            for kr in objective.key_results:
+                found.setdefault((objective.id, kr.id), kr)
+    return found
 
 
 def check(data: CycleData) -> Iterator[Problem]:
     cycle = data.cycle
     for goals in data.goals.values():
+        if not goals.checkins:
+            continue
+        key_results: dict[tuple[str, str], KeyResult] | None = None
         previous = None
         for checkin in goals.checkins:
             if previous and checkin.date < previous:
@@ -27,9 +43,10 @@ def check(data: CycleData) -> Iterator[Problem]:
                     "date",
                 )
             for key, value in checkin.values.items():
+                if key_results is None:
+                    key_results = _key_results(goals)
                 obj_id, _, kr_id = key.partition("/")
-                objective = goals.objective(obj_id)
-                kr = objective.key_result(kr_id) if objective else None
+                kr = key_results.get((obj_id, kr_id))
                 if kr is None:
                     yield checkin.where.error(
                         f"{key} is not a key result of this file", "values", key

@@ -9,25 +9,35 @@ from ..problems import Problem
 
 
 def check(data: CycleData) -> Iterator[Problem]:
+    people, relation, template_for = data.org.people, data.relation, data.template_for
+    asked: dict[int, set[str]] = {}  # id(template) -> its question ids (60,000 reviews)
     for (subject, reviewer), review in data.reviews.items():
-        if subject not in data.org.people or reviewer not in data.org.people:
+        if subject not in people or reviewer not in people:
             continue  # reported by references
-        if data.relation(subject, reviewer) is None:
+        if relation(subject, reviewer) is None:
             yield review.where.error(
                 f"{reviewer} may not review {subject}: not self, manager, skip-level, "
                 "designated, a proposed peer or a direct report"
             )
-        template = data.template_for(subject)
+        template = template_for(subject)
         if template is None:
             continue
-        questions = {q.id for q in template.questions}
+        questions = asked.get(id(template))
+        if questions is None:
+            questions = asked[id(template)] = {q.id for q in template.questions}
+        ratings = review.ratings
+        values = ratings.values()
+        if ratings.keys() == questions and (
+            not ratings or (min(values) >= 1 and max(values) <= template.scale)
+        ):
+            continue  # every question rated, within the scale: what nearly every review is
         for question in template.questions:
-            if question.id not in review.ratings:
+            if question.id not in ratings:
                 yield review.where.error(
                     f"no rating for question {question.id!r} of template {template.id}",
                     "ratings",
                 )
-        for question, value in review.ratings.items():
+        for question, value in ratings.items():
             if question not in questions:
                 yield review.where.error(
                     f"{question!r} is not a question of template {template.id} "
