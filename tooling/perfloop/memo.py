@@ -200,14 +200,18 @@ def run(argv: list[str], invoke: Callable[[], None]) -> None:
     out, err = _Tee(sys.stdout), _Tee(sys.stderr)
     sys.stdout, sys.stderr = out, err
     code: int | str | None = 0
+    finished = None
     try:
         invoke()
     except SystemExit as exit_:
         code = exit_.code
+        # Held until the process ends: its traceback keeps the command's frames, and so
+        # its model, alive; `cli` then exits without freeing them one by one (0.4 s).
+        finished = exit_
     finally:
         sys.stdout, sys.stderr = out.stream, err.stream
     if code in (0, 1, None) and content:
         stored = {"out": "".join(out.parts), "err": "".join(err.parts), "code": code or 0}
         _write(root / FOLDER / "runs" / _key(root, argv, content), stored)
         keep_newest(root / FOLDER / "runs", KEEP_RUNS)
-    sys.exit(code)
+    raise SystemExit(code) from finished

@@ -24,7 +24,7 @@ from typing import Any
 
 from .alignment import Links
 from .cache import FOLDER, _read, _write, code_fingerprint, enabled, fingerprint, keep_newest
-from .model import record
+from .model import make
 from .problems import Problem, Severity
 from .scoring import GroupScore, KpiScore, ObjectiveScore, PersonScore
 
@@ -168,7 +168,7 @@ def store(root: Path, cycle_dir: str, content: str | None, verdict: Verdict) -> 
 
 # --- scores as plain dicts ---------------------------------------------------------------------
 # A record's instance dict holds exactly its fields (tests/test_records.py), so a score is
-# kept as that dict, nested records as theirs, and rebuilt with model.record's one step.
+# kept as that dict, nested records as theirs, and rebuilt with model.make's one step.
 
 _NESTED = {"objectives": ObjectiveScore, "kpis": KpiScore, "review_groups": GroupScore}
 
@@ -186,13 +186,13 @@ def _score(flat: dict[str, Any]) -> PersonScore:
     fields_ = dict(flat)
     for name, cls in _NESTED.items():
         fields_[name] = tuple(_record(cls, r) for r in flat[name])
-    return record(PersonScore, **fields_)
+    return make(PersonScore, fields_)
 
 
 def _record(cls: type, flat: dict[str, Any]) -> Any:
     if not isinstance(flat, dict) or flat.keys() != _FIELDS[cls]:
         raise ValueError(f"not a stored {cls.__name__}")
-    return record(cls, **flat)
+    return make(cls, flat)
 
 
 _FIELDS = {cls: {f.name for f in fields(cls)} for cls in (PersonScore, *_NESTED.values())}
