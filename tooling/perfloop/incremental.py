@@ -303,7 +303,9 @@ def _patched(text: str, base: Listing, head_blobs: dict[str, str], changed: list
             continue
         entry = f"\n{rel}\0{new}\n" if new is not None else "\n"
         if old is not None:
-            start = text.index(f"\n{rel}\0{old}\n")
+            start = text.find(f"\n{rel}\0{old}\n")
+            if start < 0:  # not as the listing said: digest it all (never seen)
+                return digest_text(head_blobs)
             text = text[:start] + entry + text[start + len(rel) + len(old) + 3 :]
             continue
         start = len(text) - 1  # after the last file, unless one still present follows
