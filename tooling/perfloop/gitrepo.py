@@ -52,7 +52,7 @@ def _text(raw: bytes) -> str:
     return raw.decode("utf-8", "surrogateescape")
 
 
-class _Running:
+class GitRun:
     """A git process under way; `output()` waits for it. Its output is drained by a thread,
     so several can run side by side without one filling its pipe while another is read."""
 
@@ -81,6 +81,13 @@ class _Running:
         return out
 
 
+def start_git(cwd: Path, *args: str) -> GitRun:
+    """`git -C cwd args…`, under way. `args` may begin with git's own options
+    (`--no-optional-locks`); the first other one names the command in a message."""
+    name = next((a for a in args if not a.startswith("-")), "git")
+    return GitRun(["git", "-C", os.fspath(cwd), *args], name)
+
+
 class GitRepo:
     """A performance repository inside a git work tree (the root may be a subfolder)."""
 
@@ -96,12 +103,13 @@ class GitRepo:
         self.prefix = "" if rel == "." else rel + "/"
         self._batch: subprocess.Popen | None = None
         self._ids: dict[tuple[str, str], str] = {}  # (rev, folder) -> tree id, as listed
-        self._started: dict[tuple[str, str | None], tuple[_Running, _Running | None]] = {}
+        self._commits: dict[str, str] = {}  # rev -> commit id
+        self._started: dict[tuple[str, str | None], tuple[GitRun, GitRun | None]] = {}
 
     # --- running git ----------------------------------------------------------------------
 
-    def _start(self, *args: str, cwd: Path | None = None) -> _Running:
-        return _Running(["git", "-C", os.fspath(cwd or self.top), *args], args[0])
+    def _start(self, *args: str, cwd: Path | None = None) -> GitRun:
+        return start_git(cwd or self.top, *args)
 
     def run(self, *args: str) -> str:
         """The output of `git args…` at the work tree's top; GitFailed if it fails."""
@@ -158,10 +166,13 @@ class GitRepo:
         """The commit id `rev` names; GitProblem when it names none."""
         if rev.startswith("-"):
             raise GitProblem(f"not a revision: {rev!r}")
-        try:
-            return self.run("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").strip()
-        except GitFailed:
-            raise GitProblem(f"unknown revision {rev!r} (is it fetched?)") from None
+        if rev not in self._commits:  # `check` resolves its base before the run does
+            try:
+                found = self.run("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
+            except GitFailed:
+                raise GitProblem(f"unknown revision {rev!r} (is it fetched?)") from None
+            self._commits[rev] = found.strip()
+        return self._commits[rev]
 
     def tree_id(self, rev: str, folder: str) -> str | None:
         """The object id of `folder` (relative to our root) at `rev` (a tree's, unless the

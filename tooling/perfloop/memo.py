@@ -14,7 +14,6 @@ import datetime as dt
 import hashlib
 import io
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -31,6 +30,7 @@ from .cache import (
     keep_newest,
     read_index,
 )
+from .gitrepo import GitFailed, GitRun, start_git  # light: no loader until a revision is read
 from .root import RepositoryNotFound, find_root
 from .sources import DirectorySource, blob_id, hand_over, trusted
 
@@ -54,33 +54,21 @@ def git_content_key(root: Path) -> str | None:
     the walk decides) outside a git work tree, without a HEAD, or when git may not see a
     change: an entry marked assume-unchanged or skip-worktree, or unmerged."""
 
-    def start(*args: str) -> subprocess.Popen | None:
+    def output(running: GitRun | None) -> bytes | None:
+        try:
+            return None if running is None else running.output()
+        except GitFailed:
+            return None
+
+    def start(*args: str) -> GitRun | None:
         try:
             # no optional locks: a read never competes with the user's own git for the
             # index lock (git then just does not save its refreshed stat data)
-            return subprocess.Popen(
-                ["git", "--no-optional-locks", "-C", os.fspath(root), *args],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-            )
-        except OSError:
+            return start_git(root, "--no-optional-locks", *args)
+        except GitFailed:
             return None
 
-    def output(process: subprocess.Popen | None) -> bytes | None:
-        if process is None:
-            return None
-        try:
-            out, _ = process.communicate(timeout=120)
-        except subprocess.SubprocessError:
-            process.kill()
-            process.communicate()
-            return None
-        return out if process.returncode == 0 else None
-
-    # All three run side by side; read in this order, each pipe is drained while the
-    # slowest (status) still runs.
-    running = [
+    running = [  # side by side
         start("rev-parse", "--show-toplevel", "--verify", "HEAD:./cycles"),
         start("ls-files", "-v", "-z", "--", "cycles"),
         start(
