@@ -102,7 +102,7 @@ class GitRepo:
         rel = self.root.resolve().relative_to(top_dir).as_posix()
         self.prefix = "" if rel == "." else rel + "/"
         self._batch: subprocess.Popen | None = None
-        self._ids: dict[tuple[str, str], str] = {}  # (rev, folder) -> tree id, as listed
+        self._ids: dict[tuple[str, str], str] = {}  # (rev, folder) -> tree id
         self._commits: dict[str, str] = {}  # rev -> commit id
         self._started: dict[tuple[str, str | None], tuple[GitRun, GitRun | None]] = {}
 
@@ -177,14 +177,13 @@ class GitRepo:
     def tree_id(self, rev: str, folder: str) -> str | None:
         """The object id of `folder` (relative to our root) at `rev` (a tree's, unless the
         name is a file's), or None when there is none."""
-        if (rev, folder) in self._ids:
-            return self._ids[(rev, folder)]
-        try:
-            return self.run(
-                "rev-parse", "--verify", "--quiet", f"{rev}:{self.prefix}{folder}"
-            ).strip()
-        except GitFailed:
-            return None
+        if (rev, folder) not in self._ids:  # asked twice by a validate that keeps a listing
+            try:
+                found = self.run("rev-parse", "--verify", "--quiet", f"{rev}:{self.prefix}{folder}")
+            except GitFailed:
+                return None
+            self._ids[(rev, folder)] = found.strip()
+        return self._ids[(rev, folder)]
 
     def _rel(self, top_path: str) -> str | None:
         """A path from git (relative to the work tree's top) made relative to our root."""

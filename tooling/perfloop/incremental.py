@@ -43,6 +43,7 @@ from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cached_property
+from itertools import islice
 from pathlib import Path
 
 from . import verdict
@@ -296,7 +297,7 @@ def _patched(text: str, base: Listing, head_blobs: dict[str, str], changed: list
     """`digest_text(head_blobs)`, from the base's text and the few paths that differ: each
     file is "\n<path>\0" once in the text (paths hold neither), so an edit is a splice."""
     text = "\n" + text
-    order = list(base.blobs)  # path order
+    order: list[str] | None = None  # the base's paths, listed only for an added file
     for rel in changed:
         old, new = base.blobs.get(rel), head_blobs.get(rel)
         if old == new:
@@ -309,7 +310,8 @@ def _patched(text: str, base: Listing, head_blobs: dict[str, str], changed: list
             text = text[:start] + entry + text[start + len(rel) + len(old) + 3 :]
             continue
         start = len(text) - 1  # after the last file, unless one still present follows
-        for after in order[bisect_left(order, rel) :]:
+        order = order or list(base.blobs)  # path order
+        for after in islice(order, bisect_left(order, rel), None):
             found = text.find(f"\n{after}\0")
             if found >= 0:
                 start = found
