@@ -17,17 +17,16 @@ import hashlib
 import marshal
 import os
 import sys
-import tempfile
 import time
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar
 
 from . import __version__
+from .root import FOLDER
 from .sources import Stat, trusted
 
-FOLDER = ".perfloop-cache"
+PACKAGE = os.path.dirname(os.path.abspath(__file__))  # its modules and schemas are read
 RACY_NS = 2_000_000_000  # a file modified this close to the pack's writing is re-hashed
 
 # Examining a file: (data, [(line, col, severity, message), ...]); data None if unusable.
@@ -42,11 +41,11 @@ def fingerprint() -> str:
     """Changes whenever anything that decides an outcome changes."""
     digest = hashlib.sha1(usedforsecurity=False)
     digest.update(f"{__version__} {sys.version_info[:2]} {marshal.version}".encode())
-    package = resources.files("perfloop")
     for name in ("loader.py", "schema.py", "cache.py"):
-        digest.update((package / name).read_bytes())
-    for entry in sorted((package / "schemas").iterdir(), key=lambda e: e.name):
-        digest.update(entry.name.encode() + entry.read_bytes())
+        digest.update(_bytes(os.path.join(PACKAGE, name)))
+    schemas = os.path.join(PACKAGE, "schemas")
+    for name in sorted(os.listdir(schemas)):
+        digest.update(name.encode() + _bytes(os.path.join(schemas, name)))
     return digest.hexdigest()[:16]
 
 
@@ -55,15 +54,20 @@ def code_fingerprint() -> str:
     """Every module and schema of the package: what a derived result (a replayed output, a
     cycle's verdict) depends on beyond its input files; any code change is a new key."""
     digest = hashlib.sha1(fingerprint().encode(), usedforsecurity=False)
-    package = resources.files("perfloop")
-    with resources.as_file(package) as folder:
-        for file in sorted(Path(folder).rglob("*.py")):
-            digest.update(file.read_bytes())
+    modules = sorted(
+        os.path.join(folder, name)
+        for folder, _, names in os.walk(PACKAGE)
+        for name in names
+        if name.endswith(".py")
+    )
+    for module in modules:
+        digest.update(_bytes(module))
     return digest.hexdigest()[:16]
 
 
-def enabled() -> bool:
-    return os.environ.get("PERFLOOP_CACHE", "1") not in ("0", "false", "no", "off")
+def _bytes(path: str) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read()
 
 
 class Pack:
@@ -233,6 +237,8 @@ def _write(file: Path, value: Any) -> None:
         ignore = file.parents[1] / ".gitignore"
         if not ignore.exists():
             ignore.write_text("*\n")
+        import tempfile  # not on a replay's path, which only reads
+
         fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=".tmp-")
         with os.fdopen(fd, "wb") as handle:
             marshal.dump(value, handle)

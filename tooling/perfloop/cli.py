@@ -7,7 +7,6 @@ Exit codes: 0 ok, 1 the data has errors or a check failed, 2 usage error.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 
@@ -57,6 +56,8 @@ def _exit_now(code: object) -> None:
     else:
         print(code, file=sys.stderr)
         status = 1
+    import contextlib  # here: a replay, which ends by sys.exit, need not import it
+
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError):  # a reader that went away (`| head`)
             stream.flush()

@@ -11,12 +11,10 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import threading
 import weakref
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:  # the loader and model load only when a revision is read: `perfloop
     # check` starts its git processes before importing them, and they run meanwhile
@@ -25,6 +23,7 @@ if TYPE_CHECKING:  # the loader and model load only when a revision is read: `pe
     from .problems import Problem
     from .sources import Entry
 
+from .gitrun import GitFailed, GitProblem, GitRun, start_git, text
 from .root import CYCLES
 
 SYMLINK_MODE = 0o120000
@@ -32,60 +31,11 @@ _SUBMODULE = "160000"  # a gitlink: not a file of this repository
 _TREE_LINE = r"(\d+) (\w+) ([0-9a-f]+)\t{}([^\0]*)(?:\0|\Z)"  # ls-tree -z, one entry
 
 
-class GitProblem(Exception):
-    """Not a git repository, or a revision that does not exist: a usage error."""
-
-
-class GitFailed(GitProblem):
-    """A git command that failed (a corrupt repository, a missing object)."""
-
-
-@dataclass(frozen=True)
-class Changed:
+class Changed(NamedTuple):  # not a dataclass: importing dataclasses costs a replay 13 ms
     """One path that differs between a revision and the working tree."""
 
     path: str  # relative to the performance repository's root, with '/'
     status: str  # "added" | "modified" | "deleted"
-
-
-def _text(raw: bytes) -> str:
-    return raw.decode("utf-8", "surrogateescape")
-
-
-class GitRun:
-    """A git process under way; `output()` waits for it. Its output is drained by a thread,
-    so several can run side by side without one filling its pipe while another is read."""
-
-    def __init__(self, command: list[str], name: str):
-        self.name = name  # the git command, for a message
-        try:
-            self.process = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-            )
-        except OSError as exc:
-            raise GitFailed(f"cannot run git: {exc}") from None
-        self.result: tuple[bytes, bytes] = (b"", b"")
-        self.thread = threading.Thread(target=self._drain, daemon=True)
-        self.thread.start()
-
-    def _drain(self) -> None:
-        self.result = self.process.communicate()
-
-    def output(self) -> bytes:
-        """Its standard output; GitFailed when it exits non-zero."""
-        self.thread.join()
-        out, err = self.result
-        if self.process.returncode != 0:
-            message = _text(err).strip().splitlines()
-            raise GitFailed(f"git {self.name} failed: {message[-1] if message else ''}")
-        return out
-
-
-def start_git(cwd: Path, *args: str) -> GitRun:
-    """`git -C cwd args…`, under way. `args` may begin with git's own options
-    (`--no-optional-locks`); the first other one names the command in a message."""
-    name = next((a for a in args if not a.startswith("-")), "git")
-    return GitRun(["git", "-C", os.fspath(cwd), *args], name)
 
 
 class GitRepo:
@@ -97,7 +47,7 @@ class GitRepo:
             top = self._start("rev-parse", "--show-toplevel", cwd=self.root).output()
         except GitProblem:
             raise GitProblem(f"{root} is not inside a git repository") from None
-        top_dir = Path(_text(top).rstrip("\n")).resolve()
+        top_dir = Path(text(top).rstrip("\n")).resolve()
         self.top = top_dir
         rel = self.root.resolve().relative_to(top_dir).as_posix()
         self.prefix = "" if rel == "." else rel + "/"
@@ -113,7 +63,7 @@ class GitRepo:
 
     def run(self, *args: str) -> str:
         """The output of `git args…` at the work tree's top; GitFailed if it fails."""
-        return _text(self._start(*args).output())
+        return text(self._start(*args).output())
 
     def succeeds(self, *args: str) -> bool:
         """Whether `git args…` exits 0 (for yes-or-no commands like merge-base --is-ancestor)."""
@@ -151,7 +101,7 @@ class GitRepo:
         size = int(header[2])
         content = batch.stdout.read(size)
         batch.stdout.read(1)  # the newline after the content
-        return _text(header[1]), content
+        return text(header[1]), content
 
     def blob(self, blob_id: str) -> bytes:
         """The bytes of a blob by id; GitFailed when it is not there."""
@@ -213,13 +163,13 @@ class GitRepo:
         diff, others = self._started.pop((base, head))
         status_of = {"A": "added", "D": "deleted"}
         found: dict[str, str] = {}
-        parts = _text(diff.output()).split("\0")
+        parts = text(diff.output()).split("\0")
         for code, path in zip(parts[0::2], parts[1::2], strict=False):
             rel = self._rel(path)
             if code and rel is not None:
                 found[rel] = status_of.get(code[0], "modified")
         if others is not None:
-            for path in filter(None, _text(others.output()).split("\0")):
+            for path in filter(None, text(others.output()).split("\0")):
                 rel = self._rel(path)
                 if rel is not None:
                     found[rel] = "added"
@@ -229,23 +179,29 @@ class GitRepo:
         """Every file under `folder` (relative to our root) that differs from HEAD in the
         working tree — changed, staged, untracked or ignored — as path -> status; None when
         git may not see every change (entries marked assume-unchanged or skip-worktree, or
-        unmerged)."""
-        spec = f":/{self.prefix}{folder}"
-        flags = self._start("ls-files", "-v", "-z", "--", spec)
+        unmerged). Untracked files come from `untracked`, which `memo` keeps up to date."""
+        from .untracked import Unsure, untracked_files
+
         status = self._start(
-            "status", "--porcelain=v1", "-z", "--untracked-files=all", "--ignored=traditional",
-            "--no-renames", "--", spec,
+            "--no-optional-locks", "status", "--porcelain=v1", "-z", "-uno", "--no-renames",
+            "--", f":/{self.prefix}{folder}",
         )  # fmt: skip
-        if any(not entry.startswith(b"H ") for entry in flags.output().split(b"\0") if entry):
+        index = self.top / self.run("rev-parse", "--git-path", "index").rstrip("\n")
+
+        def listing() -> bytes:
+            return self._start("ls-files", "-v", "-z", "--", CYCLES, cwd=self.root).output()
+
+        try:
+            others = untracked_files(self.root, CYCLES, index, listing)
+        except Unsure:
             status.output()
             return None
         found: dict[str, str] = {}
-        for entry in filter(None, _text(status.output()).split("\0")):
-            code, rel = entry[:2], self._rel(entry[3:])
+        for entry in filter(None, text(status.output()).split("\0")):
+            rel = self._rel(entry[3:])
             if rel is not None:
-                found[rel] = (
-                    "deleted" if "D" in code else "added" if code in ("??", "!!") else "modified"
-                )
+                found[rel] = "deleted" if "D" in entry[:2] else "modified"
+        found.update((rel, "added") for rel in others if rel.startswith(f"{folder}/"))
         return found
 
     # --- reading a revision ---------------------------------------------------------------

@@ -48,7 +48,7 @@ from pathlib import Path
 
 from . import verdict
 from .alignment import Links, links_of
-from .cache import FOLDER, _read, _write, code_fingerprint, enabled, fingerprint, keep_newest
+from .cache import FOLDER, _read, _write, code_fingerprint, fingerprint, keep_newest
 from .gitrepo import GitProblem, GitRepo
 from .loader import MAX_BYTES, max_bytes
 from .model import COMPANY, CycleData
@@ -62,6 +62,7 @@ from .repository import (
     examine,
     load_cycle,
 )
+from .root import enabled
 from .rules import check_cycle
 from .scoring import PersonScore, adopt_scores, recalibrated, score_person
 from .sources import Entry, blob_id, digest_text, hidden, text_digest

@@ -10,83 +10,105 @@ GitHub Actions (annotations, job summaries) and `PERFLOOP_CACHE=0` are never rep
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 import io
 import os
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
-from .cache import (
-    FOLDER,
-    RACY_NS,
-    _read,
-    _write,
-    code_fingerprint,
-    enabled,
-    fingerprint,
-    keep_newest,
-    read_index,
-)
-from .gitrepo import GitFailed, GitRun, start_git  # light: no loader until a revision is read
-from .root import RepositoryNotFound, find_root
-from .sources import DirectorySource, blob_id, hand_over, trusted
+# Light on purpose: a replay starts git first, then imports the rest while git works.
+from .gitrun import GitFailed, GitRun, start_git
+from .root import CYCLES, FOLDER, enabled, root_folder
+
+TYPE_CHECKING = False  # typing itself costs a replay 10 ms to import
+if TYPE_CHECKING:
+    from pathlib import Path
 
 COMMANDS = {"validate", "score", "calibrate", "tree", "status"}
 KEEP_RUNS = 200
 WRITING_OPTIONS = {"--write", "--force", "--out", "-o"}
 
 
-def content_key(root: Path) -> str | None:
+def content_key(root: Path, started: Started | None = None) -> str | None:
     """A digest of the cycles' content: as git sees it when it can (`git_content_key`),
     else from a walk of the cycle folders (`walked_content_key`)."""
-    return git_content_key(root) or walked_content_key(root)
+    return git_content_key(root, started) or walked_content_key(root)
 
 
-def git_content_key(root: Path) -> str | None:
-    """The cycles' tree at HEAD and every file under cycles/ that differs from it (changed,
-    staged, untracked or ignored), each hashed as it is now.
+class Started:
+    """The git processes `git_content_key` reads, under way."""
 
-    `git status` compares the working tree with git's index by stat data, in C and in
-    parallel: at 70,000 files 0.2 s where the walk below takes three times that. None (so
-    the walk decides) outside a git work tree, without a HEAD, or when git may not see a
-    change: an entry marked assume-unchanged or skip-worktree, or unmerged."""
+    def __init__(self, root: str | Path):
+        cycles = f"HEAD:./{CYCLES}"  # ./: relative to the root, which may be a subfolder
+        self.root = root
+        self.heads = self.start(
+            "rev-parse", "--show-toplevel", "--git-path", "index", "--verify", cycles
+        )
+        self.status = self.start(
+            "status", "--porcelain=v1", "-z", "-uno", "--no-renames", "--", CYCLES
+        )
 
-    def output(running: GitRun | None) -> bytes | None:
-        try:
-            return None if running is None else running.output()
-        except GitFailed:
-            return None
-
-    def start(*args: str) -> GitRun | None:
+    def start(self, *args: str) -> GitRun | None:
         try:
             # no optional locks: a read never competes with the user's own git for the
             # index lock (git then just does not save its refreshed stat data)
-            return start_git(root, "--no-optional-locks", *args)
+            return start_git(self.root, "--no-optional-locks", *args)
         except GitFailed:
             return None
 
-    running = [  # side by side
-        start("rev-parse", "--show-toplevel", "--verify", "HEAD:./cycles"),
-        start("ls-files", "-v", "-z", "--", "cycles"),
-        start(
-            "status", "--porcelain=v1", "-z", "--untracked-files=all", "--ignored=traditional",
-            "--no-renames", "--", "cycles",
-        ),
-    ]  # fmt: skip
-    heads, flags, status = (output(process) for process in running)
-    if heads is None or flags is None or status is None:
+
+def _output(running: GitRun | None) -> bytes | None:
+    try:
+        return None if running is None else running.output()
+    except GitFailed:
         return None
-    if any(entry[:2] != b"H " for entry in flags.split(b"\0") if entry):
+
+
+def git_content_key(root: Path, started: Started | None = None) -> str | None:
+    """The cycles' tree at HEAD, every tracked file under cycles/ that differs from it
+    (changed or staged) and every untracked one (ignored or not), each hashed as it is now.
+
+    `git status` compares the working tree with git's index by stat data, in C and in
+    parallel: at 70,000 files 0.08 s where the walk below takes eight times that; the
+    untracked files come from `untracked`, which reads only the directories that changed.
+    None (so the walk decides) outside a git work tree, without a HEAD, or when git may not
+    see a change: an entry marked assume-unchanged or skip-worktree, or unmerged."""
+    import hashlib
+
+    from .sources import blob_id
+    from .untracked import Unsure, untracked_files
+
+    running = started or Started(root)
+    heads = _output(running.heads)
+    if heads is None:
+        _output(running.status)
         return None
-    top, tree = heads.decode("utf-8", "surrogateescape").split("\n")[:2]
+    top, index, tree = heads.decode("utf-8", "surrogateescape").split("\n")[:3]
+
+    def listing() -> bytes:
+        flags = _output(running.start("ls-files", "-v", "-z", "--", CYCLES))
+        if flags is None:
+            raise Unsure("git ls-files failed")
+        return flags
+
+    try:
+        others = untracked_files(root, CYCLES, root / index, listing)
+    except Unsure:
+        _output(running.status)
+        return None
+    status = _output(running.status)
+    if status is None:
+        return None
     digest = hashlib.sha1(f"git\0{tree}\0".encode(), usedforsecurity=False)
-    for entry in sorted(e for e in status.split(b"\0") if e):
-        path = Path(top) / os.fsdecode(entry[3:])
+    changed = [(os.path.join(top, os.fsdecode(e[3:])), e) for e in status.split(b"\0") if e]
+    changed += [(os.path.join(root, rel), b"?? " + os.fsencode(rel)) for rel in others]
+    for path, entry in sorted(changed, key=lambda item: item[1]):
         try:
-            now = "link" if path.is_symlink() else blob_id(path.read_bytes())
+            if os.path.islink(path):
+                now = "link"
+            else:
+                with open(path, "rb") as handle:
+                    now = blob_id(handle.read())
         except FileNotFoundError:
             now = "gone"
         except OSError:
@@ -100,6 +122,11 @@ def walked_content_key(root: Path) -> str | None:
     where a file's size, mtime, inode and ctime are unchanged (and not racily recent); other
     files are read and hashed, and the index is updated. None if a file cannot be read
     (the command then runs unmemoized and reports it)."""
+    import hashlib
+
+    from .cache import RACY_NS, _write, fingerprint, read_index
+    from .sources import DirectorySource, blob_id, hand_over, trusted
+
     digest = hashlib.sha1(usedforsecurity=False)
     cycles = sorted(p for p in (root / "cycles").iterdir() if p.is_dir())
     for folder in cycles:
@@ -131,10 +158,14 @@ def walked_content_key(root: Path) -> str | None:
 
 
 def _key(root: Path, argv: list[str], content: str) -> str:
+    import hashlib
+
+    from .cache import code_fingerprint
+
     parts = (
         argv,
-        os.path.relpath(Path.cwd(), root),
-        dt.date.today().isoformat(),
+        os.path.relpath(os.getcwd(), root),
+        time.strftime("%Y-%m-%d"),  # today, as datetime.date.today() gives it
         code_fingerprint(),
         content,
         sorted((k, v) for k, v in os.environ.items() if k.startswith("PERFLOOP_")),
@@ -171,14 +202,19 @@ class _Tee(io.TextIOBase):
 
 def run(argv: list[str], invoke: Callable[[], None]) -> None:
     """Replay `argv`'s stored output if its inputs are unchanged; else run and store it."""
-    try:
-        root = find_root(Path.cwd())
-    except RepositoryNotFound:
+    folder = root_folder(os.getcwd())
+    if folder is None:
         invoke()
         return
-    # One walk, before the command: the key names the files as they were when it started
+    started = Started(folder)  # git works while the rest is imported
+    from pathlib import Path
+
+    from .cache import _read, _write, keep_newest
+
+    root = Path(folder)
+    # One look, before the command: the key names the files as they were when it started
     # (a file changed during a run is a different key next time either way).
-    content = content_key(root)
+    content = content_key(root, started)
     stored = _read(root / FOLDER / "runs" / _key(root, argv, content)) if content else None
     if isinstance(stored, dict):
         sys.stdout.write(stored["out"])

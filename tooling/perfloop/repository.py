@@ -17,7 +17,6 @@ from typing import Any, NamedTuple
 
 from . import schema
 from .cache import Outcome, Pack, Stored
-from .cache import enabled as cache_enabled
 from .loader import MAX_BYTES, Document, load_file, max_bytes, parse_bytes
 from .memory import bulk_allocation
 from .model import (
@@ -52,6 +51,7 @@ from .model import (
 )
 from .problems import Problem, Severity, error
 from .root import CYCLES
+from .root import enabled as cache_enabled
 from .sources import DirectorySource, Entry, Source, blob_id, content_digest
 
 _ID = r"[a-z0-9][a-z0-9-]{0,62}"

@@ -23,9 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from .alignment import Links
-from .cache import FOLDER, _read, _write, code_fingerprint, enabled, fingerprint, keep_newest
+from .cache import FOLDER, _read, _write, code_fingerprint, fingerprint, keep_newest
 from .model import make
 from .problems import Problem, Severity
+from .root import enabled
 from .scoring import GroupScore, KpiScore, ObjectiveScore, PersonScore
 
 KEEP = 16  # verdicts kept: a PR check, the base and a few local edits in flight
