@@ -123,7 +123,11 @@ class Pack:
     def known_blobs(self, files: list[tuple[str, Stat | None]]) -> list[str | None]:
         """The blob id of each unchanged working-tree file (else None), without reading it;
         those found are remembered as they are. One call for a whole listing: 70,000 calls
-        to a method each were 0.3 s of a load."""
+        to a method each were 0.3 s of a load. A listing without stats (files at a git
+        revision, whose blob ids git gave) does not read the index: 7.5 MB at 10,000 people,
+        0.06 s of a pull request's check."""
+        if all(stat is None for _, stat in files):
+            return [None] * len(files)
         if self._index is None:
             self.index  # noqa: B018 - reads it
         index, written = self._index  # type: ignore[misc]
