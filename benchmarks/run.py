@@ -46,7 +46,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = ROOT / "tooling" / "perfloop" / "schemas"
-PERFLOOP = [sys.executable, "-m", "perfloop"]
+# The console script users type, beside this interpreter; `python -m perfloop` (which also
+# imports runpy) only where it is not installed.
+_SCRIPT = Path(sys.executable).with_name("perfloop")
+PERFLOOP = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "perfloop"]
 CACHE = ".perfloop-cache"
 CYCLE = "cycles/2026-h2"
 TIMED_OUT = 124  # as GNU timeout reports it

@@ -182,14 +182,14 @@ def test_a_pr_check_reads_the_base_from_the_cache_and_keeps_it_whole(
     import git
 
     from perfloop import loader, pullcheck
-    from perfloop.cache import Pack, _read
+    from perfloop.cache import Pack, read_pack
 
     repo = git.Repo.init(base_repo, initial_branch="main")
     repo.git.add("-A")
     repo.git.commit("-m", "base", "--author", "Henry Park <henry@example.com>")
     assert run_cli("validate", cwd=base_repo).returncode == 0  # main's cache
     (pack_file,) = (base_repo / FOLDER).rglob("2026-h2.pack")
-    before = set(_read(pack_file))
+    before = set(read_pack(pack_file))
     goals = base_repo / "cycles/2026-h2/goals/bob.yaml"
     goals.write_text(goals.read_text().replace("title: Observability", "title: Tracing"))
     repo.git.commit("-am", "retitle", "--author", "Bob <bob@example.com>")
@@ -206,7 +206,7 @@ def test_a_pr_check_reads_the_base_from_the_cache_and_keeps_it_whole(
     result = pullcheck.run_check(base_repo, "HEAD~1", "bobli", validate=True)
     assert [c.path for c in result.changes] == ["cycles/2026-h2/goals/bob.yaml"]
     assert parsed == ["cycles/2026-h2/goals/bob.yaml"]  # only the changed file is parsed
-    after = set(_read(pack_file))
+    after = set(read_pack(pack_file))
     assert before - after == set()
 
 
@@ -321,7 +321,7 @@ def test_an_edit_adds_a_delta_and_leaves_the_big_pack_alone(base_repo: Path) -> 
 def test_a_growing_delta_is_merged_and_old_tools_folders_are_retired(tmp_path: Path) -> None:
     import os
 
-    from perfloop.cache import Pack, _read, fingerprint
+    from perfloop.cache import Pack, _read, fingerprint, read_pack
 
     for age, name in enumerate(("a" * 16, "b" * 16, "c" * 16)):  # older tools' folders
         old = tmp_path / FOLDER / name
@@ -337,31 +337,31 @@ def test_a_growing_delta_is_merged_and_old_tools_folders_are_retired(tmp_path: P
     for i in range(100, 105):
         pack.put("goals", f"{i:040x}", ({"i": i}, []))
     pack.save(prune=False)
-    assert len(_read(pack.file)) == 100 and len(_read(pack.delta_file)) == 5
+    assert len(read_pack(pack.file)) == 100 and len(_read(pack.delta_file)) == 5
     for i in range(105, 200):
         pack.put("goals", f"{i:040x}", ({"i": i}, []))
     pack.save(prune=False)
-    assert len(_read(pack.file)) == 200 and not pack.delta_file.exists()
+    assert len(read_pack(pack.file)) == 200 and not pack.delta_file.exists()
     fresh = Pack(tmp_path, "c1")
     used = [fresh.get("goals", f"{i:040x}") for i in range(120)]
     assert all(used)
     fresh.save(prune=True)  # 80 of 200 unused: more than a quarter, so dropped
-    assert len(_read(fresh.file)) == 120
+    assert len(read_pack(fresh.file)) == 120
 
 
 def test_a_damaged_cache_entry_is_read_from_the_file(base_repo: Path) -> None:
     """An entry whose data no longer decodes (a damaged cache) never breaks a run: the
     file itself is read again."""
-    from perfloop.cache import _read, _write
+    from perfloop.cache import read_pack, write_pack
     from perfloop.sources import blob_id
 
     assert run_cli("validate", cwd=base_repo).returncode == 0
     (pack_file,) = (base_repo / FOLDER).rglob("2026-h2.pack")
     goals = base_repo / "cycles/2026-h2/goals/bob.yaml"
-    pack = _read(pack_file)
+    pack = read_pack(pack_file)
     key = f"goals:{blob_id(goals.read_bytes())}"
     pack[key] = (pack[key][0][:-3], pack[key][1])  # truncated marshal bytes
-    _write(pack_file, pack)
+    write_pack(pack_file, pack)
     shutil.rmtree(base_repo / FOLDER / "runs")
     for verdicts in (base_repo / FOLDER).glob("*/verdicts"):
         shutil.rmtree(verdicts)
@@ -369,3 +369,44 @@ def test_a_damaged_cache_entry_is_read_from_the_file(base_repo: Path) -> None:
     fresh = run_cli("score", "--json", cwd=base_repo, env={"PERFLOOP_CACHE": "0"})
     assert (cached.returncode, cached.stdout) == (fresh.returncode, fresh.stdout)
     assert "internal error" not in cached.stderr and '"bob"' in cached.stdout
+
+
+def test_a_malformed_pack_file_is_an_empty_cache(base_repo: Path) -> None:
+    """The pack's table of offsets is data like any other: one that points anywhere, a
+    payload cut short or an older layout only cost time, never a wrong answer."""
+    import marshal
+
+    from perfloop.cache import _write, read_pack
+
+    assert run_cli("validate", cwd=base_repo).returncode == 0
+    (pack_file,) = (base_repo / FOLDER).rglob("2026-h2.pack")
+    raw = pack_file.read_bytes()
+    size = int.from_bytes(raw[:8], "little")
+    tag, keys, offsets = marshal.loads(raw[8 : 8 + size])
+    payload = raw[8 + size :]
+    assert len(read_pack(pack_file)) == len(keys) > 10
+
+    def pack(table: bytes) -> bytes:
+        header = marshal.dumps((tag, keys, table))
+        return len(header).to_bytes(8, "little") + header + payload
+
+    damages = {
+        "payload cut short": raw[: 8 + size + len(payload) // 2],
+        "offsets scrambled": pack(bytes(reversed(offsets))),  # out of order and range
+        "offsets shifted": pack(offsets[8:] + offsets[-8:]),  # each names its neighbour's
+        "table too short": pack(offsets[:-8]),
+        "a size past the end": (len(raw) * 2).to_bytes(8, "little") + raw[8:],
+        "header cut short": raw[: 8 + size // 2],
+    }
+    fresh = run_cli("score", "--json", cwd=base_repo, env={"PERFLOOP_CACHE": "0"})
+    for name, damaged in [*damages.items(), ("the older layout", None)]:
+        if damaged is None:
+            _write(pack_file, read_pack(pack_file))  # one dict: key -> (data, problems)
+        else:
+            pack_file.write_bytes(damaged)
+        shutil.rmtree(base_repo / FOLDER / "runs", ignore_errors=True)
+        for verdicts in (base_repo / FOLDER).glob("*/verdicts"):
+            shutil.rmtree(verdicts)
+        cached = run_cli("score", "--json", cwd=base_repo)
+        assert (cached.returncode, cached.stdout) == (fresh.returncode, fresh.stdout), name
+        assert "internal error" not in cached.stderr, name

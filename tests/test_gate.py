@@ -129,7 +129,7 @@ def test_a_change_the_author_may_not_make_fails_whatever_the_reviews(tmp_path: P
 def test_the_gate_never_trusts_a_cache_found_in_the_checkout(tmp_path: Path) -> None:
     """The gate runs trusted code on the PR's files, and a PR can commit anything, also a
     `.perfloop-cache/` whose entry for a broken file's blob id says "valid"."""
-    from perfloop.cache import FOLDER, _read, _write
+    from perfloop.cache import FOLDER, read_pack, write_pack
     from perfloop.sources import blob_id
 
     repo, subs = pull_request(tmp_path)
@@ -137,12 +137,12 @@ def test_the_gate_never_trusts_a_cache_found_in_the_checkout(tmp_path: Path) -> 
     run_cli("validate", cwd=root)  # the cache, as the attacker's own run leaves it
     (pack,) = (root / FOLDER).rglob("2026-h2.pack")
     alice = root / ALICE
-    clean = _read(pack)[f"goals:{blob_id(alice.read_bytes())}"]
+    clean = read_pack(pack)[f"goals:{blob_id(alice.read_bytes())}"]
     broken = alice.read_text().replace("title: Make checkout reliable", "titel: x", 1)
     alice.write_text(broken)
-    poisoned = _read(pack)
+    poisoned = read_pack(pack)
     poisoned[f"goals:{blob_id(broken.encode())}"] = clean
-    _write(pack, poisoned)
+    write_pack(pack, poisoned)
     repo.git.add("-A", "--force")  # the poisoned cache is part of the pull request
     repo.git.commit("-m", "alice: retitle")
     subs["__HEAD_SHA__"] = repo.head.commit.hexsha
