@@ -117,13 +117,31 @@ def test_an_entry_git_is_told_not_to_look_at_makes_it_unsure(repo: Path) -> None
 
 
 def test_damaged_kept_listings_are_read_afresh(repo: Path, reads: list[str]) -> None:
+    import marshal
+
     (repo / "cycles/2026-h2/reviews/ops/dee/extra.yaml").write_text("x: 1\n")
     assert _ours(repo) == _truth(repo) != []
-    for damage in (b"", b"\x00garbage", b"\xfb{}"):
-        (repo / FOLDER / untracked.STATE).write_bytes(damage)
+    state = repo / FOLDER / untracked.STATE
+    good = marshal.loads(state.read_bytes())
+    folders = good["folders"]
+    damages = [
+        b"",
+        b"\x00garbage",
+        b"\xfb{}",
+        marshal.dumps({"format": good["format"], "folder": "cycles"}),  # keys missing
+        marshal.dumps({**good, "folders": {rel: e[:2] for rel, e in folders.items()}}),
+        marshal.dumps({**good, "folders": {rel: (*e[:4], 7) for rel, e in folders.items()}}),
+        marshal.dumps({**good, "folders": dict.fromkeys(range(3), next(iter(folders.values())))}),
+    ]
+    for damage in damages:
+        state.write_bytes(damage)
         reads.clear()
         assert _ours(repo) == _truth(repo)
-        assert len(reads) == 18
+        assert len(reads) >= 18, damage[:40]  # all read afresh
+    state.write_bytes(marshal.dumps({**good, "index": None}))  # the index's stat unknown
+    reads.clear()
+    assert _ours(repo) == _truth(repo)
+    assert reads == []  # git's listing is asked again; the folders' stats still hold
 
 
 def test_random_changes_agree_with_git(repo: Path) -> None:

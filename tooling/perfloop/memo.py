@@ -66,7 +66,8 @@ def _output(running: GitRun | None) -> bytes | None:
 
 def git_content_key(root: Path, started: Started | None = None) -> str | None:
     """The cycles' tree at HEAD, every tracked file under cycles/ that differs from it
-    (changed or staged) and every untracked one (ignored or not), each hashed as it is now.
+    (changed or staged) and every untracked one (ignored or not; hidden names skipped, as
+    the loader skips them), each hashed as it is now.
 
     `git status` compares the working tree with git's index by stat data, in C and in
     parallel: at 70,000 files 0.08 s where the walk below takes eight times that; the

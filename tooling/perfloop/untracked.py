@@ -19,6 +19,7 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from .cache import FOLDER, RACY_NS, _read, _write
 
@@ -44,6 +45,20 @@ def untracked_files(
     changed since the last run, or a directory did. Raises Unsure."""
     state_file = root / FOLDER / STATE
     stored = _read(state_file)
+    try:
+        return _untracked(root, folder, index, listing, state_file, stored)
+    except (KeyError, IndexError, TypeError, ValueError):  # kept listings not as written
+        return _untracked(root, folder, index, listing, state_file, None)
+
+
+def _untracked(
+    root: Path,
+    folder: str,
+    index: Path,
+    listing: Callable[[], bytes],
+    state_file: Path,
+    stored: Any,
+) -> list[str]:
     started = time.time_ns()
     try:
         st = os.stat(index)
