@@ -630,11 +630,15 @@ class CycleData:
             for dept in gc.departments:
                 owner.setdefault(dept, gc.id)
         members: dict[str, list[str]] = {gc.id: [] for gc in configs}
-        for person in org.people.values():
-            for dept in org.department_chain(person.department):
-                if dept in owner:
-                    members[owner[dept]].append(person.id)
-                    break
+        group_of_dept: dict[str, str | None] = {}  # per department, not per person: 10,000
+        for person in org.people.values():  # people share a few hundred departments
+            dept = person.department
+            if dept not in group_of_dept:
+                chain = org.department_chain(dept)
+                group_of_dept[dept] = next((owner[d] for d in chain if d in owner), None)
+            group = group_of_dept[dept]
+            if group is not None:
+                members[group].append(person.id)
         out = []
         for gc in configs:
             listed = set(gc.departments)
