@@ -235,20 +235,40 @@ def _drop_runs(repo: Path) -> None:
 def test_commands_share_one_verdict_that_equals_a_fresh_computation(example_repo: Path) -> None:
     """`validate` checks the cycle once; `score` and `calibrate` in new processes take its
     verdict (rule problems and scores) and print exactly what an uncached run prints."""
-    fresh = {
-        c: run_cli(c, "--json", cwd=example_repo, env={"PERFLOOP_CACHE": "0"})
-        for c in ("score", "calibrate")
-    }
+    import marshal
+
+    commands = [
+        ("score", "--json"),
+        ("score",),  # the table, printed from the stored scores' own fields
+        ("score", "--person", "alice", "--json"),
+        ("score", "--person", "alice"),  # the breakdown: nested records built
+        ("calibrate", "--json"),
+    ]
+    fresh = {c: run_cli(*c, cwd=example_repo, env={"PERFLOOP_CACHE": "0"}) for c in commands}
     assert not _verdicts(example_repo)
     assert run_cli("validate", cwd=example_repo).returncode == 0
     stored = _verdicts(example_repo)
     assert len(stored) == 2  # one per cycle
     for command, expected in fresh.items():
         _drop_runs(example_repo)  # no replayed output: the command runs, from the verdict
-        again = run_cli(command, "--json", cwd=example_repo)
+        again = run_cli(*command, cwd=example_repo)
         assert (again.returncode, again.stdout) == (expected.returncode, expected.stdout)
-        assert '"rating"' in again.stdout or '"groups"' in again.stdout
+        assert "alice" in again.stdout or '"groups"' in again.stdout
     assert _verdicts(example_repo) == stored  # the same content: no new verdict
+
+    # a stored score that no longer decodes is computed afresh, never printed wrong
+    damaged = 0
+    for file in stored:
+        kept = marshal.loads(file.read_bytes())
+        if "alice" in (kept.get("scores") or {}):
+            kept["scores"]["alice"] = kept["scores"]["alice"][:-5]
+            file.write_bytes(marshal.dumps(kept))
+            damaged += 1
+    assert damaged
+    for command in (("score",), ("score", "--json")):
+        _drop_runs(example_repo)
+        again = run_cli(*command, cwd=example_repo)
+        assert (again.returncode, again.stdout) == (0, fresh[command].stdout)
 
 
 def test_a_changed_review_is_a_new_verdict(example_repo: Path) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 from .memory import bulk_allocation
 from .model import (
@@ -97,16 +98,22 @@ class PersonScore:
 
     def to_json(self) -> dict:
         """The spec's `perfloop score --json` record; numbers rounded as shown."""
-        return {
-            "id": self.id,
-            "okr": _shown(self.okr),
-            "kpi": _shown(self.kpi),
-            "review": _shown(self.review),
-            "final": _shown(self.final),
-            "rating": self.rating,
-            "bonus": self.bonus,
-            "complete": self.complete,
-        }
+        return score_json(vars(self))
+
+
+def score_json(fields: Mapping[str, Any]) -> dict:
+    """`PersonScore.to_json` from a score's fields (`verdict.Scores.summary` gives them
+    without building the nested records)."""
+    return {
+        "id": fields["id"],
+        "okr": _shown(fields["okr"]),
+        "kpi": _shown(fields["kpi"]),
+        "review": _shown(fields["review"]),
+        "final": _shown(fields["final"]),
+        "rating": fields["rating"],
+        "bonus": fields["bonus"],
+        "complete": fields["complete"],
+    }
 
 
 def _shown(x: float | None) -> float | None:

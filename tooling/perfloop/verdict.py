@@ -71,6 +71,22 @@ class Scores(Mapping[str, PersonScore]):
     def raw(self, person: str) -> bytes:
         return self._raw[person]
 
+    def summary(self, person: str) -> Mapping[str, Any]:
+        """`person`'s own score fields (sections, final, rating, bonus, completeness) as a
+        mapping, without building the nested objective, KPI and review records: all that
+        `perfloop score` prints, and rebuilding those for 10,000 people took 0.4 s. The
+        nested fields in it are stored dicts, not records: read them from `self[person]`."""
+        built = self._built.get(person)
+        if built is None:
+            try:
+                flat = marshal.loads(self._raw[person])  # KeyError for someone not scored
+            except (EOFError, ValueError, TypeError):
+                flat = None
+            if isinstance(flat, dict) and flat.keys() == _FIELDS[PersonScore]:
+                return flat
+            built = self[person]  # damaged: rebuilt or rescored as any other access
+        return vars(built)
+
     def __getitem__(self, person: str) -> PersonScore:
         built = self._built.get(person)
         if built is None:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from typing import Any
 
 import click
 
 from ..progress import round_half_up
-from ..scoring import PersonScore, score_cycle
+from ..scoring import PersonScore, score_cycle, score_json
+from ..verdict import Scores
 from .context import cycle_option, json_option, load_valid, repository_root
 
 
@@ -24,34 +27,37 @@ def command(cycle_id: str | None, person_id: str | None, as_json: bool) -> None:
     """
     data = load_valid(repository_root(), cycle_id)
     scores = score_cycle(data)
-    if person_id is not None:
-        if person_id not in scores:
-            raise click.UsageError(f"no person {person_id!r} in cycle {data.id}")
-        scores = {person_id: scores[person_id]}
-    if as_json:
-        people = [s.to_json() for s in scores.values()]
-        click.echo(json.dumps({"cycle": data.id, "people": people}, indent=2, ensure_ascii=False))
-        return
-    if person_id is not None:
+    if person_id is not None and person_id not in scores:
+        raise click.UsageError(f"no person {person_id!r} in cycle {data.id}")
+    if person_id is not None and not as_json:
         click.echo(breakdown_text(scores[person_id], data.org.people[person_id].name))
         return
-    click.echo(table_text(data.id, scores, {p.id: p.department for p in data.org.people.values()}))
+    # Only each person's own fields are printed: scores answered from a verdict give them
+    # without building every objective, KPI and review record.
+    summary = scores.summary if isinstance(scores, Scores) else lambda p: vars(scores[p])
+    rows = [summary(p) for p in ([person_id] if person_id is not None else scores)]
+    if as_json:
+        people = [score_json(row) for row in rows]
+        click.echo(json.dumps({"cycle": data.id, "people": people}, indent=2, ensure_ascii=False))
+        return
+    click.echo(table_text(data.id, rows, {p.id: p.department for p in data.org.people.values()}))
 
 
 def _num(x: float | None) -> str:
     return "-" if x is None else f"{round_half_up(x):.2f}"
 
 
-def table_text(cycle_id: str, scores: dict[str, PersonScore], departments: dict[str, str]) -> str:
+def table_text(cycle_id: str, scores: list[Mapping[str, Any]], departments: dict[str, str]) -> str:
+    """The score table; `scores` are each person's fields (`PersonScore` attributes)."""
     header = ("person", "department", "okr", "kpi", "review", "final", "rating", "bonus")
     rows = []
-    for s in scores.values():
-        if not s.complete:
+    for s in scores:
+        if not s["complete"]:
             continue
-        rating = (s.rating or "-") + ("*" if s.calibrated else "")
-        bonus = "-" if s.bonus is None else f"{s.bonus:.2f}"
-        sections = (_num(s.okr), _num(s.kpi), _num(s.review), _num(s.final))
-        rows.append((s.id, departments.get(s.id, ""), *sections, rating, bonus))
+        rating = (s["rating"] or "-") + ("*" if s["calibrated"] else "")
+        bonus = "-" if s["bonus"] is None else f"{s['bonus']:.2f}"
+        sections = (_num(s["okr"]), _num(s["kpi"]), _num(s["review"]), _num(s["final"]))
+        rows.append((s["id"], departments.get(s["id"], ""), *sections, rating, bonus))
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     numeric = {2, 3, 4, 5, 7}
     lines = [f"Scores, cycle {cycle_id} (confidential)", ""]
@@ -60,17 +66,17 @@ def table_text(cycle_id: str, scores: dict[str, PersonScore], departments: dict[
             c.rjust(widths[i]) if i in numeric else c.ljust(widths[i]) for i, c in enumerate(row)
         ]
         lines.append("  ".join(cells).rstrip())
-    incomplete = [s for s in scores.values() if not s.complete]
+    incomplete = [s for s in scores if not s["complete"]]
     complete = len(scores) - len(incomplete)
     lines.append("")
     lines.append(f"{complete} complete, {len(incomplete)} incomplete")
-    if any(s.calibrated for s in scores.values()):
+    if any(s["calibrated"] for s in scores):
         lines.append("* rating set by the calibration file")
     if incomplete:
         lines.append("")
         lines.append("Incomplete (no final score, no rating):")
         for s in incomplete:
-            lines.append(f"  {s.id}: lacks {', '.join(s.missing)}")
+            lines.append(f"  {s['id']}: lacks {', '.join(s['missing'])}")
     return "\n".join(lines)
 
 
