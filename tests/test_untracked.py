@@ -191,3 +191,22 @@ def test_random_changes_agree_with_git(repo: Path) -> None:
             folders.append(str(chosen.relative_to(repo)))
         time.sleep(0.01)  # a filesystem whose clock ticks coarsely must see each change
         assert _ours(repo) == _truth(repo), f"step {step}: {action}"
+
+
+def test_a_run_in_a_repository_without_gitignore_leaves_git_status_clean(tmp_path: Path) -> None:
+    """The cache ignores itself (`.perfloop-cache/.gitignore`) and touches nothing else: a
+    root `.gitignore` of `*` (written once by mistake beside the kept listings) would hide
+    every new file of the repository from git."""
+    from conftest import BASE, commit_all, run_cli
+
+    root = tmp_path / "repo"
+    shutil.copytree(BASE, root, ignore=shutil.ignore_patterns(FOLDER))
+    assert not (root / ".gitignore").exists()
+    commit_all(root, "base")
+    for command in ("validate", "score", "validate"):
+        assert run_cli(command, cwd=root).returncode == 0
+    assert (root / FOLDER / untracked.STATE).exists()  # the kept listings were written
+    assert not (root / ".gitignore").exists()
+    assert _git(root, "status", "--porcelain", "--untracked-files=all") == ""
+    (root / "cycles/2026-h2/goals/new.yaml").write_text("owner: new\n")
+    assert "cycles/2026-h2/goals/new.yaml" in _git(root, "status", "--porcelain", "-uall")

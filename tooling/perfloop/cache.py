@@ -325,9 +325,10 @@ def _write_raw(file: Path, data: bytes) -> None:
     """Write atomically (temp file + rename); a read-only checkout just runs uncached."""
     try:
         file.parent.mkdir(parents=True, exist_ok=True)
-        ignore = file.parents[1] / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("*\n")
+        # the cache folder ignores itself, however deep the file (and never the root)
+        folder = next((p for p in file.parents if p.name == FOLDER), None)
+        if folder is not None and not (folder / ".gitignore").exists():
+            (folder / ".gitignore").write_text("*\n")
         import tempfile  # not on a replay's path, which only reads
 
         fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=".tmp-")
