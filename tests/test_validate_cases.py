@@ -65,3 +65,18 @@ def test_invalid_case(case: str, tmp_path: Path) -> None:
         assert found, f"expected {expected!r} in:\n{result.stdout}"
     # nothing from the file was executed (the python-tag case tries to create this file)
     assert not (repo / "perfloop-pwned").exists()
+
+
+def test_loops_found_in_one_pass_are_the_loops_every_walk_finds() -> None:
+    """The hierarchy rule walks each chain once (`_on_loops`); a walk from every person
+    (`_loop`) says which people are on a loop, over random managers, unknown ones included."""
+    import random
+
+    from perfloop.rules.hierarchy import _loop, _on_loops
+
+    rng = random.Random(3)
+    for _ in range(2000):
+        people = [f"p{i}" for i in range(rng.randint(1, 12))]
+        manager = {p: rng.choice([*people, None, "ghost"]) for p in people}
+        walked = {p for p in people if (loop := _loop(p, manager)) and loop[0] == p}
+        assert _on_loops(manager) == walked, manager
