@@ -82,7 +82,7 @@ class Pack:
     is merged into the pack when it grows past a twentieth of it, and a full read rewrites
     the pack without unused entries only once they are a quarter of it.
 
-    The pack file holds its keys, their offsets and the entries' bytes (`write_pack`), and
+    The pack file holds its keys, their offsets and the entries' bytes (`_Packed`), and
     an entry is decoded when it is first asked for: a pull request's check asks for a few
     dozen of 56,000 (decoding them all took 0.12 s of it), and a full read decoding each
     one on its own still takes half the time a single dict took."""
