@@ -28,11 +28,7 @@ def _truth(root: Path) -> list[str]:
 
 
 def _ours(root: Path) -> list[str]:
-    def listing() -> bytes:
-        command = ["git", "ls-files", "-v", "-z", "--", "cycles"]
-        return subprocess.run(command, cwd=root, check=True, capture_output=True).stdout
-
-    return untracked_files(root, "cycles", root / ".git" / "index", listing)
+    return untracked_files(root, "cycles", root / ".git" / "index")
 
 
 @pytest.fixture

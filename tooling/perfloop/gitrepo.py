@@ -187,12 +187,8 @@ class GitRepo:
             "--", f":/{self.prefix}{folder}",
         )  # fmt: skip
         index = self.top / self.run("rev-parse", "--git-path", "index").rstrip("\n")
-
-        def listing() -> bytes:
-            return self._start("ls-files", "-v", "-z", "--", CYCLES, cwd=self.root).output()
-
         try:
-            others = untracked_files(self.root, CYCLES, index, listing)
+            others = untracked_files(self.root, CYCLES, index)
         except Unsure:
             status.output()
             return None

@@ -85,15 +85,8 @@ def git_content_key(root: Path, started: Started | None = None) -> str | None:
         _output(running.status)
         return None
     top, index, tree = heads.decode("utf-8", "surrogateescape").split("\n")[:3]
-
-    def listing() -> bytes:
-        flags = _output(running.start("ls-files", "-v", "-z", "--", CYCLES))
-        if flags is None:
-            raise Unsure("git ls-files failed")
-        return flags
-
     try:
-        others = untracked_files(root, CYCLES, root / index, listing)
+        others = untracked_files(root, CYCLES, root / index)
     except Unsure:
         _output(running.status)
         return None

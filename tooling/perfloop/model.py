@@ -66,9 +66,7 @@ def record(cls: type[R], **fields: Any) -> R:
     scores), and that alone was over a second. The loader and scoring always pass every
     field, so they fill the instance's dict in one step; a test checks that every record
     they build has exactly its class's fields and equals `cls(**fields)`."""
-    obj = _new(cls)
-    obj.__dict__.update(fields)
-    return obj
+    return make(cls, fields)
 
 
 def make(cls: type[R], fields: dict[str, Any]) -> R:

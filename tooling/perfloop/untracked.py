@@ -17,11 +17,11 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from .cache import FOLDER, RACY_NS, _read, _write
+from .gitrun import GitFailed, start_git
 
 STATE = "untracked"
 _FORMAT = 2
@@ -36,26 +36,30 @@ class Unsure(Exception):
     or a directory cannot be read: the caller cannot rely on git and these files."""
 
 
-def untracked_files(
-    root: Path, folder: str, index: Path, listing: Callable[[], bytes]
-) -> list[str]:
+def untracked_files(root: Path, folder: str, index: Path) -> list[str]:
     """Every non-hidden file (symlinks included) under `root/folder` that git's `index`
-    does not list, as paths relative to `root`, sorted. `listing()` gives
-    `git ls-files -v -z -- folder` run at `root`; it is called only when the index file
-    changed since the last run, or a directory did. Raises Unsure."""
+    file does not list, as paths relative to `root`, sorted. `git ls-files` runs only when
+    the index file changed since the last run, or a directory did. Raises Unsure."""
     state_file = root / FOLDER / STATE
     stored = _read(state_file)
     try:
-        return _untracked(root, folder, index, listing, state_file, stored)
+        return _untracked(root, folder, index, state_file, stored)
     except (KeyError, IndexError, TypeError, ValueError):  # kept listings not as written
-        return _untracked(root, folder, index, listing, state_file, None)
+        return _untracked(root, folder, index, state_file, None)
+
+
+def _listing(root: Path, folder: str) -> bytes:
+    """`git ls-files -v` of `folder`: every path git's index holds, each with its tag."""
+    try:
+        return start_git(root, "--no-optional-locks", "ls-files", "-v", "-z", "--", folder).output()
+    except GitFailed as exc:
+        raise Unsure(str(exc)) from None
 
 
 def _untracked(
     root: Path,
     folder: str,
     index: Path,
-    listing: Callable[[], bytes],
     state_file: Path,
     stored: Any,
 ) -> list[str]:
@@ -82,7 +86,7 @@ def _untracked(
     def tracked() -> set[str]:
         nonlocal known, tracked_digest
         if known is None:
-            raw = listing()
+            raw = _listing(root, folder)
             entries = raw.split(b"\0")[:-1]
             if any(entry[:2] != b"H " for entry in entries):
                 raise Unsure("an index entry git may not compare")
