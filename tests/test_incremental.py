@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from conftest import PERFLOOP, commit_all, run_cli
-from perfloop import incremental, verdict
+from perfloop import incremental, listings, verdict
 from perfloop.gitrepo import GitRepo
 from perfloop.repository import load_cycle
 from perfloop.scoring import score_cycle
@@ -430,9 +430,9 @@ def test_validate_keeps_the_listing_of_heads_tree(company):
     repo = GitRepo(company)
     (note,) = _notes(company)
     assert note.name.startswith(f"{repo.tree_id('HEAD', DIR)}-")
-    fresh = incremental._listing(repo, "HEAD", DIR)
+    fresh = listings._listing(repo, "HEAD", DIR)
     assert fresh is not None and "org.yaml" in fresh and len(fresh) > 100
-    listed = incremental.listing(company, repo, "HEAD", DIR)
+    listed = listings.listing(company, repo, "HEAD", DIR)
     assert listed is not None and listed.blobs == fresh
     assert listed.digest == content_digest(fresh)
 
@@ -441,7 +441,7 @@ def test_the_pr_check_takes_its_bases_listing_from_the_note(company, monkeypatch
     report, manager = report_and_manager(company)
 
     def head(root):
-        incremental.note_head(root, CYCLE)  # as the `validate` on main leaves it
+        listings.note_head(root, CYCLE)  # as the `validate` on main leaves it
         edit(
             root,
             f"reviews/{report}/{manager}.yaml",
@@ -464,7 +464,7 @@ def test_the_pr_check_takes_its_bases_listing_from_the_note(company, monkeypatch
 )
 def test_a_damaged_note_is_listed_afresh(company, monkeypatch, damage):
     validate_cycle(company, CYCLE)
-    incremental.note_head(company, CYCLE)
+    listings.note_head(company, CYCLE)
     (note,) = _notes(company)
     note.write_bytes(damage)
     pid, i, j = contributor(company)
@@ -475,9 +475,9 @@ def test_a_damaged_note_is_listed_afresh(company, monkeypatch, damage):
     )
     assert derive(company) is not None
     repo = GitRepo(company)
-    fresh = incremental._listing(repo, "HEAD", DIR)
+    fresh = listings._listing(repo, "HEAD", DIR)
     assert fresh is not None
-    listed = incremental.listing(company, repo, "HEAD", DIR)
+    listed = listings.listing(company, repo, "HEAD", DIR)
     assert listed is not None and listed.blobs == fresh
     assert listed.digest == content_digest(fresh)
     assert note.read_bytes() != damage
@@ -490,7 +490,7 @@ def test_a_patched_digest_text_is_the_heads():
     base = {f"goals/p{i:03}.yaml": f"{i:040x}" for i in range(2, 200, 2)}
     base |= {"org.yaml": "a" * 40, "reviews/p004/p006.yaml": "b" * 40}
     base = dict(sorted(base.items()))
-    listed = incremental.Listing(base, digest_text(base), "")
+    listed = listings.Listing(base, digest_text(base), "")
     for _ in range(200):
         head = dict(base)
         for rel in rng.sample(sorted(base), rng.randint(0, 3)):
@@ -501,17 +501,17 @@ def test_a_patched_digest_text_is_the_heads():
         for i in rng.sample(range(0, 202), rng.randint(0, 3)):
             head.setdefault(f"goals/p{i:03}.yaml", f"{rng.getrandbits(160):040x}")
         changed = sorted(rel for rel in {*base, *head} if base.get(rel) != head.get(rel))
-        assert incremental._patched(listed.text, listed, head, changed) == digest_text(head)
+        assert listings.patched(listed.text, listed, head, changed) == digest_text(head)
 
 
 def test_a_note_of_a_tree_with_a_stray_file_says_check_the_whole_cycle(company, monkeypatch):
     (company / DIR / "goals" / "notes.yml").write_text("a: 1\n")
     commit_all(company, "A stray file")
     validate_cycle(company, CYCLE)
-    incremental.note_head(company, CYCLE)
+    listings.note_head(company, CYCLE)
     assert _notes(company)
     monkeypatch.setattr(GitRepo, "listing", _no_listing)  # the note alone answers
-    assert incremental.listing(company, GitRepo(company), "HEAD", DIR) is None
+    assert listings.listing(company, GitRepo(company), "HEAD", DIR) is None
     assert derive(company) is None
 
 

@@ -14,7 +14,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from .model import Cycle, CycleData, Group
 from .problems import Problem
 from .progress import round_half_up
-from .scoring import PersonScore, score_cycle
+from .scoring import PersonScore, own_fields, score_cycle
 
 ROUNDING = {"nearest": ROUND_HALF_UP, "down": ROUND_FLOOR, "up": ROUND_CEILING}
 
@@ -119,22 +119,22 @@ def propose(
     """
     cycle = data.cycle
     scores = scores if scores is not None else score_cycle(data)
-    members = [scores[p] for p in group.members if p in scores]
-    complete = [s for s in members if s.complete and s.proposed]
-    complete.sort(key=lambda s: (-round_half_up(s.final or 0), s.id))
+    members = [own_fields(scores, p) for p in group.members if p in scores]
+    complete = [s for s in members if s["complete"] and s["proposed"]]
+    complete.sort(key=lambda s: (-round_half_up(s["final"] or 0), s["id"]))
     size = len(complete)
     limits = quotas(cycle, size)
     ratings = [lv.rating for lv in cycle.rating_scale]
-    current = {s.id: s.proposed for s in complete}
-    shown = {s.id: round_half_up(s.final or 0) for s in complete}
+    current = {s["id"]: s["proposed"] for s in complete}
+    shown = {s["id"]: round_half_up(s["final"] or 0) for s in complete}
     proposal = Proposal(
         group=group,
         size=size,
         quotas=limits,
         proposed={},
-        scored={s.id: s.proposed for s in complete},  # type: ignore[misc]
-        finals={s.id: s.final for s in complete},  # type: ignore[misc]
-        incomplete={s.id: s.missing for s in members if not s.complete},
+        scored=dict(current),
+        finals={s["id"]: s["final"] for s in complete},
+        incomplete={s["id"]: s["missing"] for s in members if not s["complete"]},
     )
     for i, rating in enumerate(ratings):
         cap = limits[rating].max
@@ -173,7 +173,7 @@ def propose(
                 f"{quota_text(cycle, rating, 'min', size)}: the calibration file must rate "
                 f"more people {rating}, each with a reason"
             )
-    proposal.proposed = {s.id: current[s.id] for s in complete}
+    proposal.proposed = {s["id"]: current[s["id"]] for s in complete}
     return proposal
 
 

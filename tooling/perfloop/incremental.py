@@ -38,40 +38,24 @@ them too.
 
 from __future__ import annotations
 
-import os
 from bisect import bisect_left
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import cached_property
-from itertools import islice
 from pathlib import Path
 
 from . import verdict
 from .alignment import Links, links_of
-from .cache import FOLDER, _read, _write, code_fingerprint, fingerprint, keep_newest
 from .gitrepo import GitProblem, GitRepo
-from .loader import MAX_BYTES, max_bytes
+from .listings import Listing, changed_listing, listing, reader
 from .model import COMPANY, CycleData
 from .problems import sort_problems
-from .repository import (
-    COMMON_PATH,
-    CYCLES,
-    FileKind,
-    build_goals,
-    classify,
-    examine,
-    load_cycle,
-)
-from .root import enabled
+from .repository import CYCLES, FileKind, build_goals, examine, load_cycle
 from .rules import check_cycle
 from .scoring import PersonScore, adopt_scores, recalibrated, score_person
-from .sources import Entry, blob_id, digest_text, hidden, text_digest
+from .sources import Entry
 from .validation import CycleResult
 from .verdict import Verdict
-
-LEAF_KINDS = ("goals", "review", "calibration")
-_REGULAR = ("100644", "100755")  # git modes of plain files (not links, not submodules)
-KEEP_LISTINGS = 8  # notes of trees listed: main's, a pull request's base, a few local HEADs
 
 
 class _Unusable(Exception):
@@ -85,16 +69,10 @@ def check(
     """The check of cycle `cycle_id` in the working tree, where `changed` (paths from the
     root -> git status) are the cycle's files that differ from commit `base`. None when it
     cannot be derived from the base's verdict: then check the whole cycle."""
-    if not _has_verdicts(root):
+    if not verdict.stored_any(root):
         return None
     found = _base_verdict(root, cycle_id, repo, base)
     return None if found is None else _derive(root, cycle_id, repo, base, *found, changed)
-
-
-def _has_verdicts(root: Path) -> bool:
-    """Whether any verdict is stored: without one there is nothing to derive from, and
-    nothing need be asked of git."""
-    return enabled() and any(verdict.folder(root).glob("*"))
 
 
 def _base_verdict(
@@ -127,34 +105,15 @@ def _derive(
     assert isinstance(before.scores, verdict.Scores) and before.load is not None
     assert before.links is not None
     base_blobs = listed.blobs
-    edited = _edits(root, rel_dir, changed, base_blobs)
-    if edited is None:
+    changes = changed_listing(root, rel_dir, listed, changed)
+    if changes is None:
         return None
-    edits, new_bytes = edited
-    head_blobs = {**base_blobs, **{rel: blob_id(raw) for rel, raw in new_bytes.items()}}
-    for rel in edits:
-        if rel not in new_bytes:
-            head_blobs.pop(rel, None)
+    edits, new_bytes, head_blobs = changes.edits, changes.new_bytes, changes.blobs
 
     after_links = _links_after(before.links, edits, new_bytes, rel_dir)
     scope = _Scope(base_blobs, head_blobs, before.links, after_links)
     scope.reach(edits)
-
-    def read(rel: str) -> bytes:
-        if rel in new_bytes:
-            return new_bytes[rel]
-        # Unchanged: the working tree's copy when it is the blob listed (as it is unless a
-        # git filter rewrites it), else the base's bytes from git (slower).
-        try:
-            raw = (root / rel_dir / rel).read_bytes()
-            if blob_id(raw) == head_blobs[rel]:
-                return raw
-        except OSError:
-            pass
-        raw = repo.read(base, f"{rel_dir}/{rel}")
-        if raw is None:
-            raise FileNotFoundError(rel)
-        return raw
+    read = reader(root, rel_dir, repo, base, changes)
 
     entries = [Entry(rel, blob=head_blobs[rel]) for rel in sorted(scope.wanted)]
     sub, load_problems = load_cycle(root, cycle_id, source=_Listed(entries, read))
@@ -165,7 +124,7 @@ def _derive(
     load = [p for p in before.load if p.path[cut:] in head_blobs and p.path not in edited_paths]
     load += [p for p in load_problems if p.path in edited_paths]
 
-    head_content = text_digest(_patched(listed.text, listed, head_blobs, sorted(edits)))
+    head_content = changes.digest(listed)
     after = verdict.lookup(root, rel_dir, head_content)
     base_scores = before.scores  # for the summary: a damaged entry is just not shown
     files = len(head_blobs) - len({p.path for p in load})  # a file with a problem is left out
@@ -208,7 +167,7 @@ def against_head(root: Path, cycle_id: str) -> CycleResult | None:
     """`validate` of the working tree's cycle, derived from the verdict of the cycle at
     HEAD when there is one (after a pull, a validate stores it; after an edit, this finds
     it). None outside git, or when git may not see every change, or as `check` says."""
-    if not _has_verdicts(root):
+    if not verdict.stored_any(root):
         return None
     try:
         repo = GitRepo(root)
@@ -238,169 +197,6 @@ def _with_calibrations(data: CycleData, groups: set[str]) -> CycleData:
 
 def _refuse(person: str) -> PersonScore:
     raise _Unusable(person)
-
-
-def _data_kind(rel: str) -> FileKind | None:
-    """The kind of a file a full load examines; None for one it ignores (README.md);
-    _Unusable for a stray file, whose problem the whole check must report."""
-    kind = classify(rel)
-    if isinstance(kind, str):
-        if kind:
-            raise _Unusable(rel)
-        return None
-    return kind
-
-
-@dataclass(frozen=True)
-class Listing:
-    """What `_listing` says of a cycle folder at a revision, with its content digest and
-    the text hashed for it (`sources.digest_text`), from which a derivation's own digest is
-    patched rather than computed again over 70,000 files."""
-
-    blobs: dict[str, str]  # path -> blob id, in path order
-    text: str
-    digest: str
-
-
-def listing(root: Path, repo: GitRepo, rev: str, rel_dir: str) -> Listing | None:
-    """`_listing` of the cycle folder at `rev`, kept under the folder's git tree id
-    (`.perfloop-cache/<fingerprint>/listings/`): the listing is a function of the tree
-    alone, and at 10,000 people listing 70,000 files with `git ls-tree` and digesting them
-    cost 0.4 s of a pull request's check. A full `validate` keeps the note of HEAD's tree
-    (`note_head`), so the check of a pull request against main, with main's cache restored,
-    finds its base's listing there."""
-    note = _note(root, repo, rev, rel_dir)
-    if note is None:
-        return None
-    # Kept as the digest's text alone: one string, so a damaged note cannot hold anything
-    # but text, and no 70,000-entry type check is needed; "" for a folder that cannot be
-    # derived from (a stray file, a link).
-    stored = _read(note)
-    if stored == "":
-        return None
-    if type(stored) is str and stored.endswith("\n"):
-        parts = stored.replace("\n", "\0").split("\0")[:-1]
-        if len(parts) % 2 == 0:
-            blobs = dict(zip(parts[0::2], parts[1::2], strict=True))
-            return Listing(blobs, stored, text_digest(stored))
-    found = _listing(repo, rev, rel_dir)
-    if found is None:
-        _write(note, "")
-        return None
-    text = digest_text(found)
-    if found:
-        _write(note, text)
-        keep_newest(note.parent, KEEP_LISTINGS)
-    return Listing(found, text, text_digest(text))
-
-
-def _patched(text: str, base: Listing, head_blobs: dict[str, str], changed: list[str]) -> str:
-    """`digest_text(head_blobs)`, from the base's text and the few paths that differ: each
-    file is "\n<path>\0" once in the text (paths hold neither), so an edit is a splice."""
-    text = "\n" + text
-    order: list[str] | None = None  # the base's paths, listed only for an added file
-    for rel in changed:
-        old, new = base.blobs.get(rel), head_blobs.get(rel)
-        if old == new:
-            continue
-        entry = f"\n{rel}\0{new}\n" if new is not None else "\n"
-        if old is not None:
-            start = text.find(f"\n{rel}\0{old}\n")
-            if start < 0:  # not as the listing said: digest it all (never seen)
-                return digest_text(head_blobs)
-            text = text[:start] + entry + text[start + len(rel) + len(old) + 3 :]
-            continue
-        start = len(text) - 1  # after the last file, unless one still present follows
-        order = order or list(base.blobs)  # path order
-        for after in islice(order, bisect_left(order, rel), None):
-            found = text.find(f"\n{after}\0")
-            if found >= 0:
-                start = found
-                break
-        text = text[:start] + entry + text[start + 1 :]
-    return text[1:]
-
-
-def _note(root: Path, repo: GitRepo, rev: str, rel_dir: str) -> Path | None:
-    """Where the listing of `rel_dir` at `rev` is kept: by its tree id and the tool's code
-    (which decides what a listing leaves out); None when `rev` has no such folder."""
-    tree = repo.tree_id(rev, rel_dir)
-    if tree is None:
-        return None
-    return Path(root) / FOLDER / fingerprint() / "listings" / f"{tree}-{code_fingerprint()}"
-
-
-def note_head(root: Path, cycle_id: str) -> None:
-    """Keep the listing of the cycle at HEAD (see `listing`), after a full check stored the
-    verdict the next pull request's check starts from. Quiet: only a cache is at stake."""
-    if not _has_verdicts(root):
-        return
-    rel_dir = f"{CYCLES}/{cycle_id}"
-    try:
-        repo = GitRepo(root)
-        note = _note(root, repo, "HEAD", rel_dir)
-        if note is not None and not note.exists():
-            listing(root, repo, "HEAD", rel_dir)
-    except GitProblem:
-        return
-
-
-def _listing(repo: GitRepo, rev: str, rel_dir: str) -> dict[str, str] | None:
-    """The blob id of every file a full load of the cycle at `rev` would examine, in path
-    order; None when the load would also find something else to report (a stray file, a
-    link). Seven files in eight are goals or reviews: one regex match each decides them."""
-    blobs: dict[str, str] = {}
-    common = COMMON_PATH.match
-    for mode, blob, rel in repo.listing(rev, rel_dir):
-        if mode in _REGULAR and common(rel):
-            blobs[rel] = blob
-            continue
-        if hidden(rel):
-            continue
-        if mode not in _REGULAR:
-            return None
-        try:
-            if _data_kind(rel) is None:
-                continue
-        except _Unusable:
-            return None
-        blobs[rel] = blob
-    return blobs
-
-
-def _edits(
-    root: Path, rel_dir: str, changed: dict[str, str], base_blobs: dict[str, str]
-) -> tuple[dict[str, FileKind], dict[str, bytes]] | None:
-    """The changed files a full load would examine (kind), with the bytes of those still
-    present; None when a change is not one this module can follow."""
-    edits: dict[str, FileKind] = {}
-    new_bytes: dict[str, bytes] = {}
-    for path, _status in changed.items():
-        rel = path[len(rel_dir) + 1 :]
-        if not path.startswith(f"{rel_dir}/") or hidden(rel):
-            continue
-        if path.endswith("/"):  # a whole folder, not listed file by file
-            return None
-        try:
-            kind = _data_kind(rel)
-        except _Unusable:
-            return None
-        if kind is None:
-            continue
-        if kind.kind not in LEAF_KINDS:
-            return None
-        file = root / path
-        if os.path.lexists(file):
-            if file.is_symlink() or not file.is_file():
-                return None
-            raw = file.read_bytes()
-            if len(raw) > MAX_BYTES and len(raw) > max_bytes(path):
-                return None
-            if base_blobs.get(rel) == blob_id(raw):
-                continue  # git saw a change (a mode, a line ending) the loader does not
-            new_bytes[rel] = raw
-        edits[rel] = kind
-    return edits, new_bytes
 
 
 def _links_after(

@@ -80,17 +80,31 @@ class Document:
         doc.__dict__.update(path=path, positions=None, pitfalls={}, reload=reload, _packed=data)
         return doc
 
-    def __getattr__(self, name: str) -> Any:  # only for attributes not set: a packed `data`
-        packed = self.__dict__.get("_packed")
-        if name != "data" or packed is None:
+    @classmethod
+    def deferred(cls, path: str, fetch: Callable[[], Any], reload: Callable[[], bytes]) -> Document:
+        """A document whose data `fetch` gives on first use: a cycle recalled from its
+        verdict (recall.py) does not even read the cache entries of its 70,000 files."""
+        doc = object.__new__(cls)
+        doc.__dict__.update(path=path, positions=None, pitfalls={}, reload=reload, _fetch=fetch)
+        return doc
+
+    def __getattr__(self, name: str) -> Any:  # only for attributes not set: a deferred `data`
+        if name != "data":
             raise AttributeError(name)
-        try:
-            data = marshal.loads(packed)
-        except (EOFError, ValueError, TypeError):  # a damaged cache entry: the file decides
-            reloaded, _ = parse_bytes(self.reload(), self.path) if self.reload else (None, [])
-            data = reloaded.data if reloaded is not None else None
+        fetch = self.__dict__.pop("_fetch", None)
+        if fetch is not None:
+            data = fetch()
+        else:
+            packed = self.__dict__.get("_packed")
+            if packed is None:
+                raise AttributeError(name)
+            try:
+                data = marshal.loads(packed)
+            except (EOFError, ValueError, TypeError):  # a damaged cache entry: the file decides
+                reloaded, _ = parse_bytes(self.reload(), self.path) if self.reload else (None, [])
+                data = reloaded.data if reloaded is not None else None
+            self.__dict__.pop("_packed", None)
         self.__dict__["data"] = data  # frozen: a cache fill
-        self.__dict__.pop("_packed", None)
         return data
 
     def _positions(self) -> dict[JsonPath, tuple[int, int]]:

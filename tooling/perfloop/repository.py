@@ -8,9 +8,10 @@ only ever see well-formed records; its problems are reported instead.
 from __future__ import annotations
 
 import datetime as dt
+import marshal
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -564,12 +565,135 @@ def _load_cycle(
                 pack.put(kinds[rel].kind, blob, _outcome(*examined[rel]))
     if pack:
         pack.save(prune=isinstance(source, DirectorySource))
+    return _assemble(root, rel_dir, examined, kinds, blobs, problems)
 
+
+def load_recalled(
+    root: Path,
+    cycle_id: str,
+    blobs: dict[str, str],
+    content: str,
+    flawed: set[str],
+    read: Callable[[str], bytes],
+) -> tuple[CycleData | None, list[Problem]]:
+    """The cycle whose examined files are `blobs` (relative path -> blob id, as a full load
+    of it would examine them; their digest is `content`), when its verdict is stored.
+
+    The verdict says which files have problems (`flawed`, paths from the root); every
+    other goals and review file is in the model undecoded: its document is made, and its
+    cache entry read, when something asks for it (70,000 documents made up front took
+    0.4 s). The other files, a few hundred, are taken from the cache or examined now, as
+    in `load_cycle`."""
+    with bulk_allocation():
+        rel_dir = f"{CYCLES}/{cycle_id}"
+        pack = Pack.open(root, cycle_id) if cache_enabled() else None
+        deferred = _Deferred(pack, read, len(rel_dir) + 1)
+        examined: dict[str, tuple[Document | None, list[Problem]]] = {}
+        kinds: dict[str, FileKind] = {}
+        common = COMMON_PATH.match
+        for rel in sorted(blobs):  # path order, as a full load builds the model
+            path = f"{rel_dir}/{rel}"
+            found = common(rel)
+            if found is not None and path not in flawed:
+                deferred.add(path, found.groups(), blobs[rel])
+                continue
+            kind = classify(rel)
+            if isinstance(kind, str):  # not a data file: a listing leaves it out
+                continue
+            kinds[rel] = kind
+            stored = pack.get(kind.kind, blobs[rel]) if pack else None
+            if stored is None:
+                examined[rel] = examine(read(rel), path, kind.kind)
+                if pack:
+                    pack.put(kind.kind, blobs[rel], _outcome(*examined[rel]))
+            else:
+                examined[rel] = _from_outcome(stored, path, partial(read, rel), packed=True)
+        if pack:
+            pack.save(prune=False)
+        return _assemble(root, rel_dir, examined, kinds, blobs, [], content, deferred)
+
+
+class _Deferred(Mapping[str, Document]):
+    """The documents of a recalled cycle (path -> document): the goals and review files
+    not yet made, and the others. A goals or review file's maker makes its document."""
+
+    def __init__(self, pack: Pack | None, read: Callable[[str], bytes], cut: int):
+        self._pack, self._read, self._cut = pack, read, cut
+        self._files: dict[str, tuple[str, str]] = {}  # path -> kind, blob id
+        self._made: dict[str, Document] = {}
+        self.goals: dict[str, Callable[[], Goals]] = {}
+        self.reviews: dict[tuple[str, ...], Callable[[], Review]] = {}
+
+    def add(self, path: str, ids: tuple[str | None, ...], blob: str) -> None:
+        owner, subject, reviewer = ids
+        if owner:
+            self._files[path] = ("goals", blob)
+            self.goals[owner] = partial(self._goals, path, owner)
+        else:
+            self._files[path] = ("review", blob)
+            self.reviews[(subject, reviewer)] = partial(self._review, path, subject, reviewer)
+
+    def including(self, documents: dict[str, Document]) -> _Deferred:
+        """These, with the documents of the other files (made already)."""
+        self._made.update(documents)
+        return self
+
+    def _goals(self, path: str, owner: str) -> Goals:
+        return build_goals(self[path], owner)
+
+    def _review(self, path: str, subject: str, reviewer: str) -> Review:
+        return build_review(self[path], subject, reviewer)
+
+    def __getitem__(self, path: str) -> Document:
+        doc = self._made.get(path)
+        if doc is None:
+            kind, blob = self._files[path]  # KeyError for a path not in the cycle
+            reload = partial(self._read, path[self._cut :])
+            fetch = partial(_fetched, self._pack, kind, blob, path, reload)
+            doc = self._made[path] = Document.deferred(path, fetch, reload)
+        return doc
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._files
+        yield from (path for path in self._made if path not in self._files)
+
+    def __len__(self) -> int:
+        return len(self._files) + sum(path not in self._files for path in self._made)
+
+
+def _fetched(pack: Pack | None, kind: str, blob: str, path: str, read: Callable[[], bytes]) -> Any:
+    """The data of a file its cycle's verdict says is clean: its cache entry's, else that
+    of its bytes examined again."""
+    stored = pack.get(kind, blob) if pack else None
+    if stored is not None and stored[0] is not None and not stored[1]:
+        try:
+            return marshal.loads(stored[0])
+        except (EOFError, ValueError, TypeError):
+            pass  # a damaged entry: the file decides
+    doc, _ = examine(read(), path, kind)
+    return None if doc is None else doc.data
+
+
+def _assemble(
+    root: Path,
+    rel_dir: str,
+    examined: dict[str, tuple[Document | None, list[Problem]]],
+    kinds: dict[str, FileKind],
+    blobs: dict[str, str],
+    problems: list[Problem],
+    content: str | None = None,
+    deferred: _Deferred | None = None,
+) -> tuple[CycleData | None, list[Problem]]:
+    """The cycle built from its examined files (relative path -> document and problems;
+    a file with problems is left out of the model) and the blob id of each, whose digest
+    is `content` when known; with the goals and review files `deferred` holds."""
     # Goals and reviews (all but a few hundred of the files) become makers at once.
     loaded: list[LoadedFile] = []
     documents: dict[str, Document] = {}
-    goals: dict[str, Callable[[], Goals]] = {}
-    reviews: dict[tuple[str, ...], Callable[[], Review]] = {}
+    goals: dict[str, Callable[[], Goals]] = {} if deferred is None else deferred.goals
+    reviews: dict[tuple[str, ...], Callable[[], Review]] = (
+        {} if deferred is None else deferred.reviews
+    )
     for rel in sorted(examined):
         doc, found = examined[rel]
         if found:
@@ -616,9 +740,10 @@ def _load_cycle(
             for i in by_kind.get("calibration", [])
         },
         results=top["results.yaml"].data if "results.yaml" in top else None,
-        documents=documents,
+        documents=documents if deferred is None else deferred.including(documents),
     )
-    object.__setattr__(data, "content", content_digest(blobs))  # frozen: set once, here
+    content = content_digest(blobs) if content is None else content
+    object.__setattr__(data, "content", content)  # frozen: set once, here
     object.__setattr__(data, "examined", frozenset(f"{rel_dir}/{rel}" for rel in blobs))
     return data, problems
 

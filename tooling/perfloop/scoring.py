@@ -101,6 +101,14 @@ class PersonScore:
         return score_json(vars(self))
 
 
+def own_fields(scores: Mapping[str, PersonScore], person: str) -> Mapping[str, Any]:
+    """`person`'s own score fields (sections, final, ratings, completeness), as a mapping:
+    from the stored bytes when `scores` came from a verdict (`verdict.Scores.summary`),
+    without building the nested objective, KPI and review records (0.4 s at 10,000)."""
+    summary = getattr(scores, "summary", None)
+    return summary(person) if summary is not None else vars(scores[person])
+
+
 def score_json(fields: Mapping[str, Any]) -> dict:
     """`PersonScore.to_json` from a score's fields (`verdict.Scores.summary` gives them
     without building the nested records)."""

@@ -36,23 +36,41 @@ class CycleResult:
         return len(self.data.documents) if self.data else 0
 
 
-def validate_cycle(root: Path, cycle_id: str) -> CycleResult:
+def validate_cycle(root: Path, cycle_id: str, recall: bool = False) -> CycleResult:
+    """Load and check the cycle in the working tree. `recall`: when its verdict is stored,
+    build it from that without examining its files (recall.py), as commands that print
+    the model do; `validate` and a pull request's check derive from a base instead."""
+    if recall:
+        from .recall import recall_cycle
+
+        recalled = recall_cycle(root, cycle_id)
+        if recalled is not None:
+            data, load, found = recalled
+            problems = load + check_rules(root, data, load, found)
+            return CycleResult(cycle_id, data, sort_problems(problems))
     data, problems = load_cycle(root, cycle_id)
     if data is not None:
         problems = problems + check_rules(root, data, problems)
     return CycleResult(cycle_id, data, sort_problems(problems))
 
 
-def check_rules(root: Path, data: CycleData, load: list[Problem] | None = None) -> list[Problem]:
+def check_rules(
+    root: Path,
+    data: CycleData,
+    load: list[Problem] | None = None,
+    found: Verdict | None = None,
+) -> list[Problem]:
     """Every rule's problems for `data`; its scores come along when the rules computed them.
     Answered from the verdict of the same content and code when there is one (verdict.py):
     `validate`, `score` and `calibrate` in a row check the cycle once.
 
     `load` (the problems loading `data` found) is kept with the verdict when given: with
-    it, a pull request's check can start from the base's verdict (incremental.py)."""
+    it, a pull request's check can start from the base's verdict (incremental.py). `found`:
+    the verdict of `data`, when the caller has already read it."""
     examined = _examined_problems(data, load)
     with bulk_allocation():  # the rules' indexes and the scores live as long as the model
-        found = verdict.lookup(root, data.dir, data.content)
+        if found is None:
+            found = verdict.lookup(root, data.dir, data.content)
         if found is not None:
             scores = found.scores
             if isinstance(scores, verdict.Scores):  # a damaged entry is scored afresh

@@ -110,6 +110,12 @@ class Scores(Mapping[str, PersonScore]):
         return len(self._raw)
 
 
+def stored_any(root: Path) -> bool:
+    """Whether any verdict is stored: without one there is nothing to start from, and
+    nothing need be asked of git."""
+    return enabled() and any(folder(root).glob("*"))
+
+
 def folder(root: Path) -> Path:
     """Where this tool's verdicts are kept."""
     return Path(root) / FOLDER / fingerprint() / "verdicts"

@@ -106,7 +106,7 @@ def command(
 def _load(root: Path, cycle_id: str | None) -> tuple[CycleData, list[Problem]]:
     """The cycle, tolerating errors in calibration files: they are what this command helps
     to fix (and --write --force replaces). Any other error stops it, as elsewhere."""
-    result = validate_cycle(root, pick_cycle(root, cycle_id))
+    result = validate_cycle(root, pick_cycle(root, cycle_id), recall=True)
     errors = [p for p in result.problems if p.is_error]
     in_files = f"cycles/{result.cycle_id}/calibration/"
     if result.data is None or any(not p.path.startswith(in_files) for p in errors):

@@ -46,7 +46,7 @@ def load_valid(root: Path, cycle_id: str | None, allow_warnings: bool = True) ->
     from ..report import emit_problems
     from ..validation import validate_cycle  # here: `check` starts git before the rules load
 
-    result = validate_cycle(root, pick_cycle(root, cycle_id))
+    result = validate_cycle(root, pick_cycle(root, cycle_id), recall=True)
     if result.data is None or has_errors(result.problems):
         errors = [p for p in result.problems if p.is_error]
         emit_problems(errors, sys.stderr, sys.stderr, title="Perfloop: invalid data")

@@ -9,8 +9,7 @@ from typing import Any
 import click
 
 from ..progress import round_half_up
-from ..scoring import PersonScore, score_cycle, score_json
-from ..verdict import Scores
+from ..scoring import PersonScore, own_fields, score_cycle, score_json
 from .context import cycle_option, json_option, load_valid, repository_root
 
 
@@ -34,8 +33,7 @@ def command(cycle_id: str | None, person_id: str | None, as_json: bool) -> None:
         return
     # Only each person's own fields are printed: scores answered from a verdict give them
     # without building every objective, KPI and review record.
-    summary = scores.summary if isinstance(scores, Scores) else lambda p: vars(scores[p])
-    rows = [summary(p) for p in ([person_id] if person_id is not None else scores)]
+    rows = [own_fields(scores, p) for p in ([person_id] if person_id is not None else scores)]
     if as_json:
         people = [score_json(row) for row in rows]
         click.echo(json.dumps({"cycle": data.id, "people": people}, indent=2, ensure_ascii=False))

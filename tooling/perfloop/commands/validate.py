@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from .. import incremental
+from .. import incremental, listings
 from ..problems import has_errors
 from ..report import emit_problems
 from ..repository import CYCLES, cycle_ids
@@ -39,7 +39,7 @@ def command(path: Path | None, as_json: bool, quiet: bool) -> None:
         derived = incremental.against_head(root, cid)
         if derived is None:
             results.append(validate_cycle(root, cid))
-            incremental.note_head(root, cid)  # what the next pull request's check needs
+            listings.note_head(root, cid)  # what the next pull request's check needs
         else:
             results.append(derived)
     problems = [p for r in results for p in r.problems]
