@@ -110,7 +110,9 @@ def people(root: Path) -> list[str]:
 
 
 def a_review(root: Path) -> str:
-    return sorted(str(p.relative_to(root / DIR)) for p in (root / DIR / "reviews").rglob("*.yaml"))[0]
+    return sorted(str(p.relative_to(root / DIR)) for p in (root / DIR / "reviews").rglob("*.yaml"))[
+        0
+    ]
 
 
 # --- the model ------------------------------------------------------------------------------
