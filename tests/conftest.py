@@ -61,6 +61,14 @@ def example_repo(tmp_path: Path) -> Path:
     return repo
 
 
+def make_demo(folder: Path, people: int, seed: int) -> Path:
+    """A demo company (`perfloop demo`, committed in git) at `folder`/company."""
+    root = folder / "company"
+    made = run_cli("demo", str(root), "--people", str(people), "--seed", str(seed), cwd=folder)
+    assert made.returncode == 0, made.stderr
+    return root
+
+
 def commit_all(root: Path, message: str) -> None:
     """Commit everything in `root` (a git repository is made there first if need be)."""
     import git

@@ -13,7 +13,6 @@ from __future__ import annotations
 import marshal
 import random
 import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
-from conftest import PERFLOOP, commit_all, run_cli
+from conftest import commit_all, make_demo, run_cli
 from perfloop import incremental, listings, verdict
 from perfloop.gitrepo import GitRepo
 from perfloop.repository import load_cycle
@@ -35,14 +34,7 @@ DIR = f"cycles/{CYCLE}"
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("demo") / "company"
-    made = subprocess.run(
-        [*PERFLOOP, "demo", str(root), "--people", "40", "--seed", "3"],
-        capture_output=True,
-        text=True,
-    )
-    assert made.returncode == 0, made.stderr
-    return root
+    return make_demo(tmp_path_factory.mktemp("demo"), 40, 3)
 
 
 @pytest.fixture

@@ -11,18 +11,17 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from conftest import PERFLOOP, commit_all, run_cli
+from conftest import commit_all, make_demo, run_cli
 from perfloop import recall
 from perfloop.model import CycleData
 from perfloop.scoring import score_cycle
 from perfloop.validation import validate_cycle
+from test_incremental import read, write
 
 CYCLE = "2026-h2"
 DIR = f"cycles/{CYCLE}"
@@ -30,14 +29,7 @@ DIR = f"cycles/{CYCLE}"
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("demo") / "company"
-    made = subprocess.run(
-        [*PERFLOOP, "demo", str(root), "--people", "40", "--seed", "5"],
-        capture_output=True,
-        text=True,
-    )
-    assert made.returncode == 0, made.stderr
-    return root
+    return make_demo(tmp_path_factory.mktemp("demo"), 40, 5)
 
 
 @pytest.fixture
@@ -46,14 +38,6 @@ def company(demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path
     root = tmp_path / "company"
     shutil.copytree(demo, root)
     return root
-
-
-def read(root: Path, rel: str) -> Any:
-    return yaml.safe_load((root / DIR / rel).read_text(encoding="utf-8"))
-
-
-def write(root: Path, rel: str, data: Any) -> None:
-    (root / DIR / rel).write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
 
 
 def validate(root: Path) -> None:
