@@ -47,7 +47,7 @@ def recall_cycle(root: Path, cycle_id: str) -> tuple[CycleData, list[Problem], V
         changes = changed_listing(root, rel_dir, listed, changed)
         if changes is None:
             return None
-        content = changes.digest(listed) if changes.edits else listed.digest
+        content = changes.digest(listed)
         found = verdict.lookup(root, rel_dir, content)
         if found is None or found.load is None:
             return None
