@@ -341,7 +341,8 @@ def test_an_edit_adds_a_delta_and_leaves_the_big_pack_alone(base_repo: Path) -> 
 def test_a_growing_delta_is_merged_and_old_tools_folders_are_retired(tmp_path: Path) -> None:
     import os
 
-    from perfloop.cache import Pack, _read, fingerprint, read_pack
+    from perfloop.cache import Pack, read_pack
+    from perfloop.store import fingerprint, read
 
     for age, name in enumerate(("a" * 16, "b" * 16, "c" * 16)):  # older tools' folders
         old = tmp_path / FOLDER / name
@@ -357,7 +358,7 @@ def test_a_growing_delta_is_merged_and_old_tools_folders_are_retired(tmp_path: P
     for i in range(100, 105):
         pack.put("goals", f"{i:040x}", ({"i": i}, []))
     pack.save(prune=False)
-    assert len(read_pack(pack.file)) == 100 and len(_read(pack.delta_file)) == 5
+    assert len(read_pack(pack.file)) == 100 and len(read(pack.delta_file)) == 5
     for i in range(105, 200):
         pack.put("goals", f"{i:040x}", ({"i": i}, []))
     pack.save(prune=False)
@@ -396,7 +397,8 @@ def test_a_malformed_pack_file_is_an_empty_cache(base_repo: Path) -> None:
     payload cut short or an older layout only cost time, never a wrong answer."""
     import marshal
 
-    from perfloop.cache import _write, read_pack
+    from perfloop.cache import read_pack
+    from perfloop.store import write
 
     assert run_cli("validate", cwd=base_repo).returncode == 0
     (pack_file,) = (base_repo / FOLDER).rglob("2026-h2.pack")
@@ -421,7 +423,7 @@ def test_a_malformed_pack_file_is_an_empty_cache(base_repo: Path) -> None:
     fresh = run_cli("score", "--json", cwd=base_repo, env={"PERFLOOP_CACHE": "0"})
     for name, damaged in [*damages.items(), ("the older layout", None)]:
         if damaged is None:
-            _write(pack_file, read_pack(pack_file))  # one dict: key -> (data, problems)
+            write(pack_file, read_pack(pack_file))  # one dict: key -> (data, problems)
         else:
             pack_file.write_bytes(damaged)
         shutil.rmtree(base_repo / FOLDER / "runs", ignore_errors=True)

@@ -119,21 +119,29 @@ def test_damaged_kept_listings_are_read_afresh(repo: Path, reads: list[str]) -> 
     assert _ours(repo) == _truth(repo) != []
     state = repo / FOLDER / untracked.STATE
     good = marshal.loads(state.read_bytes())
-    folders = good["folders"]
     damages = [
         b"",
         b"\x00garbage",
         b"\xfb{}",
         marshal.dumps({"format": good["format"], "folder": "cycles"}),  # keys missing
-        marshal.dumps({**good, "folders": {rel: e[:2] for rel, e in folders.items()}}),
-        marshal.dumps({**good, "folders": {rel: (*e[:4], 7) for rel, e in folders.items()}}),
-        marshal.dumps({**good, "folders": dict.fromkeys(range(3), next(iter(folders.values())))}),
+        marshal.dumps({**good, "stats": good["stats"][:-8]}),  # a folder's stat missing
+        marshal.dumps({**good, "stats": good["stats"][:-3]}),  # not whole numbers
+        marshal.dumps({**good, "found": [7]}),
+        marshal.dumps({**good, "names": 7}),
     ]
     for damage in damages:
         state.write_bytes(damage)
         reads.clear()
         assert _ours(repo) == _truth(repo)
         assert len(reads) >= 18, damage[:40]  # all read afresh
+    # What each folder holds is decoded only when one moved: damage it, and move one.
+    for tree in (b"", b"\x00garbage", marshal.dumps([(7, 8)]), marshal.dumps([((), 7)] * 18)):
+        state.write_bytes(marshal.dumps({**good, "tree": tree}))
+        (repo / "cycles/2026-h2/reviews/eng/bob/extra.yaml").write_text(str(tree))
+        reads.clear()
+        assert _ours(repo) == _truth(repo)
+        assert len(reads) >= 18, tree[:40]  # all read afresh
+    good = marshal.loads(state.read_bytes())
     state.write_bytes(marshal.dumps({**good, "index": None}))  # the index's stat unknown
     reads.clear()
     assert _ours(repo) == _truth(repo)

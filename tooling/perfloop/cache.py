@@ -13,62 +13,22 @@ not read unchanged files) and the outcomes. Set `PERFLOOP_CACHE=0` to disable it
 
 from __future__ import annotations
 
-import hashlib
 import marshal
 import os
-import sys
 import time
 from array import array
-from functools import cache
 from pathlib import Path
 from typing import Any, ClassVar
 
-from . import __version__
 from .root import FOLDER
 from .sources import Stat, trusted
-
-PACKAGE = os.path.dirname(os.path.abspath(__file__))  # its modules and schemas are read
-RACY_NS = 2_000_000_000  # a file modified this close to the pack's writing is re-hashed
+from .store import RACY_NS, fingerprint, read, write, write_raw
 
 # Examining a file: (data, [(line, col, severity, message), ...]); data None if unusable.
 Outcome = tuple[Any, list[tuple[int, int, str, str]]]
 # As kept in a pack: the data marshalled on its own, so that opening a pack decodes bytes
 # objects only and each file's data is decoded when first used (loader.Document.packed).
 Stored = tuple[bytes | None, list[tuple[int, int, str, str]]]
-
-
-@cache
-def fingerprint() -> str:
-    """Changes whenever anything that decides an outcome changes."""
-    digest = hashlib.sha1(usedforsecurity=False)
-    digest.update(f"{__version__} {sys.version_info[:2]} {marshal.version}".encode())
-    for name in ("loader.py", "schema.py", "cache.py"):
-        digest.update(_bytes(os.path.join(PACKAGE, name)))
-    schemas = os.path.join(PACKAGE, "schemas")
-    for name in sorted(os.listdir(schemas)):
-        digest.update(name.encode() + _bytes(os.path.join(schemas, name)))
-    return digest.hexdigest()[:16]
-
-
-@cache
-def code_fingerprint() -> str:
-    """Every module and schema of the package: what a derived result (a replayed output, a
-    cycle's verdict) depends on beyond its input files; any code change is a new key."""
-    digest = hashlib.sha1(fingerprint().encode(), usedforsecurity=False)
-    modules = sorted(
-        os.path.join(folder, name)
-        for folder, _, names in os.walk(PACKAGE)
-        for name in names
-        if name.endswith(".py")
-    )
-    for module in modules:
-        digest.update(_bytes(module))
-    return digest.hexdigest()[:16]
-
-
-def _bytes(path: str) -> bytes:
-    with open(path, "rb") as handle:
-        return handle.read()
 
 
 class Pack:
@@ -103,7 +63,7 @@ class Pack:
         self.index_file = self.file.with_suffix(".index")
         self._index: tuple[dict[str, tuple[int, int, int, int, str]], int] | None = None
         self.base = _Packed.read(self.file)
-        delta = _read(self.delta_file)
+        delta = read(self.delta_file)
         self.delta: dict[str, Stored] = delta if isinstance(delta, dict) else {}
         self.packed = len(self.base.keys)  # entries in the pack file itself
         self.used: set[str] = set()
@@ -180,11 +140,11 @@ class Pack:
         elif self.added and (not self.packed or len(self.delta) > max(64, self.packed // 20)):
             self._repack(everything)
         elif self.added:
-            _write(self.delta_file, self.delta)
+            write(self.delta_file, self.delta)
         self.added = False
         if self.new_index and self.index_changed:  # only a working-tree read knows stats
             written = time.time_ns()
-            _write(self.index_file, {"index": self.new_index, "written_ns": written})
+            write(self.index_file, {"index": self.new_index, "written_ns": written})
             self._index, self.index_changed = (self.new_index, written), False
 
     def _repack(self, keep: set[str]) -> None:
@@ -242,7 +202,7 @@ class _Packed:
             table.append(table[-1] + len(part))
         header = marshal.dumps((cls._FORMAT, tuple(entries), table.tobytes()))
         payload = b"".join(parts)
-        _write_raw(file, len(header).to_bytes(8, "little") + header + payload)
+        write_raw(file, len(header).to_bytes(8, "little") + header + payload)
         view = memoryview(payload)
         return cls({key: i for i, key in enumerate(entries)}, memoryview(table), view)
 
@@ -289,51 +249,8 @@ def retire_old_fingerprints(folder: Path, keep: int = 1) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def keep_newest(folder: Path, keep: int) -> None:
-    """Delete all but the `keep` most recently written files of `folder`: stored runs and
-    verdicts must not grow without bound."""
-    try:
-        files = sorted(folder.iterdir(), key=lambda p: p.stat().st_mtime_ns)
-        for old in files[:-keep]:
-            old.unlink(missing_ok=True)
-    except OSError:
-        pass
-
-
-def _read(file: Path) -> Any:
-    try:
-        with open(file, "rb") as handle:
-            # loads(read()): marshal.load on a file object reads object by object, 6x slower
-            return marshal.loads(handle.read())
-    except (OSError, EOFError, ValueError, TypeError):
-        return None  # no cache yet, or an unreadable one: start afresh
-
-
 def read_index(file: Path) -> tuple[dict[str, tuple[int, int, int, int, str]], int]:
-    stored = _read(file)
+    stored = read(file)
     if not isinstance(stored, dict) or "index" not in stored:
         return {}, 0
     return stored["index"], stored["written_ns"]
-
-
-def _write(file: Path, value: Any) -> None:
-    """Write `value` marshalled, atomically; a read-only checkout just runs uncached."""
-    _write_raw(file, marshal.dumps(value))
-
-
-def _write_raw(file: Path, data: bytes) -> None:
-    """Write atomically (temp file + rename); a read-only checkout just runs uncached."""
-    try:
-        file.parent.mkdir(parents=True, exist_ok=True)
-        # the cache folder ignores itself, however deep the file (and never the root)
-        folder = next((p for p in file.parents if p.name == FOLDER), None)
-        if folder is not None and not (folder / ".gitignore").exists():
-            (folder / ".gitignore").write_text("*\n")
-        import tempfile  # not on a replay's path, which only reads
-
-        fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=".tmp-")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, file)
-    except (OSError, ValueError):
-        pass

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 
-from . import verdict
-from .cache import FOLDER, _read, _write, code_fingerprint, fingerprint, keep_newest
+from . import store, verdict
 from .gitrepo import GitProblem, GitRepo
 from .loader import MAX_BYTES, max_bytes
 from .repository import COMMON_PATH, CYCLES, FileKind, classify
+from .root import FOLDER
 from .sources import blob_id, digest_text, hidden, text_digest
 
 _REGULAR = ("100644", "100755")  # git modes of plain files (not links, not submodules)
@@ -68,7 +68,7 @@ def listing(root: Path, repo: GitRepo, rev: str, rel_dir: str) -> Listing | None
     # Kept as the digest's text alone: one string, so a damaged note cannot hold anything
     # but text, and no 70,000-entry type check is needed; "" for a folder that cannot be
     # derived from (a stray file, a link).
-    stored = _read(note)
+    stored = store.read(note)
     if stored == "":
         return None
     if type(stored) is str and stored.endswith("\n"):
@@ -78,12 +78,12 @@ def listing(root: Path, repo: GitRepo, rev: str, rel_dir: str) -> Listing | None
             return Listing(blobs, stored, text_digest(stored))
     found = _listing(repo, rev, rel_dir)
     if found is None:
-        _write(note, "")
+        store.write(note, "")
         return None
     text = digest_text(found)
     if found:
-        _write(note, text)
-        keep_newest(note.parent, KEEP_LISTINGS)
+        store.write(note, text)
+        store.keep_newest(note.parent, KEEP_LISTINGS)
     return Listing(found, text, text_digest(text))
 
 
@@ -120,7 +120,13 @@ def _note(root: Path, repo: GitRepo, rev: str, rel_dir: str) -> Path | None:
     tree = repo.tree_id(rev, rel_dir)
     if tree is None:
         return None
-    return Path(root) / FOLDER / fingerprint() / "listings" / f"{tree}-{code_fingerprint()}"
+    return (
+        Path(root)
+        / FOLDER
+        / store.fingerprint()
+        / "listings"
+        / f"{tree}-{store.code_fingerprint()}"
+    )
 
 
 def note_head(root: Path, cycle_id: str) -> None:

@@ -20,16 +20,18 @@ from collections.abc import Callable
 from .gitrun import GitFailed, GitRun, start_git
 from .root import CYCLES, FOLDER, enabled, root_folder
 
-TYPE_CHECKING = False  # typing itself costs a replay 10 ms to import
+TYPE_CHECKING = False  # typing and pathlib cost a replay 40 ms to import (see store)
 if TYPE_CHECKING:
     from pathlib import Path
+
+    Root = str | Path
 
 COMMANDS = {"validate", "score", "calibrate", "tree", "status"}
 KEEP_RUNS = 200
 WRITING_OPTIONS = {"--write", "--force", "--out", "-o"}
 
 
-def content_key(root: Path, started: Started | None = None) -> str | None:
+def content_key(root: Root, started: Started | None = None) -> str | None:
     """A digest of the cycles' content: as git sees it when it can (`git_content_key`),
     else from a walk of the cycle folders (`walked_content_key`)."""
     return git_content_key(root, started) or walked_content_key(root)
@@ -64,7 +66,7 @@ def _output(running: GitRun | None) -> bytes | None:
         return None
 
 
-def git_content_key(root: Path, started: Started | None = None) -> str | None:
+def git_content_key(root: Root, started: Started | None = None) -> str | None:
     """The cycles' tree at HEAD, every tracked file under cycles/ that differs from it
     (changed or staged) and every untracked one (ignored or not; hidden names skipped, as
     the loader skips them), each hashed as it is now.
@@ -76,7 +78,6 @@ def git_content_key(root: Path, started: Started | None = None) -> str | None:
     see a change: an entry marked assume-unchanged or skip-worktree, or unmerged."""
     import hashlib
 
-    from .sources import blob_id
     from .untracked import Unsure, untracked_files
 
     running = started or Started(root)
@@ -86,7 +87,7 @@ def git_content_key(root: Path, started: Started | None = None) -> str | None:
         return None
     top, index, tree = heads.decode("utf-8", "surrogateescape").split("\n")[:3]
     try:
-        others = untracked_files(root, CYCLES, root / index)
+        others = untracked_files(root, CYCLES, os.path.join(root, index))
     except Unsure:
         _output(running.status)
         return None
@@ -96,6 +97,8 @@ def git_content_key(root: Path, started: Started | None = None) -> str | None:
     digest = hashlib.sha1(f"git\0{tree}\0".encode(), usedforsecurity=False)
     changed = [(os.path.join(top, os.fsdecode(e[3:])), e) for e in status.split(b"\0") if e]
     changed += [(os.path.join(root, rel), b"?? " + os.fsencode(rel)) for rel in others]
+    if changed:
+        from .sources import blob_id
     for path, entry in sorted(changed, key=lambda item: item[1]):
         try:
             if os.path.islink(path):
@@ -111,16 +114,19 @@ def git_content_key(root: Path, started: Started | None = None) -> str | None:
     return digest.hexdigest()
 
 
-def walked_content_key(root: Path) -> str | None:
+def walked_content_key(root: Root) -> str | None:
     """A digest of every cycle file's path and blob id. Blob ids come from the stat index
     where a file's size, mtime, inode and ctime are unchanged (and not racily recent); other
     files are read and hashed, and the index is updated. None if a file cannot be read
     (the command then runs unmemoized and reports it)."""
     import hashlib
+    from pathlib import Path
 
-    from .cache import RACY_NS, _write, fingerprint, read_index
+    from .cache import read_index
     from .sources import DirectorySource, blob_id, hand_over, trusted
+    from .store import RACY_NS, fingerprint, write
 
+    root = Path(root)
     digest = hashlib.sha1(usedforsecurity=False)
     cycles = sorted(p for p in (root / "cycles").iterdir() if p.is_dir())
     for folder in cycles:
@@ -147,14 +153,14 @@ def walked_content_key(root: Path) -> str | None:
             parts.append(f"{entry.rel}\0{known[4]}\0")
         digest.update("".join(parts).encode())
         if changed:
-            _write(index_file, {"index": index, "written_ns": time.time_ns()})
+            write(index_file, {"index": index, "written_ns": time.time_ns()})
     return digest.hexdigest()
 
 
-def _key(root: Path, argv: list[str], content: str) -> str:
+def _key(root: Root, argv: list[str], content: str) -> str:
     import hashlib
 
-    from .cache import code_fingerprint
+    from .store import code_fingerprint
 
     parts = (
         argv,
@@ -201,15 +207,13 @@ def run(argv: list[str], invoke: Callable[[], None]) -> None:
         invoke()
         return
     started = Started(folder)  # git works while the rest is imported
-    from pathlib import Path
+    from .store import keep_newest, read, write
 
-    from .cache import _read, _write, keep_newest
-
-    root = Path(folder)
+    runs = os.path.join(folder, FOLDER, "runs")
     # One look, before the command: the key names the files as they were when it started
     # (a file changed during a run is a different key next time either way).
-    content = content_key(root, started)
-    stored = _read(root / FOLDER / "runs" / _key(root, argv, content)) if content else None
+    content = content_key(folder, started)
+    stored = read(os.path.join(runs, _key(folder, argv, content))) if content else None
     if isinstance(stored, dict):
         sys.stdout.write(stored["out"])
         sys.stderr.write(stored["err"])
@@ -230,6 +234,6 @@ def run(argv: list[str], invoke: Callable[[], None]) -> None:
         sys.stdout, sys.stderr = out.stream, err.stream
     if code in (0, 1, None) and content:
         stored = {"out": "".join(out.parts), "err": "".join(err.parts), "code": code or 0}
-        _write(root / FOLDER / "runs" / _key(root, argv, content), stored)
-        keep_newest(root / FOLDER / "runs", KEEP_RUNS)
+        write(os.path.join(runs, _key(folder, argv, content)), stored)
+        keep_newest(runs, KEEP_RUNS)
     raise SystemExit(code) from finished

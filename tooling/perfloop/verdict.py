@@ -5,7 +5,7 @@ cycle, and the loaded cycle is a pure function of its files' bytes. `validate`, 
 `calibrate`, `status`, `tree` and the site each need the same verdict, and at 10,000 people
 the rules and scores cost more than loading the model. So a verdict is computed once per
 content and code: stored under `.perfloop-cache/<fingerprint>/verdicts/`, keyed by the
-code of the whole tool (`cache.code_fingerprint`) and the cycle's content digest (every
+code of the whole tool (`store.code_fingerprint`) and the cycle's content digest (every
 examined file's path and git blob id, as the load read them: `CycleData.content`).
 
 Unlike replayed output (memo.py), a verdict is keyed by the bytes actually loaded, not by
@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from .alignment import Links
-from .cache import FOLDER, _read, _write, code_fingerprint, fingerprint, keep_newest
 from .model import make
 from .problems import Problem, Severity
-from .root import enabled
+from .root import FOLDER, enabled
 from .scoring import GroupScore, KpiScore, ObjectiveScore, PersonScore
+from .store import code_fingerprint, fingerprint, keep_newest, read, write
 
 KEEP = 16  # verdicts kept: a PR check, the base and a few local edits in flight
 FORMAT = 3
@@ -141,7 +141,7 @@ def lookup(root: Path, cycle_dir: str, content: str | None) -> Verdict | None:
     """The verdict stored for this content and code, if any."""
     if content is None or not enabled():
         return None
-    stored = _read(_file(root, content, cycle_dir))
+    stored = read(_file(root, content, cycle_dir))
     if not isinstance(stored, dict) or stored.get("content") != content:
         return None
     try:
@@ -169,7 +169,7 @@ def store(root: Path, cycle_dir: str, content: str | None, verdict: Verdict) -> 
         return
     file = _file(root, content, cycle_dir)
     scores = verdict.scores
-    _write(
+    write(
         file,
         {
             "content": content,
