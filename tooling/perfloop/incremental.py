@@ -146,12 +146,15 @@ def _derive(
     try:
         stored = before.scores.rescoring(_refuse)  # a damaged entry: check the whole cycle
         new: dict[str, PersonScore] = {p: score_person(sub, p) for p in scored}
+        amended: dict[str, dict] = {}
         for group in sub.groups:
             if group.id in recalibrate:
                 for member in group.members:
                     if member not in new:
-                        new[member] = recalibrated(sub, stored[member])
-        scores = stored.replaced(new)
+                        rating = recalibrated(sub, stored.summary(member))
+                        if rating is not None:
+                            amended[member] = rating
+        scores = stored.replaced(new, amended)
         adopt_scores(sub, scores)  # the calibration rule's scores: the whole company's
         found = check_cycle(sub)
     except _Unusable:

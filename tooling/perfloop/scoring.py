@@ -31,7 +31,6 @@ from .model import (
     Review,
     Template,
     make,
-    record,
 )
 from .progress import index_of, objective_progress, round_half_up, weighted_mean
 
@@ -361,13 +360,13 @@ def _rating(data: CycleData, person_id: str, final: float | None, complete: bool
     }
 
 
-def recalibrated(data: CycleData, score: PersonScore) -> PersonScore:
-    """`score` after a change of its group's calibration file alone: the sections stand,
-    the rating fields follow `data`'s calibration (incremental.py)."""
-    if score.template is None:
-        return score
-    fields_ = {**vars(score), **_rating(data, score.id, score.final, score.complete)}
-    return record(PersonScore, **fields_)
+def recalibrated(data: CycleData, own: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The rating fields of a score (its own fields, as `own_fields` gives them) after a
+    change of its group's calibration file alone: the sections stand, the rating follows
+    `data`'s calibration (incremental.py). None when there is no rating to follow."""
+    if own["template"] is None:
+        return None
+    return _rating(data, own["id"], own["final"], own["complete"])
 
 
 def _calibrated(data: CycleData, person: str) -> str | None:
