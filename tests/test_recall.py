@@ -234,3 +234,26 @@ def test_commands_after_validate_print_what_an_uncached_run_prints(company):
     after = outputs(company)
     assert after == outputs(company, {"PERFLOOP_CACHE": "0"})
     assert json.loads(after["score"])["people"], "the scores are printed"
+
+
+def test_leniency_reads_each_manager_review_from_the_stored_scores(company):
+    """`calibrate`'s leniency takes each manager review's value from the score's manager
+    review group (verdict.Scores.nested) instead of building the review: the same value
+    the review itself gives, for every person with a manager review."""
+    from perfloop.scoring import manager_review_value, review_value
+
+    validate(company)
+    result = validate_cycle(company, CYCLE, recall=True)
+    data = result.data
+    assert data is not None
+    scores = score_cycle(data)
+    assert hasattr(scores, "nested"), "the scores come from the verdict"
+    checked = 0
+    for person in data.org.people:
+        manager, template = data.org.manager_of(person), data.template_for(person)
+        review = data.reviews.get((person, manager)) if manager else None
+        expected = review_value(review, template) if review and template else None
+        assert manager_review_value(scores, person) == expected, person
+        assert manager_review_value(dict(scores), person) == expected, person  # records
+        checked += expected is not None
+    assert checked > len(data.org.people) // 2

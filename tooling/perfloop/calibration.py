@@ -8,6 +8,7 @@ show 84.50 cannot be told apart in the calibration meeting.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
@@ -320,20 +321,21 @@ def _quote(text: str) -> str:
 
 
 def breakdown(
-    data: CycleData, scores: dict[str, PersonScore], by: str = "department"
+    data: CycleData, ratings: Mapping[str, str | None], by: str = "department"
 ) -> dict[str, dict[str, int]]:
     """department (the person's own) or manager -> rating -> count, over rated people.
 
-    The rating is the final one (calibrated, else proposed); ratings of the scale come best
-    first, and every key lists every rating so columns line up.
+    `ratings` are each person's final rating (calibrated, else proposed; the score's
+    `rating`); ratings of the scale come best first, and every key lists every rating so
+    columns line up.
     """
-    ratings = [lv.rating for lv in data.cycle.rating_scale]
+    scale = [lv.rating for lv in data.cycle.rating_scale]
     out: dict[str, dict[str, int]] = {}
-    for person, score in scores.items():
+    for person, rating in ratings.items():
         p = data.org.people.get(person)
-        if p is None or score.rating is None:
+        if p is None or rating is None:
             continue
         key = p.department if by == "department" else (p.manager or "(none)")
-        row = out.setdefault(key, dict.fromkeys(ratings, 0))
-        row[score.rating] = row.get(score.rating, 0) + 1
+        row = out.setdefault(key, dict.fromkeys(scale, 0))
+        row[rating] = row.get(rating, 0) + 1
     return dict(sorted(out.items()))

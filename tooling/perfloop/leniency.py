@@ -8,10 +8,11 @@ A group with a single manager has nothing to compare with and is not flagged.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .model import CycleData
-from .scoring import review_value
+from .scoring import PersonScore, manager_review_value, score_cycle
 
 
 @dataclass(frozen=True)
@@ -28,18 +29,19 @@ class RaterStats:
         return self.mean - self.group_mean
 
 
-def leniency(data: CycleData) -> list[RaterStats]:
+def leniency(data: CycleData, scores: Mapping[str, PersonScore] | None = None) -> list[RaterStats]:
+    """Each manager's mean manager-review value against their group's. The values come
+    from the scores (`scores`, else the cycle's), whose manager review group holds it."""
     gap = data.cycle.calibration.leniency_gap
+    scores = scores if scores is not None else score_cycle(data)
     out = []
     for group in data.groups:
         given: dict[str, list[float]] = {}
         for subject in group.members:
-            template = data.template_for(subject)
             manager = data.org.manager_of(subject)
-            review = data.reviews.get((subject, manager)) if manager else None
-            if template is None or review is None:
+            if not manager or subject not in scores:
                 continue
-            value = review_value(review, template)
+            value = manager_review_value(scores, subject)
             if value is not None:
                 given.setdefault(manager, []).append(value)  # type: ignore[arg-type]
         values = [v for vs in given.values() for v in vs]

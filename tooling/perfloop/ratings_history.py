@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .model import CycleData
 from .repository import cycle_ids, load_cycle
-from .scoring import PersonScore, score_cycle
+from .scoring import PersonScore, own_fields, score_cycle
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ def cycle_ratings(data: CycleData, scores: dict[str, PersonScore] | None = None)
     ratings = _results_ratings(data.results)
     if ratings is None:
         scores = scores if scores is not None else score_cycle(data)
-        ratings = {p: s.rating for p, s in scores.items() if s.rating}
+        ratings = {p: r for p in scores if (r := own_fields(scores, p)["rating"])}
     return CycleRatings(
         data.id, ratings, scale[0].rating if scale else None, scale[-1].rating if scale else None
     )

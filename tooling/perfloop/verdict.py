@@ -116,6 +116,20 @@ class Scores(Mapping[str, PersonScore]):
             built = self[person]  # damaged: rebuilt or rescored as any other access
         return vars(built)
 
+    def nested(self, person: str) -> Mapping[str, tuple[Mapping[str, Any], ...]]:
+        """`person`'s objective, KPI and review group scores as stored dicts (`objectives`,
+        `kpis`, `review_groups`), without building them into records."""
+        built = self._built.get(person)
+        if built is None:
+            entry = self._entry(person)
+            if entry is not None:
+                try:
+                    return _unpacked_nested(entry[1])
+                except (EOFError, ValueError, TypeError):
+                    pass
+            built = self[person]  # damaged: rebuilt or rescored as any other access
+        return {name: tuple(vars(r) for r in getattr(built, name)) for name in _NESTED}
+
     def __getitem__(self, person: str) -> PersonScore:
         built = self._built.get(person)
         if built is None:
@@ -252,6 +266,17 @@ def _unpacked(own: dict[str, Any], nested: bytes) -> dict[str, Any]:
     if not isinstance(records, dict) or records.keys() != _NESTED.keys():
         raise ValueError("not a stored score")
     return {**own, **records}
+
+
+def _unpacked_nested(nested: bytes) -> dict[str, tuple[dict[str, Any], ...]]:
+    """A stored score's nested records' dicts, each checked as `_record` checks it."""
+    records = marshal.loads(nested)
+    if not isinstance(records, dict) or records.keys() != _NESTED.keys():
+        raise ValueError("not a stored score")
+    for name, cls in _NESTED.items():
+        if not all(isinstance(r, dict) and r.keys() == _FIELDS[cls] for r in records[name]):
+            raise ValueError(f"not a stored {cls.__name__}")
+    return records
 
 
 def _score(flat: dict[str, Any]) -> PersonScore:

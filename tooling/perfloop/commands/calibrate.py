@@ -19,7 +19,7 @@ from ..problems import Problem
 from ..progress import round_half_up
 from ..ratings_history import StreakFlag, history, streaks
 from ..report import emit_problems
-from ..scoring import score_cycle
+from ..scoring import own_fields, score_cycle
 from ..validation import validate_cycle
 from .context import cycle_option, json_option, load_valid, pick_cycle, repository_root
 
@@ -50,10 +50,10 @@ def command(
     proposals = [propose(data, g, scores) for g in groups]
     cycles = history(data, scores)
     flags = streaks(cycles)
-    raters = [r for r in leniency(data) if group_id in (None, r.group)]
+    raters = [r for r in leniency(data, scores) if group_id in (None, r.group)]
     members = {p for g in groups for p in g.members}
     flags = [f for f in flags if f.person in members]
-    scoped = {p: s for p, s in scores.items() if p in members}
+    scoped = {p: own_fields(scores, p)["rating"] for p in scores if p in members}
     by_dept, by_manager = breakdown(data, scoped, "department"), breakdown(data, scoped, "manager")
 
     written: list[str] = []

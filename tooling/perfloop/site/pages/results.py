@@ -59,7 +59,7 @@ class Results:
 
     @cached_property
     def raters(self) -> list[leniency.RaterStats]:
-        return leniency.leniency(self.data)
+        return leniency.leniency(self.data, self.scores)
 
     @cached_property
     def history(self) -> list[ratings_history.CycleRatings]:
