@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli
+from conftest import commit_all, run_cli
 from perfloop import schema
 
 GOALS = "cycles/2026-h2/goals/bob.yaml"
@@ -57,6 +57,33 @@ def test_json_output(base_repo: Path) -> None:
     data = json.loads(result.stdout)
     assert data["ok"] is False and data["cycles"] == ["2026-h2"]
     assert data["problems"][0]["path"] == GOALS and data["problems"][0]["line"] == 2
+
+
+def test_json_text_is_what_json_writes(example_repo: Path) -> None:
+    """Every command's --json text (written by orjson, jsontext.py) is exactly the text
+    `json.dumps(indent=2, ensure_ascii=False)` writes for the same value, non-ASCII kept."""
+    from perfloop import jsontext
+
+    org = example_repo / "cycles/2026-h2/org.yaml"
+    org.write_text(org.read_text().replace("name: Engineering", "name: Ingeniería 工程"))
+    commit_all(example_repo, "example")  # for history, and check against HEAD
+    commands = [
+        ("validate", "--json"),
+        ("score", "--json"),
+        ("calibrate", "--json"),
+        ("status", "--json"),
+        ("tree", "--json"),
+        ("history", "alice", "--json"),
+        ("check", "--base", "HEAD", "--json"),
+    ]
+    for command in commands:
+        done = run_cli(*command, cwd=example_repo)
+        assert done.returncode in (0, 1), (command, done.stderr)
+        value = json.loads(done.stdout)
+        assert done.stdout == json.dumps(value, indent=2, ensure_ascii=False) + "\n", command
+    assert "Ingeniería 工程" in run_cli("tree", "--json", cwd=example_repo).stdout
+    odd = {"é": [1.5, -0.0, 1e16, 2**70, {}, [], None, True], "n": {1: "int key"}}
+    assert jsontext.dumps(odd) == json.dumps(odd, indent=2, ensure_ascii=False)
 
 
 def test_github_annotations_are_escaped_capped_and_summarised(

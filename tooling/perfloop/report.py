@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from typing import TextIO
 
+from . import jsontext
 from .problems import Problem
 
 MAX_ANNOTATIONS = 10  # GitHub shows at most 10 of each kind per step; we stay under it
@@ -79,4 +79,4 @@ def emit_problems(
 
 
 def problems_json(problems: Sequence[Problem]) -> str:
-    return json.dumps([p.to_json() for p in problems], indent=2, ensure_ascii=False)
+    return jsontext.dumps([p.to_json() for p in problems])

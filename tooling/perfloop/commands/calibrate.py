@@ -4,13 +4,13 @@ leniency and the distribution by department and manager."""
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
 
 import click
 
+from .. import jsontext
 from ..calibration import SCHEMA_URL, Proposal, breakdown, draft_text, group, propose
 from ..export import write_atomic
 from ..leniency import RaterStats, leniency
@@ -93,7 +93,7 @@ def command(
         }
         if write:
             out["written"] = written
-        click.echo(json.dumps(out, indent=2, ensure_ascii=False))
+        click.echo(jsontext.dumps(out))
         return
     errors: dict[str, int] = {}
     for problem in file_problems:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import time
@@ -10,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from .. import jsontext
 from ..gitrepo import GitProblem, GitRepo
 from ..report import append_step_summary, emit_problems, in_github_actions, markdown_cell
 from .context import json_option, repository_root
@@ -46,7 +46,7 @@ def command(base_rev: str, login: str | None, as_json: bool, summary: bool | Non
     except GitProblem as exc:
         raise click.UsageError(str(exc)) from None
     if as_json:
-        print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+        print(jsontext.dumps(result.to_json()))
     else:
         print_text(result)
         emit_problems(result.problems, sys.stdout, sys.stderr, title="Perfloop check")

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
+from .. import jsontext
 from ..gitrepo import GitProblem
 from ..history import checkin_timeline, history
 from .context import cycle_option, json_option, pick_cycle, repository_root
@@ -35,7 +34,7 @@ def command(person: str, cycle_id: str | None, as_json: bool) -> None:
                 for kr, points in timeline.items()
             },
         }
-        print(json.dumps(out, indent=2, ensure_ascii=False))
+        print(jsontext.dumps(out))
         return
     if not events:
         click.echo(f"no committed changes to {person}'s files")

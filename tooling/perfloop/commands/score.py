@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 import click
 
+from .. import jsontext
 from ..progress import round_half_up
 from ..scoring import PersonScore, own_fields, score_cycle, score_json
 from .context import cycle_option, json_option, load_valid, repository_root
@@ -36,7 +36,7 @@ def command(cycle_id: str | None, person_id: str | None, as_json: bool) -> None:
     rows = [own_fields(scores, p) for p in ([person_id] if person_id is not None else scores)]
     if as_json:
         people = [score_json(row) for row in rows]
-        click.echo(json.dumps({"cycle": data.id, "people": people}, indent=2, ensure_ascii=False))
+        click.echo(jsontext.dumps({"cycle": data.id, "people": people}))
         return
     click.echo(table_text(data.id, rows, {p.id: p.department for p in data.org.people.values()}))
 

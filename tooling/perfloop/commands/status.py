@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import click
 
+from .. import jsontext
 from ..status import owed, render
 from .context import cycle_option, json_option, load_valid, repository_root
 
@@ -40,6 +40,6 @@ def command(
             "today": day.isoformat(),
             "items": [i.to_json() for i in items],
         }
-        click.echo(json.dumps(out, indent=2, ensure_ascii=False))
+        click.echo(jsontext.dumps(out))
         return
     click.echo(render(data, items, day))

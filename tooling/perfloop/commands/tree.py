@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
+from .. import jsontext
 from ..tree import build_tree, render
 from .context import cycle_option, json_option, load_valid, repository_root
 
@@ -29,9 +28,7 @@ def command(cycle_id: str | None, dept: str | None, no_people: bool, as_json: bo
             raise click.UsageError(f"no department {dept!r} in cycle {data.id}")
         root = found
     if as_json:
-        click.echo(
-            json.dumps({"cycle": data.id, "tree": root.to_json()}, indent=2, ensure_ascii=False)
-        )
+        click.echo(jsontext.dumps({"cycle": data.id, "tree": root.to_json()}))
         return
     click.echo(render(root, show_people=not no_people))
     warnings = sum(len(n.warnings()) for n in root.walk())

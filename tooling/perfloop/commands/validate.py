@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import click
 
-from .. import incremental, listings
+from .. import incremental, jsontext, listings
 from ..problems import has_errors
 from ..report import emit_problems
 from ..repository import CYCLES, cycle_ids
@@ -49,14 +48,12 @@ def command(path: Path | None, as_json: bool, quiet: bool) -> None:
         ]
     if as_json:
         print(
-            json.dumps(
+            jsontext.dumps(
                 {
                     "ok": not has_errors(problems),
                     "cycles": [r.cycle_id for r in results],
                     "problems": [p.to_json() for p in problems],
-                },
-                indent=2,
-                ensure_ascii=False,
+                }
             )
         )
     else:
