@@ -78,9 +78,8 @@ class Scores(Mapping[str, PersonScore]):
         for pid, fields_ in (amended or {}).items():
             entry = None if pid in built else self._entry(pid)
             if entry is None:  # built already, or damaged: rebuilt (or rescored) first
-                built[pid] = make(
-                    PersonScore, {**vars(self._built.get(pid) or self[pid]), **fields_}
-                )
+                score = built.get(pid) or self[pid]
+                built[pid] = make(PersonScore, {**vars(score), **fields_})
                 raw[pid] = _packed(built[pid])
             else:
                 own[pid] = ({**entry[0], **fields_}, entry[1])
@@ -262,10 +261,7 @@ def _unpacked_own(raw: bytes) -> tuple[dict[str, Any], bytes]:
 
 def _unpacked(own: dict[str, Any], nested: bytes) -> dict[str, Any]:
     """A stored score's flat dict (`_flat_score`), whole again."""
-    records = marshal.loads(nested)
-    if not isinstance(records, dict) or records.keys() != _NESTED.keys():
-        raise ValueError("not a stored score")
-    return {**own, **records}
+    return {**own, **_unpacked_nested(nested)}
 
 
 def _unpacked_nested(nested: bytes) -> dict[str, tuple[dict[str, Any], ...]]:
