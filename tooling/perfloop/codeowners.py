@@ -8,7 +8,6 @@ In CODEOWNERS the last matching line wins, so broad lines come first.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -99,6 +98,8 @@ def expected(root: Path) -> tuple[str | None, list]:
 
 def write(root: Path, text: str) -> Path:
     """Write CODEOWNERS through a temporary file and a rename."""
+    import tempfile  # only here: a PR check imports this module, and tempfile costs 20 ms
+
     target = root / PATH
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".CODEOWNERS-")

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import re
 from collections.abc import Iterator
 from functools import cache
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
@@ -24,17 +24,21 @@ if TYPE_CHECKING:  # python-jsonschema explains failures only: imported when one
 
 from .loader import Document, JsonPath, pitfall_message
 from .problems import Problem
+from .store import PACKAGE
 
 BASE_URL = "https://perfloop.dev/schemas/"
 
 
 def _schema_files() -> dict[str, dict]:
-    folder = resources.files("perfloop") / "schemas"
-    return {
-        entry.name: json.loads(entry.read_text(encoding="utf-8"))
-        for entry in folder.iterdir()
-        if entry.name.endswith(".schema.json")
-    }
+    # read from the package folder, as store.fingerprint reads them (importlib.resources
+    # would cost a pull request's check 8 ms to import)
+    folder = os.path.join(PACKAGE, "schemas")
+    found = {}
+    for name in sorted(os.listdir(folder)):
+        if name.endswith(".schema.json"):
+            with open(os.path.join(folder, name), encoding="utf-8") as handle:
+                found[name] = json.load(handle)
+    return found
 
 
 @cache
