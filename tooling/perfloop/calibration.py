@@ -209,6 +209,9 @@ def check(data: CycleData, scores: dict[str, PersonScore] | None = None) -> list
             )
             continue
         members = set(grp.members)
+        # own fields only: a verdict's scores are not built into records (0.1 s for a
+        # group of 1,800 whose calibration file changed)
+        own = {p: own_fields(scores, p) for p in grp.members if p in scores}
         counted: dict[str, int] = {lv.rating: 0 for lv in cycle.rating_scale}
         for person, entry in calibration.ratings.items():
             at = entry.where
@@ -226,9 +229,7 @@ def check(data: CycleData, scores: dict[str, PersonScore] | None = None) -> list
                     at.error(f"{person}: rating {entry.rating!r} is not on the scale ({scale})")
                 )
                 continue
-            # own fields only: a verdict's scores are not built into records (0.1 s for a
-            # group of 1,800 whose calibration file changed)
-            score = own_fields(scores, person) if person in scores else None
+            score = own.get(person)  # None: not scored
             if score is None or not score["complete"]:
                 lacks = ", ".join(score["missing"]) if score else "a score"
                 problems.append(
@@ -247,7 +248,6 @@ def check(data: CycleData, scores: dict[str, PersonScore] | None = None) -> list
                         "give a reason"
                     )
                 )
-        own = {p: own_fields(scores, p) for p in grp.members if p in scores}
         complete = [p for p, s in own.items() if s["complete"]]
         for person in complete:
             if person not in calibration.ratings:
