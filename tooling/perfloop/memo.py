@@ -213,7 +213,8 @@ def run(argv: list[str], invoke: Callable[[], None]) -> None:
     # One look, before the command: the key names the files as they were when it started
     # (a file changed during a run is a different key next time either way).
     content = content_key(folder, started)
-    stored = read(os.path.join(runs, _key(folder, argv, content))) if content else None
+    file = os.path.join(runs, _key(folder, argv, content)) if content else None
+    stored = read(file) if file else None
     if isinstance(stored, dict):
         sys.stdout.write(stored["out"])
         sys.stderr.write(stored["err"])
@@ -232,8 +233,8 @@ def run(argv: list[str], invoke: Callable[[], None]) -> None:
         finished = exit_
     finally:
         sys.stdout, sys.stderr = out.stream, err.stream
-    if code in (0, 1, None) and content:
+    if code in (0, 1, None) and file:
         stored = {"out": "".join(out.parts), "err": "".join(err.parts), "code": code or 0}
-        write(os.path.join(runs, _key(folder, argv, content)), stored)
+        write(file, stored)  # under the key of the run's start, date included
         keep_newest(runs, KEEP_RUNS)
     raise SystemExit(code) from finished
