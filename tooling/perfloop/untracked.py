@@ -15,6 +15,7 @@ skipped, as the loader skips them.
 from __future__ import annotations
 
 import hashlib
+import marshal
 import os
 import time
 from array import array
@@ -115,8 +116,6 @@ class _Kept:
 
     def folders(self) -> dict[str, Folder]:
         """Every kept folder's listing."""
-        import marshal
-
         tree = marshal.loads(self.tree)
         stats = self.stats
         return {
@@ -133,8 +132,6 @@ class _Kept:
         reached: dict[str, Folder],
         found: list[str],
     ) -> dict[str, Any]:
-        import marshal
-
         return {
             "format": _FORMAT,
             "folder": folder,
