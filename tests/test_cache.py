@@ -181,7 +181,7 @@ def test_a_pr_check_reads_the_base_from_the_cache_and_keeps_it_whole(
     entries the next full run needs."""
     import git
 
-    from perfloop import loader, pullcheck
+    from perfloop import pullcheck
     from perfloop.cache import Pack, read_pack
 
     repo = git.Repo.init(base_repo, initial_branch="main")
@@ -195,13 +195,13 @@ def test_a_pr_check_reads_the_base_from_the_cache_and_keeps_it_whole(
     repo.git.commit("-am", "retitle", "--author", "Bob <bob@example.com>")
 
     parsed: list[str] = []
-    real = loader.parse_bytes
+    real = repository.examine
 
-    def counting(raw: bytes, path: str):
+    def counting(raw: bytes, path: str, kind: str):
         parsed.append(path)
-        return real(raw, path)
+        return real(raw, path, kind)
 
-    monkeypatch.setattr(repository, "parse_bytes", counting)
+    monkeypatch.setattr(repository, "examine", counting)
     Pack._open.clear()  # a fresh process
     result = pullcheck.run_check(base_repo, "HEAD~1", "bobli", validate=True)
     assert [c.path for c in result.changes] == ["cycles/2026-h2/goals/bob.yaml"]

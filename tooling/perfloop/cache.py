@@ -122,11 +122,18 @@ class Pack:
             self.used.add(key)
         return found
 
-    def put(self, kind: str, blob: str, outcome: Outcome) -> None:
+    def has(self, kind: str, blob: str) -> bool:
+        """Whether an outcome is kept (without decoding or using it): a parsing worker
+        asks before examining a file it has read."""
         key = f"{kind}:{blob}"
-        data, problems = outcome
-        stored = (None if data is None else marshal.dumps(data), problems)
-        self.delta[key] = stored
+        return key in self.delta or key in self.base.keys
+
+    def put(self, kind: str, blob: str, outcome: Outcome) -> None:
+        self.put_stored(kind, blob, stored(outcome))
+
+    def put_stored(self, kind: str, blob: str, entry: Stored) -> None:
+        key = f"{kind}:{blob}"
+        self.delta[key] = entry
         self.used.add(key)
         self.added = True
 
@@ -221,6 +228,12 @@ class _Packed:
         except (EOFError, ValueError, TypeError, IndexError):
             return None
         return (data, problems) if named == key else None
+
+
+def stored(outcome: Outcome) -> Stored:
+    """An outcome as a pack keeps it: its data marshalled."""
+    data, problems = outcome
+    return (None if data is None else marshal.dumps(data), problems)
 
 
 def read_pack(file: Path) -> dict[str, Stored | None]:

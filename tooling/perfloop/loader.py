@@ -141,7 +141,7 @@ class _Fail(Exception):
         self.line, self.col, self.message = line, col, message
 
 
-def _resolve_plain(value: str) -> tuple[Any, str | None]:
+def resolve_plain(value: str) -> tuple[Any, str | None]:
     """YAML 1.2 core schema for an untagged plain scalar, plus its YAML 1.1 pitfall."""
     first = value[:1]
     if first.isalpha() and first not in "tTfFnNyYoO":
@@ -219,7 +219,7 @@ def _build(events: Any) -> tuple[Any, dict[JsonPath, tuple[int, int]], dict[Json
             if cls is _ScalarEvent:
                 value = event.value
                 if event.implicit[0]:  # plain and untagged: the core schema resolves it
-                    value, pitfall = _resolve_plain(value)
+                    value, pitfall = resolve_plain(value)
             else:
                 if top is not None and top[2] is _NO_KEY and top[0].__class__ is dict:
                     raise _Fail(*mark, "keys must be plain text, not mappings or lists")
@@ -361,7 +361,7 @@ def dump(data: Any) -> str:
             text = node.value
             plain = representer.resolve(yaml.ScalarNode, text, (True, False)) == node.tag
             if plain and node.tag == _STR_TAG:  # and our reading gives it back, no pitfall
-                read, pitfall = _resolve_plain(text)
+                read, pitfall = resolve_plain(text)
                 plain = read.__class__ is str and pitfall is None
             quoted = representer.resolve(yaml.ScalarNode, text, (False, True)) == node.tag
             event = scalars[key] = _ScalarEvent(None, node.tag, (plain, quoted), text)

@@ -12,7 +12,7 @@ import json
 import os
 import re
 from collections.abc import Iterator
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
@@ -217,24 +217,48 @@ def _resolve(ref: str) -> dict:
     return target
 
 
-@cache
+@lru_cache(maxsize=4096)  # bounded: the paths come from untrusted files
 def _candidates_at(kind: str, shape: tuple[str | int, ...]) -> tuple[dict, ...]:
     return tuple(_candidates(_all()[f"{kind}.schema.json"], shape))
 
 
 def _pitfall_problems(doc: Document, kind: str) -> Iterator[tuple[JsonPath, str]]:
     for path, pitfall in doc.pitfalls.items():
-        # list indices do not change which subschema applies: memoise on the path's shape
-        candidates = _candidates_at(kind, tuple(0 if isinstance(p, int) else p for p in path))
-        if pitfall == "date" and any(c.get("format") == "date" for c in candidates):
-            continue
-        types = {c.get("type") for c in candidates}
-        if pitfall == "bool" and "boolean" in types and "string" not in types:
+        objection = _objection(kind, _shape(path), pitfall)
+        if objection == "boolean":
             value = doc_value(doc, path)
             yield path, f"{_field(path)}: {value} is YAML 1.1 for a boolean; write true or false"
-            continue
-        if "string" in types or not candidates:
+        elif objection == "text":
             yield path, f"{_field(path)}: " + pitfall_message(doc_value(doc, path), pitfall)
+
+
+def _shape(path: JsonPath) -> JsonPath:
+    """A path with its list indices as 0: they do not change which subschema applies."""
+    return tuple(0 if isinstance(p, int) else p for p in path)
+
+
+@lru_cache(maxsize=4096)
+def _objection(kind: str, shape: JsonPath, pitfall: str) -> str | None:
+    """Why a pitfall at a path of this shape is a problem ("boolean": the field wants one;
+    "text": it wants text, or is unknown), or None: a date where a date is expected, or a
+    look-alike at a field that takes neither."""
+    candidates = _candidates_at(kind, shape)
+    if pitfall == "date" and any(c.get("format") == "date" for c in candidates):
+        return None
+    types = {c.get("type") for c in candidates}
+    if pitfall == "bool" and "boolean" in types and "string" not in types:
+        return "boolean"
+    if "string" in types or not candidates:
+        return "text"
+    return None
+
+
+def harmless(kind: str, pitfalls: dict[JsonPath, str]) -> bool:
+    """Whether these YAML 1.1 look-alikes would draw no problem even if all were written
+    plain: then whether they were quoted does not matter (fastload.py)."""
+    return kind in kinds() and not any(
+        _objection(kind, _shape(path), pitfall) for path, pitfall in pitfalls.items()
+    )
 
 
 def doc_value(doc: Document, path: JsonPath) -> Any:
