@@ -33,7 +33,7 @@ def fingerprint() -> str:
     folder of examined files is named after it."""
     digest = hashlib.sha1(usedforsecurity=False)
     digest.update(f"{__version__} {sys.version_info[:2]} {marshal.version}".encode())
-    for name in ("loader.py", "schema.py", "cache.py"):
+    for name in ("loader.py", "fastload.py", "schema.py", "cache.py"):
         digest.update(_bytes(os.path.join(PACKAGE, name)))
     schemas = os.path.join(PACKAGE, "schemas")
     for name in sorted(os.listdir(schemas)):
