@@ -162,3 +162,30 @@ def test_a_cold_run_with_the_fast_path_matches_one_without(tmp_path):
     assert results[0][0] == 1
     for expected in ("duplicate key", "anchors (&a)", "extra_field"):
         assert expected in results[0][1], expected
+
+
+def test_a_parsing_worker_that_dies_leaves_the_files_to_the_loader(tmp_path, monkeypatch):
+    """A parser crash on a hostile file kills its worker process; the run still ends with
+    the loader's outcome for every file, not a traceback."""
+    import os
+
+    from perfloop.root import CYCLES
+
+    root = make_demo(tmp_path, 40, 2)
+    (cycle,) = [p.name for p in (root / CYCLES).iterdir()]
+    expected = repository.load_cycle(root, cycle, use_cache=False)[1]
+    real = fastload.parse
+
+    def crashing(text: str):
+        if "owner:" in text and os.getpid() != parent:
+            os._exit(139)  # as a segfault in a worker would
+        return real(text)
+
+    parent = os.getpid()
+    monkeypatch.setattr(fastload, "yaml_rs", fastload.yaml_rs)  # restored after the test
+    monkeypatch.setattr(repository, "PARALLEL_MIN", 10)
+    monkeypatch.setattr(fastload, "parse", crashing)
+    data, problems = repository.load_cycle(root, cycle, use_cache=False)
+    assert data is not None
+    assert [p.format() for p in problems] == [p.format() for p in expected]
+    assert not fastload.available()  # the rest of the run reads with the loader

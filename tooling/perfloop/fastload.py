@@ -73,6 +73,12 @@ def available() -> bool:
     return yaml_rs is not None
 
 
+def disable() -> None:
+    """Leave every file to the loader from now on, in this process."""
+    global yaml_rs
+    yaml_rs = None
+
+
 def parse(text: str) -> tuple[Any, dict[JsonPath, str]] | None:
     """The data of `text` and its pitfall candidates (path -> "date" | "bool"), or None when
     the loader must read it."""

@@ -517,15 +517,23 @@ def _examine_batch(batch: list[Job]) -> list[Done]:
 def _examine_parallel(jobs: list[Job], pack: Pack | None) -> list[Done]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     workers = min(os.cpu_count() or 1, 8)
     size = max(1, len(jobs) // (workers * 16))  # small: goals files cost 3x a review
     batches = [jobs[i : i + size] for i in range(0, len(jobs), size)]
     context = multiprocessing.get_context("fork")  # workers inherit the pack, unpickled
-    with ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_start_worker, initargs=(pack,)
-    ) as pool:
-        return [done for chunk in pool.map(_examine_batch, batches) for done in chunk]
+    try:
+        with ProcessPoolExecutor(
+            workers, mp_context=context, initializer=_start_worker, initargs=(pack,)
+        ) as pool:
+            return [done for chunk in pool.map(_examine_batch, batches) for done in chunk]
+    except BrokenProcessPool:
+        # A worker died: a parser crashed on some file. The loader alone reads them all
+        # here, slower but never crashing on any input.
+        fastload.disable()
+        _start_worker(pack)
+        return _examine_batch(jobs)
 
 
 def _from_outcome(
