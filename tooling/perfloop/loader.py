@@ -1,4 +1,7 @@
-"""The only module that parses YAML. Every file comes from a pull request, so it is hostile.
+"""The authority on reading YAML. Every file comes from a pull request, so it is hostile.
+
+(fastload.py reads the common file faster, but only where its reading provably equals this
+one's; everything else, and every error's position, comes from here.)
 
 We never let PyYAML construct objects: we read its *events* (from the C parser when it is
 available) and build plain data ourselves. That gives us, in one pass:
