@@ -43,6 +43,17 @@ def cycle_files(root: Path) -> list[tuple[Path, str, str]]:
     return found
 
 
+def compare_all(files: list[tuple[Path, str, str]], monkeypatch: pytest.MonkeyPatch) -> int:
+    """Assert each file reads the same both ways; how many the fast path read."""
+    taken = 0
+    for file, path, kind in files:
+        raw = file.read_bytes()
+        fast, slow = both_ways(raw, path, kind, monkeypatch)
+        assert fast == slow, path
+        taken += repository._read_quickly(raw, path, kind) is not None
+    return taken
+
+
 @pytest.mark.parametrize("case", sorted(p.name for p in CASES.glob("*.yaml")))
 def test_a_tricky_file_reads_the_same_both_ways(case: str, monkeypatch: pytest.MonkeyPatch):
     raw = (CASES / case).read_bytes()
@@ -60,25 +71,13 @@ def test_the_example_cycles_and_every_test_case_read_the_same(monkeypatch):
     roots += sorted((ROOT / "tests" / "data" / "invalid").iterdir())
     files = [f for root in roots if (root / "cycles").is_dir() for f in cycle_files(root)]
     assert len(files) > 400  # the two example cycles and every case folder
-    taken = 0
-    for file, path, kind in files:
-        raw = file.read_bytes()
-        fast, slow = both_ways(raw, path, kind, monkeypatch)
-        assert fast == slow, path
-        taken += repository._read_quickly(raw, path, kind) is not None
-    assert taken > len(files) * 0.8  # the fast path does read most of them
+    assert compare_all(files, monkeypatch) > len(files) * 0.8  # most are read the fast way
 
 
 def test_a_demo_company_reads_the_same(tmp_path, monkeypatch):
     root = make_demo(tmp_path, 120, 11)
     files = cycle_files(root)
-    taken = 0
-    for file, path, kind in files:
-        raw = file.read_bytes()
-        fast, slow = both_ways(raw, path, kind, monkeypatch)
-        assert fast == slow, path
-        taken += repository._read_quickly(raw, path, kind) is not None
-    assert taken == len(files)
+    assert compare_all(files, monkeypatch) == len(files)
 
 
 def test_a_yaml11_lookalike_is_refused_where_text_is_expected_only_when_plain(monkeypatch):
