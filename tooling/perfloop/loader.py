@@ -308,16 +308,21 @@ def max_bytes(path: str) -> int:
     return MAX_ORG_BYTES if _ORG_PATH.search(path) else MAX_BYTES
 
 
-def parse_bytes(raw: bytes, path: str) -> tuple[Document | None, list[Problem]]:
+def decode(raw: bytes, path: str) -> tuple[str | None, list[Problem]]:
+    """A file's text, or why it has none: too large for its kind, or not UTF-8."""
     limit = max_bytes(path)
     if len(raw) > limit:
         return None, [error(path, 1, 1, f"file is {len(raw)} bytes; the limit is {limit}")]
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8"), []
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         return None, [error(path, line, 1, "file is not valid UTF-8")]
-    return parse_text(text, path)
+
+
+def parse_bytes(raw: bytes, path: str) -> tuple[Document | None, list[Problem]]:
+    text, problems = decode(raw, path)
+    return (None, problems) if text is None else parse_text(text, path)
 
 
 def load_file(file: Path, path: str) -> tuple[Document | None, list[Problem]]:

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 
 from . import fastload, schema
 from .cache import Outcome, Pack, Stored, stored
-from .loader import MAX_BYTES, Document, load_file, max_bytes, parse_bytes
+from .loader import MAX_BYTES, Document, decode, load_file, max_bytes, parse_text
 from .memory import bulk_allocation
 from .model import (
     COMPANY,
@@ -434,10 +434,12 @@ class LoadedFile(NamedTuple):  # one per file: 70,000 at 10,000 people
 def examine(raw: bytes, path: str, kind: str) -> tuple[Document | None, list[Problem]]:
     """Parse one file and check it against its kind's schema: the cacheable unit of work.
     The common file is read by fastload.py; whatever it declines, by the loader."""
-    problems: list[Problem] = []
-    doc = _read_quickly(raw, path, kind)
+    text, problems = decode(raw, path)
+    if text is None:
+        return None, problems
+    doc = _read_quickly(text, raw, path, kind)
     if doc is None:
-        doc, problems = parse_bytes(raw, path)
+        doc, problems = parse_text(text, path)
     if doc is None:
         return None, problems
     if kind in schema.kinds():
@@ -447,15 +449,9 @@ def examine(raw: bytes, path: str, kind: str) -> tuple[Document | None, list[Pro
     return doc, problems
 
 
-def _read_quickly(raw: bytes, path: str, kind: str) -> Document | None:
-    """The document as the loader would read it, when fastload.py can vouch for it (its
+def _read_quickly(text: str, raw: bytes, path: str, kind: str) -> Document | None:
+    """The document as the loader would read `text`, when fastload.py can vouch for it (its
     positions are found by the loader, from `raw`, if a problem needs them)."""
-    if len(raw) > max_bytes(path):
-        return None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
     quick = fastload.parse(text)
     if quick is None:
         return None
