@@ -270,25 +270,32 @@ def test_commands_share_one_verdict_that_equals_a_fresh_computation(example_repo
         again = run_cli(*command, cwd=example_repo)
         assert (again.returncode, again.stdout) == (0, fresh[command].stdout)
 
-    # own fields intact, nested records damaged: the summary still reads, the breakdown
-    # (which builds the nested records) is computed afresh
-    for file in _verdicts(example_repo):
-        file.unlink()
-    _drop_runs(example_repo)
-    assert run_cli("validate", cwd=example_repo).returncode == 0
-    for file in _verdicts(example_repo):
-        kept = marshal.loads(file.read_bytes())
-        if "alice" in (kept.get("scores") or {}):
-            own, nested = marshal.loads(kept["scores"]["alice"])
-            kept["scores"]["alice"] = marshal.dumps((own, nested[:-5]))
-            file.write_bytes(marshal.dumps(kept))
-    for command in commands:
+    # own fields intact, nested records damaged (all of them, or one kind: each kind is
+    # decoded apart): the summary still reads, what needs the damaged records (the
+    # breakdown, the leniency report) is computed afresh
+    def one_kind(nested: bytes) -> bytes:
+        parts = marshal.loads(nested)
+        parts["review_groups"] = parts["review_groups"][:-5]
+        return marshal.dumps(parts)
+
+    for damage in (lambda nested: nested[:-5], one_kind):
+        for file in _verdicts(example_repo):
+            file.unlink()
         _drop_runs(example_repo)
-        again = run_cli(*command, cwd=example_repo)
-        assert (again.returncode, again.stdout) == (
-            fresh[command].returncode,
-            fresh[command].stdout,
-        )
+        assert run_cli("validate", cwd=example_repo).returncode == 0
+        for file in _verdicts(example_repo):
+            kept = marshal.loads(file.read_bytes())
+            if "alice" in (kept.get("scores") or {}):
+                own, nested = marshal.loads(kept["scores"]["alice"])
+                kept["scores"]["alice"] = marshal.dumps((own, damage(nested)))
+                file.write_bytes(marshal.dumps(kept))
+        for command in commands:
+            _drop_runs(example_repo)
+            again = run_cli(*command, cwd=example_repo)
+            assert (again.returncode, again.stdout) == (
+                fresh[command].returncode,
+                fresh[command].stdout,
+            )
 
 
 def test_a_changed_review_is_a_new_verdict(example_repo: Path) -> None:

@@ -115,7 +115,7 @@ def manager_review_value(scores: Mapping[str, PersonScore], person: str) -> floa
     (`verdict.Scores.nested`): building 10,000 manager reviews took 0.6 s."""
     nested = getattr(scores, "nested", None)
     groups = (
-        nested(person)["review_groups"]
+        nested(person, ("review_groups",))["review_groups"]
         if nested is not None
         else [vars(g) for g in scores[person].review_groups]
     )
