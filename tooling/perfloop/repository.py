@@ -709,34 +709,29 @@ def load_recalled(
 
 class _Deferred(Mapping[str, Document]):
     """The documents of a recalled cycle (path -> document): the goals and review files
-    not yet made, and the others. A goals or review file's maker makes its document."""
+    not yet made, and the others. A goals or review file's document is made when first
+    asked for."""
 
     def __init__(self, pack: Pack | None, read: Callable[[str], bytes], cut: int):
         self._pack, self._read, self._cut = pack, read, cut
         self._files: dict[str, tuple[str, str]] = {}  # path -> kind, blob id
         self._made: dict[str, Document] = {}
-        self.goals: dict[str, Callable[[], Goals]] = {}
-        self.reviews: dict[tuple[str, ...], Callable[[], Review]] = {}
+        self.goals: dict[str, str] = {}  # owner -> path
+        self.reviews: dict[tuple[str, ...], str] = {}  # (subject, reviewer) -> path
 
     def add(self, path: str, ids: tuple[str | None, ...], blob: str) -> None:
         owner, subject, reviewer = ids
         if owner:
             self._files[path] = ("goals", blob)
-            self.goals[owner] = partial(self._goals, path, owner)
+            self.goals[owner] = path
         else:
             self._files[path] = ("review", blob)
-            self.reviews[(subject, reviewer)] = partial(self._review, path, subject, reviewer)
+            self.reviews[(subject, reviewer)] = path
 
     def including(self, documents: dict[str, Document]) -> _Deferred:
         """These, with the documents of the other files (made already)."""
         self._made.update(documents)
         return self
-
-    def _goals(self, path: str, owner: str) -> Goals:
-        return build_goals(self[path], owner)
-
-    def _review(self, path: str, subject: str, reviewer: str) -> Review:
-        return build_review(self[path], subject, reviewer)
 
     def __getitem__(self, path: str) -> Document:
         doc = self._made.get(path)
@@ -781,13 +776,12 @@ def _assemble(
     """The cycle built from its examined files (relative path -> document and problems;
     a file with problems is left out of the model) and the blob id of each, whose digest
     is `content` when known; with the goals and review files `deferred` holds."""
-    # Goals and reviews (all but a few hundred of the files) become makers at once.
+    # Goals and reviews (all but a few hundred of the files) are built when first asked
+    # for, each from its file: owner or (subject, reviewer) -> path.
     loaded: list[LoadedFile] = []
     documents: dict[str, Document] = {}
-    goals: dict[str, Callable[[], Goals]] = {} if deferred is None else deferred.goals
-    reviews: dict[tuple[str, ...], Callable[[], Review]] = (
-        {} if deferred is None else deferred.reviews
-    )
+    goals: dict[str, str] = {} if deferred is None else deferred.goals
+    reviews: dict[tuple[str, ...], str] = {} if deferred is None else deferred.reviews
     for rel in sorted(examined):
         doc, found = examined[rel]
         if found:
@@ -798,9 +792,9 @@ def _assemble(
         documents[doc.path] = doc
         kind = kinds[rel]
         if kind.kind == "review":
-            reviews[kind.ids] = partial(build_review, doc, *kind.ids)
+            reviews[kind.ids] = doc.path
         elif kind.kind == "goals":
-            goals[kind.ids[0]] = partial(build_goals, doc, kind.ids[0])
+            goals[kind.ids[0]] = doc.path
         else:
             loaded.append(LoadedFile(rel, kind, doc))
     by_kind: dict[str, list[LoadedFile]] = {}
@@ -812,6 +806,7 @@ def _assemble(
             if name not in kinds:
                 problems.append(error(f"{rel_dir}/{name}", 1, 1, f"the cycle has no {name}"))
         return None, problems
+    docs: Mapping[str, Document] = documents if deferred is None else deferred.including(documents)
     departments: dict[str, ObjectiveSet] = {}
     company = None
     for item in by_kind.get("objectives", []):
@@ -827,14 +822,16 @@ def _assemble(
         templates={i.kind.ids[0]: build_template(i.doc) for i in by_kind.get("template", [])},
         company=company,
         departments=departments,
-        goals=Records(goals),  # built on first use: see model.Records
-        reviews=Records(reviews),  # type: ignore[arg-type]  # keys are (subject, reviewer)
+        goals=Records(goals, lambda owner, path: build_goals(docs[path], owner)),
+        reviews=Records(  # type: ignore[arg-type]  # keys are (subject, reviewer)
+            reviews, lambda ids, path: build_review(docs[path], *ids)
+        ),
         calibrations={
             i.kind.ids[0]: build_calibration(i.doc, i.kind.ids[0])
             for i in by_kind.get("calibration", [])
         },
         results=top["results.yaml"].data if "results.yaml" in top else None,
-        documents=documents if deferred is None else deferred.including(documents),
+        documents=docs,
     )
     content = content_digest(blobs) if content is None else content
     object.__setattr__(data, "content", content)  # frozen: set once, here
