@@ -49,6 +49,33 @@ def test_round_half_up_rounds_what_people_see() -> None:
     assert round_half_up(64.994999) == 64.99
     assert round_half_up(-1.005) == -1.01  # half away from zero
     assert round_half_up(88.5, 0) == 89.0
+    # binary error is not a digit: an exact 64.995 computed as 64.99499999999999
+    assert 0.05 * 82 + 0.95 * 64.1 == 64.99499999999999
+    assert round_half_up(0.05 * 82 + 0.95 * 64.1) == 65.0
+    assert round_half_up(3.6249999999999996) == 3.63
+    assert round_half_up(-64.99499999999999) == -65.0
+    assert round_half_up(0.49999999999999994, 0) == 1.0
+    assert round_half_up(1e18) == 1e18  # too big to snap: rounded as it is
+
+
+def test_rounding_agrees_with_exact_arithmetic_on_weighted_means() -> None:
+    """Weighted means of decimal inputs, rounded from their float value, equal the same
+    means computed exactly (fractions) and rounded half-up: the spec's "full precision"."""
+    import random
+    from decimal import ROUND_HALF_UP, Decimal
+    from fractions import Fraction
+
+    from perfloop.progress import weighted_mean
+
+    rng = random.Random(7)
+    for _ in range(20000):
+        n = rng.randint(2, 4)
+        weights = [rng.randint(1, 100) for _ in range(n)]
+        values = [rng.randint(0, 12000) / rng.choice((10, 100, 1000)) for _ in range(n)]
+        exact = sum(Fraction(str(v)) * w for v, w in zip(values, weights)) / sum(weights)
+        expected = Decimal(exact.numerator) / Decimal(exact.denominator)
+        expected = float(expected.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+        assert round_half_up(weighted_mean(values, weights)) == expected, (values, weights)
 
 
 def test_rating_threshold_compares_the_rounded_final(base_repo: Path) -> None:
