@@ -72,7 +72,8 @@ def test_rounding_agrees_with_exact_arithmetic_on_weighted_means() -> None:
         n = rng.randint(2, 4)
         weights = [rng.randint(1, 100) for _ in range(n)]
         values = [rng.randint(0, 12000) / rng.choice((10, 100, 1000)) for _ in range(n)]
-        exact = sum(Fraction(str(v)) * w for v, w in zip(values, weights)) / sum(weights)
+        products = (Fraction(str(v)) * w for v, w in zip(values, weights, strict=True))
+        exact = sum(products) / sum(weights)
         expected = Decimal(exact.numerator) / Decimal(exact.denominator)
         expected = float(expected.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
         assert round_half_up(weighted_mean(values, weights)) == expected, (values, weights)

@@ -74,6 +74,34 @@ def test_execution_phase_lists_stale_checkins(base_repo: Path, cli) -> None:
     assert "alice" not in {i["who"][0] for i in owed if i["what"] == "check-in"}
 
 
+def test_too_few_peers_are_owed_in_planning_and_an_error_after(base_repo: Path, cli) -> None:
+    """A template's `peers.min`: while plans are drafted, a goals file short of peers is a
+    warning and `status` lists it; once they are agreed it is an error."""
+    goals = base_repo / CYCLE / "goals" / "bob.yaml"
+    goals.write_text(goals.read_text().replace("peers: [alice]\n", ""))
+    set_phase(base_repo, "planning")
+    owed = items(cli, base_repo, "2026-07-05")
+    peers = [i for i in owed if i["what"] == "peers"]
+    assert [(i["who"], i["detail"]) for i in peers] == [
+        (["bob"], "0 of at least 1 peers proposed in goals/bob.yaml")
+    ]
+    checked = cli("validate", cwd=base_repo)
+    assert checked.returncode == 0, checked.stdout
+    assert (
+        "cycles/2026-h2/goals/bob.yaml:1:1: warning: 0 peers proposed; template engineering "
+        "asks for at least 1" in checked.stdout
+    )
+    set_phase_from(base_repo, "planning", "execution")
+    checked = cli("validate", cwd=base_repo)
+    assert checked.returncode == 1
+    assert "goals/bob.yaml:1:1: error: 0 peers proposed" in checked.stdout
+
+
+def set_phase_from(repo: Path, old: str, new: str) -> None:
+    path = repo / CYCLE / "cycle.yaml"
+    path.write_text(path.read_text().replace(f"phase: {old}", f"phase: {new}"))
+
+
 def test_calibration_phase_lists_missing_files_and_department_filter(base_repo: Path, cli) -> None:
     set_phase(base_repo, "calibration")
     owed = items(cli, base_repo, "2026-12-21")

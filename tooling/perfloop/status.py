@@ -99,6 +99,18 @@ def owed(
     for person in org.people.values():
         if person.id not in data.goals:
             add(person.department, (person.id,), "goals", f"no goals/{person.id}.yaml", "planning")
+        elif cycle.phase == "planning":  # after planning, too few is a validation error
+            template = data.template_for(person.id)
+            count = len(data.goals[person.id].peers)
+            if template is not None and count < template.peers_min:
+                add(
+                    person.department,
+                    (person.id,),
+                    "peers",
+                    f"{count} of at least {template.peers_min} peers proposed in "
+                    f"goals/{person.id}.yaml",
+                    "planning",
+                )
 
     # execution: check-ins
     if cycle.phase == "execution":

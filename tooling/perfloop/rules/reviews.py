@@ -51,9 +51,12 @@ def check(data: CycleData) -> Iterator[Problem]:
                     "ratings",
                     question,
                 )
+    # Too few peers is a warning while plans are drafted (planning: `status` lists it and
+    # `cycle advance` waits for it), an error once they are agreed.
+    too_few = data.cycle.phase == "planning"
     for person, goals in data.goals.items():
         template = data.template_for(person)
-        if template is None or not goals.peers:
+        if template is None:
             continue
         count = len(goals.peers)
         if template.peers_max is not None and count > template.peers_max:
@@ -62,3 +65,10 @@ def check(data: CycleData) -> Iterator[Problem]:
                 f"{template.peers_max}",
                 "peers",
             )
+        elif count < template.peers_min:
+            message = (
+                f"{count} peer{'s' if count != 1 else ''} proposed; template {template.id} "
+                f"asks for at least {template.peers_min}"
+            )
+            where = goals.where
+            yield where.warning(message, "peers") if too_few else where.error(message, "peers")
