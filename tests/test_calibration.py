@@ -253,7 +253,8 @@ def test_write_drafts_a_valid_file_with_reasons_and_never_overwrites(base_repo: 
 
     target.write_text("ratings:\n  alice: {rating: C}\n  bob: {rating: B}\n")
     kept = cli("calibrate", "--group", "eng", "--write", cwd=base_repo)
-    assert kept.returncode == 0
+    assert kept.returncode == 1  # the kept file breaks B's quota: reported, and a failure
+    assert "eng.yaml" in kept.stderr and "B" in kept.stdout
     assert "kept existing cycles/2026-h2/calibration/eng.yaml (use --force" in kept.stderr
     assert target.read_text() == "ratings:\n  alice: {rating: C}\n  bob: {rating: B}\n"
     forced = cli("calibrate", "--group", "eng", "--write", "--force", cwd=base_repo)

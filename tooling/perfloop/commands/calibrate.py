@@ -94,13 +94,18 @@ def command(
         if write:
             out["written"] = written
         click.echo(jsontext.dumps(out))
-        return
-    errors: dict[str, int] = {}
-    for problem in file_problems:
-        if problem.is_error:
-            name = Path(problem.path).stem
-            errors[name] = errors.get(name, 0) + 1
-    click.echo(report_text(data, proposals, flags, raters, by_dept, by_manager, errors))
+    else:
+        errors: dict[str, int] = {}
+        for problem in file_problems:
+            if problem.is_error:
+                name = Path(problem.path).stem
+                errors[name] = errors.get(name, 0) + 1
+        click.echo(report_text(data, proposals, flags, raters, by_dept, by_manager, errors))
+    # The report is printed either way (it is how the files get fixed), but a calibration
+    # file that still has errors fails the command, as it fails `validate`; a file this run
+    # replaced with a draft (--write --force) no longer has them.
+    if any(p.is_error and p.path not in written for p in file_problems):
+        sys.exit(1)
 
 
 def _load(root: Path, cycle_id: str | None) -> tuple[CycleData, list[Problem]]:
