@@ -81,3 +81,39 @@ def test_public_build_never_reads_confidential_files(tmp_path: Path) -> None:
     restricted = run_cli("site", "--audience", "hr", cwd=repo)
     assert restricted.returncode == 1  # the HR build reads it, and refuses it
     assert str(review.relative_to(repo)) in restricted.stderr
+
+
+def test_development_plans_carried_from_reviews_stay_off_the_public_site(tmp_path: Path) -> None:
+    """`cycle new` turns review improvement plans into a development objective in the next
+    goals: what reviewers wrote. The public site leaves it out (the person's own build
+    shows it) until the person drops `carried_from` and so makes it their own."""
+    repo = example_with_site(tmp_path / "example")
+    goals = repo / "cycles" / "2026-h2" / "goals" / "alice.yaml"
+    action = "Write a promotion case for staff engineer with her manager (by 2027-02-15)"
+    carried = (
+        "  - id: development\n"
+        "    title: Development plan agreed in the 2026-h1 reviews\n"
+        "    kind: development\n"
+        "    carried_from: 2026-h1/reviews/alice\n"
+        "    key_results:\n"
+        f"      - {{id: a1, title: '{action}', type: milestone, done: false}}\n"
+    )
+    text = goals.read_text()
+    goals.write_text(text.replace("\nkpis:\n", "\n" + carried + "kpis:\n", 1))
+    assert run_cli("validate", cwd=repo).returncode == 0
+
+    def shown(site: Path) -> bool:
+        return any(
+            action in (page_text(p) if p.suffix == ".html" else p.read_text(errors="replace"))
+            for p in output_files(site)
+        )
+
+    assert mkdocs_build(repo).returncode == 0
+    assert not shown(repo / "public")
+    own = run_cli("site", "--audience", "person:alice", "--out", "own", cwd=repo)
+    assert own.returncode == 0, own.stderr
+    assert shown(repo / "own")
+
+    goals.write_text(goals.read_text().replace("    carried_from: 2026-h1/reviews/alice\n", ""))
+    assert mkdocs_build(repo).returncode == 0
+    assert shown(repo / "public")  # adopted: an objective like any other

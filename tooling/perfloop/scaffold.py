@@ -166,7 +166,9 @@ def review_scaffold(data: CycleData, subject: str, reviewer: str) -> str:
         "ratings",
         f"{what.capitalize()} of {people[subject].name} ({subject}) by {people[reviewer].name} "
         f"({reviewer}), cycle {data.id}.\n"
-        "Confidential: seen by the subject's managers and HR, never published.\n"
+        "Confidential: never on the public site; restricted builds show it to HR, the\n"
+        "subject's department heads and (self, manager and skip-level reviews) the subject.\n"
+        "Anyone who can read this repository can read this file.\n"
         f"Rate each question from 1 to {scale} ({scale} is best). Every rating starts at "
         f"{middle}, the middle of\nthe scale: change each one. Once committed, this file "
         "counts as a review as it stands.",
@@ -181,7 +183,7 @@ def review_scaffold(data: CycleData, subject: str, reviewer: str) -> str:
         "improvement_plan",
         "Development actions, e.g. - {action: Run the monthly design review, due: "
         "2027-03-31}\n"
-        "They become a development objective in the subject's goals next cycle, which "
-        "everyone in\nthe company can read: write them so.",
+        "They become a development objective in the subject's goals next cycle, published "
+        "to the\nwhole company once the subject adopts it: write them so.",
     )
     return schema_line("review") + yamledit.dump(doc)

@@ -51,9 +51,9 @@ def check(data: CycleData) -> Iterator[Problem]:
                     "ratings",
                     question,
                 )
-    # Too few peers is a warning while plans are drafted (planning: `status` lists it and
-    # `cycle advance` waits for it), an error once they are agreed.
-    too_few = data.cycle.phase == "planning"
+    # Too few peers is a warning: a goals scaffold starts with none, and one person's short
+    # list must not fail every pull request; in planning `status` lists it, so `cycle
+    # advance` waits for it.
     for person, goals in data.goals.items():
         template = data.template_for(person)
         if template is None:
@@ -66,9 +66,8 @@ def check(data: CycleData) -> Iterator[Problem]:
                 "peers",
             )
         elif count < template.peers_min:
-            message = (
+            yield goals.where.warning(
                 f"{count} peer{'s' if count != 1 else ''} proposed; template {template.id} "
-                f"asks for at least {template.peers_min}"
+                f"asks for at least {template.peers_min}",
+                "peers",
             )
-            where = goals.where
-            yield where.warning(message, "peers") if too_few else where.error(message, "peers")

@@ -2,7 +2,9 @@
 
 Reviews, calibration files and results snapshots are filtered out of the cycle's file list
 before anything parses them, and stripped again from the loaded record, so no page builder
-of a public build can reach them even by mistake.
+of a public build can reach them even by mistake. So are the development objectives that
+`perfloop cycle new` carried from review improvement plans (`from_reviews`): goals are
+public, but those actions are what reviewers wrote.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import os
 import stat
 from pathlib import Path
 
-from ..model import CycleData
+from ..model import CycleData, Goals, Objective, Records
 from ..problems import Problem, sort_problems
 from ..repository import CYCLES, load_cycle
 from ..sources import DirectorySource, Entry, Source, stat_of
@@ -42,9 +44,26 @@ class PublicSource:
         return self.inner.read(rel)
 
 
+def from_reviews(objective: Objective) -> bool:
+    """A development objective `perfloop cycle new` made of the person's review improvement
+    plans (`carried_from: <cycle>/reviews/<person>`): what reviewers wrote, so confidential
+    until the person makes it their own by dropping `carried_from`."""
+    carried = objective.carried_from or ""
+    return objective.kind == "development" and carried.split("/")[1:2] == ["reviews"]
+
+
+def _public_goals(goals: Goals) -> Goals:
+    kept = tuple(o for o in goals.objectives if not from_reviews(o))
+    if len(kept) == len(goals.objectives):
+        return goals
+    return dataclasses.replace(goals, objectives=kept)
+
+
 def strip_confidential(data: CycleData) -> CycleData:
+    source = data.goals
     return dataclasses.replace(
         data,
+        goals=Records(dict.fromkeys(source), lambda owner, _: _public_goals(source[owner])),
         reviews={},
         calibrations={},
         results=None,
