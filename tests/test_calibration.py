@@ -179,7 +179,8 @@ def test_file_check_errors_are_located(base_repo: Path, cli) -> None:
     out = result.stdout
     path = f"{CYCLE}/calibration/eng.yaml"
     assert (
-        f"{path}:2:3: error: alice is rated A but the score 61.84 proposes C: give a reason" in out
+        f"{path}:2:3: error: alice is rated A, not the rating their score proposes: give a "
+        "reason" in out
     )
     assert f"{path}:3:3: warning: dave is incomplete (lacks goals, manager review)" in out
     assert f"{path}:4:3: error: sam is not a member of group eng; they are in group sales" in out

@@ -369,6 +369,7 @@ def test_job_summary_lists_changes_approvers_and_score_moves(tmp_path: Path, pha
     # OKR before = 100 * (0.6/3 + 0.4*0.7) = 48.00; after = 100 * (0.3 + 0.28) = 58.00
     assert "| alice | 48.00 → 58.00 (+10.00) |" in text
     assert "final scores and ratings are confidential" in text
+    assert "| person | OKR |\n" in text and "KPI |" not in text  # KPI actuals: restricted
 
 
 def test_configured_peer_review_approvers_apply(tmp_path: Path) -> None:

@@ -243,9 +243,9 @@ def check(data: CycleData, scores: dict[str, PersonScore] | None = None) -> list
             if entry.rating != score["proposed"] and not (entry.reason or "").strip():
                 problems.append(
                     at.error(
-                        f"{person} is rated {entry.rating} but the score "
-                        f"{round_half_up(score['final'] or 0):.2f} proposes {score['proposed']}: "
-                        "give a reason"
+                        f"{person} is rated {entry.rating}, not the rating their score "
+                        "proposes: give a reason (`perfloop calibrate` shows the proposal; "
+                        "scores stay out of CI logs)"
                     )
                 )
         complete = [p for p, s in own.items() if s["complete"]]

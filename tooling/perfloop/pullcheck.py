@@ -376,10 +376,11 @@ def _codeowners(root: Path, head: str | None) -> list[Problem]:
 
 
 def score_moves(repo_root: Path, result: CheckResult) -> list[dict[str, Any]]:
-    """For the job summary: how the OKR and KPI sections of people whose goals changed move.
+    """For the job summary: how the OKR section of people whose goals changed moves.
 
-    Only sections computed from goals (public inside the company) are shown; final scores,
-    ratings and review sections stay out of CI logs.
+    Only the section computed from key results (public inside the company, as the site's
+    progress) is shown; KPI actuals (restricted on the site too), final scores, ratings and
+    review sections stay out of CI logs.
     """
     from .scoring import score_person
 
@@ -402,7 +403,6 @@ def score_moves(repo_root: Path, result: CheckResult) -> list[dict[str, Any]]:
                     "cycle": cid,
                     "person": person,
                     "okr": [_shown(before, "okr"), _shown(after, "okr")],
-                    "kpi": [_shown(before, "kpi"), _shown(after, "kpi")],
                 }
             )
     return moves

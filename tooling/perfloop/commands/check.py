@@ -113,7 +113,7 @@ def print_text(result: CheckResult) -> None:
 
 
 def summary_markdown(result: CheckResult, moves: list[dict]) -> str:
-    """The job summary: changes and kinds, approvers, and how goal-based scores move."""
+    """The job summary: changes and kinds, approvers, and how goal progress moves."""
     out = ["### Perfloop check", ""]
     state = "passed" if result.ok else f"failed with {len(result.errors)} error(s)"
     author = result.author or result.author_login or "unknown"
@@ -145,14 +145,14 @@ def summary_markdown(result: CheckResult, moves: list[dict]) -> str:
         out += ["No approvals needed.", ""]
     if moves:
         out += [
-            "**Goal-based scores** (OKR and KPI sections, before → after; final scores "
+            "**Goal progress** (the OKR section, before → after; KPI actuals, final scores "
             "and ratings are confidential and not shown here):",
             "",
-            "| person | OKR | KPI |",
-            "|---|---|---|",
+            "| person | OKR |",
+            "|---|---|",
         ]
         for m in moves:
-            out.append(f"| {markdown_cell(m['person'])} | {_move(m['okr'])} | {_move(m['kpi'])} |")
+            out.append(f"| {markdown_cell(m['person'])} | {_move(m['okr'])} |")
         out.append("")
     return "\n".join(out)
 
