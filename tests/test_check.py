@@ -394,3 +394,22 @@ def test_a_committed_cache_is_refused(tmp_path: Path) -> None:
     assert code == 1
     cached = [e for e in out["errors"] if e["path"].startswith(".perfloop-cache/")]
     assert cached and all("never commit it" in e["message"] for e in cached)
+
+
+def test_a_committed_export_is_refused(tmp_path: Path) -> None:
+    """`perfloop export` writes scores and ratings next to the repository's files; a PR that
+    adds one is refused, whoever authors it (even an admin, whose `tooling` change it
+    would otherwise be)."""
+    repo = make_repo(tmp_path, "calibration")
+    root = Path(repo.working_tree_dir)
+    exported = run_cli("export", "--format", "xlsx", cwd=root)
+    assert exported.returncode == 0, exported.stderr
+    written = sorted(p.name for p in root.glob("results-*.xlsx"))
+    assert written
+    repo.git.add("-A", "--force")
+    (root / "results-copy.csv").write_text("id,final\nalice,88.1\n")
+    repo.git.add("results-copy.csv")
+    code, out = check(repo, "henryp")
+    assert code == 1
+    refused = {e["path"] for e in out["errors"] if "perfloop export" in e["message"]}
+    assert refused == {*written, "results-copy.csv"}

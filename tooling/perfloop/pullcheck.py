@@ -163,6 +163,16 @@ def run_check(
                 result.problems.append(
                     error(path, 1, 1, f"{CACHE_FOLDER}/ is a local cache: never commit it")
                 )
+            elif status != "deleted" and is_export(path):
+                result.problems.append(
+                    error(
+                        path,
+                        1,
+                        1,
+                        "this looks like a `perfloop export` of scores and ratings, which are "
+                        "confidential: never commit it",
+                    )
+                )
             if change.area.name == "goals" and cycle_id:
                 result.touched.setdefault(cycle_id, set()).add(change.area.ids[0])
             author = rules.org.person_for_login(author_login)
@@ -187,6 +197,15 @@ def run_check(
     result.problems += _codeowners(root, head)
     result.problems = sort_problems(result.problems)
     return result
+
+
+def is_export(path: str) -> bool:
+    """A file `perfloop export` writes (`results-<cycle>-<audience>.xlsx` by default), or
+    any spreadsheet: scores, ratings and bonuses that must never enter the repository."""
+    name = path.rsplit("/", 1)[-1].lower()
+    return name.endswith((".xlsx", ".xlsm", ".xls")) or (
+        name.startswith("results-") and name.endswith(".csv")
+    )
 
 
 def _read_head(repo: GitRepo, root: Path, head: str | None, path: str) -> bytes | None:
