@@ -292,6 +292,33 @@ def test_kpi_actual_zero_on_lower_is_better_gives_the_cap(base_repo: Path) -> No
     assert value == pytest.approx(100.0)  # (150 + 50) / 2
 
 
+def test_kpi_target_zero_on_lower_is_better_scores_cap_or_nothing(base_repo: Path) -> None:
+    # "no Sev-1 incidents": target 0, lower, cap 1.5. Actual 0 -> a = cap -> 150; actual 1
+    # -> a = 0 / 1 = 0 -> 0. Availability 0.5 -> 50 either way.
+    kpis = """  - {id: availability, name: A, weight: 50}
+  - {id: incidents, name: I, direction: lower, cap: 1.5, weight: 50}
+"""
+    none = "incidents: {target: 0, actual: 0}"
+    one = "incidents: {target: 0, actual: 1}"
+    availability = "availability: {target: 10, actual: 5}"
+    assert kpi_case(base_repo, kpis, availability, none) == pytest.approx(100.0)
+    bob = base_repo / CYCLE / "goals/bob.yaml"
+    bob.write_text(bob.read_text().replace(none, one))
+    assert score_person(load(base_repo), "bob").kpi == pytest.approx(25.0)
+
+
+def test_kpi_target_zero_on_higher_is_better_is_an_error(base_repo: Path, cli) -> None:
+    goals = base_repo / CYCLE / "goals" / "alice.yaml"
+    text = goals.read_text()
+    assert "availability: {target: 99.9" in text
+    goals.write_text(text.replace("availability: {target: 99.9", "availability: {target: 0", 1))
+    result = cli("validate", cwd=base_repo)
+    assert result.returncode == 1
+    assert "KPI 'availability': a target of 0 cannot be scored when higher is better" in (
+        result.stdout
+    )
+
+
 def test_kpi_actual_zero_on_banded_lower_kpi_scores_its_top_band(base_repo: Path) -> None:
     # a = cap (1.2 for incidents below) -> first band with min <= 1.2 is 100
     kpis = LINEAR_AND_BANDS.replace("direction: lower", "direction: lower\n    cap: 1.2")

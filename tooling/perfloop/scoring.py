@@ -180,7 +180,9 @@ def okr_section(data: CycleData, person: str) -> tuple[float | None, tuple[Objec
 def kpi_score(kpi: Kpi, entry: KpiEntry) -> KpiScore:
     """One KPI: achievement against target, then linear (capped) or bands."""
     achievement = score = None
-    if entry.actual is not None and entry.target:
+    # A lower-is-better KPI may aim at 0 ("no Sev-1 incidents"): target / actual is then
+    # 0, and an actual of 0 gives the cap.
+    if entry.actual is not None and (entry.target or kpi.direction == "lower"):
         if kpi.direction == "lower":
             achievement = kpi.cap if entry.actual == 0 else entry.target / entry.actual
         else:

@@ -42,9 +42,13 @@ def check(data: CycleData) -> Iterator[Problem]:
                     "and actual",
                     "name",
                 )
-            if entry.target == 0:
-                yield entry.where.error(f"KPI {kpi_id!r}: a target of 0 cannot be scored", "target")
             direction = (defined or entry.custom).direction if (defined or entry.custom) else None
+            if entry.target == 0 and direction != "lower":  # lower: target / actual, 0 at 0
+                yield entry.where.error(
+                    f"KPI {kpi_id!r}: a target of 0 cannot be scored when higher is better "
+                    "(actual / target)",
+                    "target",
+                )
             if direction == "higher" and entry.actual is not None and entry.actual < 0:
                 yield entry.where.error(f"KPI {kpi_id!r}: actual is negative", "actual")
         # With weighted template KPIs a custom KPI needs a weight too; the section is a
