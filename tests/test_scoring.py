@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -473,3 +474,14 @@ def test_invalid_data_exits_1_without_scoring(base_repo: Path, cli) -> None:
     assert result.returncode == 1
     assert "cycles/2026-h2/goals/bob.yaml:2:" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_lower_is_better_kr_at_its_start_has_no_negative_zero(base_repo: Path, cli) -> None:
+    """(current - start) / (target - start) is 0 / -500 = -0.0 at the start: shown as "-0%"
+    by `tree` until clamped to a plain 0."""
+    goals = base_repo / CYCLE / "goals" / "alice.yaml"
+    goals.write_text(goals.read_text().replace("target: 300, current: 450", "target: 300"))
+    progress = kr(load(base_repo), "alice/o2/kr1")
+    assert (progress, math.copysign(1, progress)) == (0.0, 1.0)
+    tree = cli("tree", cwd=base_repo).stdout
+    assert "p95 latency" in tree and "-0%" not in tree

@@ -150,4 +150,5 @@ def weighted_mean(values: list[float], weights: list[float | None]) -> float | N
 
 
 def _clamp(x: float) -> float:
-    return min(max(x, 0.0), 1.0)
+    # Not max(x, 0.0): a lower-is-better KR at its start is 0 / -x, -0.0, shown as "-0%".
+    return 0.0 if x <= 0 else min(x, 1.0)
