@@ -138,7 +138,13 @@ def _message(err: jsonschema.ValidationError) -> tuple[JsonPath, str]:
                 f"{prefix}{value!r} is not a valid id: use lower-case letters, digits and '-',"
                 " starting with a letter or digit, at most 63 characters"
             )
-        if "/" in schema.get("pattern", ""):
+        slashes = schema.get("pattern", "").count("/")
+        if slashes == 1:  # a check-in's key: within its own file, so no owner
+            return path, (
+                f"{prefix}{value!r} is not a key of the form objective/kr (a key result of "
+                "this file, without its owner)"
+            )
+        if slashes:
             return path, f"{prefix}{value!r} is not a reference of the form owner/objective[/kr]"
         return path, f"{prefix}{value!r} does not match {schema['pattern']}"
     if kind == "format" and err.validator_value == "date":
