@@ -80,3 +80,15 @@ def test_loops_found_in_one_pass_are_the_loops_every_walk_finds() -> None:
         manager = {p: rng.choice([*people, None, "ghost"]) for p in people}
         walked = {p for p in people if (loop := _loop(p, manager)) and loop[0] == p}
         assert _on_loops(manager) == walked, manager
+
+
+def test_a_broken_goals_file_does_not_cast_doubt_on_its_reviews(tmp_path: Path) -> None:
+    """A goals file with errors is left out of the model, and with it the peers it proposes:
+    its owner's peer reviews are not then reported as by strangers. One mistake, one error."""
+    repo = overlay(tmp_path / "none", tmp_path)
+    goals = repo / "cycles/2026-h2/goals/alice.yaml"
+    goals.write_text(goals.read_text().replace("values: {o1/kr1", "values: {alice/o1/kr1", 1))
+    result = run_cli("validate", cwd=repo)
+    assert result.returncode == 1
+    errors = [line for line in result.stdout.splitlines() if ": error: " in line]
+    assert len(errors) == 1 and errors[0].startswith("cycles/2026-h2/goals/alice.yaml:"), errors

@@ -535,6 +535,9 @@ class CycleData:
     calibrations: Mapping[str, Calibration] = field(default_factory=dict)
     results: Any = None  # results.yaml of a closed cycle, as plain data
     documents: Mapping[str, Document] = field(default_factory=dict, repr=False)
+    # Files of the cycle (paths from the root) left out of the model for problems of their
+    # own: a rule does not report what follows from their absence (one mistake, one error).
+    left_out: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
     # The identity of the bytes this record was built from (sources.content_digest), set by
     # the loader; not copied by dataclasses.replace, so a derived record never claims it.
     content: str | None = field(default=None, init=False, compare=False, repr=False)

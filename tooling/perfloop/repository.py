@@ -782,10 +782,12 @@ def _assemble(
     documents: dict[str, Document] = {}
     goals: dict[str, str] = {} if deferred is None else deferred.goals
     reviews: dict[tuple[str, ...], str] = {} if deferred is None else deferred.reviews
+    left_out: set[str] = set()
     for rel in sorted(examined):
         doc, found = examined[rel]
         if found:
             problems += found
+            left_out.add(f"{rel_dir}/{rel}")
             continue
         if doc is None:
             continue
@@ -832,6 +834,7 @@ def _assemble(
         },
         results=top["results.yaml"].data if "results.yaml" in top else None,
         documents=docs,
+        left_out=frozenset(left_out),
     )
     content = content_digest(blobs) if content is None else content
     object.__setattr__(data, "content", content)  # frozen: set once, here
