@@ -407,9 +407,15 @@ def test_close_refuses_outside_calibration_and_with_incomplete_people(base_repo:
 
 
 def test_cycle_new_from_the_example_validates(example_repo: Path) -> None:
+    assert run_cli("codeowners", cwd=example_repo).returncode == 0
+    before = (example_repo / ".github/CODEOWNERS").read_text()
     result = run_cli("cycle", "new", "2027-h1", "--from", "2026-h2", cwd=example_repo)
     assert result.returncode == 0, result.stderr
     assert "32 draft goals file(s)" in result.stdout
+    # the new cycle is current: its owners are written in the same change
+    assert "updated .github/CODEOWNERS" in result.stderr
+    assert (example_repo / ".github/CODEOWNERS").read_text() != before
+    assert run_cli("codeowners", "--check", cwd=example_repo).returncode == 0
     validated = run_cli("validate", "cycles/2027-h1", cwd=example_repo)
     assert validated.returncode == 0 and "0 error(s)" in validated.stderr
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from itertools import groupby
+from pathlib import Path
 
 import click
 
@@ -84,6 +85,7 @@ def new(new_id: str, prev_id: str, name: str | None) -> None:
         "Next: company and department objectives (company.yaml, departments/), then people "
         "align their drafts."
     )
+    _refresh_codeowners(root)
 
 
 @command.command("advance")
@@ -161,3 +163,19 @@ def close(allow_incomplete: bool, on: dt.datetime | None, cycle_id: str | None) 
     click.echo(
         f"Cycle {closing} closed on {closed_on}: {rated} rated, {len(incomplete)} incomplete."
     )
+    _refresh_codeowners(root)
+
+
+def _refresh_codeowners(root: Path) -> None:
+    """A new or closed cycle changes who owns which files: a `.github/CODEOWNERS` kept by
+    `perfloop codeowners` is written again, so the same pull request carries it (the PR
+    check refuses a stale one)."""
+    from .. import codeowners
+
+    target = root / codeowners.PATH
+    if not target.is_file():
+        return
+    text, _ = codeowners.expected(root)
+    if text is not None and text != target.read_text(encoding="utf-8"):
+        codeowners.write(root, text)
+        click.echo(f"updated {codeowners.PATH} for the changed cycle", err=True)
