@@ -413,3 +413,15 @@ def test_a_committed_export_is_refused(tmp_path: Path) -> None:
     assert code == 1
     refused = {e["path"] for e in out["errors"] if "perfloop export" in e["message"]}
     assert refused == {*written, "results-copy.csv"}
+
+
+def test_a_person_id_given_as_the_author_login_is_told_the_login(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, "execution")
+    edit(repo, ALICE, KR1, "start: 99.5, target: 99.95, current: 99.9")
+    code, out = check(repo, "alice")  # alice's login is alicec
+    assert code == 1
+    messages = [e["message"] for e in out["errors"]]
+    assert (
+        "GitHub user alice is not in org.yaml (github:) at the base; alice is a person id: "
+        "their GitHub login is alicec" in messages
+    ), messages

@@ -182,6 +182,11 @@ def run_check(
                 verdict_note = (
                     f"GitHub user {author_login} is not in org.yaml (github:) at the base"
                 )
+                same_id = rules.org.people.get(author_login)
+                if same_id is not None and same_id.github:  # a person id given for a login
+                    verdict_note += (
+                        f"; {author_login} is a person id: their GitHub login is {same_id.github}"
+                    )
                 result.problems.append(error(path, 1, 1, verdict_note))
             for message in verdict.refusals:
                 result.problems.append(_at(new_doc, path, change.first, message))
