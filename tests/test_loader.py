@@ -43,6 +43,11 @@ def test_every_value_keeps_its_position() -> None:
         ("? [a]\n: 1\n", "f.yaml:1:3: error: keys must be plain text"),
         ("a: 1\n---\nb: 2\n", "f.yaml:2:1: error: a file holds one YAML document"),
         ("a: [1\n", "f.yaml:2:1: error: YAML syntax:"),
+        (
+            "a:\n\tb: 1\n",
+            "f.yaml:2:1: error: YAML syntax: while scanning for the next token "
+            "found character that cannot start any token (a tab: YAML indents with spaces only)",
+        ),
         ("a: \x07\n", "f.yaml:1:4: error: YAML: character #x0007 is not allowed"),
     ],
 )

@@ -291,6 +291,8 @@ def parse_text(text: str, path: str) -> tuple[Document | None, list[Problem]]:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         message = " ".join(str(part) for part in (exc.context, exc.problem) if part)
+        if mark and text[mark.index : mark.index + 1] == "\t":
+            message += " (a tab: YAML indents with spaces only)"
         return None, [error(path, line, col, f"YAML syntax: {message}")]
     except yaml.reader.ReaderError as exc:  # control characters
         line = text.count("\n", 0, exc.position) + 1
