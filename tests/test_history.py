@@ -113,3 +113,4 @@ def test_text_output(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert f"2026-10-01  {shas['checkin'][:10]}     #9  checkin" in result.stdout
     assert "alice/o1/kr1: 2026-09-15 99.8, 2026-09-30 99.9" in result.stdout
+    assert "alice/o1/kr2: 2026-07-01 false\n" in result.stdout  # a milestone, as YAML says it

@@ -47,5 +47,12 @@ def command(person: str, cycle_id: str | None, as_json: bool) -> None:
     if timeline:
         click.echo(f"\ncheck-in timeline, {timeline_cycle}:")
         for kr, points in timeline.items():
-            steps = ", ".join(f"{d.isoformat()} {v}" for d, v, _ in points)
+            steps = ", ".join(f"{d.isoformat()} {_shown(v)}" for d, v, _ in points)
             click.echo(f"  {kr}: {steps}")
+
+
+def _shown(value: float | bool) -> str:
+    """A milestone's value as YAML writes it (`true`, not Python's `True`)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
