@@ -446,7 +446,11 @@ def test_score_json_has_exactly_the_spec_keys(base_repo: Path, cli) -> None:
 
 def test_score_table_and_breakdown(base_repo: Path, cli) -> None:
     table = cli("score", cwd=base_repo).stdout
-    assert "alice   platform    48.00  60.02   86.11  61.84  C" in table
+    assert "alice   platform    48.00  60.02   86.11  61.84  C        0.60  yes" in table
+    # an incomplete person is listed with the sections they have
+    assert "sam     sales       " in table and table.split("sam     sales")[1].split("\n")[
+        0
+    ].endswith("no")
     assert "2 complete, 4 incomplete" in table
     one = cli("score", "--person", "alice", cwd=base_repo).stdout
     assert "designated  62.50  weight 0  by sam  (weight 0: not counted)" in one

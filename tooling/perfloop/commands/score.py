@@ -46,16 +46,19 @@ def _num(x: float | None) -> str:
 
 
 def table_text(cycle_id: str, scores: list[Mapping[str, Any]], departments: dict[str, str]) -> str:
-    """The score table; `scores` are each person's fields (`PersonScore` attributes)."""
-    header = ("person", "department", "okr", "kpi", "review", "final", "rating", "bonus")
+    """The score table, everyone in org order (spec: okr, kpi, review, final, rating,
+    complete); an incomplete person shows the sections they have. `scores` are each
+    person's fields (`PersonScore` attributes)."""
+    header = (
+        "person", "department", "okr", "kpi", "review", "final", "rating", "bonus", "complete"
+    )  # fmt: skip
     rows = []
     for s in scores:
-        if not s["complete"]:
-            continue
         rating = (s["rating"] or "-") + ("*" if s["calibrated"] else "")
         bonus = "-" if s["bonus"] is None else f"{s['bonus']:.2f}"
         sections = (_num(s["okr"]), _num(s["kpi"]), _num(s["review"]), _num(s["final"]))
-        rows.append((s["id"], departments.get(s["id"], ""), *sections, rating, bonus))
+        complete = "yes" if s["complete"] else "no"
+        rows.append((s["id"], departments.get(s["id"], ""), *sections, rating, bonus, complete))
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     numeric = {2, 3, 4, 5, 7}
     lines = [f"Scores, cycle {cycle_id} (confidential)", ""]
