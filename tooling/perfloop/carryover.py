@@ -99,6 +99,15 @@ def improvement_actions(prev: CycleData, person: str) -> list[str]:
     return actions
 
 
+def from_reviews(objective: Objective) -> bool:
+    """Whether `objective` is a development objective `development_objective` made of the
+    person's review improvement plans (`carried_from: <cycle>/reviews/<person>`): what
+    reviewers wrote, so kept off the public site until the person makes it their own by
+    dropping `carried_from` (site/loading.py)."""
+    carried = objective.carried_from or ""
+    return objective.kind == "development" and carried.split("/")[1:2] == ["reviews"]
+
+
 def development_objective(prev: CycleData, person: str, taken: set[str]) -> dict | None:
     actions = improvement_actions(prev, person)
     if not actions:

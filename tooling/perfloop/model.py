@@ -90,8 +90,9 @@ class Records(Mapping[K, V]):
     verdict (verdict.py) reads a few of them, so building them all up front would be most
     of its time. Each record is built once, by `build(key, source)` from its key's source
     (a schema-valid document, or where to find one), when first asked for; keys and
-    membership need no building. One builder for all, not a maker per record: making
-    70,000 makers was a fifth of a recalled cycle's load."""
+    membership need no building. One builder for all, not a maker per record: a recalled
+    cycle would otherwise make 70,000 makers (partial objects) that most commands never
+    call."""
 
     __slots__ = ("_build", "_built", "_sources")
 

@@ -116,19 +116,20 @@ class Scores(Mapping[str, PersonScore]):
         return vars(built)
 
     def nested(
-        self, person: str, names: tuple[str, ...] = ("objectives", "kpis", "review_groups")
+        self, person: str, names: tuple[str, ...] | None = None
     ) -> Mapping[str, tuple[Mapping[str, Any], ...]]:
         """`person`'s objective, KPI and review group scores as stored dicts (those of
-        `names`, of `objectives`, `kpis` and `review_groups`), without building them into
-        records. Each kind is decoded apart: the leniency report reads 10,000 people's
-        review groups, and decoding their objectives too was most of its 0.5 s."""
+        `names`, of `objectives`, `kpis` and `review_groups`; all by default), without
+        building them into records. Each kind is decoded apart: the leniency report reads
+        10,000 people's review groups, and decoding their objectives too was most of that."""
+        names = tuple(_NESTED) if names is None else names
         built = self._built.get(person)
         if built is None:
             entry = self._entry(person)
             if entry is not None:
                 try:
                     return _unpacked_nested(entry[1], names)
-                except (EOFError, ValueError, TypeError, KeyError):
+                except (EOFError, ValueError, TypeError):
                     pass
             built = self[person]  # damaged: rebuilt or rescored as any other access
         return {name: tuple(vars(r) for r in getattr(built, name)) for name in names}

@@ -3,7 +3,7 @@
 Reviews, calibration files and results snapshots are filtered out of the cycle's file list
 before anything parses them, and stripped again from the loaded record, so no page builder
 of a public build can reach them even by mistake. So are the development objectives that
-`perfloop cycle new` carried from review improvement plans (`from_reviews`): goals are
+`perfloop cycle new` carried from review improvement plans (`carryover.from_reviews`): goals are
 public, but those actions are what reviewers wrote.
 """
 
@@ -14,7 +14,8 @@ import os
 import stat
 from pathlib import Path
 
-from ..model import CycleData, Goals, Objective, Records
+from ..carryover import from_reviews
+from ..model import CycleData, Goals, Records
 from ..problems import Problem, sort_problems
 from ..repository import CYCLES, load_cycle
 from ..sources import DirectorySource, Entry, Source, stat_of
@@ -42,14 +43,6 @@ class PublicSource:
         if is_confidential(rel):
             raise PermissionError(f"{rel} is confidential and not part of a public build")
         return self.inner.read(rel)
-
-
-def from_reviews(objective: Objective) -> bool:
-    """A development objective `perfloop cycle new` made of the person's review improvement
-    plans (`carried_from: <cycle>/reviews/<person>`): what reviewers wrote, so confidential
-    until the person makes it their own by dropping `carried_from`."""
-    carried = objective.carried_from or ""
-    return objective.kind == "development" and carried.split("/")[1:2] == ["reviews"]
 
 
 def _public_goals(goals: Goals) -> Goals:
