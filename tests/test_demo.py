@@ -123,6 +123,13 @@ def test_goals_align_and_some_key_results_roll_up(data: CycleData) -> None:
     assert sales_arr is not None and sales_arr.contributes_to == "company/o1/kr1"
 
 
+def test_checkins_fall_in_the_execution_phase(data: CycleData) -> None:
+    # a check-in is made while goals are executed: after planning ends, before execution does
+    planning, execution = data.cycle.deadlines["planning"], data.cycle.deadlines["execution"]
+    dates = [c.date for goals in data.goals.values() for c in goals.checkins]
+    assert dates and all(planning < d < execution for d in dates), (min(dates), max(dates))
+
+
 def test_every_relation_is_reviewed_and_nothing_is_owed(data: CycleData) -> None:
     relations = Counter(data.relation(s, r) for s, r in data.reviews)
     assert set(relations) == set(RELATIONS), relations

@@ -213,7 +213,11 @@ def test_restricted_audiences_see_only_what_they_may(tmp_path: Path) -> None:
     results = main_text(site / "results" / "index.html")
     # perfloop score: maya final 87.33, tomas 80.81
     assert "Maya Okafor 87.33 A" in results and "Tomás Herrera 80.81 A" in results
-    assert "Restricted" in main_text(site / "people" / "alice" / "index.html")
+    pages = [p for p in site.rglob("*.html") if p.name != "404.html"]
+    assert len(pages) > 20
+    for page in pages:  # the tree and guide pages too, not only the results
+        assert main_text(page).count("Restricted to hr. Do not forward.") == 1, page
+    assert "Restricted to hr" not in (site / "search" / "search_index.json").read_text()
 
     sales = run_cli("site", "--audience", "dept:sales", cwd=repo)
     assert sales.returncode == 0, sales.stderr
@@ -223,6 +227,8 @@ def test_restricted_audiences_see_only_what_they_may(tmp_path: Path) -> None:
     marcus = main_text(site / "people" / "marcus" / "index.html")
     assert "Results" in marcus and "Final rating" in marcus
     assert "Engineering" not in main_text(site / "results" / "index.html").split("People")[0]
+
+    assert "Restricted to dept:sales." in main_text(site / "index.html")
 
     public = repo / "public"
     assert not public.exists() or not (public / "results").exists()

@@ -66,6 +66,7 @@ def test_no_score_rating_or_bonus_anywhere(public_site: Path) -> None:
         text = page_text(path)
         for word in ("Final score", "Final rating", "Bonus", "Calibrated", "Review group"):
             assert word not in text, f"{path.relative_to(public_site)}: {word}"
+        assert 'class="pl-restricted"' not in path.read_text()  # no restricted build's banner
         numbers = set(text.replace(",", " ").split())
         assert not (finals & numbers), f"{path.relative_to(public_site)}: {finals & numbers}"
     assert not (public_site / "results").exists()

@@ -40,6 +40,14 @@ CYCLE_ID = "2026-h2"
 CYCLE_NAME = "H2 2026"
 PERIOD_START = dt.date(2026, 7, 1)
 PERIOD_END = dt.date(2026, 12, 31)
+# Each phase ends on its deadline; check-ins are made while the goals are executed, between
+# the planning and execution deadlines, so no check-in is dated after the phase it belongs to.
+DEADLINES = {
+    "planning": dt.date(2026, 7, 15),
+    "execution": dt.date(2026, 11, 1),
+    "review": dt.date(2026, 11, 20),
+    "calibration": dt.date(2026, 12, 10),
+}
 PHASES = ("planning", "execution", "review", "calibration")
 MIN_PEOPLE = 20
 MAX_PEOPLE = 200_000
@@ -1719,7 +1727,7 @@ class _Demo:
 
     def _checkins(self, objectives: list[_Objective], performance: float) -> str:
         rng = self.rng
-        months = sorted(rng.sample((8, 9, 10, 11), rng.randint(2, 4)))
+        months = sorted(rng.sample((7, 8, 9, 10), rng.randint(2, 4)))  # see DEADLINES
         krs = [(o.id, kr) for o in objectives for kr in o.krs if kr.kind != "graded"]
         out = ["checkins:\n"]
         for i, month in enumerate(months):
@@ -1736,7 +1744,9 @@ class _Demo:
                 start = kr.start or 0.0
                 value = kr.current if last else start + share * ((kr.current or 0) - start)
                 values.append(f"      {obj_id}/{kr.id}: {num(_round(value or 0, kr.decimals))}\n")
-            out.append(f"  - date: {dt.date(2026, month, rng.randint(1, 28)).isoformat()}\n")
+            first = DEADLINES["planning"].day + 1 if month == DEADLINES["planning"].month else 1
+            day = dt.date(2026, month, rng.randint(first, 28))
+            out.append(f"  - date: {day.isoformat()}\n")
             if values:
                 out.append("    values:\n")
                 out += values
@@ -1972,8 +1982,8 @@ class _Demo:
             f"id: {CYCLE_ID}\nname: {q(CYCLE_NAME)}\n",
             f"period:\n  start: {PERIOD_START.isoformat()}\n  end: {PERIOD_END.isoformat()}\n",
             f"phase: {self.phase}\n",
-            "deadlines:\n  planning: 2026-07-15\n  execution: 2026-11-01\n"
-            "  review: 2026-11-20\n  calibration: 2026-12-10\n",
+            "deadlines:\n",
+            *(f"  {phase}: {day.isoformat()}\n" for phase, day in DEADLINES.items()),
             "checkin_interval_days: 30\n",
             "templates:\n  default: general\n  departments:\n",
             *(f"    {d}: {t}\n" for d, t in departments.items()),

@@ -570,7 +570,6 @@ def _load_cycle(
     problems: list[Problem] = []
     examined: dict[str, tuple[Document | None, list[Problem]]] = {}
     kinds: dict[str, FileKind] = {}
-    misses: list[tuple[str, str, str, bytes]] = []  # rel, path, blob, raw
     blobs: dict[str, str] = {}  # rel -> blob id of every examined file, as read
     files: list[tuple[str, str, str, Entry]] = []  # rel, path, kind, entry: to examine
     for entry in source.entries():
@@ -603,11 +602,13 @@ def _load_cycle(
         if parallel and unknown >= PARALLEL_MIN and isinstance(source, DirectorySource)
         else None
     )
-    jobs: list[tuple[str, str, str, Stat | None, str]] = []  # rel, path, kind, stat, blob
+    # Files to examine: rel, path, kind, stat, blob id and source, the bytes read or (blob
+    # id "") the file's path on disk, for a parsing worker to read and name by blob id.
+    todo: list[tuple[str, str, str, Stat | None, str, bytes | str]] = []
     for (rel, path, kind_name, entry), blob in zip(files, known, strict=True):
         blob = entry.blob or blob
         if folder is not None and not blob:
-            jobs.append((rel, path, kind_name, entry.stat, ""))  # blob: the worker's
+            todo.append((rel, path, kind_name, entry.stat, "", f"{folder}/{rel}"))
             continue
         cached = pack.get(kind_name, blob) if pack and blob else None
         if cached is None:
@@ -629,18 +630,16 @@ def _load_cycle(
             else:  # the common case, inlined
                 examined[rel] = (Document.packed(path, data, partial(read, rel)), [])
             continue
-        misses.append((rel, path, blob, raw))  # type: ignore[arg-type]
-    if parallel and len(misses) + len(jobs) >= PARALLEL_MIN:
-        work: list[Job] = [(f"{folder}/{rel}", path, kind) for rel, path, kind, _, _ in jobs]
-        work += [(raw, path, kinds[rel].kind) for rel, path, _, raw in misses]
-        jobs += [(rel, path, kinds[rel].kind, None, blob) for rel, path, blob, _ in misses]
-        for (rel, path, kind_name, stat, blob), (read_as, kept, failure) in zip(
-            jobs, _examine_parallel(work, pack), strict=True
+        todo.append((rel, path, kind_name, entry.stat, blob, raw))  # type: ignore[arg-type]
+    if parallel and len(todo) >= PARALLEL_MIN:
+        work: list[Job] = [(source, path, kind) for _, path, kind, _, _, source in todo]
+        for (rel, path, kind_name, stat, blob, _), (read_as, kept, failure) in zip(
+            todo, _examine_parallel(work, pack), strict=True
         ):
             if failure is not None:
                 problems.append(error(path, 1, 1, f"cannot read file: {failure}"))
                 continue
-            if read_as:
+            if read_as:  # the worker read the file: its blob id is new to the pack
                 blob = read_as
                 if pack:
                     pack.remember(rel, stat, blob)
@@ -652,11 +651,12 @@ def _load_cycle(
                 pack.put_stored(kind_name, blob, kept)
             blobs[rel] = blob
             examined[rel] = _from_outcome(kept, path, partial(read, rel), packed=True)
-    else:
-        for rel, path, blob, raw in misses:
-            examined[rel] = examine(raw, path, kinds[rel].kind)
+    else:  # few enough for this process; a path on disk (`folder`) needs as many as PARALLEL_MIN
+        for rel, path, kind_name, _, blob, raw in todo:
+            assert isinstance(raw, bytes)
+            examined[rel] = examine(raw, path, kind_name)
             if pack:
-                pack.put(kinds[rel].kind, blob, _outcome(*examined[rel]))
+                pack.put(kind_name, blob, _outcome(*examined[rel]))
     if pack:
         pack.save(prune=isinstance(source, DirectorySource))
     return _assemble(root, rel_dir, examined, kinds, blobs, problems)

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from ..model import CycleData, Group
+from .markup import text
 
 PUBLIC = "public"
 _FORM = re.compile(r"^(public|hr|dept:[a-z0-9][a-z0-9-]{0,62}|person:[a-z0-9][a-z0-9-]{0,62})$")
@@ -48,6 +49,14 @@ class Audience:
     @property
     def label(self) -> str:
         return {"hr": "HR", "dept": "department", "person": "personal"}.get(self.kind, "public")
+
+    def banner(self) -> str:
+        """The notice at the top of every page of a restricted build: any page of it may
+        hold what the public site leaves out (KPI actuals, carried development plans), not
+        only the results, and a page is easily forwarded on its own."""
+        if not self.restricted:
+            return ""
+        return f'<p class="pl-restricted">Restricted to {text(str(self))}. Do not forward.</p>\n'
 
     def check(self, data: CycleData) -> str | None:
         """Why this audience does not fit the cycle (unknown department/person), or None."""

@@ -382,6 +382,8 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
         full = self._full.pop(page.file.src_uri, None)
         if full is not None:
             page.content = full
+        if self.audience.restricted:  # after search indexed the page: not in every result
+            page.content = self.audience.banner() + (page.content or "")
         return context
 
     on_page_context = CombinedEvent(_search_view, _full_view)

@@ -84,8 +84,6 @@ class Results:
         view = self.view
         parts = [
             f"<h1>Results: {text(view.cycle.title)}</h1>",
-            f'<p class="pl-restricted">Restricted to {text(str(self.audience))}. '
-            "Do not forward.</p>",
         ]
         if not self.groups:
             parts.append(
@@ -196,8 +194,6 @@ class Results:
         weights = ", ".join(f"{text(k)} {number(v)}" for k, v in s.weights.items())
         parts = [
             "## Results",
-            f'<p class="pl-restricted">Restricted to {text(str(self.audience))}. '
-            "Do not forward.</p>",
             '<table class="pl-table"><thead><tr><th>OKR</th><th>KPI</th><th>Review</th>'
             "<th>Final</th><th>Score's rating</th><th>Final rating</th><th>Bonus</th></tr>"
             f"</thead><tbody><tr><td>{_score(s.okr)}</td><td>{_score(s.kpi)}</td>"
