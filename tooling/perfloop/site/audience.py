@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..model import CycleData, Group
+from ..model import CycleData, Group, Org
 from .markup import text
 
 PUBLIC = "public"
@@ -50,13 +50,18 @@ class Audience:
     def label(self) -> str:
         return {"hr": "HR", "dept": "department", "person": "personal"}.get(self.kind, "public")
 
-    def banner(self) -> str:
-        """The notice at the top of every page of a restricted build: any page of it may
-        hold what the public site leaves out (KPI actuals, carried development plans), not
-        only the results, and a page is easily forwarded on its own."""
+    def banner(self, org: Org) -> str:
+        """The notice at the top of every page of a restricted build, naming who it is for:
+        any page of it may hold what the public site leaves out (KPI actuals, carried
+        development plans), not only the results, and a page is easily forwarded alone."""
         if not self.restricted:
             return ""
-        return f'<p class="pl-restricted">Restricted to {text(str(self))}. Do not forward.</p>\n'
+        if self.kind == "hr":
+            who = "HR"
+        else:
+            found = (org.departments if self.kind == "dept" else org.people).get(self.id or "")
+            who = f"{found.name} ({self})" if found is not None else str(self)
+        return f'<p class="pl-restricted">Restricted to {text(who)}. Do not forward.</p>\n'
 
     def check(self, data: CycleData) -> str | None:
         """Why this audience does not fit the cycle (unknown department/person), or None."""

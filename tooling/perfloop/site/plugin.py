@@ -58,6 +58,7 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
         self._titles: dict[str, str] = {}  # generated page (source path) -> its title
         self._producer: Producer | None = None  # builds the generated pages' HTML
         self._full: dict[str, str] = {}  # a page's content while the search plugin reads it
+        self._banner = ""  # on every page of a restricted build (audience.banner)
         self._unsearched: set[str] = set()  # generated pages the search index leaves out
 
     # --- configuration -------------------------------------------------------------------
@@ -125,6 +126,7 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
         problem = self.audience.check(views[current].data)
         if problem:
             raise PluginError(f"perfloop: {problem}")
+        self._banner = self.audience.banner(views[current].data.org)
         home = "index.md" not in files.src_uris
         plan = self._plan(views, layouts, current, earlier, config, home)
         urls = self._generate(files, config, plan)
@@ -382,8 +384,8 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
         full = self._full.pop(page.file.src_uri, None)
         if full is not None:
             page.content = full
-        if self.audience.restricted:  # after search indexed the page: not in every result
-            page.content = self.audience.banner() + (page.content or "")
+        if self._banner:  # after search indexed the page: not in every result
+            page.content = self._banner + (page.content or "")
         return context
 
     on_page_context = CombinedEvent(_search_view, _full_view)
