@@ -114,6 +114,8 @@ def test_development_plans_carried_from_reviews_stay_off_the_public_site(tmp_pat
     own = run_cli("site", "--audience", "person:alice", "--out", "own", cwd=repo)
     assert own.returncode == 0, own.stderr
     assert shown(repo / "own")
+    banner = "Restricted to Alice Chen (person:alice). Do not forward."
+    assert banner in page_text(repo / "own" / "people" / "alice" / "index.html")
 
     goals.write_text(goals.read_text().replace("    carried_from: 2026-h1/reviews/alice\n", ""))
     assert mkdocs_build(repo).returncode == 0
