@@ -251,11 +251,10 @@ def check(data: CycleData, scores: dict[str, PersonScore] | None = None) -> list
         complete = [p for p, s in own.items() if s["complete"]]
         for person in complete:
             if person not in calibration.ratings:
-                s = own[person]
                 problems.append(
                     where.error(
-                        f"{person} has no rating (score {round_half_up(s['final'] or 0):.2f}, "
-                        f"proposed {s['proposed']})",
+                        f"{person} has no rating: add one (`perfloop calibrate` shows the "
+                        "proposal; scores stay out of CI logs)",
                         "ratings",
                     )
                 )

@@ -17,7 +17,8 @@ the file, so a result never differs, only its speed.
   and no number written the ways the two read differently (underscores, `0b`, `0X`, a
   sign before `0x`), nor escapes, tabs or line breaks other than `\\n`.
 * Every key is text our YAML 1.2 reading would also give as text when written plain; no
-  value is an infinity or NaN (`.iNf` is one to yaml-rs, text to us); nothing nests
+  value is an infinity or NaN (`.iNf` is one to yaml-rs, text to us), nor an integer the
+  loader refuses as too large for a float to hold exactly; nothing nests
   deeper than the loader allows.
 * Every string value our reading would take for a number, null or boolean if it were
   written plain (yaml-rs gives strings only for quoted ones, but we cannot see quotes)
@@ -36,7 +37,7 @@ import os
 import re
 from typing import Any
 
-from .loader import MAX_DEPTH, JsonPath, resolve_plain
+from .loader import MAX_DEPTH, MAX_INTEGER, JsonPath, resolve_plain
 
 try:
     import yaml_rs
@@ -139,6 +140,8 @@ def _walk(data: Any) -> tuple[int, dict[JsonPath, str]] | None:
                     candidates[(*path, at)] = pitfall
             elif cls is float and not math.isfinite(item):
                 return None
+            elif cls is int and not -MAX_INTEGER <= item <= MAX_INTEGER:
+                return None  # the loader refuses it, located
         if not stack:
             return events, candidates
         value, path = stack.pop()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import marshal
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -175,6 +176,24 @@ def resolve_plain(value: str) -> tuple[Any, str | None]:
     return value, None
 
 
+# The largest integer a float holds exactly: scores are computed in floats, and a bigger
+# integer (401 digits, say) cannot even be turned into one.
+MAX_INTEGER = 2**53
+
+
+def unusable_number(value: float, text: str) -> str | None:
+    """Why a number YAML reads from plain `text` is no number a file may hold, or None:
+    infinities and NaN (`.inf`, `.nan`, `1e400`) would reach the scores as nan or inf,
+    where every comparison is false, so a rating or a quota would silently vanish."""
+    if value.__class__ is float:
+        if math.isfinite(value):
+            return None
+        return f"{text} is not a finite number; write an ordinary number such as 1.5"
+    if -MAX_INTEGER <= value <= MAX_INTEGER:
+        return None
+    return f"number {text[:30]}{'…' if len(text) > 30 else ''} is too large (at most {MAX_INTEGER})"
+
+
 def pitfall_message(value: str, pitfall: str, what: str = "value") -> str:
     """Explain a YAML 1.1 pitfall: text that other YAML tools would read as a bool or date."""
     kind = "a boolean" if pitfall == "bool" else "a date"
@@ -223,6 +242,10 @@ def _build(events: Any) -> tuple[Any, dict[JsonPath, tuple[int, int]], dict[Json
                 value = event.value
                 if event.implicit[0]:  # plain and untagged: the core schema resolves it
                     value, pitfall = resolve_plain(value)
+                    if value.__class__ is float or value.__class__ is int:
+                        unusable = unusable_number(value, event.value)
+                        if unusable:
+                            raise _Fail(*mark, unusable)
             else:
                 if top is not None and top[2] is _NO_KEY and top[0].__class__ is dict:
                     raise _Fail(*mark, "keys must be plain text, not mappings or lists")
