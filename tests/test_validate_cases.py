@@ -3,7 +3,7 @@
 `tests/data/invalid/<case>/` holds files laid over the valid base repository
 (`tests/data/base/`) and `expect.txt`: lines `path:line[:col]: message fragment`. Each case
 must make `perfloop validate` exit 1 and print every expected problem at its place, with no
-traceback. `tests/data/valid/<case>/` overlays must validate with exit 0.
+traceback; a line `only` says there must be no other error (one mistake, one error). `tests/data/valid/<case>/` overlays must validate with exit 0.
 """
 
 from __future__ import annotations
@@ -53,7 +53,12 @@ def test_invalid_case(case: str, tmp_path: Path) -> None:
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Traceback" not in result.stdout + result.stderr
     lines = result.stdout.splitlines()
-    for expected in (folder / "expect.txt").read_text().splitlines():
+    expects = (folder / "expect.txt").read_text().splitlines()
+    if "only" in expects:
+        expects.remove("only")
+        errors = [line for line in lines if " error: " in line]
+        assert len(errors) == len(expects), "\n".join(errors)
+    for expected in expects:
         m = EXPECT.match(expected)
         assert m, f"bad expect line {expected!r}"
         prefix = f"{m['path']}:{m['line']}:" + (f"{m['col']}:" if m["col"] else "")

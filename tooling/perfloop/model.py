@@ -549,6 +549,11 @@ class CycleData:
     def id(self) -> str:
         return self.cycle.id
 
+    def template_left_out(self, template: str) -> bool:
+        """Whether `templates/<template>.yaml` exists but was left out for its own errors:
+        what follows from its absence is not a problem of its own."""
+        return f"{self.dir}/templates/{template}.yaml" in self.left_out
+
     def template_for(self, person: str) -> Template | None:
         """A person's own template, else cycle `people`, nearest department, default."""
         return self.templates.get(self.template_id_for(person) or "")

@@ -14,6 +14,9 @@ def check(data: CycleData) -> Iterator[Problem]:
             continue
         template = data.template_for(person)
         if template is None:
+            chosen = data.template_id_for(person)
+            if chosen and data.template_left_out(chosen):
+                continue  # the template file's own errors are reported
             yield goals.where.error(
                 f"{person} has no template (set templates.default in cycle.yaml)", "owner"
             )

@@ -26,7 +26,11 @@ def _org(data: CycleData) -> Iterator[Problem]:
             yield person.where.error(f"manager {person.manager!r} is not a person", "manager")
         if person.manager == person.id:
             yield person.where.error("a person cannot be their own manager", "manager")
-        if person.template and person.template not in data.templates:
+        if (
+            person.template
+            and person.template not in data.templates
+            and not data.template_left_out(person.template)
+        ):
             yield person.where.error(
                 f"template {person.template!r} has no templates/{person.template}.yaml", "template"
             )
@@ -39,7 +43,12 @@ def _org(data: CycleData) -> Iterator[Problem]:
 def _cycle(data: CycleData) -> Iterator[Problem]:
     cycle, org = data.cycle, data.org
     where = cycle.where
-    if cycle.default_template and cycle.default_template not in data.templates:
+    # a template file left out for its own errors exists: naming it is no second error
+    folder = f"{data.dir}/templates/"
+    known = data.templates.keys() | {
+        p[len(folder) :].removesuffix(".yaml") for p in data.left_out if p.startswith(folder)
+    }
+    if cycle.default_template and cycle.default_template not in known:
         yield where.error(
             f"default template {cycle.default_template!r} has no templates/"
             f"{cycle.default_template}.yaml",
@@ -49,14 +58,14 @@ def _cycle(data: CycleData) -> Iterator[Problem]:
     for dept, template in cycle.department_templates.items():
         if dept not in org.departments:
             yield where.error(f"{dept!r} is not a department", "templates", "departments", dept)
-        if template not in data.templates:
+        if template not in known:
             yield where.error(
                 f"template {template!r} does not exist", "templates", "departments", dept
             )
     for person, template in cycle.person_templates.items():
         if person not in org.people:
             yield where.error(f"{person!r} is not a person", "templates", "people", person)
-        if template not in data.templates:
+        if template not in known:
             yield where.error(
                 f"template {template!r} does not exist", "templates", "people", person
             )
