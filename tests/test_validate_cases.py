@@ -3,7 +3,8 @@
 `tests/data/invalid/<case>/` holds files laid over the valid base repository
 (`tests/data/base/`) and `expect.txt`: lines `path:line[:col]: message fragment`. Each case
 must make `perfloop validate` exit 1 and print every expected problem at its place, with no
-traceback; a line `only` says there must be no other error (one mistake, one error). `tests/data/valid/<case>/` overlays must validate with exit 0.
+traceback; a line `only` says there must be no other error (one mistake, one error).
+`tests/data/valid/<case>/` overlays must validate with exit 0.
 """
 
 from __future__ import annotations
