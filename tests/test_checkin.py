@@ -88,6 +88,35 @@ def test_checkin_keeps_comments_and_key_order(repo: Path) -> None:
     assert (repo / GOALS).read_text() == EXPECTED
 
 
+FLUSH = """\
+owner: bob
+objectives:
+- id: o1
+  title: Observability for checkout
+  aligns_to: platform/o1
+  key_results:
+  - {id: kr1, title: Services with SLO dashboards, target: 12, current: 9}
+peers: [alice]
+kpis:
+  incidents: {target: 1, actual: 1}
+  availability: {target: 99.9, actual: 99.8}
+checkins:
+- date: 2026-08-01
+  values: {o1/kr1: 9}
+"""
+
+
+def test_lists_written_at_their_keys_indentation_stay_there(base_repo: Path) -> None:
+    # the layout of files perfloop drafts from plain data (`cycle new`, `goals new`)
+    (base_repo / GOALS).write_text(FLUSH)
+    result = run_cli("checkin", "bob", "o1/kr1=10", "--date", "2026-09-01", cwd=base_repo)
+    assert result.returncode == 0, result.stderr
+    header = "# yaml-language-server: $schema=https://perfloop.dev/schemas/goals.schema.json\n"
+    after = FLUSH.replace("current: 9}", "current: 10}")
+    expected = f"{header}{after}- date: 2026-09-01\n  values:\n    o1/kr1: 10\n"
+    assert (base_repo / GOALS).read_text() == expected  # the diff is the check-in alone
+
+
 def test_a_note_alone_is_a_checkin(repo: Path) -> None:
     result = run_cli("checkin", "bob", "--note", "On track", "--date", "2026-09-01", cwd=repo)
     assert result.returncode == 0, result.stderr

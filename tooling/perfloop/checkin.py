@@ -124,4 +124,4 @@ def apply_checkin(
     if not doc.get("checkins"):  # absent, null or `[]`: start a block list
         doc["checkins"] = yamledit.CommentedSeq()
     doc["checkins"].append(entry)
-    return with_schema_line(yamledit.dump(doc), "goals")
+    return with_schema_line(yamledit.dump(doc, like=source), "goals")

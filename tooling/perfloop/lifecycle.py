@@ -50,7 +50,7 @@ def set_phase(cycle_text: str, phase: str) -> str:
     """cycle.yaml's text with a new phase; every other line kept as it was."""
     doc = yamledit.load(cycle_text)
     doc["phase"] = phase
-    return with_schema_line(yamledit.dump(doc), "cycle")
+    return with_schema_line(yamledit.dump(doc, like=cycle_text), "cycle")
 
 
 # --- the next cycle --------------------------------------------------------------------------
@@ -102,7 +102,7 @@ def next_cycle_text(cycle_text: str, new_id: str, name: str | None) -> str:
         doc["deadlines"][key] = shift(_as_date(value))
     if "designated" in doc:
         del doc["designated"]  # named by HR for one cycle's reviews
-    return with_schema_line(yamledit.dump(doc), "cycle")
+    return with_schema_line(yamledit.dump(doc, like=cycle_text), "cycle")
 
 
 GOALS_HEADER = (

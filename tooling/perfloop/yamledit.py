@@ -5,12 +5,15 @@ phase change touches only the lines it means to. Only text that `loader` already
 (no tags, anchors or duplicate keys) is ever given to this module.
 
 The layout matches the examples and the spec: mappings indented by 2, list items by 2 with
-their dash, long text never re-wrapped.
+their dash, long text never re-wrapped. A file that writes its list items at their key's
+indentation (`key:` then `- id: …`, as files perfloop drafts from plain data do) keeps
+that layout when it is edited, so the diff of an edit is only the edit.
 """
 
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -27,11 +30,31 @@ __all__ = [
 ]
 
 
-def _yaml() -> YAML:
+# A block list's first item, and the line before it (a key, a comment or a blank line).
+_FIRST_ITEM = re.compile(r"^( *)- ", re.M)
+_KEY_LINE = re.compile(r"^( *)[^ #\n][^\n]*:[ \t]*(?:#[^\n]*)?$")
+
+
+def _list_offset(text: str) -> int:
+    """How far `text` indents a list's dash from its key: 0 (`key:` then `- a` below it)
+    or 2 (the default, also when the text has no block list to tell by)."""
+    for item in _FIRST_ITEM.finditer(text):
+        above = [
+            line
+            for line in text[: item.start()].split("\n")[-6:]
+            if line.strip() and not line.lstrip().startswith("#")
+        ]
+        key = _KEY_LINE.match(above[-1]) if above else None
+        if key is not None:
+            return 0 if len(key.group(1)) == len(item.group(1)) else 2
+    return 2
+
+
+def _yaml(offset: int = 2) -> YAML:
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
     yaml.width = 4096  # never re-wrap a line someone wrote
-    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.indent(mapping=2, sequence=offset + 2, offset=offset)
     # Our loader refuses anchors and aliases, so the dumper must never emit them.
     yaml.representer.ignore_aliases = lambda *_: True
     return yaml
@@ -42,9 +65,10 @@ def load(source: str) -> Any:
     return _yaml().load(source)
 
 
-def dump(data: Any) -> str:
+def dump(data: Any, like: str | None = None) -> str:
+    """The text of `data`; `like`: the text it was loaded from, whose list layout it keeps."""
     out = io.StringIO()
-    _yaml().dump(data, out)
+    _yaml(_list_offset(like) if like is not None else 2).dump(data, out)
     return out.getvalue()
 
 
