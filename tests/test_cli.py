@@ -44,6 +44,11 @@ def test_validate_one_file_reports_only_that_file(base_repo: Path) -> None:
     assert result.returncode == 1
     assert {line.split(":")[0] for line in result.stdout.splitlines()} == {GOALS}
 
+    (base_repo / "README.md").write_text("# Our goals\n")
+    outside = run_cli("validate", "README.md", cwd=base_repo)  # not a file perfloop reads
+    assert outside.returncode == 2 and "is not under cycles/" in outside.stderr
+    assert run_cli("validate", "cycles", cwd=base_repo).returncode == 1  # every cycle
+
 
 def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert run_cli("validate", cwd=tmp_path).returncode == 2

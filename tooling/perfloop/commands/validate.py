@@ -25,6 +25,11 @@ def command(path: Path | None, as_json: bool, quiet: bool) -> None:
     only, file_filter = None, None
     if path is not None:
         rel = path.resolve().relative_to(root).parts
+        if rel and rel[0] != CYCLES:  # README.md, site/: nothing perfloop validates
+            raise click.UsageError(
+                f"{path} is not under {CYCLES}/: give the repository, a cycle folder or a "
+                "file of one"
+            )
         if len(rel) >= 2 and rel[0] == CYCLES:
             only = [rel[1]]
             if path.is_file() or len(rel) > 2:
