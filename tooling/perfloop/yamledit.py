@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 
-# A block list's first item, and the line before it (a key, a comment or a blank line).
+# A block list's item, and the key line that opens a list (`objectives:`, a comment after).
 _FIRST_ITEM = re.compile(r"^( *)- ", re.M)
 _KEY_LINE = re.compile(r"^( *)[^ #\n][^\n]*:[ \t]*(?:#[^\n]*)?$")
 
@@ -38,7 +38,7 @@ _KEY_LINE = re.compile(r"^( *)[^ #\n][^\n]*:[ \t]*(?:#[^\n]*)?$")
 def _list_offset(text: str) -> int:
     """How far `text` indents a list's dash from its key: 0 (`key:` then `- a` below it)
     or 2 (the default, also when the text has no block list to tell by)."""
-    for item in _FIRST_ITEM.finditer(text):
+    for item in _FIRST_ITEM.finditer(text):  # the first item right below its key decides
         above = [
             line
             for line in text[: item.start()].split("\n")[-6:]

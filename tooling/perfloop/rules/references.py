@@ -26,11 +26,7 @@ def _org(data: CycleData) -> Iterator[Problem]:
             yield person.where.error(f"manager {person.manager!r} is not a person", "manager")
         if person.manager == person.id:
             yield person.where.error("a person cannot be their own manager", "manager")
-        if (
-            person.template
-            and person.template not in data.templates
-            and not data.template_left_out(person.template)
-        ):
+        if person.template and not _exists(data, person.template):
             yield person.where.error(
                 f"template {person.template!r} has no templates/{person.template}.yaml", "template"
             )
@@ -40,15 +36,16 @@ def _org(data: CycleData) -> Iterator[Problem]:
                 yield org.where.error(f"{role}: {member!r} is not a person", "roles", role, i)
 
 
+def _exists(data: CycleData, template: str) -> bool:
+    """A template file left out of the model for its own errors exists all the same: naming
+    it is no second error (one mistake, one error)."""
+    return template in data.templates or data.template_left_out(template)
+
+
 def _cycle(data: CycleData) -> Iterator[Problem]:
     cycle, org = data.cycle, data.org
     where = cycle.where
-    # a template file left out for its own errors exists: naming it is no second error
-    folder = f"{data.dir}/templates/"
-    known = data.templates.keys() | {
-        p[len(folder) :].removesuffix(".yaml") for p in data.left_out if p.startswith(folder)
-    }
-    if cycle.default_template and cycle.default_template not in known:
+    if cycle.default_template and not _exists(data, cycle.default_template):
         yield where.error(
             f"default template {cycle.default_template!r} has no templates/"
             f"{cycle.default_template}.yaml",
@@ -58,14 +55,14 @@ def _cycle(data: CycleData) -> Iterator[Problem]:
     for dept, template in cycle.department_templates.items():
         if dept not in org.departments:
             yield where.error(f"{dept!r} is not a department", "templates", "departments", dept)
-        if template not in known:
+        if not _exists(data, template):
             yield where.error(
                 f"template {template!r} does not exist", "templates", "departments", dept
             )
     for person, template in cycle.person_templates.items():
         if person not in org.people:
             yield where.error(f"{person!r} is not a person", "templates", "people", person)
-        if template not in known:
+        if not _exists(data, template):
             yield where.error(
                 f"template {template!r} does not exist", "templates", "people", person
             )
