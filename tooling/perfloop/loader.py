@@ -314,6 +314,9 @@ def parse_text(text: str, path: str) -> tuple[Document | None, list[Problem]]:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         message = " ".join(str(part) for part in (exc.context, exc.problem) if part)
+        if "maximum nesting depth" in message:  # libyaml's own limit (PyYAML >= 6.0.4) can
+            # answer before our streaming count reaches MAX_DEPTH: the same refusal either way
+            return None, [error(path, line, col, f"nesting deeper than {MAX_DEPTH} levels")]
         if mark and text[mark.index : mark.index + 1] == "\t":
             message += " (a tab: YAML indents with spaces only)"
         return None, [error(path, line, col, f"YAML syntax: {message}")]
