@@ -489,3 +489,35 @@ def test_lower_is_better_kr_at_its_start_has_no_negative_zero(base_repo: Path, c
     assert (progress, math.copysign(1, progress)) == (0.0, 1.0)
     tree = cli("tree", cwd=base_repo).stdout
     assert "p95 latency" in tree and "-0%" not in tree
+
+
+def test_numeric_key_result_graded_by_hand_stays_numeric(base_repo: Path, cli) -> None:
+    """SPEC §3: a numeric KR with a hand grade contributes its target and current (coverage,
+    `aggregate: sum`) and its grade sets its score; it is no validation error."""
+    sales = (base_repo / CYCLE / "departments/sales.yaml").read_text()
+    write(
+        base_repo,
+        "departments/sales.yaml",
+        sales.replace("unit: EUR,", "unit: EUR, aggregate: sum,"),
+    )
+    goals = (base_repo / CYCLE / "goals/sam.yaml").read_text()
+    write(
+        base_repo,
+        "goals/sam.yaml",
+        goals.replace("current: 900000,", "current: 900000, score: 0.4,"),
+    )
+    result = cli("validate", cwd=base_repo)
+    assert result.returncode == 0, result.stdout + result.stderr
+    data = load(base_repo)
+    assert kr(data, "sam/o1/kr1") == pytest.approx(0.4)  # the grade, not 900,000 / 1,200,000
+    assert score_person(data, "sam").okr == pytest.approx(40)
+    assert kr_current(data, "sales", data.find_key_result("sales/o1/kr1")) == 900_000
+    tree = json.loads(cli("tree", "--json", cwd=base_repo).stdout)["tree"]
+    sales_node = next(c for c in tree["children"] if c["id"] == "sales")
+    sales_kr = sales_node["objectives"][0]["key_results"][0]
+    assert (sales_kr["current"], sales_kr["coverage"]) == (900_000, 1.2)
+    sam_kr = next(c for c in sales_node["children"] if c["id"] == "sam")["objectives"][0][
+        "key_results"
+    ][0]
+    assert (sam_kr["kind"], sam_kr["current"], sam_kr["progress"]) == ("numeric", 900_000, 0.4)
+    assert "900,000 of 1,200,000 EUR, graded by hand" in cli("tree", cwd=base_repo).stdout

@@ -143,9 +143,12 @@ def _objective(raw: dict, where: Where) -> Objective:
     for i, kr in enumerate(raw.get("key_results") or []):
         get = kr.get
         score = get("score")
-        if score is not None:
+        milestone = get("type") == "milestone"
+        # A hand grade makes a key result "graded" only when it has nothing else to count:
+        # a numeric one (with a target) keeps contributing its target and current (SPEC §3).
+        if score is not None and (milestone or get("target") is None):
             kind = "graded"
-        elif get("type") == "milestone":
+        elif milestone:
             kind = "milestone"
         else:
             kind = "numeric"

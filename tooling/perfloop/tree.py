@@ -33,12 +33,14 @@ class KrNode:
     contributors: tuple[str, ...]
     coverage: float | None
     warnings: tuple[str, ...] = ()
+    graded: bool = False  # a numeric KR whose hand grade sets its progress
 
     def to_json(self) -> dict:
         return {
             "ref": self.ref,
             "title": self.title,
             "kind": self.kind,
+            "graded": self.graded,
             "progress": round_half_up(self.progress, 4),
             "start": self.start,
             "target": self.target,
@@ -214,6 +216,7 @@ def _kr(
         contributors=tuple(c.ref for c in parts),
         coverage=cov.ratio if cov else None,
         warnings=tuple(warnings),
+        graded=kr.kind == "numeric" and kr.score is not None,
     )
 
 
@@ -248,6 +251,8 @@ def kr_line(kr: KrNode) -> str:
             detail += ", lower is better"
         if kr.aggregated:
             detail += f", sum of {len(kr.contributors)} contributor(s)"
+        if kr.graded:
+            detail += ", graded by hand"
     return f"{bar(kr.progress)} {_pct(kr.progress)}  {kr.id} {kr.title} ({detail})"
 
 
