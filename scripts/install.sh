@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs Perfloop on a fresh Debian machine, at the exact versions of constraints.txt (what
 # CI tests). `--test` adds what the tests need: the test extras, Debian's chromium (the site's
-# browser test) and actionlint; a user who only runs the loop installs none of them.
+# browser test) and age (sealed files must open with the standard tool), and actionlint; a
+# user who only runs the loop installs none of them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,16 +14,21 @@ case "${1:-}" in
 esac
 
 install_test_tools() {
-  if ! command -v chromium >/dev/null 2>&1; then
+  local missing=()
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  command -v age >/dev/null 2>&1 || missing+=(age)
+  command -v ssh-keygen >/dev/null 2>&1 || missing+=(openssh-client)
+  if [ "${#missing[@]}" -gt 0 ]; then
+    echo "install.sh: installing Debian's ${missing[*]} for the tests" >&2
     if [ "$(id -u)" = 0 ]; then
       apt-get update -qq
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
     elif command -v sudo >/dev/null 2>&1; then
       sudo apt-get update -qq
-      sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+      sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
     else
-      echo "install.sh: chromium is missing and cannot be installed without root;" \
-           "the browser test will fail" >&2
+      echo "install.sh: ${missing[*]} cannot be installed without root;" \
+           "the tests that need them will fail" >&2
     fi
   fi
 
