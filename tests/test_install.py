@@ -68,3 +68,11 @@ def test_ci_runs_the_readme_test_command() -> None:
     command = "bash scripts/install.sh --test && python3 -m pytest -q"
     assert command in readme
     assert command in (ROOT / ".ci" / "run").read_text()
+
+
+def test_the_licence_is_shipped_and_named_as_spdx() -> None:
+    from importlib.metadata import metadata
+
+    assert "Apache License" in (ROOT / "LICENSE").read_text()
+    assert PROJECT["license"] == "Apache-2.0"  # an SPDX expression, not the deprecated table
+    assert metadata("perfloop").get("License-Expression") == "Apache-2.0"
