@@ -20,7 +20,8 @@ def command(check: bool) -> None:
     text, problems = codeowners.expected(root)
     if text is None:
         emit_problems(problems, sys.stderr, sys.stderr, title="Perfloop codeowners")
-        click.echo("perfloop codeowners: no readable cycle.yaml and org.yaml", err=True)
+        if not problems:
+            click.echo("perfloop codeowners: no readable cycle.yaml and org.yaml", err=True)
         sys.exit(1)
     target = root / codeowners.PATH
     current = target.read_text(encoding="utf-8") if target.is_file() else None
