@@ -56,8 +56,11 @@ def test_xlsx_sheet_per_group_typed_cells_frozen_header(
     assert result.returncode == 0, result.stderr
     assert stat.S_IMODE(out.stat().st_mode) == 0o600  # confidential: owner only
     book = load_workbook(out)
-    assert book.sheetnames == ["eng", "sales"]
+    assert book.sheetnames == ["all people", "eng", "sales"]
+    everyone = [row[0] for row in book["all people"].iter_rows(min_row=2, values_only=True)]
+    assert sorted(everyone) == ["alice", "bob", "carol", "dave", "henry", "sam"]
     eng = book["eng"]
+    assert eng.auto_filter.ref == f"A1:{eng.cell(1, eng.max_column).column_letter}6"
     header = [c.value for c in eng[1]]
     assert header[:6] == ["person", "name", "department", "group", "manager", "template"]
     assert all(c.font.bold for c in eng[1])
@@ -80,7 +83,9 @@ def test_xlsx_default_name_and_department_audience(base_repo: Path, cli) -> None
     result = cli("export", "--format", "xlsx", "--audience", "dept:sales", cwd=base_repo)
     assert result.returncode == 0, result.stderr
     book = load_workbook(base_repo / "results-2026-h2-dept-sales.xlsx")
-    assert book.sheetnames == ["sales"]  # no sheet for a group the audience cannot see
+    # no sheet for a group the audience cannot see
+    assert book.sheetnames == ["all people", "sales"]
+    assert [r[0] for r in book["all people"].iter_rows(min_row=2, values_only=True)] == ["sam"]
 
 
 def test_text_that_looks_like_a_formula_stays_text(base_repo: Path, cli, tmp_path: Path) -> None:
@@ -95,3 +100,15 @@ def test_text_that_looks_like_a_formula_stays_text(base_repo: Path, cli, tmp_pat
     cell = next(row[1] for row in sheet.iter_rows(min_row=2) if row[0].value == "bob")
     assert cell.data_type == "s"
     assert cell.value == '=HYPERLINK("http://x")'
+
+
+def test_a_csv_file_opens_in_excel_with_its_accents(base_repo: Path, cli, tmp_path: Path) -> None:
+    org = base_repo / CYCLE / "org.yaml"
+    org.write_text(org.read_text().replace("name: Bob Li,", "name: Chloé Li,"))
+    out = tmp_path / "r.csv"
+    assert cli("export", "-o", str(out), cwd=base_repo).returncode == 0
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # Excel decodes UTF-8 only after a BOM
+    assert "Chloé Li" in raw.decode("utf-8-sig")
+    piped = cli("export", cwd=base_repo).stdout  # a pipe gets plain UTF-8
+    assert not piped.startswith("\ufeff") and "Chloé Li" in piped

@@ -181,8 +181,9 @@ def _sheet_title(name: str, used: set[str]) -> str:
 
 
 def to_xlsx(data: CycleData, rows: list[dict[str, Any]]) -> bytes:
-    """A workbook with a sheet per calibration group (people outside any group on
-    'ungrouped'): a bold header row, frozen header and name columns, typed cells.
+    """A workbook with every visible person on 'all people', then a sheet per calibration
+    group (people outside any group on 'ungrouped'): a bold header row with filter buttons,
+    frozen header and name columns, typed cells.
 
     Written in openpyxl's streaming (write-only) mode: about twice as fast and flat in
     memory for a company-sized export.
@@ -197,7 +198,8 @@ def to_xlsx(data: CycleData, rows: list[dict[str, Any]]) -> bytes:
     by_group: dict[str, list[dict[str, Any]]] = {g.id: [] for g in data.groups}
     for row in rows:
         by_group.setdefault(row["group"] or "ungrouped", []).append(row)
-    sheets = [(g, r) for g, r in by_group.items() if r] or [("results", [])]
+    # everyone on one sheet first (filter and sort across groups), then a sheet per group
+    sheets = [("all people", rows), *((g, r) for g, r in by_group.items() if r)]
     used: set[str] = set()
     bold = Font(bold=True)
     for group_id, group_rows in sheets:
@@ -224,6 +226,8 @@ def to_xlsx(data: CycleData, rows: list[dict[str, Any]]) -> bytes:
                     cell.number_format = "0.00"
                 cells.append(cell)
             sheet.append(cells)
+        last = f"{get_column_letter(len(cols))}{len(group_rows) + 1}"
+        sheet.auto_filter.ref = f"A1:{last}"  # the header row's filter and sort buttons
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

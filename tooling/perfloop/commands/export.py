@@ -48,7 +48,8 @@ def command(cycle_id: str | None, fmt: str, audience: str, output: Path | None) 
         if output is None:
             sys.stdout.write(text)
             return
-        write_atomic(output, text.encode("utf-8"), mode=0o600)
+        # a byte-order mark: Excel reads a CSV file without one as the local code page
+        write_atomic(output, text.encode("utf-8-sig"), mode=0o600)
     else:
         output = output or Path(f"results-{data.id}-{who.label}.xlsx")
         write_atomic(output, to_xlsx(data, rows), mode=0o600)
