@@ -15,6 +15,7 @@ import csv
 import io
 import os
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,7 +82,7 @@ def visible_people(data: CycleData, audience: Audience) -> list[str]:
     if audience.kind == "dept":
         allowed = set(data.org.members(audience.id or "", nested=True))
         return [p for p in data.org.people if p in allowed]
-    return [audience.id] if audience.id in data.org.people else []
+    return [audience.id] if audience.id and audience.id in data.org.people else []
 
 
 # --- rows -----------------------------------------------------------------------------------
@@ -137,10 +138,10 @@ def columns(rows: list[dict[str, Any]]) -> list[str]:
 
 
 def results(
-    data: CycleData, audience: Audience, scores: dict[str, PersonScore] | None = None
+    data: CycleData, audience: Audience, scores: Mapping[str, PersonScore] | None = None
 ) -> list[dict[str, Any]]:
-    scores = scores if scores is not None else score_cycle(data)
-    return [result_row(data, scores[p]) for p in visible_people(data, audience) if p in scores]
+    found = scores if scores is not None else score_cycle(data)
+    return [result_row(data, found[p]) for p in visible_people(data, audience) if p in found]
 
 
 # --- formats --------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ from typing import Any
 
 from .loader import MAX_DEPTH, MAX_INTEGER, JsonPath, resolve_plain
 
+yaml_rs: Any
 try:
     import yaml_rs
     from yaml._yaml import CParser

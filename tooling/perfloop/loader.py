@@ -384,7 +384,7 @@ def dump(data: Any) -> str:
     out = io.StringIO()
     emitter = _Dumper(out, allow_unicode=True, width=100)
     emit = emitter.emit
-    representer = yaml.SafeDumper(None)  # only its representer and resolver are used
+    representer = yaml.SafeDumper(None)  # type: ignore[arg-type]  # representer and resolver only
     scalars: dict[tuple[type, Any], yaml.events.ScalarEvent] = {}
 
     def scalar(value: Any) -> yaml.events.ScalarEvent:

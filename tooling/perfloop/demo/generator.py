@@ -619,8 +619,15 @@ def _weights(rng: Random, items: list, options: dict[int, list[tuple[int, ...]]]
             item.weight = float(weight)
 
 
-OBJECTIVE_WEIGHTS = {2: [(60, 40), (50, 50), (70, 30)], 3: [(50, 30, 20), (40, 40, 20)]}
-KR_WEIGHTS = {2: [(50, 50), (60, 40)], 3: [(40, 40, 20), (50, 25, 25)], 4: [(40, 20, 20, 20)]}
+OBJECTIVE_WEIGHTS: dict[int, list[tuple[int, ...]]] = {
+    2: [(60, 40), (50, 50), (70, 30)],
+    3: [(50, 30, 20), (40, 40, 20)],
+}
+KR_WEIGHTS: dict[int, list[tuple[int, ...]]] = {
+    2: [(50, 50), (60, 40)],
+    3: [(40, 40, 20), (50, 25, 25)],
+    4: [(40, 20, 20, 20)],
+}
 
 
 def _round_step(value: float, step: int) -> float:
