@@ -87,8 +87,9 @@ def test_history_lists_commits_prs_and_kinds(tmp_path: Path) -> None:
 def test_checkin_timeline_of_each_key_result(tmp_path: Path) -> None:
     root, shas = build(tmp_path)
     timeline = checkin_timeline(root, "2026-h2", "alice")
-    # first commit: the file's latest check-in naming the KR dates its value
+    # first commit: each of its (back-dated) check-ins is a point of its own
     assert timeline["alice/o1/kr1"] == [
+        (dt.date(2026, 8, 1), 99.6, shas["base"]),
         (dt.date(2026, 9, 15), 99.8, shas["base"]),
         (dt.date(2026, 9, 30), 99.9, shas["checkin"]),
     ]
@@ -112,5 +113,90 @@ def test_text_output(tmp_path: Path) -> None:
     result = run_cli("history", "alice", cwd=root)
     assert result.returncode == 0, result.stderr
     assert f"2026-10-01  {shas['checkin'][:10]}     #9  checkin" in result.stdout
-    assert "alice/o1/kr1: 2026-09-15 99.8, 2026-09-30 99.9" in result.stdout
+    assert "alice/o1/kr1: 2026-08-01 99.6, 2026-09-15 99.8, 2026-09-30 99.9\n" in result.stdout
     assert "alice/o1/kr2: 2026-07-01 false\n" in result.stdout  # a milestone, as YAML says it
+
+
+CAROL = f"{CYCLE}/goals/carol.yaml"
+CAROL_GOALS = """\
+owner: carol
+objectives:
+  - id: o1
+    title: Hire the team
+    key_results:
+      - {id: kr1, title: Engineers hired, start: 0, target: 100}
+"""
+
+
+def test_back_dated_checkins_and_later_values_are_merged_by_date(tmp_path: Path) -> None:
+    """Goals committed late (value at start), check-ins back-dated in a later commit: the
+    line ends where the key result is, not at the late commit's start value."""
+    root = tmp_path / "repo"
+    shutil.copytree(BASE, root)
+    repo = git.Repo.init(root, initial_branch="main")
+    commit(repo, "Start H2", "henry", "2026-07-01T09:00:00")
+    (root / CAROL).write_text(CAROL_GOALS)
+    late = commit(repo, "carol: goals, late", "carol", "2026-12-01T09:00:00")
+    back = CAROL_GOALS.replace("target: 100}", "target: 100, current: 87}") + (
+        "checkins:\n"
+        "  - {date: 2026-09-01, values: {o1/kr1: 50}}\n"
+        "  - {date: 2026-11-01, values: {o1/kr1: 87}}\n"
+    )
+    (root / CAROL).write_text(back)
+    filled = commit(repo, "carol: the autumn's check-ins", "carol", "2026-12-02T09:00:00")
+    timeline = checkin_timeline(root, "2026-h2", "carol")
+    assert timeline["carol/o1/kr1"] == [
+        (dt.date(2026, 9, 1), 50, filled),
+        (dt.date(2026, 11, 1), 87, filled),
+        (dt.date(2026, 12, 1), 0, late),  # what the file said that day
+        (dt.date(2026, 12, 2), 87, filled),  # and what it says since: the line ends here
+    ]
+    text = run_cli("history", "carol", cwd=root).stdout
+    assert "carol/o1/kr1: 2026-09-01 50, 2026-11-01 87, 2026-12-01 0, 2026-12-02 87\n" in text
+
+
+def test_one_commit_with_reviews_of_two_subjects_labels_each(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    shutil.copytree(BASE, root)
+    repo = git.Repo.init(root, initial_branch="main")
+    commit(repo, "Start H2 (review phase)", "henry", "2026-11-01T09:00:00")
+    reviews = root / CYCLE / "reviews"
+    (reviews / "alice/alice.yaml").write_text("ratings: {impact: 3, collaboration: 3}\n")
+    (reviews / "bob/alice.yaml").write_text("ratings: {impact: 4, collaboration: 5}\n")
+    sha = commit(repo, "alice: my self-review and bob's peer review", "alice", "2026-12-01T09:00")
+    out = json.loads(run_cli("history", "alice", "--json", cwd=root).stdout)
+    kinds = {c["path"]: c["kind"] for c in out["changes"] if c["commit"] == sha}
+    assert kinds == {
+        f"{CYCLE}/reviews/alice/alice.yaml": "self_review",
+        f"{CYCLE}/reviews/bob/alice.yaml": "peer_review",  # bob's goals name alice a peer
+    }
+
+
+def test_unknown_person_is_a_usage_error(tmp_path: Path) -> None:
+    root, _ = build(tmp_path)
+    result = run_cli("history", "nobody", cwd=root)
+    assert result.returncode == 2
+    assert "no person 'nobody'" in result.stderr and "Traceback" not in result.stderr
+    assert run_cli("history", "alice", "--cycle", "2026-h2", cwd=root).returncode == 0
+
+
+def test_calibration_changes_are_in_the_history_of_whom_they_rate(tmp_path: Path) -> None:
+    root, _ = build(tmp_path)
+    repo = git.Repo(root)
+    calibration = root / CYCLE / "calibration" / "eng.yaml"
+    calibration.parent.mkdir()
+    calibration.write_text("ratings:\n  alice: {rating: B}\n  bob: {rating: B}\n")
+    first = commit(repo, "Calibration of eng (#12)", "henry", "2026-12-20T09:00:00")
+    calibration.write_text(
+        "ratings:\n  alice: {rating: A, reason: Led the outage response}\n  bob: {rating: B}\n"
+    )
+    second = commit(repo, "alice to A (#13)", "henry", "2026-12-21T09:00:00")
+    path = f"{CYCLE}/calibration/eng.yaml"
+
+    def changes(person: str) -> list[tuple[str, int | None, str]]:
+        out = json.loads(run_cli("history", person, "--json", cwd=root).stdout)
+        return [(c["commit"], c["pr"], c["kind"]) for c in out["changes"] if c["path"] == path]
+
+    assert changes("alice") == [(first, 12, "calibration"), (second, 13, "calibration")]
+    assert changes("bob") == [(first, 12, "calibration")]  # the second did not rate him anew
+    assert changes("sam") == []  # not in the file

@@ -58,6 +58,7 @@ def _person_paths(person: str, cycle_id: str | None) -> tuple[list[str], Any]:
         f"{CYCLES}/{cycle}/goals/{person}.yaml",
         f"{CYCLES}/{cycle}/reviews/{person}/*.yaml",
         f"{CYCLES}/{cycle}/reviews/*/{person}.yaml",
+        f"{CYCLES}/{cycle}/calibration/*.yaml",  # kept where the change rates the person
     ]
 
     def mine(path: str) -> bool:
@@ -66,9 +67,17 @@ def _person_paths(person: str, cycle_id: str | None) -> tuple[list[str], Any]:
             return False
         if area.name == "goals":
             return area.ids == (person,)
-        return area.name == "review" and person in area.ids
+        return area.name == "calibration" or (area.name == "review" and person in area.ids)
 
     return specs, mine
+
+
+def _rating_of(repo: GitRepo, rev: str | None, path: str, person: str) -> Any:
+    """The person's entry in a calibration file at `rev` (None where it has none)."""
+    raw = repo.read(rev, path) if rev else None
+    doc = parse_bytes(raw, path)[0] if raw is not None else None
+    ratings = doc.data.get("ratings") if doc is not None and isinstance(doc.data, dict) else None
+    return ratings.get(person) if isinstance(ratings, dict) else None
 
 
 def _log(repo: GitRepo, specs: list[str]) -> list[tuple[list[str], list[tuple[str, str]]]]:
@@ -119,26 +128,41 @@ def _is_ancestor(repo: GitRepo, commit: str, of: str) -> bool:
 
 
 def history(root: Path, person: str, cycle_id: str | None = None) -> list[Event]:
-    """Every commit that changed the person's goals or a review of or by them, oldest first."""
+    """Every commit that changed the person's goals, a review of or by them, or their entry
+    in a calibration file, oldest first. Calibration and reviews give metadata only (who,
+    when, which file): confidential, for restricted outputs, never the public site."""
     from .pullcheck import classify_change
 
     repo = GitRepo(root)
     specs, mine = _person_paths(person, cycle_id)
     events = []
-    rules_cache: dict[tuple[str, str], CycleData | None] = {}
+    rules_cache: dict[tuple[str, str, frozenset[str]], CycleData | None] = {}
     for (sha, parents, author, email, date, subject), files in reversed(_log(repo, specs)):
         parent = parents.split()[0] if parents else None
+        files = [
+            (code, path)
+            for code, path in files
+            if mine(path)
+            and (
+                area_of(path).name != "calibration"
+                or _rating_of(repo, parent, path, person) != _rating_of(repo, sha, path, person)
+            )
+        ]
+        # The goals files the permission rules read for this commit's reviews (a reviewer's
+        # relation to each subject), loaded once for all of them.
+        needed: dict[str, set[str]] = {}
+        for _, path in files:
+            area = area_of(path)
+            if area.name == "review" and area.cycle:
+                needed.setdefault(area.cycle, set()).add(f"goals/{area.ids[0]}.yaml")
         for code, path in files:
-            if not mine(path):
-                continue
             status = {"A": "added", "D": "deleted"}.get(code, "modified")
             kind = "new"
             area = area_of(path)
             if parent and area.cycle:
-                key = (parent, area.cycle)
+                key = (parent, area.cycle, frozenset(needed.get(area.cycle, ())))
                 if key not in rules_cache:
-                    only = {f"goals/{area.ids[0]}.yaml"} if area.name == "review" else set()
-                    rules_cache[key] = repo.load_cycle(parent, area.cycle, only)[0]
+                    rules_cache[key] = repo.load_cycle(parent, area.cycle, key[2])[0]
                 rules = rules_cache[key]
                 if rules is not None:
                     change, _ = classify_change(
@@ -160,7 +184,9 @@ Point = tuple[dt.date, float | bool, str]
 
 
 def _values(data: Any) -> dict[str, float | bool]:
-    """objective/kr -> its progress value (current, done or a manual score)."""
+    """objective/kr -> its progress value: a milestone's `done`; a numeric key result's
+    `current` (else `start`), even when a hand grade sets its score (it stays numeric, and
+    its check-ins are currents); a hand-graded one's `score`."""
     out: dict[str, float | bool] = {}
     if not isinstance(data, dict):
         return out
@@ -171,7 +197,8 @@ def _values(data: Any) -> dict[str, float | bool]:
             if not isinstance(kr, dict):
                 continue
             ref = f"{objective.get('id')}/{kr.get('id')}"
-            for field in ("score", "done", "current", "start"):
+            fields = ("current", "start") if "target" in kr else ("done", "score")
+            for field in fields:
                 value = kr.get(field)
                 if isinstance(value, int | float):
                     out[ref] = value
@@ -179,16 +206,22 @@ def _values(data: Any) -> dict[str, float | bool]:
     return out
 
 
-def _checkin_dates(data: Any) -> dict[tuple[str, str], list[Any]]:
-    """(date, kr) pairs of the file's check-ins, for telling which ones a commit added."""
-    found: dict[tuple[str, str], list[Any]] = {}
+def _checkins(data: Any) -> set[tuple[str, str, Any]]:
+    """(date, kr, value) of each of the file's check-ins."""
+    found: set[tuple[str, str, Any]] = set()
     if not isinstance(data, dict):
         return found
     for entry in data.get("checkins") or []:
         if isinstance(entry, dict) and isinstance(entry.get("values"), dict):
             for ref, value in entry["values"].items():
-                found.setdefault((str(entry.get("date")), ref), []).append(value)
+                if isinstance(value, int | float):
+                    found.add((str(entry.get("date")), str(ref), value))
     return found
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal as values of a key result: `true` is not 1."""
+    return a == b and type(a) is type(b)
 
 
 def _date(text: str) -> dt.date:
@@ -222,24 +255,49 @@ def checkin_timeline(root: Path, cycle_id: str, person: str) -> dict[str, list[P
 
 def timeline_of(person: str, versions: Iterable[tuple[str, str, Any]]) -> dict[str, list[Point]]:
     """Points from a goals file's versions, oldest first — (commit, its ISO date, the file's
-    data or None where it was deleted or did not parse) — one each time a value changed."""
-    timeline: dict[str, list[Point]] = {}
+    data or None where it was deleted or did not parse) — merged by date.
+
+    Every check-in any version holds is a point on its own date (several back-dated in one
+    commit are several points; one a later commit corrected shows the corrected value). A
+    commit adds a point on its own date where, after its check-ins, the latest point would
+    not be the value it leaves in the file: a value set without a check-in, or check-ins
+    back-dated before a value an earlier commit set. So the line always ends where the key
+    result is."""
+    points: dict[str, dict[tuple[str, str], tuple[Point, int]]] = {}  # kr -> key -> point
     last: dict[str, float | bool] = {}
-    seen: dict[tuple[str, str], list[Any]] = {}
+    seen: set[tuple[str, str, Any]] = set()
+    kept: dict[str, None] = {}  # key results in the order the file lists them
+    order = 0
     for sha, when, data in versions:
         if data is None:
             continue  # deleted, or did not parse at that commit: nothing to read
-        checkins = _checkin_dates(data)
-        added = {key for key in checkins if key not in seen}
+        checkins = _checkins(data)
+        added = checkins - seen
         seen = checkins
+        for day, ref, value in sorted(added, key=lambda c: (c[0], c[1])):
+            known = points.setdefault(ref, {}).get(("checkin", day))
+            if known is None or not _same(known[0][1], value):
+                order += 1
+                points[ref][("checkin", day)] = ((_date(day), value, sha), order)
+        checked = {ref for _, ref, _ in added}
         for ref, value in _values(data).items():
-            if ref in last and last[ref] == value and type(last[ref]) is type(value):
-                continue
+            kept.setdefault(ref, None)
+            changed = ref not in last or not _same(last[ref], value)
             last[ref] = value
-            dated = sorted(d for d, r in added if r == ref)
-            day = _date(dated[-1]) if dated else _date(when)
-            timeline.setdefault(f"{person}/{ref}", []).append((day, value, sha))
-    return timeline
+            mine = points.setdefault(ref, {})
+            latest = max(mine.values(), key=lambda p: (p[0][0], p[1]), default=None)
+            if latest is not None and _same(latest[0][1], value):
+                continue  # the line already ends at this value
+            if changed or ref in checked:
+                order += 1
+                mine[("commit", sha)] = ((_date(when), value, sha), order)
+    ordered = [ref for ref in {**kept, **dict.fromkeys(points)} if points.get(ref)]
+    return {
+        f"{person}/{ref}": [
+            p for p, _ in sorted(points[ref].values(), key=lambda i: (i[0][0], i[1]))
+        ]
+        for ref in ordered
+    }
 
 
 def _from_file(root: Path, path: str, person: str) -> dict[str, list[Point]]:

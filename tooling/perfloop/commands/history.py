@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from .. import jsontext
 from ..gitrepo import GitProblem
 from ..history import checkin_timeline, history
+from ..loader import load_file
+from ..repository import CYCLES, cycle_ids
 from .context import cycle_option, json_option, pick_cycle, repository_root
 
 
@@ -19,6 +23,7 @@ def command(person: str, cycle_id: str | None, as_json: bool) -> None:
     pull request, change kind), and the check-in timeline of each of their key results."""
     root = repository_root()
     timeline_cycle = pick_cycle(root, cycle_id)
+    _known_or_refuse(root, person, cycle_id)
     try:
         events = history(root, person, cycle_id)
     except GitProblem as exc:
@@ -56,3 +61,20 @@ def _shown(value: float | bool) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def _known_or_refuse(root: Path, person: str, cycle_id: str | None) -> None:
+    """A person in no cycle's org.yaml (in that cycle's, with --cycle) is a usage error, as
+    in every other command: an empty history would read as "nothing ever changed". Someone
+    who has left is still in the org.yaml of the cycles they were in."""
+    cycles = [cycle_id] if cycle_id else cycle_ids(root)
+    for cid in cycles:
+        path = f"{CYCLES}/{cid}/org.yaml"
+        doc, _ = load_file(root / path, path) if (root / path).is_file() else (None, [])
+        people = doc.data.get("people") if doc and isinstance(doc.data, dict) else None
+        if not isinstance(people, list):
+            return  # an org.yaml that does not read: `validate` says why; no guess here
+        if any(isinstance(p, dict) and p.get("id") == person for p in people):
+            return
+    where = f"cycle {cycle_id}" if cycle_id else "any cycle"
+    raise click.UsageError(f"no person {person!r} in {where}")
