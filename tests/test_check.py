@@ -425,3 +425,33 @@ def test_a_person_id_given_as_the_author_login_is_told_the_login(tmp_path: Path)
         "GitHub user alice is not in org.yaml (github:) at the base; alice is a person id: "
         "their GitHub login is alicec" in messages
     ), messages
+
+
+def test_a_file_name_that_is_not_utf8_is_refused_and_shown_escaped(tmp_path: Path) -> None:
+    """Git names files by bytes; one that is not UTF-8 must neither crash a printer (a
+    traceback, and no verdict) nor reach the log as it is."""
+    repo = make_repo(tmp_path, "execution")
+    with open(Path(repo.working_tree_dir).joinpath("caf").as_posix().encode() + b"\xe9.yaml", "w"):
+        pass
+    code, out = check(repo, "alicec")
+    assert code == 1
+    assert {e["path"] for e in out["errors"]} == {"caf\\xe9.yaml"}
+    assert "must be UTF-8" in messages(out)
+    text = run_cli("check", "--base", "main", "--author", "alicec", cwd=repo.working_tree_dir)
+    assert text.returncode == 1 and "Traceback" not in text.stderr, text.stderr
+    assert "caf\\xe9.yaml:1:1: error: a file name may not hold" in text.stdout
+
+
+def test_a_symbolic_link_at_a_committed_head_is_refused(tmp_path: Path) -> None:
+    """The gate may judge a commit rather than the working tree: a link is found there too."""
+    from perfloop.pullcheck import run_check
+
+    repo = make_repo(tmp_path, "execution")
+    (Path(repo.working_tree_dir) / "site").mkdir()
+    (Path(repo.working_tree_dir) / "site" / "data").symlink_to("../cycles/2026-h2/reviews")
+    repo.git.add("-A")
+    repo.git.commit("-m", "link", "--author", "Alice Chen <alice@example.com>")
+    head = repo.head.commit.hexsha
+    repo.git.checkout("main")  # the working tree holds no link: only the commit does
+    result = run_check(Path(repo.working_tree_dir), "main", "alicec", head=head)
+    assert [(p.path, p.message[:16]) for p in result.errors] == [("site/data", "a symbolic link:")]

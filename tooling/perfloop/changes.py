@@ -34,6 +34,10 @@ FALLBACK_KEY = {
     "department_goals": "cycle",
     "results": "cycle",
 }
+# Kinds whose approvers no cycle.yaml key can change: cycle.yaml is HR's, and what lies
+# outside cycles/ (the tool, the workflows that run the gate, the site) is the admins'
+# (spec section 5). The rules flag such a key (rules/references.py); it is never read.
+FIXED_APPROVALS: dict[str, tuple[str, ...]] = {"tooling": ("admin",), "codeowners": ()}
 # Approvers when cycle.yaml has no key for a kind (the spec's example configuration).
 DEFAULT_APPROVALS: dict[str, tuple[str, ...]] = {
     "goals": ("manager",),
@@ -43,8 +47,7 @@ DEFAULT_APPROVALS: dict[str, tuple[str, ...]] = {
     "manager_review": ("skip_level",),
     "calibration": ("department_head", "hr"),
     "cycle": ("hr",),
-    "tooling": ("admin",),
-    "codeowners": (),
+    **FIXED_APPROVALS,
 }
 
 
@@ -96,11 +99,15 @@ class Change:
     area: Area
     fields: tuple[str, ...] = ()  # for goals: what was agreed that changed
     first: JsonPath | None = None  # where the first such change is, in the new file
+    # `contributes_to` links added or pointed elsewhere: (the key result linked to, where)
+    links: tuple[tuple[str, JsonPath], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"path": self.path, "kind": self.kind, "status": self.status}
         if self.fields:
             out["fields"] = list(self.fields)
+        if self.links:
+            out["contributes_to"] = [ref for ref, _ in self.links]
         return out
 
 
@@ -211,12 +218,41 @@ def _exists(data: Any, path: JsonPath) -> bool:
     return True
 
 
+def new_links(old: Any, new: Any) -> tuple[tuple[str, JsonPath], ...]:
+    """The `contributes_to` links of an objectives file (goals, a department's, the
+    company's) that `new` has and `old` had not on the same key result (the same objective
+    and KR ids): each added or pointed elsewhere, with where it is in `new`."""
+    before = {key: ref for key, ref, _ in _links(old)}
+    return tuple((ref, where) for key, ref, where in _links(new) if before.get(key) != ref)
+
+
+def _links(data: Any) -> list[tuple[tuple[Any, Any], str, JsonPath]]:
+    """((objective id, KR id), the reference, its JSON path) of each `contributes_to`."""
+    found: list[tuple[tuple[Any, Any], str, JsonPath]] = []
+    objectives = data.get("objectives") if isinstance(data, dict) else None
+    for i, objective in enumerate(objectives if isinstance(objectives, list) else []):
+        krs = objective.get("key_results") if isinstance(objective, dict) else None
+        for j, kr in enumerate(krs if isinstance(krs, list) else []):
+            ref = kr.get("contributes_to") if isinstance(kr, dict) else None
+            if isinstance(ref, str):
+                key = (_id_or(objective, i), _id_or(kr, j))
+                found.append((key, ref, ("objectives", i, "key_results", j, "contributes_to")))
+    return found
+
+
+def _id_or(item: dict, position: int) -> Any:
+    found = item.get("id")
+    return found if isinstance(found, str) else position
+
+
 def review_kind(relation: str | None) -> str:
     return REVIEW_KINDS.get(relation or "", "review")
 
 
 def approvers_for(kind: str, approvals: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
     """The roles that must approve a change of `kind`, as configured (with fallbacks)."""
+    if kind in FIXED_APPROVALS:
+        return FIXED_APPROVALS[kind]
     if kind in approvals:
         return approvals[kind]
     fallback = FALLBACK_KEY.get(kind)

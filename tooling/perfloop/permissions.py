@@ -195,7 +195,17 @@ def requirement_for(
 ) -> Requirement | None:
     """The approval `role` asks for this change: the first level with someone other than
     the author in it. None when only the author (or nobody) could approve."""
-    for position, (label, people) in enumerate(role_levels(role, change, base)):
+    return _first_level(role, role_levels(role, change, base), change, base, author)
+
+
+def _first_level(
+    role: str,
+    levels: list[tuple[str, tuple[str, ...]]],
+    change: Change,
+    base: CycleData,
+    author: str | None,
+) -> Requirement | None:
+    for position, (label, people) in enumerate(levels):
         known = tuple(p for p in people if p in base.org.people)
         candidates = tuple(p for p in known if p != author)
         if candidates:
@@ -204,6 +214,39 @@ def requirement_for(
                 instead = None
             return Requirement(label, candidates, (change.path,), instead)
     return None
+
+
+def link_levels(ref: str, change: Change, base: CycleData) -> list[tuple[str, tuple[str, ...]]]:
+    """Who owns the key result `ref` (`owner/objective/kr`) that a change links to with
+    `contributes_to`, and who stands in for them; empty when the link needs nobody more:
+    the key result is the file's own (a person's, their department's when they head it, a
+    department's own or the company's in its own file) or names no one (the references
+    rule reports that).
+
+    A person's key result is theirs; a department's is its head's; the company's is the
+    admins' (who write company.yaml). Contributing moves the linked key result (an
+    `aggregate: sum` KR adds up its contributors), so its owner agrees to the link."""
+    org, area = base.org, change.area
+    owner = ref.split("/", 1)[0]
+    staff = [("hr", tuple(org.hr)), ("admin", tuple(org.admins))]
+    label = f"owner of {ref}"
+    file_owner = area.ids[0] if area.name in ("goals", "department") and area.ids else None
+    if (area.name == "company" and owner == "company") or owner == file_owner:
+        return []
+    if owner in org.people:
+        return [(label, (owner,)), *_manager_levels(org, (owner,), 0), *staff]
+    if owner in org.departments:
+        chain = org.department_chain(owner)
+        heads = [
+            (label if i == 0 else f"head of {d}", (org.departments[d].head,))
+            for i, d in enumerate(chain)
+        ]
+        if heads[0][1][0] == file_owner and area.name == "goals":
+            return []  # the head links their own key result to their department's
+        return [*heads, *staff]
+    if owner == "company":
+        return [(label, tuple(org.admins)), ("hr", tuple(org.hr))]
+    return []
 
 
 def judge(change: Change, base: CycleData, author: str | None, phase: str) -> Verdict:
@@ -237,6 +280,16 @@ def judge(change: Change, base: CycleData, author: str | None, phase: str) -> Ve
             refusals.append(f"nobody but the author can approve this change (role {role})")
             continue
         requirements.append(requirement)
+    for ref, _ in change.links:
+        levels = link_levels(ref, change, base)
+        if not levels:
+            continue
+        requirement = _first_level(f"owner of {ref}", levels, change, base, author)
+        if requirement is None:
+            refusals.append(f"nobody but the author can approve the link to {ref}")
+            continue
+        requirements.append(requirement)
+    for requirement in requirements:
         for person in requirement.any_of:
             if not base.org.people[person].github:
                 warnings.append(f"{person} has no github login in org.yaml, so cannot approve")

@@ -7,6 +7,7 @@ and `gate` both call `run_check`, so they always agree on what a change needs.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,13 +15,13 @@ from typing import Any
 
 from . import codeowners, incremental
 from .cache import FOLDER as CACHE_FOLDER
-from .changes import Area, Change, area_of, goals_kind, review_kind
-from .gitrepo import GitRepo
+from .changes import Area, Change, area_of, goals_kind, new_links, review_kind
+from .gitrepo import SYMLINK_MODE, GitRepo
 from .loader import Document, load_file
 from .model import CycleData
 from .permissions import Requirement, judge, merge
-from .problems import Problem, error, sort_problems, warning
-from .repository import CYCLES
+from .problems import Problem, error, printable, sort_problems, unsafe_name, warning
+from .repository import CYCLES, cycle_ids
 from .validation import validate_cycle
 
 
@@ -104,6 +105,11 @@ def run_check(
             now = _read_head(repo, root, head, path) is not None
             changed[path] = "modified" if at_base and now else "added" if now else "deleted"
     result = CheckResult(base, author_login, None)
+    result.problems += _names_and_links(repo, root, head, changed)
+    if any(unsafe_name(path) for path in changed):
+        # a name that is not UTF-8 (git gives bytes) goes on shown with escapes: neither
+        # JSON nor a UTF-8 terminal can hold it as it is
+        changed = {printable(path): status for path, status in changed.items()}
 
     base_cycles = repo.cycle_ids(base)
     by_cycle: dict[str | None, list[str]] = {}
@@ -204,6 +210,57 @@ def run_check(
     return result
 
 
+def _names_and_links(
+    repo: GitRepo, root: Path, head: str | None, changed: dict[str, str]
+) -> list[Problem]:
+    """A changed path whose name holds a line break or another control character (or is
+    not UTF-8), and a symbolic link the pull request adds or changes, anywhere: refused.
+
+    Such a name serves only to disguise text in a CI log (every printer escapes it too).
+    A link lets one path show another file: a cycle folder pointing into site/ passed for a
+    tooling change and then for the current cycle; site/ or a page pointing into cycles/
+    publishes reviews; and what MkDocs reads (docs_dir, theme overrides, hooks, snippets)
+    can be anywhere in the repository, so links are refused everywhere, not folder by
+    folder. A link already on the base is the loader's to refuse (inside a cycle) or
+    `validate`'s (a cycle folder)."""
+    problems = [
+        error(
+            printable(path),
+            1,
+            1,
+            "a file name may not hold a line break, a tab or another control character, and "
+            "must be UTF-8: rename the file",
+        )
+        for path in changed
+        if unsafe_name(path)
+    ]
+    present = [p for p, s in changed.items() if s != "deleted" and not unsafe_name(p)]
+    problems += [
+        error(
+            path,
+            1,
+            1,
+            "a symbolic link: refused anywhere in a performance repository, since it makes "
+            "one path show another file (a cycle that is not one, reviews on the site); "
+            "commit the file or folder itself",
+        )
+        for path in _symlinks(repo, root, head, present)
+    ]
+    return problems
+
+
+def _symlinks(repo: GitRepo, root: Path, head: str | None, paths: list[str]) -> list[str]:
+    """Which of `paths` are symbolic links in the working tree, or at commit `head`."""
+    if head is None:
+        return [p for p in paths if os.path.islink(root / p)]
+    found = []
+    for start in range(0, len(paths), 1000):  # a cycle's files in a few git runs
+        wanted = [f"{repo.prefix}{p}" for p in paths[start : start + 1000]]
+        rows = repo._tree(head, repo.prefix, wanted, recursive=False)
+        found += [rel for mode, _, _, rel in rows if int(mode, 8) == SYMLINK_MODE]
+    return found
+
+
 def is_export(path: str) -> bool:
     """A file `perfloop export` writes (`results-<cycle>-<audience>.xlsx` by default), or
     any spreadsheet: scores, ratings and bonuses that must never enter the repository."""
@@ -266,21 +323,25 @@ def classify_change(
     if new_cycle:
         area = Area("cycle_config", area.cycle, area.ids)
         return Change(path, status, "cycle", area), None
-    if area.name == "goals":
-        # only a goals change is told apart by its content (and located at a field): any
-        # other file is not parsed here (a big calibration file: 0.05 s at 1,800 people)
+    if area.name in ("goals", "company", "department"):
+        # only an objectives file is told apart by its content (a goals change by its kind,
+        # each by the `contributes_to` links it adds) and located at a field: any other file
+        # is not parsed here (a big calibration file: 0.05 s at 1,800 people)
         new_doc, _ = _new_doc(repo, root, head, path) if status != "deleted" else (None, [])
         old_doc, _ = repo.parse(base, path) if status != "added" else (None, [])
+        old_data = old_doc.data if old_doc else None
+        new_data = new_doc.data if new_doc else None
+        links = new_links(old_data, new_data)
+        if area.name != "goals":
+            kind = "company_goals" if area.name == "company" else "department_goals"
+            first = links[0][1] if links else None
+            return Change(path, status, kind, area, first=first, links=links), new_doc
         if (status != "added" and old_doc is None) or (status != "deleted" and new_doc is None):
             # a file that does not parse cannot be told apart: treat it as an adjustment
             kind, fields, first = goals_kind(None, None, rules.cycle.phase)
         else:
-            kind, fields, first = goals_kind(
-                old_doc.data if old_doc else None,
-                new_doc.data if new_doc else None,
-                rules.cycle.phase,
-            )
-        return Change(path, status, kind, area, fields, first), new_doc
+            kind, fields, first = goals_kind(old_data, new_data, rules.cycle.phase)
+        return Change(path, status, kind, area, fields, first, links), new_doc
     kind = {
         "cycle_config": "cycle",
         "cycle_other": "cycle",
@@ -358,12 +419,7 @@ def _validate(
     verdict when it can be (incremental.py), else as a whole."""
     if head is not None:
         return []  # validation reads the working tree; a committed head is checked out first
-    folder = root / CYCLES
-    present = (
-        sorted(p.name for p in folder.iterdir() if (p / "cycle.yaml").is_file())
-        if (folder.is_dir())
-        else []
-    )
+    present = cycle_ids(root) if (root / CYCLES).is_dir() else []  # real folders only
     targets = set(present) if None in by_cycle else {c for c in by_cycle if c in present}
     changed = {p for paths in by_cycle.values() for p in paths}
     problems = []

@@ -7,13 +7,16 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from . import jsontext
-from .problems import Problem
+from .problems import Problem, printable, safe_text
 
 MAX_ANNOTATIONS = 10  # GitHub shows at most 10 of each kind per step; we stay under it
 
 
 def escape_data(text: str) -> str:
-    """Escape a workflow command's message so file text cannot start a new command."""
+    """A workflow command's data, escaped as the runner decodes it: `%`, CR and LF, so the
+    text stays inside its one command (a line break shows in the annotation as one).
+    Outside a command the runner decodes nothing: plain lines go through `safe_text`."""
+    text = printable(text)
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
@@ -34,9 +37,9 @@ def in_github_actions() -> bool:
 
 
 def markdown_cell(text: str) -> str:
-    """Text safe inside a Markdown table cell: no HTML, no pipes, no line breaks."""
-    out = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    out = out.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+    """Text safe inside a Markdown table cell: inert (`safe_text`), no HTML, no pipes."""
+    out = safe_text(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    out = out.replace("|", "\\|")
     return out.replace("`", "&#96;").replace("[", "&#91;").replace("]", "&#93;")
 
 

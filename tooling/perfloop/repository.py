@@ -60,8 +60,32 @@ ID = re.compile(rf"{_ID}\Z")  # \Z, not $: "bob\n" is not an id (use with .match
 
 
 def cycle_ids(root: Path) -> list[str]:
+    """The cycles: real folders under cycles/ holding a cycle.yaml. A symbolic link is none
+    (`cycles/2027-h1 -> ../site/x` made a folder outside cycles/ the current cycle):
+    `symlinked_cycles` reports it."""
     folder = root / CYCLES
-    return sorted(p.name for p in folder.iterdir() if p.is_dir() and (p / "cycle.yaml").exists())
+    return sorted(
+        p.name
+        for p in folder.iterdir()
+        if p.is_dir() and not p.is_symlink() and (p / "cycle.yaml").exists()
+    )
+
+
+def symlinked_cycles(root: Path) -> list[Problem]:
+    """An error for cycles/ itself, or a folder in it, that is a symbolic link."""
+    folder = root / CYCLES
+    if folder.is_symlink():
+        return [error(CYCLES, 1, 1, "cycles/ is a symbolic link: it must be a real folder")]
+    return [
+        error(
+            f"{CYCLES}/{p.name}",
+            1,
+            1,
+            "a symbolic link, not a cycle: a cycle folder must be a real folder (ignored)",
+        )
+        for p in sorted(folder.iterdir())
+        if p.is_symlink()
+    ]
 
 
 # --- classifying files --------------------------------------------------------------------

@@ -11,6 +11,7 @@ import click
 
 from .. import jsontext
 from ..gitrepo import GitProblem, GitRepo
+from ..problems import safe_text
 from ..report import append_step_summary, emit_problems, in_github_actions, markdown_cell
 from .context import json_option, repository_root
 
@@ -86,22 +87,28 @@ def _login_from_email(root) -> str | None:
 
 def _who(result: CheckResult, person: str) -> str:
     login = result.logins.get(person)
-    return f"{person} (@{login})" if login else person
+    return safe_text(f"{person} (@{login})" if login else person)
 
 
 def print_text(result: CheckResult) -> None:
+    """The check in words. Paths, fields and the login come from the pull request: each is
+    printed through `safe_text`, so none can write a workflow command into a CI log."""
     author = (
         _who(result, result.author)
         if result.author
-        else (f"@{result.author_login} (not in org.yaml)" if result.author_login else "unknown")
+        else (
+            f"@{safe_text(result.author_login)} (not in org.yaml)"
+            if result.author_login
+            else "unknown"
+        )
     )
     phases = ", ".join(f"{c} in {p}" for c, p in result.phases.items()) or "no cycle touched"
     print(f"base {result.base[:12]}; author {author}; {phases}")
     if not result.changes:
         print("no changes")
     for change in result.changes:
-        detail = f"  ({', '.join(change.fields[:5])})" if change.fields else ""
-        print(f"  {change.kind:<18} {change.status:<8} {change.path}{detail}")
+        detail = f"  ({safe_text(', '.join(change.fields[:5]))})" if change.fields else ""
+        print(f"  {change.kind:<18} {change.status:<8} {safe_text(change.path)}{detail}")
     if result.requirements:
         print("approvals needed:")
         for req in result.requirements:

@@ -10,7 +10,7 @@ import click
 from .. import incremental, jsontext, listings
 from ..problems import has_errors
 from ..report import emit_problems
-from ..repository import CYCLES, cycle_ids
+from ..repository import CYCLES, cycle_ids, symlinked_cycles
 from ..validation import validate_cycle
 from .context import json_option, repository_root
 
@@ -47,6 +47,7 @@ def command(path: Path | None, as_json: bool, quiet: bool) -> None:
         else:
             results.append(derived)
     problems = [p for r in results for p in r.problems]
+    problems += [] if only else symlinked_cycles(root)  # ignored as cycles: said so here
     if file_filter:
         problems = [
             p for p in problems if p.path == file_filter or p.path.startswith(file_filter + "/")

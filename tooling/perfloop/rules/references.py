@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..changes import FIXED_APPROVALS
 from ..model import COMPANY, CycleData, ObjectiveSet
 from ..problems import Problem
 
@@ -77,6 +78,14 @@ def _cycle(data: CycleData) -> Iterator[Problem]:
                     "a person cannot be their own designated reviewer", "designated", subject, i
                 )
     for kind, approvers in cycle.approvals.items():
+        if kind in FIXED_APPROVALS:
+            yield where.error(
+                f"approvals: {kind} cannot be set here: changes outside cycles/ (the tool, "
+                "workflows, mkdocs.yml, site/) always need an admin; remove this key",
+                "approvals",
+                kind,
+            )
+            continue
         for i, approver in enumerate(approvers):
             if approver not in APPROVER_ROLES and approver not in org.people:
                 yield where.error(
