@@ -18,6 +18,7 @@ import click
 from ..gate import Decision, decide
 from ..github import GitHub, GitHubError
 from ..gitrepo import GitProblem
+from ..problems import safe_text
 from ..pullcheck import CheckResult, run_check
 from ..report import append_step_summary, in_github_actions, markdown_cell
 from .context import json_option, repository_root
@@ -143,9 +144,10 @@ def _report(result: CheckResult, decision: Decision, as_json: bool) -> None:
     if as_json:
         print(json.dumps({**decision.to_json(), "check": result.to_json()}, indent=2))
     else:
-        print(f"gate {'passed' if decision.ok else 'failed'}: {decision.summary()}")
+        # commit authors' names and the check's errors come from the pull request: safe_text
+        print(f"gate {'passed' if decision.ok else 'failed'}: {safe_text(decision.summary())}")
         for error in decision.errors:
-            print(f"  {error}")
+            print(f"  {safe_text(error)}")
         for s in decision.standings:
             state = f"approved by {s.approved_by}" if s.approved_by else "waiting"
             print(f"  {' or '.join(s.requirement.any_of)} ({s.requirement.role}): {state}")
@@ -154,7 +156,7 @@ def _report(result: CheckResult, decision: Decision, as_json: bool) -> None:
         for person in decision.stale:
             print(f"  {person} approved an older commit: approve the latest one again")
         for note in decision.notes:
-            print(f"  note: {note}")
+            print(f"  note: {safe_text(note)}")
     if in_github_actions():
         append_step_summary(_markdown(decision))
 
