@@ -43,16 +43,25 @@ class FakeGitHub:
             if reply.text is not None
             else ((PAYLOADS / reply.body).read_text() if reply.body else "{}")
         )
-        for key, value in {**self.substitutions, "__API__": self.url}.items():
+        for key, value in self.all_substitutions().items():
             text = text.replace(key, value)
         return text.encode()
 
+    def all_substitutions(self) -> dict[str, str]:
+        """The test's, the server's address, and the default branch's tip: the base commit
+        unless the test says otherwise."""
+        tip = self.substitutions.get("__TIP_SHA__") or self.substitutions.get("__BASE_SHA__", "")
+        return {**self.substitutions, "__TIP_SHA__": tip, "__API__": self.url}
+
 
 def standard_routes(pr: int = 42) -> dict[str, list[Reply]]:
-    """The pull request, its files and reviews, each list in two pages linked by Link."""
+    """The pull request, its files and reviews (each list in two pages linked by Link), its
+    commits (both by its author, davek) and the default branch's tip (`__TIP_SHA__`)."""
     base = f"/repos/{REPO}/pulls/{pr}"
     return {
         f"GET {base}": [Reply(body="pull.json")],
+        f"GET /repos/{REPO}/branches/main": [Reply(body="branch-main.json")],
+        f"GET {base}/commits?per_page=100": [Reply(body="commits.json")],
         f"GET {base}/files?per_page=100": [
             Reply(
                 body="files-1.json",
@@ -95,7 +104,7 @@ def serve(fake: FakeGitHub) -> Iterator[FakeGitHub]:
             self.send_header("Content-Type", "application/json; charset=utf-8")
             self.send_header("Content-Length", str(len(raw)))
             for key, value in reply.headers.items():
-                for name, sub in {**fake.substitutions, "__API__": fake.url}.items():
+                for name, sub in fake.all_substitutions().items():
                     value = value.replace(name, sub)
                 self.send_header(key, value)
             self.end_headers()
@@ -106,6 +115,9 @@ def serve(fake: FakeGitHub) -> Iterator[FakeGitHub]:
 
         def do_POST(self) -> None:
             self._answer("POST")
+
+        def do_PATCH(self) -> None:
+            self._answer("PATCH")
 
         def log_message(self, *args: object) -> None:
             pass

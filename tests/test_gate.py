@@ -17,14 +17,16 @@ from conftest import run_cli
 from github_server import PAYLOADS, REPO, FakeGitHub, Reply, serve, standard_routes
 from test_check import ALICE, CYCLE, KR1, edit, make_repo
 
+DAVE = "Dave Kim <dave@example.com>"  # org.yaml's email for davek: the commits are his
+
 
 def pull_request(tmp_path: Path) -> tuple[git.Repo, dict[str, str]]:
     repo = make_repo(tmp_path, "execution")
     edit(repo, ALICE, KR1, "start: 99.5, target: 99.99, current: 99.8")
-    repo.git.commit("-am", "alice: raise the target")
+    repo.git.commit("-am", "alice: raise the target", "--author", DAVE)
     old = repo.head.commit.hexsha
     edit(repo, f"{CYCLE}/goals/bob.yaml", "target: 12, current: 9", "target: 12, current: 10")
-    repo.git.commit("-am", "bob: September check-in")
+    repo.git.commit("-am", "bob: September check-in", "--author", DAVE)
     subs = {
         "__HEAD_SHA__": repo.head.commit.hexsha,
         "__BASE_SHA__": repo.commit("main").hexsha,
@@ -144,7 +146,7 @@ def test_the_gate_never_trusts_a_cache_found_in_the_checkout(tmp_path: Path) -> 
     poisoned[f"goals:{blob_id(broken.encode())}"] = clean
     write_pack(pack, poisoned)
     repo.git.add("-A", "--force")  # the poisoned cache is part of the pull request
-    repo.git.commit("-m", "alice: retitle")
+    repo.git.commit("-m", "alice: retitle", "--author", DAVE)
     subs["__HEAD_SHA__"] = repo.head.commit.hexsha
     assert "unknown field 'titel'" not in run_cli("validate", cwd=root).stdout  # it works
     code, out = offline(
@@ -226,4 +228,4 @@ def test_online_gate_without_a_token_exits_2(tmp_path: Path) -> None:
         "gate", "--pr", "42", cwd=repo.working_tree_dir, env={"GITHUB_REPOSITORY": REPO}
     )
     assert result.returncode == 2
-    assert "GITHUB_TOKEN is not set" in result.stderr
+    assert "neither PERFLOOP_APP_TOKEN nor GITHUB_TOKEN is set" in result.stderr

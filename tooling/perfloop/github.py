@@ -1,5 +1,6 @@
-"""A small client for GitHub's REST API (v3): pull requests, their files and reviews, and
-commit statuses. It fails closed: any answer it cannot trust raises GitHubError.
+"""A small client for GitHub's REST API (v3): pull requests, their files, commits and
+reviews, branches, commit statuses and check runs. It fails closed: any answer it cannot
+trust raises GitHubError.
 
 Pagination follows `Link: <…>; rel="next"` (only to the same API host, so the token never
 leaves it). Retries are bounded: a 5xx or a dropped connection is retried with back-off; a
@@ -144,9 +145,13 @@ class GitHub:
     def post(self, path: str, body: dict[str, Any]) -> Any:
         return self._request("POST", self._url(path, {}), body)[0]
 
+    def patch(self, path: str, body: dict[str, Any]) -> Any:
+        return self._request("PATCH", self._url(path, {}), body)[0]
+
     def _url(self, path: str, params: dict[str, Any]) -> str:
         query = f"?{urllib.parse.urlencode(params)}" if params else ""
-        return f"{self.api}/repos/{self.repo}/{path.lstrip('/')}{query}"
+        tail = f"/{path.lstrip('/')}" if path else ""
+        return f"{self.api}/repos/{self.repo}{tail}{query}"
 
     # --- the calls Perfloop makes ---------------------------------------------------------
 
@@ -158,6 +163,47 @@ class GitHub:
             msg = f"pull request #{number}: GitHub's answer lacks base/head/user"
             raise GitHubError(msg) from None
         return pull
+
+    def default_branch(self, pull: dict[str, Any]) -> str:
+        """The repository's default branch: from the pull request's payload
+        (`base.repo.default_branch`), else from the repository itself."""
+        found = ((pull.get("base") or {}).get("repo") or {}).get("default_branch")
+        if not found:
+            found = (self.get("") or {}).get("default_branch")
+        if not isinstance(found, str) or not found:
+            raise GitHubError("GitHub's answer does not say which branch is the default")
+        return found
+
+    def branch_tip(self, branch: str) -> str:
+        """The commit `branch` points at now."""
+        answer = self.get(f"branches/{urllib.parse.quote(branch, safe='')}")
+        sha = ((answer or {}).get("commit") or {}).get("sha")
+        if not isinstance(sha, str) or not re.fullmatch(r"[0-9a-f]{40}", sha):
+            raise GitHubError(f"GitHub's answer for branch {branch!r} has no commit")
+        return sha
+
+    def open_pulls(self, base: str) -> list[dict[str, Any]]:
+        """The open pull requests into `base`."""
+        return self.get_all("pulls", state="open", base=base)
+
+    def behind_by(self, base: str, head: str) -> int:
+        """How many commits of `base` `head` lacks (GitHub's compare `base...head`)."""
+        answer = self.get(f"compare/{base}...{head}")
+        behind = (answer or {}).get("behind_by")
+        if not isinstance(behind, int):
+            raise GitHubError(f"GitHub's comparison of {base[:12]}...{head[:12]} lacks behind_by")
+        return behind
+
+    def pull_commits(self, number: int) -> list[dict[str, Any]]:
+        """The pull request's commits, each with `author.login` as GitHub maps its author
+        (None when it maps to no user). GitHub lists at most 250: a longer list fails."""
+        commits = self.get_all(f"pulls/{number}/commits")
+        if len(commits) >= 250:
+            raise GitHubError(
+                f"pull request #{number} has 250 commits or more, more than GitHub lists; "
+                "squash them so every author can be checked"
+            )
+        return commits
 
     def pull_files(self, number: int) -> list[str]:
         files = self.get_all(f"pulls/{number}/files")
@@ -178,6 +224,26 @@ class GitHub:
         if target_url:
             body["target_url"] = target_url
         self.post(f"statuses/{sha}", body)
+
+    def start_check_run(self, sha: str, name: str, details_url: str | None) -> int:
+        """A check run `name` in progress on `sha`; its id. Only a GitHub App can create
+        one, and branch protection can require it from that app alone."""
+        body: dict[str, Any] = {"name": name, "head_sha": sha, "status": "in_progress"}
+        if details_url:
+            body["details_url"] = details_url
+        answer = self.post("check-runs", body)
+        run_id = (answer or {}).get("id")
+        if not isinstance(run_id, int):
+            raise GitHubError("GitHub's answer for the new check run has no id")
+        return run_id
+
+    def finish_check_run(self, run_id: int, conclusion: str, title: str, summary: str) -> None:
+        body = {
+            "status": "completed",
+            "conclusion": conclusion,
+            "output": {"title": title[:255], "summary": summary[:65535]},
+        }
+        self.patch(f"check-runs/{run_id}", body)
 
 
 def _message(exc: urllib.error.HTTPError) -> str:

@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # the loader and model load only when a revision is read: `pe
     from .sources import Entry
 
 from .gitrun import GitFailed, GitProblem, GitRun, start_git, text
-from .root import CYCLES
+from .root import CYCLES, FOLDER
 
 SYMLINK_MODE = 0o120000
 _SUBMODULE = "160000"  # a gitlink: not a file of this repository
@@ -36,6 +36,15 @@ class Changed(NamedTuple):  # not a dataclass: importing dataclasses costs a rep
 
     path: str  # relative to the performance repository's root, with '/'
     status: str  # "added" | "modified" | "deleted"
+
+
+class Commit(NamedTuple):
+    """A commit of a pull request, with its author as git records it."""
+
+    sha: str
+    name: str
+    email: str
+    parents: tuple[str, ...]
 
 
 class GitRepo:
@@ -123,6 +132,48 @@ class GitRepo:
                 raise GitProblem(f"unknown revision {rev!r} (is it fetched?)") from None
             self._commits[rev] = found.strip()
         return self._commits[rev]
+
+    def head(self) -> str:
+        """The commit checked out (HEAD)."""
+        return self.resolve("HEAD")
+
+    def is_clean(self) -> bool:
+        """Whether the working tree is exactly HEAD's: nothing modified, staged or untracked
+        (ignored files under `cycles/` count too: validation would read them)."""
+        everything = [".", f":(exclude,top){self.prefix}{FOLDER}"]  # the cache: never read
+        if self.run("status", "--porcelain=v1", "-z", "--untracked-files=all", "--", *everything):
+            return False
+        ignored = self.run(
+            "status", "--porcelain=v1", "-z", "--ignored=matching", "--untracked-files=all",
+            "--", f":/{self.prefix}{CYCLES}",
+        )  # fmt: skip
+        return not ignored
+
+    def contains(self, head: str, commit: str) -> bool:
+        """Whether `commit` is in `head`'s history (False when `commit` is not here)."""
+        return self.succeeds("merge-base", "--is-ancestor", commit, head)
+
+    def commits_between(self, base: str, head: str) -> list[Commit]:
+        """The commits in `head` that are not in `base`, oldest first."""
+        out = self.run(
+            "log", "-z", "--reverse", "--format=%H%x1f%an%x1f%ae%x1f%P", f"{base}..{head}"
+        )
+        commits = []
+        for record in filter(None, out.split("\0")):
+            sha, name, email, parents = record.strip("\n").split("\x1f")
+            commits.append(Commit(sha, name, email, tuple(parents.split())))
+        return commits
+
+    def is_plain_merge(self, commit: Commit) -> bool:
+        """Whether a merge commit's tree is what git merges its parents into without help:
+        it carries no change of its own, so who made it decides nothing."""
+        if len(commit.parents) != 2:
+            return False
+        try:
+            merged = self.run("merge-tree", "--write-tree", *commit.parents).split("\n")[0]
+        except GitFailed:  # a conflict (exit 1): someone resolved it by hand
+            return False
+        return merged.strip() == self.run("rev-parse", f"{commit.sha}^{{tree}}").strip()
 
     def tree_id(self, rev: str, folder: str) -> str | None:
         """The object id of `folder` (relative to our root) at `rev` (a tree's, unless the
