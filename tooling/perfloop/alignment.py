@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .model import CycleData, KeyResult, ObjectiveSet
@@ -31,9 +32,13 @@ class Coverage:
     parent: KeyResult
     contributors: tuple[Contribution, ...]
     ratio: float | None  # None when the contributors have no targets to compare
+    # A file left out for its own errors may add into this parent: too little is not known.
+    open: bool = False
 
     def within(self, low: float, high: float) -> bool:
-        return self.ratio is None or low <= self.ratio <= high
+        if self.ratio is None:
+            return True
+        return (self.open or low <= self.ratio) and self.ratio <= high
 
 
 def contributors(data: CycleData) -> dict[str, list[Contribution]]:
@@ -68,8 +73,20 @@ def coverage(data: CycleData) -> list[Coverage]:
                 ratio = parent.target / total if total else None
             else:
                 ratio = total / parent.target
-        out.append(Coverage(ref, parent, tuple(parts), ratio))
+        out.append(Coverage(ref, parent, tuple(parts), ratio, ref in data.claimed_by_left_out))
     return out
+
+
+_ID = r"[a-z0-9][a-z0-9-]{0,62}"
+_CLAIM = re.compile(rf"""contributes_to['"]?\s*:\s*['"]?({_ID}/{_ID}/{_ID})(?![a-z0-9/-])""")
+
+
+def claimed_parents(raw: bytes) -> tuple[str, ...]:
+    """The parent key results an objectives file names in `contributes_to`, read from its
+    text: the file is left out for its errors (it may not even parse), yet what it would add
+    into is not to be judged short of it. Block and flow style, quoted or not."""
+    text = raw.decode("utf-8", errors="replace")
+    return tuple(sorted(set(_CLAIM.findall(text))))
 
 
 def links_of(objectives: ObjectiveSet) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -85,11 +102,20 @@ def links_of(objectives: ObjectiveSet) -> tuple[tuple[str, ...], tuple[str, ...]
 
 
 def links(data: CycleData) -> Links:
-    """Every objective file's links (files without any are left out)."""
+    """Every objective file's links (files without any are left out); a file left out of
+    the model for its errors links to what it claims to contribute to (`claimed_parents`),
+    so that a change reaching those parents reaches it too."""
     out: Links = {}
     start = len(data.dir) + 1
     for objectives in data.all_objective_sets():
         found = links_of(objectives)
         if found != ((), ()):
             out[objectives.where.file[start:]] = found
+    for path, refs in data.left_out_claims.items():
+        out[path[start:]] = claimed_links(refs)
     return out
+
+
+def claimed_links(refs: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The links of a left-out file that claims to contribute to `refs`."""
+    return (), tuple(sorted({ref.split("/")[0] for ref in refs}))

@@ -81,6 +81,8 @@ class Proposal:
     moves: list[Move] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
     incomplete: dict[str, tuple[str, ...]] = field(default_factory=dict)  # person -> missing
+    # members a file of whose is left out for its errors (person -> the file): provisional
+    left_out: dict[str, str] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         out = {rating: 0 for rating in self.quotas}
@@ -101,6 +103,7 @@ class Proposal:
                 for m in self.moves
             ],
             "incomplete": {p: list(m) for p, m in self.incomplete.items()},
+            "left_out": dict(self.left_out),
         }
 
 
@@ -136,7 +139,14 @@ def propose(
         scored=dict(current),
         finals={s["id"]: s["final"] for s in complete},
         incomplete={s["id"]: s["missing"] for s in members if not s["complete"]},
+        left_out={p: data.unsettled[p] for p in group.members if p in data.unsettled},
     )
+    if proposal.left_out:
+        proposal.flags.append(
+            f"provisional: {_names(list(proposal.left_out), '')} cannot be scored while "
+            f"{', '.join(sorted(set(proposal.left_out.values())))} has errors; the quotas "
+            f"count the {size} complete member(s) and may change once it is fixed"
+        )
     for i, rating in enumerate(ratings):
         cap = limits[rating].max
         holders = [p for p in current if current[p] == rating]  # best score first
@@ -209,6 +219,7 @@ def check(data: CycleData, scores: dict[str, PersonScore] | None = None) -> list
             )
             continue
         members = set(grp.members)
+        unsettled = data.unsettled
         # own fields only: a verdict's scores are not built into records (0.1 s for a
         # group of 1,800 whose calibration file changed)
         own = {p: own_fields(scores, p) for p in grp.members if p in scores}
@@ -229,6 +240,8 @@ def check(data: CycleData, scores: dict[str, PersonScore] | None = None) -> list
                     at.error(f"{person}: rating {entry.rating!r} is not on the scale ({scale})")
                 )
                 continue
+            if person in unsettled:
+                continue  # a file of theirs is left out for its errors: nothing to judge yet
             score = own.get(person)  # None: not scored
             if score is None or not score["complete"]:
                 lacks = ", ".join(score["missing"]) if score else "a score"
@@ -258,6 +271,8 @@ def check(data: CycleData, scores: dict[str, PersonScore] | None = None) -> list
                         "ratings",
                     )
                 )
+        if any(m in unsettled for m in grp.members):
+            continue  # provisional: quotas are judged once every member's files are valid
         size = len(complete)
         limits = quotas(cycle, size)
         for rating, limit in limits.items():

@@ -45,7 +45,7 @@ from functools import cached_property
 from pathlib import Path
 
 from . import verdict
-from .alignment import Links, links_of
+from .alignment import Links, claimed_links, claimed_parents, links_of
 from .gitrepo import GitProblem, GitRepo
 from .listings import Listing, changed_listing, listing, reader
 from .model import COMPANY, CycleData
@@ -116,12 +116,17 @@ def _derive(
     read = reader(root, rel_dir, repo, base, changes)
 
     entries = [Entry(rel, blob=head_blobs[rel]) for rel in sorted(scope.wanted)]
-    sub, load_problems = load_cycle(root, cycle_id, source=_Listed(entries, read))
-    if sub is None:
-        return None
     edited_paths = {f"{rel_dir}/{rel}" for rel in edits}
     cut = len(rel_dir) + 1
     load = [p for p in before.load if p.path[cut:] in head_blobs and p.path not in edited_paths]
+    # The files the change did not touch that the base left out stay left out, loaded or
+    # not: what follows from their absence is judged as a full check judges it.
+    kept_out = frozenset(p.path for p in load)
+    sub, load_problems = load_cycle(
+        root, cycle_id, source=_Listed(entries, read), left_out=kept_out
+    )
+    if sub is None:
+        return None
     load += [p for p in load_problems if p.path in edited_paths]
 
     head_content = changes.digest(listed)
@@ -213,10 +218,12 @@ def _links_after(
         after.pop(rel, None)
         if rel in new_bytes:
             doc, problems = examine(new_bytes[rel], f"{rel_dir}/{rel}", "goals")
-            if doc is not None and not problems:  # else the file is not in the model
+            if doc is not None and not problems:
                 found = links_of(build_goals(doc, kind.ids[0]))
-                if found != ((), ()):
-                    after[rel] = found
+            else:  # left out of the model: it links to what its text claims (alignment.links)
+                found = claimed_links(claimed_parents(new_bytes[rel]))
+            if found != ((), ()):
+                after[rel] = found
     return after
 
 

@@ -539,6 +539,11 @@ class CycleData:
     # Files of the cycle (paths from the root) left out of the model for problems of their
     # own: a rule does not report what follows from their absence (one mistake, one error).
     left_out: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
+    # The parent key results each left-out objectives file says it contributes to (path ->
+    # refs, read from its text as far as it goes): their coverage and sums are not judged.
+    left_out_claims: Mapping[str, tuple[str, ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
     # The identity of the bytes this record was built from (sources.content_digest), set by
     # the loader; not copied by dataclasses.replace, so a derived record never claims it.
     content: str | None = field(default=None, init=False, compare=False, repr=False)
@@ -553,6 +558,61 @@ class CycleData:
         """Whether `templates/<template>.yaml` exists but was left out for its own errors:
         what follows from its absence is not a problem of its own."""
         return f"{self.dir}/templates/{template}.yaml" in self.left_out
+
+    def owner_left_out(self, owner: str) -> bool:
+        """Whether the objectives file of `owner` (the company, a department or a person)
+        exists but was left out for its own errors: a reference into it is no error."""
+        if owner == COMPANY:
+            return self.path("company.yaml") in self.left_out
+        return (
+            self.path("goals", f"{owner}.yaml") in self.left_out
+            or self.path("departments", f"{owner}.yaml") in self.left_out
+        )
+
+    @cached_property
+    def claimed_by_left_out(self) -> frozenset[str]:
+        """Parent key results (refs) that a left-out file may add into."""
+        return frozenset(ref for refs in self.left_out_claims.values() for ref in refs)
+
+    @cached_property
+    def unsettled(self) -> Mapping[str, str]:
+        """person -> a left-out file (path in the cycle folder) their score depends on: their
+        goals file, a review of them, their template, or a file adding into one of their
+        `aggregate: sum` key results (upward through sums). Such a person's score is not
+        known until the file is fixed: they are incomplete, and nothing follows from it."""
+        out: dict[str, str] = {}
+        templates: dict[str, str] = {}
+        cut = len(self.dir) + 1
+        for path in sorted(self.left_out):
+            rel = path[cut:]
+            parts = rel.split("/")
+            stem = parts[-1].removesuffix(".yaml")
+            if parts[0] == "goals" and len(parts) == 2:
+                out.setdefault(stem, rel)
+            elif parts[0] == "reviews" and len(parts) == 3:
+                out.setdefault(parts[1], rel)
+            elif parts[0] == "templates" and len(parts) == 2:
+                templates[stem] = rel
+        if templates:
+            for person in self.org.people:
+                chosen = self.template_id_for(person)
+                if chosen in templates:
+                    out.setdefault(person, templates[chosen])
+        todo = [
+            (ref, path[cut:]) for path, refs in sorted(self.left_out_claims.items()) for ref in refs
+        ]
+        seen: set[str] = set()
+        while todo:
+            ref, rel = todo.pop(0)
+            kr = None if ref in seen else self.find_key_result(ref)
+            seen.add(ref)
+            if kr is None or kr.current is not None or kr.aggregate != "sum":
+                continue  # only a sum without a current of its own counts its contributors
+            out.setdefault(ref.split("/")[0], rel)
+            if kr.contributes_to:
+                todo.append((kr.contributes_to, rel))
+        people = self.org.people
+        return {person: rel for person, rel in out.items() if person in people}
 
     def template_for(self, person: str) -> Template | None:
         """A person's own template, else cycle `people`, nearest department, default."""

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from . import fastload, schema
+from .alignment import claimed_parents
 from .cache import Outcome, Pack, Stored, stored
 from .loader import MAX_BYTES, Document, decode, load_file, max_bytes, parse_text
 from .memory import bulk_allocation
@@ -574,20 +575,30 @@ def _from_outcome(
 
 
 def load_cycle(
-    root: Path, cycle_id: str, source: Source | None = None, use_cache: bool | None = None
+    root: Path,
+    cycle_id: str,
+    source: Source | None = None,
+    use_cache: bool | None = None,
+    left_out: frozenset[str] = frozenset(),
 ) -> tuple[CycleData | None, list[Problem]]:
     """Examine and build one cycle. None when cycle.yaml or org.yaml is unusable.
 
     `source` defaults to the cycle folder on disk; a git revision can be read instead.
     Examined files are cached by blob id (see cache.py); cache misses are parsed in parallel
-    when there are many.
+    when there are many. `left_out`: files (paths from the root) known to have problems
+    though `source` does not list them (a partial load, incremental.py), so that the model
+    knows them left out as a full load would.
     """
     with bulk_allocation():
-        return _load_cycle(root, cycle_id, source, use_cache)
+        return _load_cycle(root, cycle_id, source, use_cache, left_out)
 
 
 def _load_cycle(
-    root: Path, cycle_id: str, source: Source | None, use_cache: bool | None
+    root: Path,
+    cycle_id: str,
+    source: Source | None,
+    use_cache: bool | None,
+    left_out: frozenset[str],
 ) -> tuple[CycleData | None, list[Problem]]:
     cycle_dir = root / CYCLES / cycle_id
     rel_dir = f"{CYCLES}/{cycle_id}"
@@ -686,7 +697,7 @@ def _load_cycle(
                 pack.put(kind_name, blob, _outcome(*examined[rel]))
     if pack:
         pack.save(prune=isinstance(source, DirectorySource))
-    return _assemble(root, rel_dir, examined, kinds, blobs, problems)
+    return _assemble(root, rel_dir, examined, kinds, blobs, problems, read=read, left_out=left_out)
 
 
 def load_recalled(
@@ -731,7 +742,7 @@ def load_recalled(
                 examined[rel] = _from_outcome(stored, path, partial(read, rel), packed=True)
         if pack:
             pack.save(prune=False)
-        return _assemble(root, rel_dir, examined, kinds, blobs, [], content, deferred)
+        return _assemble(root, rel_dir, examined, kinds, blobs, [], content, deferred, read)
 
 
 class _Deferred(Mapping[str, Document]):
@@ -799,22 +810,37 @@ def _assemble(
     problems: list[Problem],
     content: str | None = None,
     deferred: _Deferred | None = None,
+    read: Callable[[str], bytes] | None = None,
+    left_out: frozenset[str] = frozenset(),
 ) -> tuple[CycleData | None, list[Problem]]:
     """The cycle built from its examined files (relative path -> document and problems;
     a file with problems is left out of the model) and the blob id of each, whose digest
-    is `content` when known; with the goals and review files `deferred` holds."""
+    is `content` when known; with the goals and review files `deferred` holds. `read`
+    gives a file's bytes (relative path), for what a left-out objectives file claims;
+    `left_out` adds files known left out that were not examined here."""
     # Goals and reviews (all but a few hundred of the files) are built when first asked
     # for, each from its file: owner or (subject, reviewer) -> path.
     loaded: list[LoadedFile] = []
     documents: dict[str, Document] = {}
     goals: dict[str, str] = {} if deferred is None else deferred.goals
     reviews: dict[tuple[str, ...], str] = {} if deferred is None else deferred.reviews
-    left_out: set[str] = set()
+    # Every file with problems of its own is left out: examined ones, and the ones refused
+    # before (too big, unreadable, a link), which are no more in the model.
+    left: set[str] = {p.path for p in problems} | left_out
+    claims: dict[str, tuple[str, ...]] = {}
     for rel in sorted(examined):
         doc, found = examined[rel]
         if found:
             problems += found
-            left_out.add(f"{rel_dir}/{rel}")
+            path = f"{rel_dir}/{rel}"
+            left.add(path)
+            if read is not None and kinds[rel].kind in ("goals", "objectives"):
+                try:
+                    refs = claimed_parents(read(rel))
+                except OSError:
+                    refs = ()
+                if refs:
+                    claims[path] = refs
             continue
         if doc is None:
             continue
@@ -861,7 +887,8 @@ def _assemble(
         },
         results=top["results.yaml"].data if "results.yaml" in top else None,
         documents=docs,
-        left_out=frozenset(left_out),
+        left_out=frozenset(left),
+        left_out_claims=claims,
     )
     content = content_digest(blobs) if content is None else content
     object.__setattr__(data, "content", content)  # frozen: set once, here

@@ -314,7 +314,9 @@ def score_person(data: CycleData, person_id: str) -> PersonScore:
     """Every number the spec defines for one person, with what is missing in plain words."""
     template = data.template_for(person_id)
     if template is None:
-        return PersonScore(person_id, None, None, None, None, None, None, False, ("a template",))
+        left_out = data.unsettled.get(person_id)
+        lacks = f"a valid {left_out}" if left_out else "a template"
+        return PersonScore(person_id, None, None, None, None, None, None, False, (lacks,))
     weights = {s: template.sections.get(s, 0.0) for s in SECTIONS}
     missing: list[str] = []
 
@@ -333,6 +335,10 @@ def score_person(data: CycleData, person_id: str) -> PersonScore:
     review, groups = review_section(template, data, person_id)
     if review is None and weights["review"] > 0:
         missing.append("manager review")
+
+    left_out = data.unsettled.get(person_id)
+    if left_out is not None:  # a file the score reads is left out for its own errors
+        missing = [f"a valid {left_out}", *(m for m in missing if m != "goals")]
 
     sections = {"okr": okr, "kpi": kpi, "review": review}
     used = [s for s in SECTIONS if weights[s] > 0]

@@ -7,7 +7,9 @@ still needs stays on the list (a person without goals in review has no OKR secti
 - execution: a check-in within `checkin_interval_days` (default 14) for everyone with goals;
 - review and calibration: every review that counts (its relation has weight > 0 in the
   subject's template, and the manager review always) and every incomplete person;
-- calibration: a calibration file for every group.
+- calibration: a calibration file for every group;
+- in any phase: a fix of every file left out for its own errors, owed by its owner, in
+  place of what its absence would otherwise make owed.
 
 An item is overdue when today is past the deadline of the phase it belongs to (for a
 check-in: past the last check-in plus the interval). A closed cycle owes nothing.
@@ -27,7 +29,7 @@ class Owed:
     department: str  # the department it is listed under (the owner's)
     who: tuple[str, ...]  # the people who owe it
     what: str  # goals | department objectives | company objectives | check-in | review |
-    #            calibration | incomplete
+    #            calibration | incomplete | fix
     detail: str
     phase: str  # the phase the work belongs to
     due: dt.date | None
@@ -78,8 +80,22 @@ def owed(
             Owed(dept, who, what, detail, phase, due, overdue_days=_late(today, due), **kw)
         )
 
+    # files left out for their own errors: each is owed a fix by its owner, in place of what
+    # its absence would otherwise say is owed (a file, a review, a complete person)
+    for path in sorted(data.left_out):
+        who, dept = _fixer(data, path)
+        rel = path[len(data.dir) + 1 :]
+        add(
+            dept,
+            who,
+            "fix",
+            f"{rel} has errors and is left out (run `perfloop validate {path}`)",
+            cycle.phase,
+            due=None,
+        )
+
     # planning
-    if data.company is None:
+    if data.company is None and not data.owner_left_out("company"):
         add(
             _dept_of(data, org.admins),
             org.admins,
@@ -88,7 +104,7 @@ def owed(
             "planning",
         )
     for dept in org.departments.values():
-        if dept.id not in data.departments:
+        if dept.id not in data.departments and not data.owner_left_out(dept.id):
             add(
                 dept.id,
                 (dept.head,),
@@ -97,6 +113,8 @@ def owed(
                 "planning",
             )
     for person in org.people.values():
+        if person.id in data.unsettled:
+            continue  # their file is owed a fix (above)
         if person.id not in data.goals:
             add(person.department, (person.id,), "goals", f"no goals/{person.id}.yaml", "planning")
         elif cycle.phase == "planning":  # owed while plans are drafted; validate warns always
@@ -147,6 +165,8 @@ def owed(
             for reviewer, relation in data.expected_reviewers(subject.id).items():
                 if (subject.id, reviewer) in data.reviews:
                     continue
+                if data.path("reviews", subject.id, f"{reviewer}.yaml") in data.left_out:
+                    continue  # written, but owed a fix (above)
                 weight = template.group_weights.get(relation, 0) if template.group_weights else 1
                 if relation != "manager" and weight <= 0:
                     continue
@@ -165,6 +185,8 @@ def owed(
         scores = scores if scores is not None else score_cycle(data)
         for person in org.people.values():
             score = scores.get(person.id)
+            if person.id in data.unsettled:
+                continue  # incomplete until a file is fixed: that fix is listed
             if score is not None and not score.complete:
                 add(
                     person.department,
@@ -178,7 +200,9 @@ def owed(
     # calibration: a file per group
     if _reached(data, "calibration"):
         for group in data.groups:
-            if group.id not in data.calibrations:
+            if group.id not in data.calibrations and (
+                data.path("calibration", f"{group.id}.yaml") not in data.left_out
+            ):
                 dept = group.departments[0] if group.departments else ""
                 add(
                     dept,
@@ -191,6 +215,27 @@ def owed(
 
     order = {d: i for i, d in enumerate(org.departments)}
     return sorted(items, key=lambda o: (order.get(o.department, len(order)), PHASES.index(o.phase)))
+
+
+def _fixer(data: CycleData, path: str) -> tuple[tuple[str, ...], str]:
+    """Who owes the fix of a file left out for its errors, and the department it is
+    listed under: a person their goals, a reviewer their review, a head their
+    department's objectives, admins the company's, HR anything else."""
+    org = data.org
+    parts = path[len(data.dir) + 1 :].removesuffix(".yaml").split("/")
+    owner = None
+    if parts[0] == "goals" and len(parts) == 2:
+        owner = parts[1]
+    elif parts[0] == "reviews" and len(parts) == 3:
+        owner = parts[2]
+    elif parts[0] == "departments" and len(parts) == 2 and parts[1] in org.departments:
+        head = org.departments[parts[1]].head
+        return (head,), parts[1]
+    elif parts == ["company"]:
+        return org.admins, _dept_of(data, org.admins)
+    if owner in org.people:
+        return (owner,), org.people[owner].department  # type: ignore[index]
+    return org.hr, _dept_of(data, org.hr)
 
 
 def _dept_of(data: CycleData, people: tuple[str, ...]) -> str:

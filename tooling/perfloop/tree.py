@@ -90,6 +90,7 @@ class Node:
     objectives: tuple[ObjectiveNode, ...]
     children: tuple[Node, ...] = ()
     has_goals: bool = True  # False: no objectives file yet
+    left_out: str | None = None  # its objectives file, left out for its own errors
 
     def walk(self):
         yield self
@@ -113,6 +114,7 @@ class Node:
             "id": self.id,
             "name": self.name,
             "has_goals": self.has_goals,
+            "left_out": self.left_out,
             "objectives": [o.to_json() for o in self.objectives],
             "children": [c.to_json() for c in self.children],
         }
@@ -135,7 +137,15 @@ def build_tree(data: CycleData) -> Node:
             department(sub, seen | {dept_id}) for sub in org.children(dept_id) if sub not in seen
         ]
         people = [
-            Node("person", pid, org.people[pid].name, objectives(pid), (), pid in data.goals)
+            Node(
+                "person",
+                pid,
+                org.people[pid].name,
+                objectives(pid),
+                (),
+                pid in data.goals,
+                left_out(f"goals/{pid}.yaml"),
+            )
             for pid in org.members(dept_id, nested=False)
         ]
         return Node(
@@ -145,7 +155,11 @@ def build_tree(data: CycleData) -> Node:
             objectives(dept_id),
             tuple(subs + people),
             dept_id in data.departments,
+            left_out(f"departments/{dept_id}.yaml"),
         )
+
+    def left_out(rel: str) -> str | None:
+        return rel if data.path(rel) in data.left_out else None
 
     tops = [d.id for d in org.departments.values() if not d.parent or d.parent == d.id]
     return Node(
@@ -155,6 +169,7 @@ def build_tree(data: CycleData) -> Node:
         objectives(COMPANY),
         tuple(department(d, frozenset()) for d in tops),
         data.company is not None,
+        left_out("company.yaml"),
     )
 
 
@@ -269,7 +284,11 @@ def render(node: Node, show_people: bool = True) -> str:
         inner = prefix + ("" if top else ("   " if last else "│  "))
         children = [c for c in n.children if show_people or c.kind != "person"]
         guide = "│  " if children else "   "
-        if not n.has_goals and n.kind != "person":
+        if n.left_out:
+            lines.append(
+                f"{inner}{guide}(left out: {n.left_out} has errors; see perfloop validate)"
+            )
+        elif not n.has_goals and n.kind != "person":
             lines.append(f"{inner}{guide}(no objectives file)")
         elif not n.has_goals:
             lines.append(f"{inner}{guide}(no goals file yet)")

@@ -15,13 +15,11 @@ from ..calibration import SCHEMA_URL, Proposal, breakdown, draft_text, group, pr
 from ..export import write_atomic
 from ..leniency import RaterStats, leniency
 from ..model import CycleData
-from ..problems import Problem
 from ..progress import round_half_up
 from ..ratings_history import StreakFlag, history, streaks
 from ..report import emit_problems
 from ..scoring import own_fields, score_cycle
-from ..validation import validate_cycle
-from .context import cycle_option, json_option, load_valid, pick_cycle, repository_root
+from .context import cycle_option, json_option, load_readable, repository_root
 
 
 @click.command()
@@ -41,7 +39,13 @@ def command(
     overwrites an existing file unless `--force` is given.
     """
     root = repository_root()
-    data, file_problems = _load(root, cycle_id)
+    loaded = load_readable(root, cycle_id)
+    data = loaded.data
+    # Calibration files' problems are what this command helps to fix: listed in full.
+    in_files = data.path("calibration") + "/"
+    file_problems = [p for p in loaded.problems if p.path.startswith(in_files)]
+    if file_problems:
+        emit_problems(file_problems, sys.stderr, sys.stderr, title="Perfloop calibrate")
     if group_id is not None and group(data, group_id) is None:
         known = ", ".join(g.id for g in data.groups) or "none"
         raise click.UsageError(f"no calibration group {group_id!r} (groups: {known})")
@@ -101,25 +105,10 @@ def command(
                 name = Path(problem.path).stem
                 errors[name] = errors.get(name, 0) + 1
         click.echo(report_text(data, proposals, flags, raters, by_dept, by_manager, errors))
-    # The report is printed either way (it is how the files get fixed), but a calibration
-    # file that still has errors fails the command, as it fails `validate`; a file this run
-    # replaced with a draft (--write --force) no longer has them.
-    if any(p.is_error and p.path not in written for p in file_problems):
-        sys.exit(1)
-
-
-def _load(root: Path, cycle_id: str | None) -> tuple[CycleData, list[Problem]]:
-    """The cycle, tolerating errors in calibration files: they are what this command helps
-    to fix (and --write --force replaces). Any other error stops it, as elsewhere."""
-    result = validate_cycle(root, pick_cycle(root, cycle_id), recall=True)
-    errors = [p for p in result.problems if p.is_error]
-    in_files = f"cycles/{result.cycle_id}/calibration/"
-    if result.data is None or any(not p.path.startswith(in_files) for p in errors):
-        return load_valid(root, cycle_id), []  # prints the errors and exits 1
-    problems = [p for p in result.problems if p.path.startswith(in_files)]
-    if problems:
-        emit_problems(problems, sys.stderr, sys.stderr, title="Perfloop calibrate")
-    return result.data, problems
+    # The report is printed either way (it is how the files get fixed), but errors fail
+    # the command, as they fail `validate`; a file this run replaced with a draft
+    # (--write --force) no longer has them.
+    loaded.finish(fixed=frozenset(written))
 
 
 def _schema_ref(root: Path, target: Path) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..export import AudienceError, parse_audience, results, to_csv, to_xlsx, write_atomic
-from .context import cycle_option, load_valid, repository_root
+from .context import cycle_option, load_readable, repository_root
 
 
 @click.command()
@@ -37,7 +37,8 @@ def command(cycle_id: str | None, fmt: str, audience: str, output: Path | None) 
     its sub-departments, person:P only P. Files are written whole (temporary file, then
     rename) and readable by their owner only.
     """
-    data = load_valid(repository_root(), cycle_id)
+    loaded = load_readable(repository_root(), cycle_id)
+    data = loaded.data
     try:
         who = parse_audience(audience, data)
     except AudienceError as exc:
@@ -47,6 +48,7 @@ def command(cycle_id: str | None, fmt: str, audience: str, output: Path | None) 
         text = to_csv(rows)
         if output is None:
             sys.stdout.write(text)
+            loaded.finish()
             return
         # a byte-order mark: Excel reads a CSV file without one as the local code page
         write_atomic(output, text.encode("utf-8-sig"), mode=0o600)
@@ -54,3 +56,4 @@ def command(cycle_id: str | None, fmt: str, audience: str, output: Path | None) 
         output = output or Path(f"results-{data.id}-{who.label}.xlsx")
         write_atomic(output, to_xlsx(data, rows), mode=0o600)
     click.echo(f"wrote {output} ({len(rows)} people, audience {audience})", err=True)
+    loaded.finish()

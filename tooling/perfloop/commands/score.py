@@ -10,7 +10,7 @@ import click
 from .. import jsontext
 from ..progress import round_half_up
 from ..scoring import PersonScore, own_fields, score_cycle, score_json
-from .context import cycle_option, json_option, load_valid, repository_root
+from .context import cycle_option, json_option, load_readable, repository_root
 
 
 @click.command()
@@ -24,12 +24,14 @@ def command(cycle_id: str | None, person_id: str | None, as_json: bool) -> None:
     (marked *) where the group's calibration file rates the person, else the one the score
     earns.
     """
-    data = load_valid(repository_root(), cycle_id)
+    loaded = load_readable(repository_root(), cycle_id)
+    data = loaded.data
     scores = score_cycle(data)
     if person_id is not None and person_id not in scores:
         raise click.UsageError(f"no person {person_id!r} in cycle {data.id}")
     if person_id is not None and not as_json:
         click.echo(breakdown_text(scores[person_id], data.org.people[person_id].name))
+        loaded.finish()
         return
     # Only each person's own fields are printed: scores answered from a verdict give them
     # without building every objective, KPI and review record.
@@ -37,8 +39,10 @@ def command(cycle_id: str | None, person_id: str | None, as_json: bool) -> None:
     if as_json:
         people = [score_json(row) for row in rows]
         click.echo(jsontext.dumps({"cycle": data.id, "people": people}))
-        return
-    click.echo(table_text(data.id, rows, {p.id: p.department for p in data.org.people.values()}))
+    else:
+        departments = {p.id: p.department for p in data.org.people.values()}
+        click.echo(table_text(data.id, rows, departments))
+    loaded.finish()
 
 
 def _num(x: float | None) -> str:

@@ -8,7 +8,7 @@ import click
 
 from .. import jsontext
 from ..status import owed, render
-from .context import cycle_option, json_option, load_valid, repository_root
+from .context import cycle_option, json_option, load_readable, repository_root
 
 
 @click.command()
@@ -25,7 +25,8 @@ def command(
 ) -> None:
     """Missing goals, late check-ins (execution), missing reviews by relation, incomplete
     people, missing calibration files, and which of them are past their deadline."""
-    data = load_valid(repository_root(), cycle_id)
+    loaded = load_readable(repository_root(), cycle_id)
+    data = loaded.data
     day = today.date() if today else dt.date.today()
     items = owed(data, day)
     if dept is not None:
@@ -41,5 +42,6 @@ def command(
             "items": [i.to_json() for i in items],
         }
         click.echo(jsontext.dumps(out))
-        return
-    click.echo(render(data, items, day))
+    else:
+        click.echo(render(data, items, day))
+    loaded.finish()

@@ -6,7 +6,7 @@ import click
 
 from .. import jsontext
 from ..tree import build_tree, render
-from .context import cycle_option, json_option, load_valid, repository_root
+from .context import cycle_option, json_option, load_readable, repository_root
 
 
 @click.command()
@@ -20,7 +20,8 @@ def command(cycle_id: str | None, dept: str | None, no_people: bool, as_json: bo
     """Company -> departments -> people: every objective and key result with its progress,
     sums rolled up from contributors, and alignment warnings (coverage of top-down targets,
     objectives aligned to nothing). Goals are public inside the company; no scores here."""
-    data = load_valid(repository_root(), cycle_id)
+    loaded = load_readable(repository_root(), cycle_id)
+    data = loaded.data
     root = build_tree(data)
     if dept is not None:
         found = root.find(dept)
@@ -29,7 +30,8 @@ def command(cycle_id: str | None, dept: str | None, no_people: bool, as_json: bo
         root = found
     if as_json:
         click.echo(jsontext.dumps({"cycle": data.id, "tree": root.to_json()}))
-        return
-    click.echo(render(root, show_people=not no_people))
-    warnings = sum(len(n.warnings()) for n in root.walk())
-    click.echo(f"\n{warnings} alignment warning(s)")
+    else:
+        click.echo(render(root, show_people=not no_people))
+        warnings = sum(len(n.warnings()) for n in root.walk())
+        click.echo(f"\n{warnings} alignment warning(s)")
+    loaded.finish()

@@ -154,9 +154,11 @@ def _objectives(data: CycleData, objectives: ObjectiveSet) -> Iterator[Problem]:
                     "aligns_to",
                 )
             elif data.find_objective(ref) is None:
-                yield objective.where.error(
-                    f"aligns_to {ref!r} does not resolve to an objective", "aligns_to"
-                )
+                # a file left out for its own errors is reported (one mistake, one error)
+                if not data.owner_left_out(target_owner):
+                    yield objective.where.error(
+                        f"aligns_to {ref!r} does not resolve to an objective", "aligns_to"
+                    )
             elif target_owner == objectives.owner:
                 yield objective.where.error(
                     "an objective cannot align to its own file", "aligns_to"
@@ -179,6 +181,8 @@ def _objectives(data: CycleData, objectives: ObjectiveSet) -> Iterator[Problem]:
                 continue
             parent = data.find_key_result(parent_ref)
             if parent is None:
+                if data.owner_left_out(parent_ref.split("/")[0]):
+                    continue  # its file's own errors are reported
                 yield kr.where.error(
                     f"contributes_to {parent_ref!r} does not resolve to a key result",
                     "contributes_to",
