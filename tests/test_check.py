@@ -455,3 +455,18 @@ def test_a_symbolic_link_at_a_committed_head_is_refused(tmp_path: Path) -> None:
     repo.git.checkout("main")  # the working tree holds no link: only the commit does
     result = run_check(Path(repo.working_tree_dir), "main", "alicec", head=head)
     assert [(p.path, p.message[:16]) for p in result.errors] == [("site/data", "a symbolic link:")]
+
+
+def test_a_submodule_is_refused(tmp_path: Path) -> None:
+    """A submodule's files are another repository's: nothing would check what it holds."""
+    from perfloop.pullcheck import run_check
+
+    repo = make_repo(tmp_path, "execution")
+    base = repo.head.commit.hexsha
+    repo.git.update_index("--add", "--cacheinfo", f"160000,{base},site/sub")
+    repo.git.commit("-m", "sub", "--author", "Alice Chen <alice@example.com>")
+    (Path(repo.working_tree_dir) / "site" / "sub").mkdir(parents=True)  # as a checkout makes
+    code, out = check(repo, "alicec", commit=False)
+    assert code == 1 and "site/sub: a submodule" in messages(out), messages(out)
+    at_head = run_check(Path(repo.working_tree_dir), "main", "alicec", head="HEAD")
+    assert [p.path for p in at_head.errors] == ["site/sub"]

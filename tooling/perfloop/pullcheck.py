@@ -24,6 +24,8 @@ from .problems import Problem, error, printable, sort_problems, unsafe_name, war
 from .repository import CYCLES, cycle_ids
 from .validation import validate_cycle
 
+SUBMODULE_MODE = "160000"  # a gitlink, as `git ls-tree` shows its mode
+
 
 @dataclass
 class CheckResult:
@@ -214,9 +216,11 @@ def _names_and_links(
     repo: GitRepo, root: Path, head: str | None, changed: dict[str, str]
 ) -> list[Problem]:
     """A changed path whose name holds a line break or another control character (or is
-    not UTF-8), and a symbolic link the pull request adds or changes, anywhere: refused.
+    not UTF-8), and a symbolic link or submodule the pull request adds or changes,
+    anywhere: refused.
 
     Such a name serves only to disguise text in a CI log (every printer escapes it too).
+    A submodule is refused too: its files are another repository's, unchecked.
     A link lets one path show another file: a cycle folder pointing into site/ passed for a
     tooling change and then for the current cycle; site/ or a page pointing into cycles/
     publishes reviews; and what MkDocs reads (docs_dir, theme overrides, hooks, snippets)
@@ -235,6 +239,7 @@ def _names_and_links(
         if unsafe_name(path)
     ]
     present = [p for p, s in changed.items() if s != "deleted" and not unsafe_name(p)]
+    links, submodules = _links_and_submodules(repo, root, head, present)
     problems += [
         error(
             path,
@@ -244,21 +249,38 @@ def _names_and_links(
             "one path show another file (a cycle that is not one, reviews on the site); "
             "commit the file or folder itself",
         )
-        for path in _symlinks(repo, root, head, present)
+        for path in links
+    ]
+    problems += [
+        error(
+            path,
+            1,
+            1,
+            "a submodule: another repository's content is refused in a performance "
+            "repository (nothing checks it); commit the files themselves",
+        )
+        for path in submodules
     ]
     return problems
 
 
-def _symlinks(repo: GitRepo, root: Path, head: str | None, paths: list[str]) -> list[str]:
-    """Which of `paths` are symbolic links in the working tree, or at commit `head`."""
+def _links_and_submodules(
+    repo: GitRepo, root: Path, head: str | None, paths: list[str]
+) -> tuple[list[str], list[str]]:
+    """Which of `paths` are symbolic links, and which submodules (a path git lists that is
+    a folder), in the working tree or at commit `head`."""
     if head is None:
-        return [p for p in paths if os.path.islink(root / p)]
-    found = []
+        links = [p for p in paths if os.path.islink(root / p)]
+        return links, [p for p in paths if p not in links and os.path.isdir(root / p)]
+    links, submodules = [], []
     for start in range(0, len(paths), 1000):  # a cycle's files in a few git runs
         wanted = [f"{repo.prefix}{p}" for p in paths[start : start + 1000]]
-        rows = repo._tree(head, repo.prefix, wanted, recursive=False)
-        found += [rel for mode, _, _, rel in rows if int(mode, 8) == SYMLINK_MODE]
-    return found
+        for mode, _, _, rel in repo._tree(head, repo.prefix, wanted, recursive=False):
+            if int(mode, 8) == SYMLINK_MODE:
+                links.append(rel)
+            elif mode == SUBMODULE_MODE:
+                submodules.append(rel)
+    return links, submodules
 
 
 def is_export(path: str) -> bool:

@@ -91,10 +91,10 @@ def command(
             raise click.UsageError(
                 f"a restricted build never goes into the public site folder ({public_dir})"
             )
-        plugin_config = config.plugins[PLUGIN].config
-        plugin_config.audience = str(parsed)
+        plugin = config.plugins[PLUGIN]
+        plugin.granted = parsed  # mkdocs.yml itself may only say public (the plugin checks)
         if cycle_id:
-            plugin_config.cycle = cycle_id
+            plugin.config.cycle = cycle_id
         config.site_dir = str(out)
         started = time.perf_counter()
         build(config)

@@ -4,7 +4,8 @@ Reviews, calibration files and results snapshots are filtered out of the cycle's
 before anything parses them, and stripped again from the loaded record, so no page builder
 of a public build can reach them even by mistake. So are the development objectives that
 `perfloop cycle new` carried from review improvement plans (`carryover.from_reviews`): goals are
-public, but those actions are what reviewers wrote.
+public, but those actions are what reviewers wrote. A restricted build keeps them only for
+the people whose results its audience may see (`keep_plans_of`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 from ..carryover import from_reviews
@@ -50,6 +52,20 @@ def _public_goals(goals: Goals) -> Goals:
     if len(kept) == len(goals.objectives):
         return goals
     return dataclasses.replace(goals, objectives=kept)
+
+
+def keep_plans_of(data: CycleData, sees: Callable[[str], bool]) -> CycleData:
+    """`data` with the carried development plans of the people `sees` rejects left out:
+    a restricted build shows a plan to the person, the heads of their departments and HR
+    only, as it shows review text."""
+    source = data.goals
+    return dataclasses.replace(
+        data,
+        goals=Records(
+            dict.fromkeys(source),
+            lambda owner, _: source[owner] if sees(owner) else _public_goals(source[owner]),
+        ),
+    )
 
 
 def strip_confidential(data: CycleData) -> CycleData:

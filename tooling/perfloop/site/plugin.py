@@ -21,12 +21,14 @@ from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page as MkPage
 from mkdocs.structure.toc import get_toc
+from mkdocs.utils import CountHandler
 
 from ..memory import release
 from ..repository import CYCLES, current_cycle_id, cycle_ids
+from . import fences, leaks, staging
 from .audience import Audience, AudienceError
 from .layout import ARCHIVE, ARCHIVE_INDEX, Layout, Linker
-from .loading import load_for_site, load_outline
+from .loading import keep_plans_of, load_for_site, load_outline
 from .markup import text
 from .pages import Page, archive, department, okrtree, overview, person
 from .producer import Producer, Setup
@@ -39,6 +41,7 @@ HOME_MARKER = "<!-- perfloop:summary -->"
 SUMMARY_BLOCK = "perfloop:summary-block-"
 _SUMMARY_MARKER = re.compile(rf"<!--{SUMMARY_BLOCK}(\d)-->")
 MAX_LISTED_PROBLEMS = 20
+MAX_LISTED_LEAKS = 10
 
 
 class PerfloopConfig(Config):
@@ -54,20 +57,37 @@ class PerfloopConfig(Config):
 class PerfloopPlugin(BasePlugin[PerfloopConfig]):
     def __init__(self) -> None:
         self.audience = Audience("public")
+        # A restricted audience comes only from `perfloop site --audience`, which sets this
+        # and writes outside the public folder; never from mkdocs.yml (see on_config).
+        self.granted: Audience | None = None
         self.root = Path(".")
         self._titles: dict[str, str] = {}  # generated page (source path) -> its title
         self._producer: Producer | None = None  # builds the generated pages' HTML
         self._full: dict[str, str] = {}  # a page's content while the search plugin reads it
         self._banner = ""  # on every page of a restricted build (audience.banner)
         self._unsearched: set[str] = set()  # generated pages the search index leaves out
+        self._sources: dict[str, str] = {}  # output file -> the file it was made from
+        self._articles: frozenset[str] = frozenset()  # output files of generated pages
+        self._config: MkDocsConfig | None = None
+        self._final: Path | None = None  # site_dir as configured: the last good site
+        self._stage: Path | None = None  # where this build writes (see staging.py)
 
     # --- configuration -------------------------------------------------------------------
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         try:
-            self.audience = Audience.parse(self.config.audience)
+            configured = Audience.parse(self.config.audience)
         except AudienceError as exc:
             raise PluginError(f"perfloop: {exc}") from None
+        if configured.restricted:
+            # `mkdocs build` is how the public site is published: one approval of
+            # mkdocs.yml must not turn it into a site of everyone's results.
+            raise PluginError(
+                f"perfloop: mkdocs.yml sets audience: {configured}, but the site MkDocs "
+                f"builds is the public one; build a restricted site with "
+                f"`perfloop site --audience {configured}` (into build/site-{configured.slug}/)"
+            )
+        self.audience = self.granted or configured
         base = Path(config.config_file_path or ".").resolve().parent
         cycles = (base / self.config.cycles_dir).resolve()
         if cycles.name != CYCLES or not cycles.is_dir():
@@ -75,8 +95,16 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
                 f"perfloop: cycles_dir must name an existing '{CYCLES}' folder; got {cycles}"
             )
         self.root = cycles.parent
+        problems = fences.config_problems(config, self.root, cycles)
+        if problems:
+            raise PluginError("perfloop: " + "\nperfloop: ".join(problems))
         if CSS not in config.extra_css:
             config.extra_css.append(CSS)
+        # last: nothing may fail after the stage exists but the build itself
+        self._config = config
+        self._final = Path(config.site_dir).resolve()
+        self._stage = staging.stage_for(self._final)
+        config.site_dir = str(self._stage)
         return config
 
     def on_serve(self, server, config: MkDocsConfig, builder):
@@ -116,6 +144,13 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
         )
 
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
+        problems = fences.file_problems(files, self.root, (self.root / CYCLES).resolve())
+        if problems:
+            raise PluginError("perfloop: " + "\nperfloop: ".join(problems))
+        # what wrote each output file, to name a page that leaks (on_post_build)
+        self._sources = {
+            f.dest_uri: _relative(f.abs_src_path, self.root) for f in files if f.abs_src_path
+        }
         current, earlier = self._cycles()
         cycles = [current, *earlier]
         layouts = {cid: Layout(cid, cid == current) for cid in cycles}
@@ -130,6 +165,7 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
         home = "index.md" not in files.src_uris
         plan = self._plan(views, layouts, current, earlier, config, home)
         urls = self._generate(files, config, plan)
+        self._articles = frozenset(files.get_file_from_path(u).dest_uri for u in self._titles)
         # Earlier cycles' people pages stay out of the search index: each cycle would add
         # as much as the current one, and a name would find one page per cycle (the
         # current page links to the earlier ones).
@@ -281,6 +317,9 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
                 f"perfloop: cycle {cycle_id} has {len(errors)} error(s); "
                 f"run `perfloop validate`\n{listed}" + (f"\n… and {more} more" if more > 0 else "")
             )
+        if self.audience.restricted:
+            sees = self.audience.sees_results_of
+            data = keep_plans_of(data, lambda person, d=data: sees(d, person))
         return CycleView(data, history=self.config.git_history and current)
 
     def _results(self, view: CycleView):
@@ -323,11 +362,43 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
             self._producer = None
         release()  # `mkdocs serve` rebuilds in this process: let the collector see it all
 
+    @event_priority(-100)  # after every other plugin wrote its files (search: its index)
     def on_post_build(self, config: MkDocsConfig) -> None:
         self._close()
+        if self._stage is None or self._final is None:
+            return
+        if config.strict and _warned():
+            return  # MkDocs aborts right after this event; on_build_error discards the stage
+        if not self.audience.restricted:
+            self._refuse_leaks(self._stage)
+        staging.swap_in(self._stage, self._final)
+        config.site_dir = str(self._final)  # for what runs after the build (gh-deploy)
+        self._stage = None
+
+    def _refuse_leaks(self, folder: Path) -> None:
+        """Fail the build when its output holds confidential text (leaks.py). The message
+        names files only: it goes to CI logs, which must not show the text."""
+        found = list(leaks.scan(folder, leaks.collect(self.root), self._articles))
+        if not found:
+            return
+        name = self._final.name if self._final else "site"
+        lines = []
+        for out, needle in found[:MAX_LISTED_LEAKS]:
+            source = self._sources.get(out)
+            made = f" (from {source})" if source else ""
+            lines.append(f"{name}/{out}{made} holds text of {needle.source}")
+        more = len(found) - MAX_LISTED_LEAKS
+        raise PluginError(
+            "perfloop: the public site would show confidential text (the previous site is "
+            "kept):\n" + "\n".join(lines) + (f"\n… and {more} more" if more > 0 else "")
+        )
 
     def on_build_error(self, error: Exception) -> None:
         self._close()
+        staging.discard(self._stage)  # the last good site stays as it was
+        self._stage = None
+        if self._config is not None and self._final is not None:
+            self._config.site_dir = str(self._final)
 
     def _nav(self, files: Files, view: CycleView, layout: Layout, archived: bool) -> list:
         # Departments and people are listed by their index pages, not in the navigation:
@@ -396,6 +467,12 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
         # A build's templates do not change while it runs (`mkdocs serve` makes a new
         # environment for every build).
         env.auto_reload = False
+        # Errors in the data fail the build here, before MkDocs renders a page: raised while
+        # rendering, MkDocs would blame that page ("Error building page 'about.md'").
+        if self._producer is not None:
+            problem = self._producer.problem()
+            if problem:
+                raise PluginError(problem)
         return env
 
     def on_page_markdown(
@@ -412,6 +489,21 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
             markers = [f"<!--{SUMMARY_BLOCK}{i}-->" for i in range(3)]
             return markdown.replace(HOME_MARKER, f"\n\n{overview.join_summary(markers)}\n\n")
         return markdown
+
+
+def _relative(path: str, root: Path) -> str:
+    try:
+        return Path(path).resolve().relative_to(root).as_posix()
+    except ValueError:
+        return path
+
+
+def _warned() -> bool:
+    """Whether MkDocs counted a warning, which in strict mode aborts the build after the
+    post_build event."""
+    return any(
+        isinstance(h, CountHandler) and h.get_counts() for h in logging.getLogger("mkdocs").handlers
+    )
 
 
 def _render_rank(uri: str) -> int:
