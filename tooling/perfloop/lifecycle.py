@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from . import yamledit
+from . import frozen, yamledit
 from .carryover import draft_goals
 from .loader import dump
 from .model import PHASES, CycleData, Group
@@ -197,8 +197,11 @@ def person_result(data: CycleData, s: PersonScore) -> dict[str, Any]:
     return out
 
 
-def results_data(data: CycleData, closed_on: dt.date) -> dict[str, Any]:
-    """results.yaml: the cycle's final numbers, as shown (rounded half-up to 2 decimals)."""
+def results_data(
+    data: CycleData, closed_on: dt.date, digests: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """results.yaml: the cycle's final numbers, as shown (rounded half-up to 2 decimals),
+    and the digest of every file of the cycle as closed (frozen.py), when given."""
     scores = score_cycle(data)
     ratings = {lv.rating: 0 for lv in data.cycle.rating_scale}
     for s in scores.values():
@@ -218,7 +221,7 @@ def results_data(data: CycleData, closed_on: dt.date) -> dict[str, Any]:
                 "ratings": counts,
             }
         )
-    return {
+    out = {
         "cycle": data.id,
         "closed_on": closed_on,
         "summary": {
@@ -229,23 +232,37 @@ def results_data(data: CycleData, closed_on: dt.date) -> dict[str, Any]:
         "groups": groups,
         "people": {pid: person_result(data, s) for pid, s in scores.items()},
     }
+    if digests is not None:
+        out[frozen.DIGESTS] = dict(digests)
+    return out
 
 
 RESULTS_HEADER = (
     "# Results of cycle {cycle}, written by `perfloop cycle close` on {date}. Frozen: the\n"
-    "# closed cycle may not change. Confidential (scores, ratings, bonus): never published.\n"
+    "# closed cycle may not change; `files` holds each file's digest as closed, and\n"
+    "# `perfloop validate` reports a file changed since. Confidential (scores, ratings,\n"
+    "# bonus): never published.\n"
 )
 
 
-def results_text(data: CycleData, closed_on: dt.date) -> str:
+def results_text(
+    data: CycleData, closed_on: dt.date, digests: Mapping[str, str] | None = None
+) -> str:
     header = RESULTS_HEADER.format(cycle=data.id, date=closed_on)
-    return schema_line("results") + header + dump(results_data(data, closed_on))
+    return schema_line("results") + header + dump(results_data(data, closed_on, digests))
 
 
-def close_changes(data: CycleData, cycle_text: str, closed_on: dt.date) -> dict[str, str]:
+def close_changes(
+    data: CycleData, cycle_text: str, closed_on: dt.date, digests: Mapping[str, str]
+) -> dict[str, str]:
     """results.yaml first, then cycle.yaml at `closed`: an interruption between the two
-    leaves an open cycle that can be closed again, never a closed one without results."""
+    leaves an open cycle that can be closed again, never a closed one without results.
+
+    `digests`: of the cycle's files as they are (frozen.cycle_digests); results.yaml
+    records them with cycle.yaml as closed."""
+    closed = set_phase(cycle_text, "closed")
+    record = frozen.as_written(digests, {"cycle.yaml": closed})
     return {
-        "results.yaml": results_text(data, closed_on),
-        "cycle.yaml": set_phase(cycle_text, "closed"),
+        "results.yaml": results_text(data, closed_on, record),
+        "cycle.yaml": closed,
     }

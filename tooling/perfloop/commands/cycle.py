@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from ..frozen import cycle_digests
 from ..lifecycle import (
     close_changes,
     next_cycle_files,
@@ -156,7 +157,8 @@ def close(allow_incomplete: bool, on: dt.datetime | None, cycle_id: str | None) 
         refuse("not closing; complete them or pass --allow-incomplete")
     closed_on = on.date() if on else dt.date.today()
     text = (root / data.dir / "cycle.yaml").read_text(encoding="utf-8")
-    changes, closing = close_changes(data, text, closed_on), data.id
+    digests = cycle_digests(root, data.id)
+    changes, closing = close_changes(data, text, closed_on, digests), data.id
     del data  # the check loads the cycle again, as it would be: not both in memory at once
     write_or_refuse(root, closing, changes, "cycle close")
     rated = len(scores) - len(incomplete)

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from ..export import AudienceError, parse_audience, results, to_csv, to_xlsx, write_atomic
+from ..frozen import recorded_rows
 from .context import cycle_option, load_readable, repository_root
 
 
@@ -43,7 +44,7 @@ def command(cycle_id: str | None, fmt: str, audience: str, output: Path | None) 
         who = parse_audience(audience, data)
     except AudienceError as exc:
         raise click.BadParameter(str(exc), param_hint="--audience") from None
-    rows = results(data, who)
+    rows = recorded_rows(data, who) or results(data, who)  # a closed cycle: its record
     if fmt == "csv":
         text = to_csv(rows)
         if output is None:

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from .. import jsontext
+from ..frozen import recorded_scores
 from ..progress import round_half_up
 from ..scoring import PersonScore, own_fields, score_cycle, score_json
 from .context import cycle_option, json_option, load_readable, repository_root
@@ -26,7 +27,7 @@ def command(cycle_id: str | None, person_id: str | None, as_json: bool) -> None:
     """
     loaded = load_readable(repository_root(), cycle_id)
     data = loaded.data
-    scores = score_cycle(data)
+    scores = recorded_scores(data) or score_cycle(data)  # a closed cycle: its record
     if person_id is not None and person_id not in scores:
         raise click.UsageError(f"no person {person_id!r} in cycle {data.id}")
     if person_id is not None and not as_json:

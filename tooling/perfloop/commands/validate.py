@@ -8,10 +8,11 @@ from pathlib import Path
 import click
 
 from .. import incremental, jsontext, listings
-from ..problems import has_errors
+from ..frozen import frozen_problems
+from ..problems import Problem, has_errors
 from ..report import emit_problems
 from ..repository import CYCLES, cycle_ids, symlinked_cycles
-from ..validation import validate_cycle
+from ..validation import CycleResult, validate_cycle
 from .context import json_option, repository_root
 
 
@@ -48,6 +49,7 @@ def command(path: Path | None, as_json: bool, quiet: bool) -> None:
             results.append(derived)
     problems = [p for r in results for p in r.problems]
     problems += [] if only else symlinked_cycles(root)  # ignored as cycles: said so here
+    problems += [p for r in results for p in _frozen(root, r)]
     if file_filter:
         problems = [
             p for p in problems if p.path == file_filter or p.path.startswith(file_filter + "/")
@@ -73,3 +75,10 @@ def command(path: Path | None, as_json: bool, quiet: bool) -> None:
                 err=True,
             )
     sys.exit(1 if has_errors(problems) else 0)
+
+
+def _frozen(root: Path, result: CycleResult) -> list[Problem]:
+    """A closed cycle's files that changed since its close (frozen.py): results.yaml is
+    its record, and branch protection alone does not keep it true."""
+    results = result.data.results if result.data is not None else None
+    return frozen_problems(root, result.cycle_id, results)

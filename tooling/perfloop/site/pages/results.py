@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import cached_property
 
 from ... import calibration, leniency, ratings_history
+from ...frozen import recorded_scores
 from ...model import Group
 from ...scoring import PersonScore, score_cycle
 from ..audience import Audience
@@ -43,7 +44,7 @@ class Results:
 
     @cached_property
     def scores(self) -> dict[str, PersonScore]:
-        return score_cycle(self.data)
+        return recorded_scores(self.data) or score_cycle(self.data)  # closed: its record
 
     @cached_property
     def groups(self) -> list[Group]:

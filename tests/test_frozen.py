@@ -1,0 +1,120 @@
+"""A closed cycle is frozen in its data: results.yaml records every file's digest, `validate`
+names a file changed since the close, and `score` and `export` answer from the record.
+
+The cycle is tests/data/base's, closed through the real CLI and committed in a real git
+repository; then a goals file is edited outside any pull request, as a push past branch
+protection would."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import git
+import pytest
+
+from conftest import commit_all, run_cli
+from perfloop.frozen import changed_since_close, digest
+from perfloop.loader import load_file
+
+CYCLE = "cycles/2026-h2"
+ALICE = f"{CYCLE}/goals/alice.yaml"
+CLOSED = "after the cycle closed on 2026-12-31; results.yaml is the record of a closed cycle"
+
+
+@pytest.fixture
+def closed(base_repo: Path) -> Path:
+    """tests/data/base's cycle, calibrated and closed on 2026-12-31, committed."""
+    cycle = base_repo / CYCLE / "cycle.yaml"
+    cycle.write_text(cycle.read_text().replace("phase: review", "phase: calibration"))
+    calibration = base_repo / CYCLE / "calibration" / "eng.yaml"
+    calibration.parent.mkdir()
+    calibration.write_text(
+        "ratings:\n  alice: {rating: B, reason: Agreed}\n  bob: {rating: B, reason: Agreed}\n"
+    )
+    (base_repo / ".gitignore").write_text(".perfloop-cache/\n")
+    result = run_cli("cycle", "close", "--allow-incomplete", "--date", "2026-12-31", cwd=base_repo)
+    assert result.returncode == 0, result.stderr
+    commit_all(base_repo, "Close 2026-h2")
+    return base_repo
+
+
+def _scores(root: Path) -> dict[str, float | None]:
+    result = run_cli("score", "--cycle", "2026-h2", "--json", cwd=root)
+    assert result.returncode == 0, result.stderr
+    return {p["id"]: p["final"] for p in json.loads(result.stdout)["people"]}
+
+
+def test_close_records_a_digest_of_every_file(closed: Path) -> None:
+    doc, problems = load_file(closed / CYCLE / "results.yaml", "results.yaml")
+    assert not problems and doc is not None
+    files = doc.data["files"]
+    tracked = sorted(
+        p.relative_to(closed / CYCLE).as_posix()
+        for p in (closed / CYCLE).rglob("*.yaml")
+        if p.name != "results.yaml"
+    )
+    assert sorted(files) == tracked
+    for rel in ("goals/alice.yaml", "cycle.yaml", "calibration/eng.yaml"):
+        assert files[rel] == digest((closed / CYCLE / rel).read_bytes())  # cycle.yaml: closed
+    assert "phase: closed" in (closed / CYCLE / "cycle.yaml").read_text()
+    assert run_cli("validate", cwd=closed).returncode == 0
+
+
+def test_an_edit_after_close_is_a_located_error_and_changes_no_result(closed: Path) -> None:
+    before = _scores(closed)
+    export_before = run_cli("export", "--cycle", "2026-h2", cwd=closed).stdout
+    goals = closed / ALICE
+    goals.write_text(goals.read_text().replace("current: 99.8,", "current: 99.95,"))
+    git.Repo(closed).git.commit("-qam", "alice: a better number, pushed past protection")
+
+    result = run_cli("validate", cwd=closed)
+    assert result.returncode == 1
+    assert f"{ALICE}:1:1: error: changed {CLOSED}" in result.stdout
+    assert result.stdout.count("error:") == 1  # nothing else: one mistake, one error
+    alone = run_cli("validate", ALICE, cwd=closed)  # the file alone says the same
+    assert alone.returncode == 1 and f"{ALICE}:1:1: error: changed {CLOSED}" in alone.stdout
+
+    # score and export read the record, not the edited file
+    assert _scores(closed) == before
+    assert run_cli("export", "--cycle", "2026-h2", cwd=closed).stdout == export_before
+
+
+def test_files_added_or_deleted_after_close_are_named(closed: Path) -> None:
+    (closed / CYCLE / "reviews/bob/dave.yaml").unlink()
+    extra = closed / CYCLE / "reviews/bob/alice.yaml"
+    extra.write_text("ratings: {impact: 5, collaboration: 5}\n")
+    result = run_cli("validate", cwd=closed)
+    assert result.returncode == 1
+    assert f"{CYCLE}/reviews/bob/dave.yaml:1:1: error: deleted {CLOSED}" in result.stdout
+    assert f"{CYCLE}/reviews/bob/alice.yaml:1:1: error: added {CLOSED}" in result.stdout
+
+
+def test_a_record_without_digests_keeps_validating(closed: Path) -> None:
+    """Cycles closed before digests were recorded: nothing to compare, no error."""
+    results = closed / CYCLE / "results.yaml"
+    text = results.read_text()
+    results.write_text(text[: text.index("\nfiles:\n") + 1])
+    goals = closed / ALICE
+    goals.write_text(goals.read_text().replace("current: 99.8,", "current: 99.95,"))
+    assert run_cli("validate", cwd=closed).returncode == 0
+    before = load_file(results, "results.yaml")[0].data["people"]
+    assert {p: r["final"] for p, r in before.items()} == _scores(closed)  # still the record
+
+
+def test_changed_since_close_names_each_kind_of_change() -> None:
+    recorded = {"a.yaml": "1" * 16, "b.yaml": "2" * 16, "c.yaml": "3" * 16}
+    actual = {"a.yaml": "1" * 16, "b.yaml": "9" * 16, "d.yaml": "4" * 16}
+    problems = changed_since_close("cycles/x", "2026-06-30", recorded, actual)
+    assert [(p.path, p.message.split(" ")[0]) for p in problems] == [
+        ("cycles/x/b.yaml", "changed"),
+        ("cycles/x/c.yaml", "deleted"),
+        ("cycles/x/d.yaml", "added"),
+    ]
+    assert all(p.is_error and (p.line, p.col) == (1, 1) for p in problems)
+    assert changed_since_close("cycles/x", "2026-06-30", recorded, recorded) == []
+
+
+def test_line_endings_do_not_count() -> None:
+    assert digest(b"a: 1\r\nb: 2\r\n") == digest(b"a: 1\nb: 2\n")
+    assert digest(b"a: 1\n") != digest(b"a: 2\n")

@@ -1,0 +1,226 @@
+"""A closed cycle is frozen in its data: results.yaml is its record.
+
+`perfloop cycle close` records in results.yaml (`files:`) a digest of every data file of the
+cycle as it closed. `validate` compares: a file changed, added or deleted since is a located
+error. `score`, `export` and the restricted site read a closed cycle's numbers from
+results.yaml, never from its files, so an edit that slipped past branch protection changes
+no published result (and `validate` says where it is).
+
+A digest is the first 16 hex digits (64 bits) of the sha256 of the file's bytes, CRLF line
+ends read as LF (a Windows checkout is the same file). 64 bits catch any edit; a forger with
+push access could as well rewrite results.yaml, which git history answers, not a longer
+hash. Full digests would add ~7 MB to a 10,000-person results.yaml (limit 16 MiB).
+
+The checks and the reading of the record are pure; `cycle_digests` and `frozen_problems`
+are the edge that reads files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from .loader import load_file
+from .model import CycleData, Kpi
+from .problems import Problem, error
+from .repository import FileKind, classify
+from .root import CYCLES
+from .scoring import GroupScore, KpiScore, ObjectiveScore, PersonScore
+from .sources import DirectorySource
+
+RESULTS = "results.yaml"
+DIGESTS = "files"  # results.yaml's key: path inside the cycle folder -> digest
+DIGEST_LENGTH = 16
+
+
+def digest(raw: bytes) -> str:
+    """The recorded digest of a file's bytes."""
+    return hashlib.sha256(raw.replace(b"\r\n", b"\n")).hexdigest()[:DIGEST_LENGTH]
+
+
+def _recorded_files(folder: Path) -> list[str]:
+    """The data files of a cycle folder that the record covers: every file the loader
+    reads (hidden files skipped, as it does), but results.yaml itself."""
+    return [
+        entry.rel
+        for entry in DirectorySource(folder).entries()
+        if not entry.symlink and entry.rel != RESULTS and isinstance(classify(entry.rel), FileKind)
+    ]
+
+
+def cycle_digests(root: Path, cycle_id: str) -> dict[str, str]:
+    """path inside the cycle folder -> digest, for every file the record covers, in path
+    order."""
+    folder = root / CYCLES / cycle_id
+    return {rel: digest((folder / rel).read_bytes()) for rel in _recorded_files(folder)}
+
+
+def as_written(digests: Mapping[str, str], written: Mapping[str, str]) -> dict[str, str]:
+    """`digests` with the files in `written` (path -> text) as they are about to be."""
+    out = dict(digests)
+    out.update({rel: digest(text.encode("utf-8")) for rel, text in written.items()})
+    out.pop(RESULTS, None)
+    return dict(sorted(out.items()))
+
+
+def changed_since_close(
+    cycle_dir: str, closed_on: str, recorded: Mapping[str, str], actual: Mapping[str, str]
+) -> list[Problem]:
+    """One located error per file of the cycle that differs from the record: changed,
+    added or deleted after the close. `cycle_dir` is the folder from the repository root."""
+    tail = f"after the cycle closed on {closed_on}; {RESULTS} is the record of a closed cycle"
+    restore = "restore the file as it was closed (`git log` shows it)"
+    problems = []
+    for rel in sorted(set(recorded) | set(actual)):
+        before, now = recorded.get(rel), actual.get(rel)
+        if before == now:
+            continue
+        path = f"{cycle_dir}/{rel}"
+        if before is None:
+            problems.append(error(path, 1, 1, f"added {tail}: remove it"))
+        elif now is None:
+            problems.append(error(path, 1, 1, f"deleted {tail}: {restore}"))
+        else:
+            problems.append(error(path, 1, 1, f"changed {tail}: {restore}"))
+    return problems
+
+
+def recorded_digests(results: Any) -> dict[str, str] | None:
+    """The digests results.yaml records; None for a record without them (closed before
+    digests were recorded: nothing to compare)."""
+    files = results.get(DIGESTS) if isinstance(results, dict) else None
+    return dict(files) if isinstance(files, dict) else None
+
+
+def frozen_problems(root: Path, cycle_id: str, results: Any = None) -> list[Problem]:
+    """`validate`'s check of a closed cycle against its record: the files that changed
+    since. `results`: results.yaml's data when the caller loaded it. A cycle without
+    results.yaml (every open one) costs a stat; a closed one hashes its files."""
+    folder = root / CYCLES / cycle_id
+    if results is None:
+        path = f"{CYCLES}/{cycle_id}/{RESULTS}"
+        if not (folder / RESULTS).is_file():
+            return []
+        doc, found = load_file(folder / RESULTS, path)
+        if found or doc is None:
+            return []  # its own errors are reported by the load
+        results = doc.data
+    recorded = recorded_digests(results)
+    if recorded is None:
+        return []
+    closed_on = str(results.get("closed_on") or "its close")
+    actual = cycle_digests(root, cycle_id)
+    return changed_since_close(f"{CYCLES}/{cycle_id}", closed_on, recorded, actual)
+
+
+# --- reading the record ---------------------------------------------------------------------
+
+
+def is_recorded(data: CycleData) -> bool:
+    """Whether `data` is a closed cycle whose results.yaml answers for its numbers."""
+    results = data.results
+    return (
+        data.cycle.phase == "closed"
+        and isinstance(results, dict)
+        and isinstance(results.get("people"), dict)
+    )
+
+
+def recorded_scores(data: CycleData) -> dict[str, PersonScore] | None:
+    """Each person's score as results.yaml records it, for a closed cycle (None for an
+    open one, whose numbers come from its files). Numbers are the recorded ones (rounded
+    as shown); titles and names, which are not numbers, come from the cycle's files."""
+    if not is_recorded(data):
+        return None
+    people: dict[str, Any] = data.results["people"]
+    return {pid: _person(data, pid, row) for pid, row in people.items() if isinstance(row, dict)}
+
+
+def recorded_reason(data: CycleData, person: str) -> str | None:
+    """The calibration reason results.yaml records for `person`."""
+    row = data.results["people"].get(person) if is_recorded(data) else None
+    return row.get("reason") if isinstance(row, dict) else None
+
+
+def _person(data: CycleData, pid: str, row: dict[str, Any]) -> PersonScore:
+    breakdown = row.get("breakdown") or {}
+    goals = data.goals.get(pid)
+    titles = {o.id: o.title for o in goals.objectives} if goals else {}
+    template = data.templates.get(row.get("template") or "")
+    kpis: dict[str, Kpi] = {k.id: k for k in template.kpis} if template else {}
+    if goals:
+        kpis.update({k: e.custom for k, e in goals.kpis.items() if e.custom is not None})
+    reviewers: dict[str, list[str]] = {}
+    for review in sorted(data.reviews_of(pid), key=lambda r: r.reviewer):
+        reviewers.setdefault(data.relation(pid, review.reviewer) or "", []).append(review.reviewer)
+    rating, proposed = row.get("rating"), row.get("proposed")
+    return PersonScore(
+        id=pid,
+        okr=row.get("okr"),
+        kpi=row.get("kpi"),
+        review=row.get("review"),
+        final=row.get("final"),
+        rating=rating,
+        bonus=row.get("bonus"),
+        complete=bool(row.get("complete")),
+        missing=tuple(row.get("missing") or ()),
+        proposed=proposed,
+        calibrated=rating if rating != proposed else _calibrated(data, pid, rating),
+        template=row.get("template"),
+        objectives=tuple(
+            ObjectiveScore(o["id"], titles.get(o["id"], o["id"]), o.get("weight"), o.get("score"))
+            for o in breakdown.get("objectives") or ()
+        ),
+        kpis=tuple(_kpi(k, kpis.get(k["id"])) for k in breakdown.get("kpis") or ()),
+        review_groups=tuple(
+            GroupScore(
+                g["relation"],
+                g.get("weight", 0.0),
+                tuple(reviewers.get(g["relation"], ())),
+                g.get("score"),
+            )
+            for g in breakdown.get("reviews") or ()
+        ),
+        weights=dict(breakdown.get("weights") or {}),
+    )
+
+
+def _calibrated(data: CycleData, pid: str, rating: str | None) -> str | None:
+    """The recorded rating when the calibration file set it to the proposed one (the
+    record does not say; the frozen calibration file does)."""
+    group = data.group_of(pid)
+    calibration = data.calibrations.get(group.id) if group else None
+    entry = calibration.ratings.get(pid) if calibration else None
+    return rating if rating is not None and entry is not None and entry.rating == rating else None
+
+
+def _kpi(row: dict[str, Any], spec: Kpi | None) -> KpiScore:
+    """A recorded KPI; its achievement (not recorded) from the recorded target and actual,
+    as scoring computes it."""
+    target, actual = row.get("target"), row.get("actual")
+    achievement = None
+    if target is not None and actual is not None:
+        if spec is not None and spec.direction == "lower":
+            achievement = spec.cap if actual == 0 else target / actual
+        elif target:
+            achievement = actual / target
+    name = spec.name if spec is not None else row["id"]
+    return KpiScore(
+        row["id"], name, row.get("weight"), target, actual, achievement, row.get("score")
+    )
+
+
+def recorded_rows(data: CycleData, audience: Any) -> list[dict[str, Any]] | None:
+    """`perfloop export`'s rows for a closed cycle, from its record (None for an open one):
+    numbers and the calibration reason as results.yaml holds them."""
+    from .export import results
+
+    scores = recorded_scores(data)
+    if scores is None:
+        return None
+    rows = results(data, audience, scores)
+    for row in rows:
+        row["reason"] = recorded_reason(data, row["person"])
+    return rows
