@@ -39,6 +39,13 @@ def run_cli(
     )
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cache_home(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The cache of a repository outside git goes to the user's cache directory: the
+    tests' go to a temporary one, never to ~/.cache."""
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+
+
 @pytest.fixture
 def cli():
     return run_cli

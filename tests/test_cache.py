@@ -10,8 +10,13 @@ import pytest
 
 from conftest import DATA, ROOT, commit_all, run_cli
 from perfloop import repository
-from perfloop.cache import FOLDER
+from perfloop.root import cache_folder
 from perfloop.validation import validate_cycle
+
+
+def cache(root: Path) -> Path:
+    """The cache folder of the repository at `root`."""
+    return Path(cache_folder(root))
 
 
 def _formatted(root: Path, cycle: str) -> list[str]:
@@ -38,7 +43,7 @@ def test_cached_and_uncached_runs_agree(messy_repo: Path, monkeypatch) -> None:
     assert any(" error: " in line for line in plain)
     monkeypatch.setenv("PERFLOOP_CACHE", "1")
     first = _formatted(messy_repo, "2026-h2")  # fills the cache
-    assert list((messy_repo / FOLDER).rglob("2026-h2.pack"))
+    assert list(cache(messy_repo).rglob("2026-h2.pack"))
     second = _formatted(messy_repo, "2026-h2")  # served from it, positions recomputed
     assert plain == first == second
 
@@ -77,7 +82,7 @@ def test_a_replayed_run_equals_a_fresh_one(base_repo: Path) -> None:
         os.utime(file, (old, old))
     fresh = run_cli("validate", cwd=base_repo, env={"PERFLOOP_CACHE": "0"})
     first = run_cli("validate", cwd=base_repo)
-    runs = base_repo / FOLDER / "runs"
+    runs = cache(base_repo) / "runs"
     assert len(list(runs.iterdir())) == 1
     replay = run_cli("validate", cwd=base_repo)
     assert len(list(runs.iterdir())) == 1  # answered from the stored run
@@ -94,7 +99,7 @@ def test_a_replayed_run_equals_a_fresh_one(base_repo: Path) -> None:
 
 def _replayed(root: Path, *args: str) -> tuple[bool, str]:
     """(whether `perfloop ARGS` was answered from a stored run, its output)."""
-    runs = root / FOLDER / "runs"
+    runs = cache(root) / "runs"
     before = set(runs.iterdir()) if runs.is_dir() else set()
     result = run_cli(*args, cwd=root)
     return set(runs.iterdir()) == before, result.stdout
@@ -188,7 +193,7 @@ def test_a_pr_check_reads_the_base_from_the_cache_and_keeps_it_whole(
     repo.git.add("-A")
     repo.git.commit("-m", "base", "--author", "Henry Park <henry@example.com>")
     assert run_cli("validate", cwd=base_repo).returncode == 0  # main's cache
-    (pack_file,) = (base_repo / FOLDER).rglob("2026-h2.pack")
+    (pack_file,) = cache(base_repo).rglob("2026-h2.pack")
     before = set(read_pack(pack_file))
     goals = base_repo / "cycles/2026-h2/goals/bob.yaml"
     goals.write_text(goals.read_text().replace("title: Observability", "title: Tracing"))
@@ -225,17 +230,19 @@ def test_a_build_hands_its_frozen_objects_back(example_repo: Path) -> None:
 
 
 def _verdicts(repo: Path) -> list[Path]:
-    return sorted((repo / FOLDER).glob("*/verdicts/*"))
+    return sorted(cache(repo).glob("*/verdicts/*"))
 
 
 def _drop_runs(repo: Path) -> None:
-    shutil.rmtree(repo / FOLDER / "runs", ignore_errors=True)
+    shutil.rmtree(cache(repo) / "runs", ignore_errors=True)
 
 
 def test_commands_share_one_verdict_that_equals_a_fresh_computation(example_repo: Path) -> None:
     """`validate` checks the cycle once; `score` and `calibrate` in new processes take its
     verdict (rule problems and scores) and print exactly what an uncached run prints."""
     import marshal
+
+    from perfloop.store import read, write
 
     commands = [
         ("score", "--json"),
@@ -259,10 +266,10 @@ def test_commands_share_one_verdict_that_equals_a_fresh_computation(example_repo
     # a stored score that no longer decodes is computed afresh, never printed wrong
     damaged = 0
     for file in stored:
-        kept = marshal.loads(file.read_bytes())
+        kept = read(file)
         if "alice" in (kept.get("scores") or {}):
             kept["scores"]["alice"] = kept["scores"]["alice"][:-5]
-            file.write_bytes(marshal.dumps(kept))
+            write(file, kept)  # sealed: damaged before it was stored
             damaged += 1
     assert damaged
     for command in (("score",), ("score", "--json")):
@@ -284,11 +291,11 @@ def test_commands_share_one_verdict_that_equals_a_fresh_computation(example_repo
         _drop_runs(example_repo)
         assert run_cli("validate", cwd=example_repo).returncode == 0
         for file in _verdicts(example_repo):
-            kept = marshal.loads(file.read_bytes())
+            kept = read(file)
             if "alice" in (kept.get("scores") or {}):
                 own, nested = marshal.loads(kept["scores"]["alice"])
                 kept["scores"]["alice"] = marshal.dumps((own, damage(nested)))
-                file.write_bytes(marshal.dumps(kept))
+                write(file, kept)  # sealed: damaged before it was stored
         for command in commands:
             _drop_runs(example_repo)
             again = run_cli(*command, cwd=example_repo)
@@ -314,17 +321,18 @@ def test_a_changed_review_is_a_new_verdict(example_repo: Path) -> None:
 def test_a_malformed_verdict_is_computed_again(messy_repo: Path, monkeypatch) -> None:
     """A verdict file that is not what this tool wrote (truncated, or of another shape)
     never decides anything: the cycle is checked afresh."""
-    import marshal
+    from perfloop.store import read, write
 
     monkeypatch.setenv("PERFLOOP_CACHE", "0")
     plain = _formatted(messy_repo, "2026-h2")
     monkeypatch.setenv("PERFLOOP_CACHE", "1")
     assert _formatted(messy_repo, "2026-h2") == plain
     (stored,) = _verdicts(messy_repo)
-    content = marshal.loads(stored.read_bytes())["content"]
-    for broken in (b"\x00garbage", marshal.dumps({"content": content, "problems": [("x",)]})):
-        stored.write_bytes(broken)
-        assert _formatted(messy_repo, "2026-h2") == plain
+    content = read(stored)["content"]
+    stored.write_bytes(b"\x00garbage")
+    assert _formatted(messy_repo, "2026-h2") == plain
+    write(stored, {"content": content, "problems": [("x",)]})  # sealed, of another shape
+    assert _formatted(messy_repo, "2026-h2") == plain
 
 
 def test_goal_and_review_records_are_built_on_first_use(example_repo: Path) -> None:
@@ -352,7 +360,7 @@ def test_an_edit_adds_a_delta_and_leaves_the_big_pack_alone(base_repo: Path) -> 
     from perfloop.sources import blob_id
 
     assert run_cli("validate", cwd=base_repo).returncode == 0
-    (pack_file,) = (base_repo / FOLDER).rglob("2026-h2.pack")
+    (pack_file,) = cache(base_repo).rglob("2026-h2.pack")
     packed = pack_file.read_bytes()
     goals = base_repo / "cycles/2026-h2/goals/bob.yaml"
     goals.write_text(goals.read_text().replace("title: Observability", "titel: Observability"))
@@ -372,7 +380,7 @@ def test_a_growing_delta_is_merged_and_old_tools_folders_are_retired(tmp_path: P
     from perfloop.store import fingerprint, read
 
     for age, name in enumerate(("a" * 16, "b" * 16, "c" * 16)):  # older tools' folders
-        old = tmp_path / FOLDER / name
+        old = cache(tmp_path) / name
         old.mkdir(parents=True)
         os.utime(old, (1_000_000 + age, 1_000_000 + age))
     pack = Pack(tmp_path, "c1")
@@ -380,7 +388,7 @@ def test_a_growing_delta_is_merged_and_old_tools_folders_are_retired(tmp_path: P
         pack.put("goals", f"{i:040x}", ({"i": i}, []))
     pack.save(prune=False)
     assert pack.file.exists() and not pack.delta_file.exists()  # the first write is a pack
-    survivors = sorted(p.name for p in (tmp_path / FOLDER).iterdir() if p.is_dir())
+    survivors = sorted(p.name for p in cache(tmp_path).iterdir() if p.is_dir())
     assert survivors == sorted([fingerprint(), "c" * 16])  # the newest older one is kept
     for i in range(100, 105):
         pack.put("goals", f"{i:040x}", ({"i": i}, []))
@@ -404,14 +412,14 @@ def test_a_damaged_cache_entry_is_read_from_the_file(base_repo: Path) -> None:
     from perfloop.sources import blob_id
 
     assert run_cli("validate", cwd=base_repo).returncode == 0
-    (pack_file,) = (base_repo / FOLDER).rglob("2026-h2.pack")
+    (pack_file,) = cache(base_repo).rglob("2026-h2.pack")
     goals = base_repo / "cycles/2026-h2/goals/bob.yaml"
     pack = read_pack(pack_file)
     key = f"goals:{blob_id(goals.read_bytes())}"
     pack[key] = (pack[key][0][:-3], pack[key][1])  # truncated marshal bytes
     write_pack(pack_file, pack)
-    shutil.rmtree(base_repo / FOLDER / "runs")
-    for verdicts in (base_repo / FOLDER).glob("*/verdicts"):
+    shutil.rmtree(cache(base_repo) / "runs")
+    for verdicts in cache(base_repo).glob("*/verdicts"):
         shutil.rmtree(verdicts)
     cached = run_cli("score", "--json", cwd=base_repo)
     fresh = run_cli("score", "--json", cwd=base_repo, env={"PERFLOOP_CACHE": "0"})
@@ -428,7 +436,7 @@ def test_a_malformed_pack_file_is_an_empty_cache(base_repo: Path) -> None:
     from perfloop.store import write
 
     assert run_cli("validate", cwd=base_repo).returncode == 0
-    (pack_file,) = (base_repo / FOLDER).rglob("2026-h2.pack")
+    (pack_file,) = cache(base_repo).rglob("2026-h2.pack")
     raw = pack_file.read_bytes()
     size = int.from_bytes(raw[:8], "little")
     tag, keys, offsets = marshal.loads(raw[8 : 8 + size])
@@ -453,9 +461,173 @@ def test_a_malformed_pack_file_is_an_empty_cache(base_repo: Path) -> None:
             write(pack_file, read_pack(pack_file))  # one dict: key -> (data, problems)
         else:
             pack_file.write_bytes(damaged)
-        shutil.rmtree(base_repo / FOLDER / "runs", ignore_errors=True)
-        for verdicts in (base_repo / FOLDER).glob("*/verdicts"):
+        shutil.rmtree(cache(base_repo) / "runs", ignore_errors=True)
+        for verdicts in cache(base_repo).glob("*/verdicts"):
             shutil.rmtree(verdicts)
         cached = run_cli("score", "--json", cwd=base_repo)
         assert (cached.returncode, cached.stdout) == (fresh.returncode, fresh.stdout), name
         assert "internal error" not in cached.stderr, name
+
+
+# --- the cache is never committed and cannot change a verdict (issue 21, item 7) -------------
+
+_QUOTA_BROKEN = "error: 2 people rated A; the quota allows at most 1 (40% of 2, rounded nearest)"
+
+
+def _calibration_breaking_a_quota(repo: Path) -> None:
+    """The base company in calibration, with eng's file rating both its people A (the
+    quota allows one): `perfloop validate` must report it."""
+    cycle = repo / "cycles/2026-h2/cycle.yaml"
+    text = cycle.read_text().replace("phase: review", "phase: calibration")
+    cycle.write_text(text)
+    (repo / "cycles/2026-h2/calibration").mkdir()
+    (repo / "cycles/2026-h2/calibration/eng.yaml").write_text(
+        "ratings:\n  alice: {rating: A, reason: Led the outage work}\n"
+        "  bob: {rating: A, reason: Built the dashboards}\n"
+    )
+
+
+def _git(repo: Path, *args: str) -> str:
+    import subprocess
+
+    return subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+def test_a_committed_cache_cannot_pass_a_broken_file(base_repo: Path, tmp_path: Path) -> None:
+    """A hostile branch commits `.perfloop-cache/` with a stored run that says "0 error(s)"
+    for exactly the content a fresh clone has: the clone still reports the broken quota."""
+    import marshal
+    import os
+
+    from perfloop import memo
+
+    _calibration_breaking_a_quota(base_repo)
+    commit_all(base_repo, "calibration")
+    clone = tmp_path / "clone"
+    _git(tmp_path, "clone", "-q", str(base_repo), str(clone))
+    # the run key the clone will compute (same content, command, date, tool and cwd)
+    here = os.getcwd()
+    os.chdir(clone)
+    try:
+        key = memo._key(os.fspath(clone), ["validate"], memo.content_key(os.fspath(clone)))
+    finally:
+        os.chdir(here)
+    forged = base_repo / ".perfloop-cache" / "runs" / key
+    forged.parent.mkdir(parents=True)
+    forged.write_bytes(marshal.dumps({"out": "0 error(s)\n", "err": "", "code": 0}))
+    _git(base_repo, "add", "-f", ".perfloop-cache")
+    _git(base_repo, "commit", "-q", "-m", "forged cache")
+    _git(clone, "pull", "-q")
+    assert (clone / ".perfloop-cache" / "runs" / key).exists()
+
+    result = run_cli("validate", cwd=clone)
+    assert result.returncode == 1, result.stdout
+    assert _QUOTA_BROKEN in result.stdout
+    assert "0 error(s)" not in result.stdout
+
+
+def test_a_bit_flipped_verdict_is_ignored(base_repo: Path) -> None:
+    """A stored verdict whose bytes changed (a bit flip on disk, or an edit) is detected
+    and computed again: the error message is the right one, not the damaged one."""
+    from perfloop import verdict
+
+    _calibration_breaking_a_quota(base_repo)
+    first = run_cli("validate", cwd=base_repo)
+    assert first.returncode == 1 and _QUOTA_BROKEN in first.stdout
+    (stored,) = verdict.folder(base_repo).iterdir()
+    raw = stored.read_bytes()
+    at = raw.index(b"people rated A")
+    stored.write_bytes(raw[:at] + bytes([raw[at] ^ 0x01]) + raw[at + 1 :])  # 'p' -> 'q'
+    runs = next(p for p in verdict.folder(base_repo).parents if (p / "runs").is_dir()) / "runs"
+    shutil.rmtree(runs)  # not answered from the stored output: from the verdict
+
+    again = run_cli("validate", cwd=base_repo)
+    assert again.returncode == 1
+    assert _QUOTA_BROKEN in again.stdout
+    assert "qeople" not in again.stdout
+
+
+def test_a_bit_flipped_pack_entry_is_examined_again(base_repo: Path) -> None:
+    """A parsed file's stored outcome whose bytes changed is not used: the file is read
+    again and its own problem reported, word for word."""
+    goals = base_repo / "cycles/2026-h2/goals/bob.yaml"
+    goals.write_text(goals.read_text().replace("title: Observability", "titel: Observability"))
+    first = run_cli("validate", cwd=base_repo)
+    assert "unknown field 'titel'" in first.stdout
+    (pack_file,) = cache(base_repo).rglob("2026-h2.pack")
+    raw = pack_file.read_bytes()
+    at = raw.index(b"unknown field 'titel'")
+    pack_file.write_bytes(raw[:at] + b"k" + raw[at + 1 :])  # 'unknown' -> 'knknown'
+    shutil.rmtree(cache(base_repo) / "runs")
+    for verdicts in cache(base_repo).glob("*/verdicts"):
+        shutil.rmtree(verdicts)
+    again = run_cli("validate", cwd=base_repo)
+    assert (again.returncode, again.stdout) == (first.returncode, first.stdout)
+
+
+def test_the_cache_lives_in_git_s_directory_readable_by_its_owner_only(base_repo: Path) -> None:
+    """Nothing in the work tree: git sees no new file, not even an ignored one; the cache
+    folder is 0700 and its key 0600."""
+    commit_all(base_repo, "base")
+    for command in ("validate", "score", "calibrate"):
+        assert run_cli(command, cwd=base_repo).returncode == 0
+    folder = cache(base_repo)
+    assert folder == base_repo / ".git" / "perfloop-cache"
+    assert (folder / "runs").is_dir() and list(folder.glob("*/verdicts/*"))
+    assert folder.stat().st_mode & 0o777 == 0o700
+    assert (folder / "key").stat().st_mode & 0o777 == 0o600
+    assert len((folder / "key").read_bytes()) == 32
+    status = _git(base_repo, "status", "--porcelain", "--ignored", "--untracked-files=all")
+    assert status == ""
+
+
+def test_a_linked_worktree_keeps_its_cache_in_its_own_git_directory(
+    base_repo: Path, tmp_path: Path
+) -> None:
+    commit_all(base_repo, "base")
+    other = tmp_path / "other"
+    _git(base_repo, "worktree", "add", "-q", str(other))
+    assert run_cli("validate", cwd=other).returncode == 0
+    folder = cache(other)
+    assert folder.parent.parent == base_repo / ".git" / "worktrees"
+    assert list(folder.glob("*/verdicts/*"))
+    assert not (other / ".perfloop-cache").exists()
+
+
+def test_entries_sealed_under_another_key_are_not_trusted(base_repo: Path, monkeypatch) -> None:
+    """CI restores a cache saved by another run: its entries count only under the
+    PERFLOOP_CACHE_KEY secret. A verdict forged under any other key is ignored, and under
+    GitHub Actions without the secret no entry is trusted (a key file may have come with
+    the restored cache)."""
+    from perfloop import verdict
+    from perfloop.store import read, write
+
+    _calibration_breaking_a_quota(base_repo)
+    ci = {"GITHUB_ACTIONS": "true", "PERFLOOP_CACHE_KEY": "the-secret"}
+    first = run_cli("validate", cwd=base_repo, env=ci)
+    assert first.returncode == 1 and _QUOTA_BROKEN in first.stdout
+    assert not (cache(base_repo) / "key").exists()  # the secret is the key: no key file
+    (stored,) = verdict.folder(base_repo).iterdir()
+    monkeypatch.setenv("PERFLOOP_CACHE_KEY", "the-secret")
+    forged = read(stored)
+    assert forged is not None and forged["problems"]
+    forged["problems"] = []
+    monkeypatch.setenv("PERFLOOP_CACHE_KEY", "a-guess")
+    write(stored, forged)
+    again = run_cli("validate", cwd=base_repo, env=ci)
+    assert again.returncode == 1 and _QUOTA_BROKEN in again.stdout
+    # a key file beside a restored cache is not trusted under GitHub Actions
+    monkeypatch.delenv("PERFLOOP_CACHE_KEY")
+    write(stored, forged)  # under the folder's own key file, made now
+    assert (cache(base_repo) / "key").exists()
+    actions = run_cli("validate", cwd=base_repo, env={"GITHUB_ACTIONS": "true"})
+    assert actions.returncode == 1 and _QUOTA_BROKEN in actions.stdout
+    # the same entry is trusted where its key file is (a local run: the file's owner wrote
+    # it), so it was GitHub Actions that refused it above
+    assert run_cli("validate", cwd=base_repo).returncode == 0

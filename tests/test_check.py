@@ -386,14 +386,18 @@ def test_configured_peer_review_approvers_apply(tmp_path: Path) -> None:
 
 
 def test_a_committed_cache_is_refused(tmp_path: Path) -> None:
-    """`.perfloop-cache/` is git-ignored; forcing it into a PR could feed other runs."""
+    """`.perfloop-cache/` (where older versions kept the cache) is never read; forcing one
+    into a PR, at the root or deeper, is still an error."""
     repo = make_repo(tmp_path, "execution")
-    assert run_cli("validate", cwd=repo.working_tree_dir).returncode == 0
+    for folder in (".perfloop-cache/0123456789abcdef", "site/.perfloop-cache/runs"):
+        stored = Path(repo.working_tree_dir) / folder / "entry"
+        stored.parent.mkdir(parents=True)
+        stored.write_bytes(b"forged")
     repo.git.add("-A", "--force")
     code, out = check(repo, "alicec")
     assert code == 1
-    cached = [e for e in out["errors"] if e["path"].startswith(".perfloop-cache/")]
-    assert cached and all("never commit it" in e["message"] for e in cached)
+    cached = [e for e in out["errors"] if ".perfloop-cache/" in e["path"]]
+    assert len(cached) == 2 and all("never commit it" in e["message"] for e in cached)
 
 
 def test_a_committed_export_is_refused(tmp_path: Path) -> None:

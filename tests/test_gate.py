@@ -132,12 +132,13 @@ def test_the_gate_never_trusts_a_cache_found_in_the_checkout(tmp_path: Path) -> 
     """The gate runs trusted code on the PR's files, and a PR can commit anything, also a
     `.perfloop-cache/` whose entry for a broken file's blob id says "valid"."""
     from perfloop.cache import FOLDER, read_pack, write_pack
+    from perfloop.root import cache_folder
     from perfloop.sources import blob_id
 
     repo, subs = pull_request(tmp_path)
     root = Path(repo.working_tree_dir)
     run_cli("validate", cwd=root)  # the cache, as the attacker's own run leaves it
-    (pack,) = (root / FOLDER).rglob("2026-h2.pack")
+    (pack,) = Path(cache_folder(root)).rglob("2026-h2.pack")
     alice = root / ALICE
     clean = read_pack(pack)[f"goals:{blob_id(alice.read_bytes())}"]
     broken = alice.read_text().replace("title: Make checkout reliable", "titel: x", 1)
@@ -145,6 +146,9 @@ def test_the_gate_never_trusts_a_cache_found_in_the_checkout(tmp_path: Path) -> 
     poisoned = read_pack(pack)
     poisoned[f"goals:{blob_id(broken.encode())}"] = clean
     write_pack(pack, poisoned)
+    committed = root / FOLDER / pack.parent.name / pack.name  # where older versions kept it
+    committed.parent.mkdir(parents=True)
+    committed.write_bytes(pack.read_bytes())
     repo.git.add("-A", "--force")  # the poisoned cache is part of the pull request
     repo.git.commit("-m", "alice: retitle", "--author", DAVE)
     subs["__HEAD_SHA__"] = repo.head.commit.hexsha

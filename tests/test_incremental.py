@@ -10,7 +10,6 @@ changing nothing.
 
 from __future__ import annotations
 
-import marshal
 import random
 import shutil
 from collections.abc import Callable
@@ -21,9 +20,10 @@ import pytest
 import yaml
 
 from conftest import commit_all, make_demo, run_cli
-from perfloop import incremental, listings, verdict
+from perfloop import incremental, listings, store, verdict
 from perfloop.gitrepo import GitRepo
 from perfloop.repository import load_cycle
+from perfloop.root import cache_folder
 from perfloop.scoring import score_cycle
 from perfloop.sources import content_digest, digest_text
 from perfloop.validation import validate_cycle
@@ -408,7 +408,7 @@ def test_several_files_at_once(company, monkeypatch):
 
 
 def _notes(root: Path) -> list[Path]:
-    return sorted((root / ".perfloop-cache").glob("*/listings/*"))
+    return sorted(Path(cache_folder(root)).glob("*/listings/*"))
 
 
 def _no_listing(*args: Any) -> Any:
@@ -449,16 +449,20 @@ def test_the_pr_check_takes_its_bases_listing_from_the_note(company, monkeypatch
     "damage",
     [
         pytest.param(b"\x00not marshal", id="unreadable"),
-        pytest.param(marshal.dumps("org.yaml\0abc\ngoals\n"), id="odd"),
-        pytest.param(marshal.dumps("org.yaml\0abc"), id="unended"),
-        pytest.param(marshal.dumps(({"org.yaml": "abc"}, "digest")), id="not-text"),
+        # the others sealed with the cache's key: as if written wrong, not damaged later
+        pytest.param("org.yaml\0abc\ngoals\n", id="odd"),
+        pytest.param("org.yaml\0abc", id="unended"),
+        pytest.param(({"org.yaml": "abc"}, "digest"), id="not-text"),
     ],
 )
 def test_a_damaged_note_is_listed_afresh(company, monkeypatch, damage):
     validate_cycle(company, CYCLE)
     listings.note_head(company, CYCLE)
     (note,) = _notes(company)
-    note.write_bytes(damage)
+    if isinstance(damage, bytes):
+        note.write_bytes(damage)
+    else:
+        store.write(note, damage)
     pid, i, j = contributor(company)
     edit(
         company,
@@ -472,7 +476,7 @@ def test_a_damaged_note_is_listed_afresh(company, monkeypatch, damage):
     listed = listings.listing(company, repo, "HEAD", DIR)
     assert listed is not None and listed.blobs == fresh
     assert listed.digest == content_digest(fresh)
-    assert note.read_bytes() != damage
+    assert store.read(note) == listed.text
 
 
 def test_a_patched_digest_text_is_the_heads():
@@ -530,16 +534,14 @@ def test_other_changes_check_the_whole_cycle(company, monkeypatch, change):
 
 def test_a_damaged_base_score_checks_the_whole_cycle(company, monkeypatch):
     validate_cycle(company, CYCLE)
-    folder = next((company / ".perfloop-cache").glob("*/verdicts"))
+    folder = verdict.folder(company)
     (file,) = folder.iterdir()
-    import marshal
-
-    stored = marshal.loads(file.read_bytes())
+    stored = store.read(file)
     name = calibration_file(company)
     group = read(company, f"calibration/{name}")
     member = next(iter(group["ratings"]))
     stored["scores"][member] = b"\x00damaged"
-    file.write_bytes(marshal.dumps(stored))
+    store.write(file, stored)  # sealed: a score damaged when it was written
     edit(company, f"calibration/{name}", lambda c: c["ratings"][member].update(rating="C"))
     assert derive(company) is None
     # ... and a command that reads the verdict scores that person afresh

@@ -19,6 +19,7 @@ import pytest
 from conftest import commit_all, make_demo, run_cli
 from perfloop import recall
 from perfloop.model import CycleData
+from perfloop.root import cache_folder
 from perfloop.scoring import score_cycle
 from perfloop.validation import validate_cycle
 from test_incremental import read, write
@@ -156,7 +157,7 @@ def test_a_file_with_problems_is_left_out_of_the_recalled_model(company, monkeyp
 
 def test_missing_cache_entries_are_examined_from_the_files(company, monkeypatch):
     validate(company)
-    for pack in (company / ".perfloop-cache").glob("*/*.pack"):
+    for pack in Path(cache_folder(company)).glob("*/*.pack"):
         pack.write_bytes(b"damaged")
     assert_same(company, monkeypatch)
 
@@ -164,7 +165,7 @@ def test_missing_cache_entries_are_examined_from_the_files(company, monkeypatch)
 def test_a_file_changed_after_git_looked_is_read_as_git_listed_it(company, monkeypatch):
     validate(company)
     expected = full(company, monkeypatch)[0]
-    for pack in (company / ".perfloop-cache").glob("*/*.pack"):
+    for pack in Path(cache_folder(company)).glob("*/*.pack"):
         pack.unlink()  # so the document must come from the bytes
     found = recall.recall_cycle(company, CYCLE)
     assert found is not None

@@ -365,10 +365,10 @@ def test_a_build_reuses_the_cycle_verdict_that_validate_stored(tmp_path: Path) -
     validate did, and takes validate's verdict; the public build (which never reads the
     confidential files) checks once and reuses its own next time. Both still report
     what validate reports."""
-    from perfloop.cache import FOLDER
+    from perfloop.verdict import folder
 
     def verdicts() -> set[Path]:
-        return set((repo / FOLDER).glob("*/verdicts/*"))
+        return set(folder(repo).glob("*"))
 
     repo = example_with_site(tmp_path / "example")
     assert run_cli("validate", cwd=repo).returncode == 0

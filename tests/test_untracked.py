@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from perfloop import untracked
+from perfloop import store, untracked
 from perfloop.cache import FOLDER
+from perfloop.root import cache_folder
 from perfloop.untracked import Unsure, untracked_files
 
 
@@ -117,32 +118,36 @@ def test_damaged_kept_listings_are_read_afresh(repo: Path, reads: list[str]) -> 
 
     (repo / "cycles/2026-h2/reviews/ops/dee/extra.yaml").write_text("x: 1\n")
     assert _ours(repo) == _truth(repo) != []
-    state = repo / FOLDER / untracked.STATE
-    good = marshal.loads(state.read_bytes())
+    state = Path(cache_folder(repo)) / untracked.STATE
+    good = store.read(state)
     damages = [
-        b"",
+        b"",  # bytes: damaged on disk (the cache's MAC fails)
         b"\x00garbage",
         b"\xfb{}",
-        marshal.dumps({"format": good["format"], "folder": "cycles"}),  # keys missing
-        marshal.dumps({**good, "stats": good["stats"][:-8]}),  # a folder's stat missing
-        marshal.dumps({**good, "stats": good["stats"][:-3]}),  # not whole numbers
-        marshal.dumps({**good, "found": [7]}),
-        marshal.dumps({**good, "names": 7}),
+        # values: sealed with the cache's key, as if a run had written them wrong
+        {"format": good["format"], "folder": "cycles"},  # keys missing
+        {**good, "stats": good["stats"][:-8]},  # a folder's stat missing
+        {**good, "stats": good["stats"][:-3]},  # not whole numbers
+        {**good, "found": [7]},
+        {**good, "names": 7},
     ]
     for damage in damages:
-        state.write_bytes(damage)
+        if isinstance(damage, bytes):
+            state.write_bytes(damage)
+        else:
+            store.write(state, damage)
         reads.clear()
         assert _ours(repo) == _truth(repo)
-        assert len(reads) >= 18, damage[:40]  # all read afresh
+        assert len(reads) >= 18, repr(damage)[:40]  # all read afresh
     # What each folder holds is decoded only when one moved: damage it, and move one.
     for tree in (b"", b"\x00garbage", marshal.dumps([(7, 8)]), marshal.dumps([((), 7)] * 18)):
-        state.write_bytes(marshal.dumps({**good, "tree": tree}))
+        store.write(state, {**good, "tree": tree})
         (repo / "cycles/2026-h2/reviews/eng/bob/extra.yaml").write_text(str(tree))
         reads.clear()
         assert _ours(repo) == _truth(repo)
         assert len(reads) >= 18, tree[:40]  # all read afresh
-    good = marshal.loads(state.read_bytes())
-    state.write_bytes(marshal.dumps({**good, "index": None}))  # the index's stat unknown
+    good = store.read(state)
+    store.write(state, {**good, "index": None})  # the index's stat unknown
     reads.clear()
     assert _ours(repo) == _truth(repo)
     assert reads == []  # git's listing is asked again; the folders' stats still hold
@@ -198,9 +203,9 @@ def test_random_changes_agree_with_git(repo: Path) -> None:
 
 
 def test_a_run_in_a_repository_without_gitignore_leaves_git_status_clean(tmp_path: Path) -> None:
-    """The cache ignores itself (`.perfloop-cache/.gitignore`) and touches nothing else: a
-    root `.gitignore` of `*` (written once by mistake beside the kept listings) would hide
-    every new file of the repository from git."""
+    """The cache lives inside `.git/` and touches nothing in the work tree: a root
+    `.gitignore` of `*` (written once by mistake beside the kept listings) would hide every
+    new file of the repository from git."""
     from conftest import BASE, commit_all, run_cli
 
     root = tmp_path / "repo"
@@ -209,7 +214,8 @@ def test_a_run_in_a_repository_without_gitignore_leaves_git_status_clean(tmp_pat
     commit_all(root, "base")
     for command in ("validate", "score", "validate"):
         assert run_cli(command, cwd=root).returncode == 0
-    assert (root / FOLDER / untracked.STATE).exists()  # the kept listings were written
+    assert (Path(cache_folder(root)) / untracked.STATE).exists()  # kept listings written
+    assert not (root / FOLDER).exists()
     assert not (root / ".gitignore").exists()
     assert _git(root, "status", "--porcelain", "--untracked-files=all") == ""
     (root / "cycles/2026-h2/goals/new.yaml").write_text("owner: new\n")

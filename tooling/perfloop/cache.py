@@ -1,8 +1,9 @@
 """A content-addressed cache of examined files (parsed and schema-checked).
 
 Parsing YAML is the floor of every run (a 10,000-person company is 20,000 files), so the
-outcome of examining a file — its data and its parse/schema problems — is kept under
-`.perfloop-cache/` at the repository root, keyed by the file's kind and git blob id. The
+outcome of examining a file — its data and its parse/schema problems — is kept in the
+cache folder (`root.cache_folder`: inside `.git/`, where no commit can carry it), keyed by
+the file's kind and git blob id, each entry sealed with the cache's MAC (`store`). The
 cache folder is named after a fingerprint of the tool's loader, schemas and version, so a
 new tool or schema never reads an old entry. Positions are not cached: they are recomputed
 only for files that turn out to have a problem.
@@ -20,9 +21,20 @@ from array import array
 from pathlib import Path
 from typing import Any, ClassVar
 
-from .root import FOLDER
+from .root import FOLDER, cache_folder
 from .sources import Stat, trusted
-from .store import RACY_NS, fingerprint, read, write, write_raw
+from .store import (
+    MAC_SIZE,
+    RACY_NS,
+    entry_mac,
+    entry_ok,
+    fingerprint,
+    owner,
+    read,
+    secret,
+    write,
+    write_raw,
+)
 
 # Examining a file: (data, [(line, col, severity, message), ...]); data None if unusable.
 Outcome = tuple[Any, list[tuple[int, int, str, str]]]
@@ -58,7 +70,7 @@ class Pack:
         return pack
 
     def __init__(self, root: Path, cycle_id: str):
-        self.file = root / FOLDER / fingerprint() / f"{cycle_id}.pack"
+        self.file = Path(cache_folder(root)) / fingerprint() / f"{cycle_id}.pack"
         self.delta_file = self.file.with_suffix(".delta")
         self.index_file = self.file.with_suffix(".index")
         self._index: tuple[dict[str, tuple[int, int, int, int, str]], int] | None = None
@@ -165,20 +177,29 @@ class Pack:
 
 
 class _Packed:
-    """A pack file: its entries' keys, the offsets of their marshal bytes, and the bytes.
-    Each entry is decoded when asked for; a malformed file is an empty pack, and an entry
-    that does not decode, or names another key, is a miss (the file is examined again)."""
+    """A pack file: its entries' keys, the offsets of their bytes, and the bytes: each
+    entry is its MAC under the cache's key (`store.entry_mac`) and its marshal bytes, which
+    name its key. Each entry is checked and decoded when asked for; a malformed file is an
+    empty pack, and an entry whose MAC does not match, that does not decode, or that names
+    another key is a miss (the file is examined again). The table itself needs no MAC: a
+    damaged one can only point at bytes that fail their own."""
 
-    _FORMAT = "perfloop-pack-2"
+    _FORMAT = "perfloop-pack-3"
 
-    def __init__(self, keys: dict[str, int], offsets: memoryview, payload: memoryview):
+    def __init__(
+        self, keys: dict[str, int], offsets: memoryview, payload: memoryview, key: bytes | None
+    ):
         self.keys, self._offsets, self._payload = keys, offsets, payload  # slices: no copies
+        self._key = key
 
     @classmethod
     def read(cls, file: Path) -> _Packed:
         """The file's table is read and its entries mapped, not read: a pull request's
         check uses a few dozen of 34 MB (reading them all took 0.1 s)."""
-        empty = cls({}, memoryview(b"").cast("q"), memoryview(b""))
+        key = _key(file)
+        empty = cls({}, memoryview(b"").cast("q"), memoryview(b""), key)
+        if key is None:
+            return empty
         try:
             with open(file, "rb") as handle:
                 head = handle.read(64 * 1024)
@@ -196,14 +217,18 @@ class _Packed:
                 payload = memoryview(mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ))
         except (OSError, EOFError, ValueError, TypeError):
             return empty
-        return cls({key: i for i, key in enumerate(keys)}, table, payload[8 + size :])
+        return cls({k: i for i, k in enumerate(keys)}, table, payload[8 + size :], key)
 
     @classmethod
     def write(cls, file: Path, entries: dict[str, Stored | bytes]) -> _Packed:
         """Write `entries` (decoded, or the raw bytes `raw` gave) as a pack file: the size
-        of its table (8 bytes), the table (marshal: format, keys, offsets), the entries."""
+        of its table (8 bytes), the table (marshal: format, keys, offsets), the entries.
+        Nothing is written without the cache's key."""
+        key = _key(file, create=True)
+        if key is None:
+            return cls({}, memoryview(b"").cast("q"), memoryview(b""), None)
         # each entry names its key: a damaged table can only miss, never give another's
-        parts = [v if isinstance(v, bytes) else marshal.dumps((k, *v)) for k, v in entries.items()]
+        parts = [v if isinstance(v, bytes) else _sealed(key, (k, *v)) for k, v in entries.items()]
         table = array("q", [0])
         for part in parts:
             table.append(table[-1] + len(part))
@@ -211,7 +236,7 @@ class _Packed:
         payload = b"".join(parts)
         write_raw(file, len(header).to_bytes(8, "little") + header + payload)
         view = memoryview(payload)
-        return cls({key: i for i, key in enumerate(entries)}, memoryview(table), view)
+        return cls({k: i for i, k in enumerate(entries)}, memoryview(table), view, key)
 
     def raw(self, key: str) -> bytes:
         i = self.keys[key]
@@ -219,15 +244,34 @@ class _Packed:
 
     def get(self, key: str) -> Stored | None:
         i = self.keys.get(key)
-        if i is None:
+        if i is None or self._key is None:
             return None
         try:
-            named, data, problems = marshal.loads(
-                self._payload[self._offsets[i] : self._offsets[i + 1]]
-            )
+            entry = self._payload[self._offsets[i] : self._offsets[i + 1]]
+            if not entry_ok(self._key, entry):
+                return None
+            named, data, problems = marshal.loads(entry[MAC_SIZE:])
         except (EOFError, ValueError, TypeError, IndexError):
             return None
         return (data, problems) if named == key else None
+
+
+def _key(file: Path, create: bool = False) -> bytes | None:
+    """The MAC key of the cache `file` is in; None outside a located cache folder."""
+    folder = owner(file)
+    return None if folder is None else secret(folder, create)
+
+
+def _sealed(key: bytes, entry: tuple) -> bytes:
+    payload = marshal.dumps(entry)
+    return entry_mac(key, payload) + payload
+
+
+def committed_cache(path: str) -> bool:
+    """Whether a path in a pull request is a cache folder of this tool (the root's
+    `.perfloop-cache/` of earlier versions, at any depth): the cache is never committed,
+    and the tool never reads one from the work tree."""
+    return f"/{FOLDER}/" in f"/{path}"
 
 
 def stored(outcome: Outcome) -> Stored:

@@ -21,7 +21,7 @@ from . import store, verdict
 from .gitrepo import GitProblem, GitRepo
 from .loader import MAX_BYTES, max_bytes
 from .repository import COMMON_PATH, CYCLES, FileKind, classify
-from .root import FOLDER
+from .root import cache_folder
 from .sources import blob_id, digest_text, hidden, text_digest
 
 _REGULAR = ("100644", "100755")  # git modes of plain files (not links, not submodules)
@@ -57,7 +57,7 @@ class Listing:
 
 def listing(root: Path, repo: GitRepo, rev: str, rel_dir: str) -> Listing | None:
     """`_listing` of the cycle folder at `rev`, kept under the folder's git tree id
-    (`.perfloop-cache/<fingerprint>/listings/`): the listing is a function of the tree
+    (the cache folder's `<fingerprint>/listings/`): the listing is a function of the tree
     alone, and at 10,000 people listing 70,000 files with `git ls-tree` and digesting them
     cost 0.4 s of a pull request's check. A full `validate` keeps the note of HEAD's tree
     (`note_head`), so the check of a pull request against main, with main's cache restored,
@@ -120,13 +120,8 @@ def _note(root: Path, repo: GitRepo, rev: str, rel_dir: str) -> Path | None:
     tree = repo.tree_id(rev, rel_dir)
     if tree is None:
         return None
-    return (
-        Path(root)
-        / FOLDER
-        / store.fingerprint()
-        / "listings"
-        / f"{tree}-{store.code_fingerprint()}"
-    )
+    folder = Path(cache_folder(root)) / store.fingerprint() / "listings"
+    return folder / f"{tree}-{store.code_fingerprint()}"
 
 
 def note_head(root: Path, cycle_id: str) -> None:

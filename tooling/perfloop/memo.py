@@ -2,7 +2,8 @@
 
 `perfloop validate`, `score`, `calibrate`, `tree` and `status` are pure functions of their
 arguments, the cycles' files, the tool itself and (for deadlines) today's date. Their output
-is stored under `.perfloop-cache/runs/`, keyed by all of those; a warm run answers from
+is stored in the cache folder's `runs/` (inside `.git/`: `root.cache_folder`), keyed by
+all of those and sealed with the cache's MAC (`store`); a warm run answers from
 there after a directory walk and a few stat calls, before importing anything heavy. Any
 changed, added or removed file — or a new tool version — is a different key. Runs under
 GitHub Actions (annotations, job summaries) and `PERFLOOP_CACHE=0` are never replayed.
@@ -18,7 +19,7 @@ from collections.abc import Callable
 
 # Light on purpose: a replay starts git first, then imports the rest while git works.
 from .gitrun import GitFailed, GitRun, start_git
-from .root import CYCLES, FOLDER, enabled, root_folder
+from .root import CYCLES, cache_folder, enabled, root_folder
 
 TYPE_CHECKING = False  # typing and pathlib cost a replay 40 ms to import (see store)
 if TYPE_CHECKING:
@@ -130,7 +131,7 @@ def walked_content_key(root: Root) -> str | None:
     digest = hashlib.sha1(usedforsecurity=False)
     cycles = sorted(p for p in (root / "cycles").iterdir() if p.is_dir())
     for folder in cycles:
-        index_file = root / FOLDER / fingerprint() / f"{folder.name}.index"
+        index_file = Path(cache_folder(root)) / fingerprint() / f"{folder.name}.index"
         index, written = read_index(index_file)
         changed = False
         source = DirectorySource(folder)
@@ -168,7 +169,12 @@ def _key(root: Root, argv: list[str], content: str) -> str:
         time.strftime("%Y-%m-%d"),  # today, as datetime.date.today() gives it
         code_fingerprint(),
         content,
-        sorted((k, v) for k, v in os.environ.items() if k.startswith("PERFLOOP_")),
+        # not the cache's key: a secret, and it decides only which entries are trusted
+        sorted(
+            (k, v)
+            for k, v in os.environ.items()
+            if k.startswith("PERFLOOP_") and k != "PERFLOOP_CACHE_KEY"
+        ),
     )
     # repr of plain strings and lists: unambiguous, and no json import (0.02 s) on the
     # replay path
@@ -209,7 +215,7 @@ def run(argv: list[str], invoke: Callable[[], None]) -> None:
     started = Started(folder)  # git works while the rest is imported
     from .store import keep_newest, read, write
 
-    runs = os.path.join(folder, FOLDER, "runs")
+    runs = os.path.join(cache_folder(folder), "runs")
     # One look, before the command: the key names the files as they were when it started
     # (a file changed during a run is a different key next time either way).
     content = content_key(folder, started)

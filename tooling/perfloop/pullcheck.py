@@ -15,6 +15,7 @@ from typing import Any
 
 from . import codeowners, incremental
 from .cache import FOLDER as CACHE_FOLDER
+from .cache import committed_cache
 from .changes import Area, Change, area_of, goals_kind, new_links, review_kind
 from .gitrepo import SYMLINK_MODE, GitRepo
 from .loader import Document, load_file
@@ -167,7 +168,7 @@ def run_check(
                 repo, root, base, head, path, status, rules, new_cycle
             )
             result.changes.append(change)
-            if path.startswith(f"{CACHE_FOLDER}/"):
+            if committed_cache(path):
                 result.problems.append(
                     error(path, 1, 1, f"{CACHE_FOLDER}/ is a local cache: never commit it")
                 )

@@ -4,8 +4,8 @@
 10,000 people 10,000 directories, 0.14 s of every run, and git's own untracked cache does
 not serve it (git 2.39 uses that cache neither with a pathspec nor with `--ignored`, and
 perfloop reads ignored files too). A directory's entries change only when its mtime, ctime
-or inode does, so what each directory held is kept between runs (`.perfloop-cache/
-untracked`) and only a directory whose stat moved is read again. Which files git tracks
+or inode does, so what each directory held is kept between runs (the cache folder's
+`untracked`) and only a directory whose stat moved is read again. Which files git tracks
 changes only when git's index file is written, so `git ls-files` runs only then.
 
 Untracked means not in git's index, ignored or not. Hidden names (a leading dot) are
@@ -21,7 +21,7 @@ import time
 from array import array
 
 from .gitrun import GitFailed, start_git
-from .root import FOLDER
+from .root import cache_folder
 from .store import RACY_NS, read, write
 
 TYPE_CHECKING = False  # on a replay's path: no typing, no pathlib (see store)
@@ -46,7 +46,7 @@ def untracked_files(root: str | Path, folder: str, index: str | Path) -> list[st
     """Every non-hidden file (symlinks included) under `root/folder` that git's `index`
     file does not list, as paths relative to `root`, sorted. `git ls-files` runs only when
     the index file changed since the last run, or a directory did. Raises Unsure."""
-    state_file = os.path.join(root, FOLDER, STATE)
+    state_file = os.path.join(cache_folder(root), STATE)
     stored = read(state_file)
     try:
         return _untracked(root, folder, index, state_file, stored)

@@ -4,9 +4,10 @@ Every rule (`rules/`) and every score (`scoring.py`) is a pure function of the l
 cycle, and the loaded cycle is a pure function of its files' bytes. `validate`, `score`,
 `calibrate`, `status`, `tree` and the site each need the same verdict, and at 10,000 people
 the rules and scores cost more than loading the model. So a verdict is computed once per
-content and code: stored under `.perfloop-cache/<fingerprint>/verdicts/`, keyed by the
-code of the whole tool (`store.code_fingerprint`) and the cycle's content digest (every
-examined file's path and git blob id, as the load read them: `CycleData.content`).
+content and code: stored in the cache folder's `<fingerprint>/verdicts/` (inside `.git/`,
+sealed with the cache's MAC: `store`), keyed by the code of the whole tool
+(`store.code_fingerprint`) and the cycle's content digest (every examined file's path and
+git blob id, as the load read them: `CycleData.content`).
 
 Unlike replayed output (memo.py), a verdict is keyed by the bytes actually loaded, not by
 a stat seen before the run, and it is shared by every command. It is stored with marshal
@@ -25,7 +26,7 @@ from typing import Any
 from .alignment import Links
 from .model import make
 from .problems import Problem, Severity
-from .root import FOLDER, enabled
+from .root import cache_folder, enabled
 from .scoring import GroupScore, KpiScore, ObjectiveScore, PersonScore
 from .store import code_fingerprint, fingerprint, keep_newest, read, write
 
@@ -167,7 +168,7 @@ def stored_any(root: Path) -> bool:
 
 def folder(root: Path) -> Path:
     """Where this tool's verdicts are kept."""
-    return Path(root) / FOLDER / fingerprint() / "verdicts"
+    return Path(cache_folder(root)) / fingerprint() / "verdicts"
 
 
 def _file(root: Path, content: str, cycle_dir: str) -> Path:
