@@ -172,3 +172,22 @@ def test_a_left_out_objectives_file_is_not_also_unresolved(base_repo: Path) -> N
     edit(base_repo / BASE / "departments/platform.yaml", "target: 99.95", "target: high")
     found = problems(base_repo)
     assert len(found) == 1 and found[0].startswith(f"{BASE}/departments/platform.yaml:"), found
+
+
+def test_a_sum_short_of_a_left_out_contributor_is_not_scored(base_repo: Path) -> None:
+    """bob's key result adds into alice's `aggregate: sum`: with bob's file left out,
+    alice's sum (so her score, so her rating) is not known, and no calibration error may
+    follow from a score computed without it."""
+    goals = base_repo / BASE / "goals"
+    edit(goals / "alice.yaml", 'current: 99.8, unit: "%"', 'unit: "%", aggregate: sum')
+    edit(
+        goals / "bob.yaml",
+        "target: 12, current: 9}",
+        'target: 12, current: 9, unit: "%", contributes_to: alice/o1/kr1}',
+    )
+    assert not [line for line in problems(base_repo) if " error: " in line]
+    edit(goals / "bob.yaml", "current: 9,", "current: nine,")
+    result = run_cli("score", cwd=base_repo)
+    assert result.returncode == 1
+    assert "  alice: lacks a valid goals/bob.yaml" in result.stdout
+    assert "  bob: lacks a valid goals/bob.yaml" in result.stdout
