@@ -5,6 +5,7 @@ a trusted gate with a fixed status context)."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -129,7 +130,7 @@ def test_least_permissions(path: Path) -> None:
 
 def test_the_gate_runs_trusted_code_and_posts_one_fixed_status() -> None:
     gate = load(ROOT / ".github" / "workflows" / "gate.yml")
-    assert set(gate["on"]) == {"pull_request_target", "workflow_run"}
+    assert set(gate["on"]) == {"pull_request_target", "workflow_run", "push"}
     assert gate["on"]["workflow_run"]["workflows"] == ["Perfloop review"]
     trigger = load(ROOT / ".github" / "workflows" / "review-trigger.yml")
     assert trigger["name"] == "Perfloop review"
@@ -141,6 +142,53 @@ def test_the_gate_runs_trusted_code_and_posts_one_fixed_status() -> None:
     assert installs == ["python -m pip install -e ./trusted"]
     runs = "\n".join(s.get("run", "") for s in steps)
     assert 'perfloop gate --pr "$PR_NUMBER" --post-status' in runs
+
+
+def test_the_gate_decides_again_when_the_base_moves_or_the_pull_request_is_retargeted() -> None:
+    """Issue 21: a retarget fires `edited`; a push to the default branch re-decides every
+    open pull request (a pass never outlives the base it was decided on)."""
+    gate = load(ROOT / ".github" / "workflows" / "gate.yml")
+    assert gate["on"]["pull_request_target"]["types"] == [
+        "opened", "synchronize", "reopened", "ready_for_review", "edited",
+    ]  # fmt: skip
+    assert gate["on"]["push"]["branches"] == ["main"]
+    moved = gate["jobs"]["base-moved"]
+    assert "github.ref_name == github.event.repository.default_branch" in moved["if"]
+    runs = [s.get("run", "") for s in moved["steps"]]
+    assert "perfloop gate --base-moved --post-status" in runs
+    assert gate["jobs"]["gate"]["if"] == "github.event_name != 'push'"
+
+
+def test_the_gate_reads_exactly_the_head_commit() -> None:
+    """Issue 21: not refs/pull/N/merge (which lags and is not the commit posted on)."""
+    text = (ROOT / ".github" / "workflows" / "gate.yml").read_text()
+    assert "refs/pull/" not in text
+    steps = load(ROOT / ".github" / "workflows" / "gate.yml")["jobs"]["gate"]["steps"]
+    pr = next(s for s in steps if s.get("with", {}).get("path") == "pr")
+    assert pr["with"]["ref"] == (
+        "${{ github.event.pull_request.head.sha || github.event.workflow_run.head_sha }}"
+    )
+
+
+def test_the_gate_posts_with_the_apps_token_when_there_is_one() -> None:
+    """Issue 21: a check run from the app is what no branch's workflow can forge."""
+    jobs = load(ROOT / ".github" / "workflows" / "gate.yml")["jobs"]
+    for job in jobs.values():
+        mint = next(s for s in job["steps"] if s.get("id") == "app")
+        assert mint["uses"].startswith("actions/create-github-app-token@")
+        assert mint["if"] == "env.PERFLOOP_APP_ID != ''"
+        assert job["env"]["PERFLOOP_APP_ID"] == "${{ secrets.PERFLOOP_APP_ID }}"
+        deciding = job["steps"][-1]
+        assert deciding["env"]["PERFLOOP_APP_TOKEN"] == "${{ steps.app.outputs.token }}"
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_actions_are_pinned_by_commit(path: Path) -> None:
+    """A tag can be moved to other code; a full commit SHA cannot. `# vX.Y.Z` says which."""
+    lines = path.read_text().splitlines()
+    uses = [line.strip() for line in lines if re.match(r"\s*(- )?uses:", line)]
+    for line in uses:
+        assert re.fullmatch(r"(- )?uses: [\w./-]+@[0-9a-f]{40} # v\d+(\.\d+)*", line), line
 
 
 def test_check_and_publish_commands() -> None:
@@ -162,21 +210,14 @@ def test_main_saves_the_parse_cache_and_pull_requests_only_restore_it() -> None:
     publish = load(ROOT / ".github" / "workflows" / "publish.yml")["jobs"]["build"]["steps"]
     restore = [s for s in check if str(s.get("uses", "")).startswith("actions/cache")]
     save = [s for s in publish if str(s.get("uses", "")).startswith("actions/cache")]
-    assert [s["uses"] for s in restore] == ["actions/cache/restore@v4"]
-    assert [s["uses"] for s in save] == ["actions/cache@v4"]
-    # the cache inside .git/, without its key: restored entries count only under the
-    # PERFLOOP_CACHE_KEY secret, which both jobs are given
-    paths = ".git/perfloop-cache\n!.git/perfloop-cache/key\n"
-    assert restore[0]["with"]["path"] == save[0]["with"]["path"] == paths
-    checking = next(s for s in check if "perfloop check" in s.get("run", ""))
-    assert checking["env"]["PERFLOOP_CACHE_KEY"] == "${{ secrets.PERFLOOP_CACHE_KEY }}"
-    build = load(ROOT / ".github" / "workflows" / "publish.yml")["jobs"]["build"]
-    assert build["env"]["PERFLOOP_CACHE_KEY"] == "${{ secrets.PERFLOOP_CACHE_KEY }}"
+    assert [s["uses"].split("@")[0] for s in restore] == ["actions/cache/restore"]
+    assert [s["uses"].split("@")[0] for s in save] == ["actions/cache"]
+    assert restore[0]["with"]["path"] == save[0]["with"]["path"] == ".perfloop-cache"
     prefix = save[0]["with"]["restore-keys"]
     assert restore[0]["with"]["restore-keys"] == prefix and save[0]["with"]["key"].startswith(
         prefix
     )
     names = [s.get("uses") or s.get("run") for s in check]
-    assert names.index("actions/cache/restore@v4") < next(
+    assert names.index(restore[0]["uses"]) < next(
         i for i, n in enumerate(names) if "perfloop check" in str(n)
     )
