@@ -212,7 +212,14 @@ def test_main_saves_the_parse_cache_and_pull_requests_only_restore_it() -> None:
     save = [s for s in publish if str(s.get("uses", "")).startswith("actions/cache")]
     assert [s["uses"].split("@")[0] for s in restore] == ["actions/cache/restore"]
     assert [s["uses"].split("@")[0] for s in save] == ["actions/cache"]
-    assert restore[0]["with"]["path"] == save[0]["with"]["path"] == ".perfloop-cache"
+    # the cache inside .git/, without its key: restored entries count only under the
+    # PERFLOOP_CACHE_KEY secret, which both jobs are given
+    paths = ".git/perfloop-cache\n!.git/perfloop-cache/key\n"
+    assert restore[0]["with"]["path"] == save[0]["with"]["path"] == paths
+    checking = next(s for s in check if "perfloop check" in s.get("run", ""))
+    assert checking["env"]["PERFLOOP_CACHE_KEY"] == "${{ secrets.PERFLOOP_CACHE_KEY }}"
+    build = load(ROOT / ".github" / "workflows" / "publish.yml")["jobs"]["build"]
+    assert build["env"]["PERFLOOP_CACHE_KEY"] == "${{ secrets.PERFLOOP_CACHE_KEY }}"
     prefix = save[0]["with"]["restore-keys"]
     assert restore[0]["with"]["restore-keys"] == prefix and save[0]["with"]["key"].startswith(
         prefix
