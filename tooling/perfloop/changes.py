@@ -99,7 +99,8 @@ class Change:
     area: Area
     fields: tuple[str, ...] = ()  # for goals: what was agreed that changed
     first: JsonPath | None = None  # where the first such change is, in the new file
-    # `contributes_to` links added or pointed elsewhere: (the key result linked to, where)
+    # key results whose contributors the change adds or removes (`contributes_to` links
+    # added, removed or pointed elsewhere): (the key result, where in the new file)
     links: tuple[tuple[str, JsonPath], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
@@ -107,7 +108,7 @@ class Change:
         if self.fields:
             out["fields"] = list(self.fields)
         if self.links:
-            out["contributes_to"] = [ref for ref, _ in self.links]
+            out["contributes_to"] = list(dict.fromkeys(ref for ref, _ in self.links))
         return out
 
 
@@ -219,11 +220,16 @@ def _exists(data: Any, path: JsonPath) -> bool:
 
 
 def new_links(old: Any, new: Any) -> tuple[tuple[str, JsonPath], ...]:
-    """The `contributes_to` links of an objectives file (goals, a department's, the
-    company's) that `new` has and `old` had not on the same key result (the same objective
-    and KR ids): each added or pointed elsewhere, with where it is in `new`."""
+    """The key results whose contributors change with an objectives file (goals, a
+    department's, the company's): each `contributes_to` that `new` has and `old` had not on
+    the same key result (the same objective and KR ids), with where it is in `new`; and
+    each that `old` had and `new` has not (removed or pointed elsewhere: the key result
+    it fed loses a contributor), located at the file (`()`)."""
     before = {key: ref for key, ref, _ in _links(old)}
-    return tuple((ref, where) for key, ref, where in _links(new) if before.get(key) != ref)
+    after = {key: ref for key, ref, _ in _links(new)}
+    added = [(ref, where) for key, ref, where in _links(new) if before.get(key) != ref]
+    gone = [(ref, ()) for key, ref in before.items() if after.get(key) != ref]
+    return tuple(dict.fromkeys([*added, *gone]))
 
 
 def _links(data: Any) -> list[tuple[tuple[Any, Any], str, JsonPath]]:
