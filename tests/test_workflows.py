@@ -180,6 +180,9 @@ def test_the_gate_posts_with_the_apps_token_when_there_is_one() -> None:
         assert job["env"]["PERFLOOP_APP_ID"] == "${{ secrets.PERFLOOP_APP_ID }}"
         deciding = job["steps"][-1]
         assert deciding["env"]["PERFLOOP_APP_TOKEN"] == "${{ steps.app.outputs.token }}"
+        # a repository secret reaches any branch's workflow; an environment's only the
+        # branches its policy allows (the default branch: site/guide/trust.md)
+        assert job["environment"] == "perfloop-gate"
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
