@@ -8,6 +8,7 @@ protection would."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import git
@@ -118,3 +119,19 @@ def test_changed_since_close_names_each_kind_of_change() -> None:
 def test_line_endings_do_not_count() -> None:
     assert digest(b"a: 1\r\nb: 2\r\n") == digest(b"a: 1\nb: 2\n")
     assert digest(b"a: 1\n") != digest(b"a: 2\n")
+
+
+def test_the_restricted_site_shows_a_closed_cycles_record(tmp_path: Path) -> None:
+    """The example with 2026-h1 as its latest cycle (closed): an edit to alice's goals after
+    the close does not move her final score on HR's results page (100.8 in results.yaml)."""
+    from sitebuild import example_with_site, main_text
+
+    repo = example_with_site(tmp_path / "example")
+    shutil.rmtree(repo / "cycles/2026-h2")
+    goals = repo / "cycles/2026-h1/goals/alice.yaml"
+    goals.write_text(goals.read_text().replace("current: 6\n", "current: 1\n", 1))
+    built = run_cli("site", "--audience", "hr", cwd=repo)
+    assert built.returncode == 0, built.stderr
+    page = main_text(repo / "build/site-hr/results/index.html")
+    row = page[page.index("Alice Chen", page.index("People")) :][:200]
+    assert "100.8" in row, row

@@ -87,6 +87,18 @@ def changed_since_close(
     return problems
 
 
+def with_changes(problems: list[Problem], changed: list[Problem], cycle_dir: str) -> list[Problem]:
+    """A cycle's problems once `changed` (changed_since_close) is known: with files changed
+    since the close, the problems of the files that did not change are left out. The cycle
+    validated when it closed; an error there now (a calibration file that no longer matches
+    an edited score) follows from the edit: one mistake, one error."""
+    if not changed:
+        return problems
+    touched = {p.path for p in changed}
+    inside = cycle_dir + "/"
+    return changed + [p for p in problems if p.path in touched or not p.path.startswith(inside)]
+
+
 def recorded_digests(results: Any) -> dict[str, str] | None:
     """The digests results.yaml records; None for a record without them (closed before
     digests were recorded: nothing to compare)."""

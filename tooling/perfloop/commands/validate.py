@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from .. import incremental, jsontext, listings
-from ..frozen import frozen_problems
+from ..frozen import frozen_problems, with_changes
 from ..problems import Problem, has_errors
 from ..report import emit_problems
 from ..repository import CYCLES, cycle_ids, symlinked_cycles
@@ -47,9 +47,8 @@ def command(path: Path | None, as_json: bool, quiet: bool) -> None:
             listings.note_head(root, cid)  # what the next pull request's check needs
         else:
             results.append(derived)
-    problems = [p for r in results for p in r.problems]
+    problems = [p for r in results for p in _frozen(root, r)]
     problems += [] if only else symlinked_cycles(root)  # ignored as cycles: said so here
-    problems += [p for r in results for p in _frozen(root, r)]
     if file_filter:
         problems = [
             p for p in problems if p.path == file_filter or p.path.startswith(file_filter + "/")
@@ -78,7 +77,9 @@ def command(path: Path | None, as_json: bool, quiet: bool) -> None:
 
 
 def _frozen(root: Path, result: CycleResult) -> list[Problem]:
-    """A closed cycle's files that changed since its close (frozen.py): results.yaml is
-    its record, and branch protection alone does not keep it true."""
+    """A cycle's problems, and a closed cycle's files that changed since its close
+    (frozen.py): results.yaml is its record, and branch protection alone does not keep it
+    true. What follows from such a change in files that did not change is left out."""
     results = result.data.results if result.data is not None else None
-    return frozen_problems(root, result.cycle_id, results)
+    changed = frozen_problems(root, result.cycle_id, results)
+    return with_changes(result.problems, changed, f"{CYCLES}/{result.cycle_id}")

@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..calibration import check as check_calibrations
+from ..frozen import recorded_scores
 from ..model import CycleData
 from ..problems import Problem
 
 
 def check(data: CycleData) -> Iterable[Problem]:
-    return check_calibrations(data)
+    # A closed cycle's files are checked against its record (frozen.py): a goals file
+    # edited after the close is reported there, not as a calibration that no longer fits.
+    return check_calibrations(data, recorded_scores(data))
