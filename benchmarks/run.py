@@ -7,7 +7,7 @@ For each N: `perfloop demo` makes the company (timed once), then each row below 
 times and prints the median, min and max wall time and the peak memory:
 
 - full, cold: `perfloop validate`, `score --json`, `calibrate --json` in a row, after
-  deleting `.perfloop-cache/` (the OS file cache stays warm: the files were just written);
+  deleting the cache folder (the OS file cache stays warm: the files were just written);
 - full, files cached: the same with the parsed files cached but no stored command output
   and no cycle verdict (new processes on a checkout whose files are all in the cache:
   `validate` checks the cycle, `score` and `calibrate` reuse its verdict);
@@ -50,10 +50,17 @@ SCHEMAS = ROOT / "tooling" / "perfloop" / "schemas"
 # imports runpy) only where it is not installed.
 _SCRIPT = Path(sys.executable).with_name("perfloop")
 PERFLOOP = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "perfloop"]
-CACHE = ".perfloop-cache"
 CYCLE = "cycles/2026-h2"
 TIMED_OUT = 124  # as GNU timeout reports it
 TIMEOUT = 1800.0  # seconds per command; --timeout
+
+
+def cache(repo: Path) -> Path:
+    """The repository's cache folder (inside `.git/`, or the user's cache directory)."""
+    from perfloop.root import cache_folder
+
+    return Path(cache_folder(repo))
+
 
 # Targets of issue 7 at 10,000 people on 2 cores: seconds and MiB.
 TARGETS = {
@@ -159,7 +166,7 @@ def repeat(name: str, commands: list[list[str]], repo: Path, runs: int, before=N
 
 
 def drop_cache(repo: Path) -> None:
-    shutil.rmtree(repo / CACHE, ignore_errors=True)
+    shutil.rmtree(cache(repo), ignore_errors=True)
 
 
 def drop_runs(repo: Path) -> None:
@@ -167,8 +174,8 @@ def drop_runs(repo: Path) -> None:
     processes on a checkout whose files are cached (CI after restoring main's cache, for
     unchanged files). The first command then checks the cycle; the next ones reuse its
     verdict, as they do for a user."""
-    shutil.rmtree(repo / CACHE / "runs", ignore_errors=True)
-    for verdicts in (repo / CACHE).glob("*/verdicts"):
+    shutil.rmtree(cache(repo) / "runs", ignore_errors=True)
+    for verdicts in cache(repo).glob("*/verdicts"):
         shutil.rmtree(verdicts, ignore_errors=True)
 
 
@@ -274,15 +281,15 @@ def bench(people: int, runs: int, seed: int, workdir: Path) -> tuple[list[Row], 
         snapshot = workdir / f"cache-{people}"
         shutil.rmtree(snapshot, ignore_errors=True)
         run_measured([[*PERFLOOP, "validate", "-q"]], repo)  # main's cache, as CI restores it
-        if (repo / CACHE).exists():
-            shutil.copytree(repo / CACHE, snapshot)
+        if cache(repo).exists():
+            shutil.copytree(cache(repo), snapshot)
         login = one_file_change(repo)
         check = [[*PERFLOOP, "check", "--base", "HEAD~1", "--author", login, "--json"]]
 
         def restore() -> None:
             drop_cache(repo)
             if snapshot.exists():
-                shutil.copytree(snapshot, repo / CACHE)
+                shutil.copytree(snapshot, cache(repo))
 
         rows.append(repeat("PR check, restored cache", check, repo, runs, restore))
         rows.append(repeat("PR check, no cache", check, repo, runs, lambda: drop_cache(repo)))
@@ -301,7 +308,7 @@ def edited_validate(repo: Path, runs: int, snapshot: Path) -> Row:
     drop_cache(repo)
     run_measured([validate], repo)
     shutil.rmtree(snapshot, ignore_errors=True)
-    shutil.copytree(repo / CACHE, snapshot)
+    shutil.copytree(cache(repo), snapshot)
     goals = next(
         p for p in sorted((repo / CYCLE / "goals").glob("*.yaml")) if "confidence:" in p.read_text()
     )
@@ -310,7 +317,7 @@ def edited_validate(repo: Path, runs: int, snapshot: Path) -> Row:
 
     def before() -> None:
         drop_cache(repo)
-        shutil.copytree(snapshot, repo / CACHE)
+        shutil.copytree(snapshot, cache(repo))
         goals.write_text(edited, encoding="utf-8")
 
     try:
