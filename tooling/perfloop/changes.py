@@ -102,6 +102,7 @@ class Change:
     # key results whose contributors the change adds or removes (`contributes_to` links
     # added, removed or pointed elsewhere): (the key result, where in the new file)
     links: tuple[tuple[str, JsonPath], ...] = ()
+    also: tuple[str, ...] = ()  # roles its content needs besides its kind's approvers
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"path": self.path, "kind": self.kind, "status": self.status}
@@ -249,6 +250,16 @@ def _links(data: Any) -> list[tuple[tuple[Any, Any], str, JsonPath]]:
 def _id_or(item: dict, position: int) -> Any:
     found = item.get("id")
     return found if isinstance(found, str) else position
+
+
+def admins_in(org: Any) -> set[str] | None:
+    """The admins an org.yaml's data names (`roles.admins`; none when absent), or None when
+    it is no mapping (the schema reports that)."""
+    if not isinstance(org, dict):
+        return None
+    roles = org.get("roles")
+    admins = roles.get("admins") if isinstance(roles, dict) else None
+    return {a for a in admins if isinstance(a, str)} if isinstance(admins, list) else set()
 
 
 def review_kind(relation: str | None) -> str:

@@ -274,7 +274,9 @@ def judge(change: Change, base: CycleData, author: str | None, phase: str) -> Ve
     ):
         refusals.append(f"there is no calibration group {change.area.ids[0]!r} at the base")
     requirements = []
-    for role in approvers_for(change.kind, dict(base.cycle.approvals)):
+    for role in dict.fromkeys(
+        [*approvers_for(change.kind, dict(base.cycle.approvals)), *change.also]
+    ):
         requirement = requirement_for(role, change, base, author)
         if requirement is None:
             refusals.append(f"nobody but the author can approve this change (role {role})")

@@ -16,7 +16,7 @@ from typing import Any
 from . import codeowners, incremental
 from .cache import FOLDER as CACHE_FOLDER
 from .cache import committed_cache
-from .changes import Area, Change, area_of, goals_kind, new_links, review_kind
+from .changes import Area, Change, admins_in, area_of, goals_kind, new_links, review_kind
 from .gitrepo import SYMLINK_MODE, GitRepo
 from .loader import Document, load_file
 from .model import CycleData
@@ -343,6 +343,14 @@ def classify_change(
     """The change of one path, and its new document when a goals file changed (where a
     refusal points)."""
     area = area_of(path)
+    if path.endswith("/org.yaml") and area.name in ("cycle_config", "cycle_other"):
+        # the admins approve every change outside cycles/: who they are is theirs to agree
+        # to, not HR's alone (in a new cycle too: it becomes the current one's rules)
+        new_doc, _ = _new_doc(repo, root, head, path) if status != "deleted" else (None, [])
+        admins = admins_in(new_doc.data) if new_doc else None
+        also = ("admin",) if admins is not None and admins != set(rules.org.admins) else ()
+        kind_area = Area("cycle_config", area.cycle, area.ids) if new_cycle else area
+        return Change(path, status, "cycle", kind_area, also=also), None
     if new_cycle:
         area = Area("cycle_config", area.cycle, area.ids)
         return Change(path, status, "cycle", area), None
