@@ -132,3 +132,29 @@ def test_closed_cycle_owes_nothing(base_repo: Path, cli) -> None:
     result = cli("status", "--today", "2027-01-10", cwd=base_repo)
     assert result.returncode == 0
     assert "The cycle is closed." in result.stdout
+
+
+def test_a_file_left_out_is_owed_a_fix_not_what_its_absence_suggests(base_repo: Path, cli) -> None:
+    """dave's review of bob has a typo: dave owes its fix, not a "manager review of bob",
+    and bob (whose score waits for it) is not listed incomplete; everything else stands."""
+    review = base_repo / CYCLE / "reviews/bob/dave.yaml"
+    review.write_text("ratings: {impact: three, collaboration: 3}\n")
+    result = cli("status", "--json", "--today", "2026-12-15", cwd=base_repo)
+    assert result.returncode == 1
+    owed = json.loads(result.stdout)["items"]
+    fixes = [(i["who"], i["detail"]) for i in owed if i["what"] == "fix"]
+    assert fixes == [
+        (
+            ["dave"],
+            "reviews/bob/dave.yaml has errors and is left out "
+            f"(run `perfloop validate {CYCLE}/reviews/bob/dave.yaml`)",
+        )
+    ]
+    assert not [i for i in owed if i["subject"] == "bob" and i["relation"] == "manager"]
+    assert sorted(i["subject"] for i in owed if i["what"] == "incomplete") == [
+        "carol",
+        "dave",
+        "henry",
+        "sam",
+    ]
+    assert sorted(i["who"][0] for i in owed if i["what"] == "goals") == ["carol", "dave", "henry"]
