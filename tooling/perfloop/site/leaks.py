@@ -44,7 +44,7 @@ _WORDS = bytes(
 _TAG = re.compile(r"<[^>]*>")
 _TAG_BYTES = re.compile(rb"<[^>]*>")
 _QUOTES = ('"', "'", "`", "‘", "’", "“", "”")
-_KEY = re.compile(r"^(\s*)(?:-\s+)?([A-Za-z_][\w-]*)\s*:(?:\s+(.*))?$")
+_KEY = re.compile(r"^(\s*)(?:-\s+)?([^\s:#'\"{\[][^\s:]*)\s*:(?:\s+(.*))?$")  # `key: value`
 _BLOCK = re.compile(r"^[>|][+-]?\d*$")
 _NOT_SECRET = {"action", "due"}  # improvement plans: carried into next cycle's goals
 _UNREAD = {".gz", ".zip", ".png", ".jpg", ".jpeg", ".gif", ".webp", ".ico", ".woff", ".woff2"}
@@ -66,20 +66,24 @@ class Needle:
     source: str  # the confidential file, relative to the repository
 
 
-def confidential_files(root: Path) -> Iterator[tuple[str, Path]]:
-    """(kind, path) of every readable confidential file of every cycle."""
+def confidential_files(root: Path) -> Iterator[tuple[str, str]]:
+    """(kind, path relative to `root`) of every plain confidential file of every cycle
+    (strings, not Path objects: there are 60,000 at 10,000 people)."""
     base = root / CYCLES
     for cycle in sorted(base.iterdir()) if base.is_dir() else ():
         if cycle.is_symlink() or not cycle.is_dir():
             continue
-        for kind, path in (("results", cycle / "results.yaml"),):
-            if path.is_file():
-                yield kind, path
+        prefix = f"{CYCLES}/{cycle.name}"
+        if (cycle / "results.yaml").is_file():
+            yield "results", f"{prefix}/results.yaml"
         for kind in ("reviews", "calibration", "results"):
-            for here, _, names in os.walk(cycle / kind):
+            top = str(cycle / kind)
+            for here, dirs, names in os.walk(top):
+                dirs.sort()
+                folder = prefix + "/" + kind + here[len(top) :].replace(os.sep, "/")
                 for name in sorted(names):
                     if name.endswith((".yaml", ".yml")):
-                        yield kind, Path(here) / name
+                        yield kind, f"{folder}/{name}"
 
 
 def needles_of(text: str, kind: str, source: str) -> Iterator[Needle]:
@@ -126,19 +130,26 @@ def words(data: bytes) -> set[bytes]:
 
 
 class Needles:
-    """Confidential texts, each filed under its rarest word and checked against a written
-    file only when that file holds its two rarest words (see the module's docstring)."""
+    """Confidential texts, each filed under its rarest word, and searched for in a written
+    file only when that file holds every word of it (see the module's docstring)."""
 
-    def __init__(self, needles: list[Needle], public: Path | None = None):
-        found = {n: words(n.text.encode()) for n in dict.fromkeys(needles)}
+    def __init__(
+        self, needles: list[Needle], public: Path | None = None, common: frozenset = frozenset()
+    ):
+        first = {n.text: n for n in reversed(needles)}  # a text many files hold: the first
+        found = {n: words(n.text.encode()) for n in first.values()}
         counts = Counter(w for each in found.values() for w in each)
-        self.by_word: dict[bytes, list[tuple[bytes | None, Needle]]] = {}
+        # Words every page has (`common`: names, the site's labels) make poor filing words:
+        # a file holding one would be searched for every text filed under it.
+        counts.update({w: len(found) for w in common if w in counts})
+        one = {w: w for w in counts}  # one copy of each word for all the texts holding it
+        self.by_word: dict[bytes, list[tuple[tuple[bytes, ...], Needle]]] = {}
         for needle, each in found.items():
-            # numbers last: a page's charts are full of them
-            rarest = sorted(each, key=lambda w: (w.isdigit(), counts[w], -len(w), w))[:2]
-            if rarest:
-                second = rarest[1] if len(rarest) > 1 else None
-                self.by_word.setdefault(rarest[0], []).append((second, needle))
+            # rarest first, numbers last (a page's charts are full of them)
+            ranked = sorted(each, key=lambda w: (w.isdigit(), counts[w], -len(w), w))
+            if ranked:
+                rest = tuple(one[w] for w in ranked[1:])
+                self.by_word.setdefault(ranked[0], []).append((rest, needle))
         self.words = frozenset(self.by_word)
         self.public = public  # the repository, whose public cycle files may hold a text too
         self._public_text: str | None = None
@@ -148,6 +159,10 @@ class Needles:
 
     def find(self, raw: bytes, json_file: bool = False) -> list[Needle]:
         """The needles `raw` (a written file's content) holds."""
+        shown = None
+        if json_file:  # its escapes (\u2019s) would glue words: read as the search reads it
+            shown = _shown(raw.decode("utf-8", errors="replace"), json_file)
+            raw = shown.encode()
         listed = _TAG_BYTES.sub(b" ", raw).translate(_WORDS).split()
         if self.words.isdisjoint(listed):  # nearly every file: no set of its words made
             return []
@@ -155,12 +170,13 @@ class Needles:
         candidates = [
             needle
             for word in self.words.intersection(present)
-            for second, needle in self.by_word[word]
-            if second is None or second in present
+            for rest, needle in self.by_word[word]
+            if all(w in present for w in rest)
         ]
         if not candidates:
             return []
-        shown = _shown(raw.decode("utf-8", errors="replace"), json_file)
+        if shown is None:
+            shown = _shown(raw.decode("utf-8", errors="replace"), json_file)
         return [n for n in candidates if n.text in shown and not self._public(n)]
 
     def _public(self, needle: Needle) -> bool:
@@ -171,15 +187,21 @@ class Needles:
         return needle.text in self._public_text
 
 
-def collect(root: Path) -> Needles:
+def collect(root: Path, common: frozenset = frozenset()) -> Needles:
+    """Every confidential file's needles; `common` words (a generated page's) are not
+    filed under, nor are people's and departments' names (org.yaml)."""
     needles = []
-    for kind, path in confidential_files(root):
+    base = root / CYCLES
+    for org in sorted(base.glob("*/org.yaml")) if base.is_dir() else ():
+        common = common | words(org.read_bytes())
+    for kind, rel in confidential_files(root):
         try:
-            text = path.read_text(encoding="utf-8", errors="replace")
+            with open(os.path.join(root, rel), "rb") as file:
+                text = file.read().decode("utf-8", errors="replace")
         except OSError:
             continue
-        needles.extend(needles_of(text, kind, path.relative_to(root).as_posix()))
-    return Needles(needles, root)
+        needles.extend(needles_of(text, kind, rel))
+    return Needles(needles, root, common)
 
 
 def scan(
@@ -206,6 +228,14 @@ def scan(
             sources = {n.source for n in needles.find(raw, json_file=path.suffix == ".json")}
             for source in sorted(sources):
                 yield rel, Needle("", source)
+
+
+def page_words(page: Path) -> frozenset[bytes]:
+    """The words of a written page's article: the labels every generated page has."""
+    try:
+        return frozenset(words(_TAG_BYTES.sub(b" ", _article(page.read_bytes()))))
+    except OSError:
+        return frozenset()
 
 
 def _article(page: bytes) -> bytes:
