@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from github_server import REPO, FakeGitHub, Reply, serve, standard_routes
@@ -146,3 +148,35 @@ def test_status_is_posted_with_a_fixed_context() -> None:
     method, path, _, body = fake.requests[-1]
     assert (method, path) == ("POST", f"/repos/{REPO}/statuses/{'a' * 40}")
     assert body == {"state": "success", "context": "perfloop/approval", "description": "x" * 140}
+
+
+def test_the_default_branch_comes_from_the_pull_request_or_else_the_repository() -> None:
+    routes = {f"GET /repos/{REPO}": [Reply(body="repo.json")]}
+    with serve(FakeGitHub(SUBS, routes)) as fake:
+        api = client(fake, [])
+        assert api.default_branch({"base": {"repo": {"default_branch": "trunk"}}}) == "trunk"
+        assert fake.requests == []
+        assert api.default_branch({}) == "main"
+    assert [p for _, p, _, _ in fake.requests] == [f"/repos/{REPO}"]
+
+
+def test_a_branch_tip_that_is_no_commit_fails() -> None:
+    routes = {f"GET /repos/{REPO}/branches/main": [Reply(text='{"name": "main"}')]}
+    with serve(FakeGitHub(SUBS, routes)) as fake, pytest.raises(GitHubError) as caught:
+        client(fake, []).branch_tip("main")
+    assert "has no commit" in str(caught.value)
+
+
+def test_commits_github_cannot_list_in_full_fail_closed() -> None:
+    """GitHub lists at most 250 commits of a pull request: the gate cannot check the rest."""
+    page = json.dumps([{"sha": f"{i:040x}", "author": {"login": "davek"}} for i in range(100)])
+    base = f"/repos/{REPO}/pulls/42/commits"
+    link = f'<__API__{base}?per_page=100&page=%d>; rel="next"'
+    routes = {
+        f"GET {base}?per_page=100": [Reply(text=page, headers={"Link": link % 2})],
+        f"GET {base}?per_page=100&page=2": [Reply(text=page, headers={"Link": link % 3})],
+        f"GET {base}?per_page=100&page=3": [Reply(text=page)],
+    }
+    with serve(FakeGitHub(SUBS, routes)) as fake, pytest.raises(GitHubError) as caught:
+        client(fake, []).pull_commits(42)
+    assert "250 commits or more" in str(caught.value)

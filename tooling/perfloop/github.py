@@ -158,7 +158,7 @@ class GitHub:
     def pull(self, number: int) -> dict[str, Any]:
         pull = self.get(f"pulls/{number}")
         try:
-            _ = pull["base"]["sha"], pull["head"]["sha"], pull["user"]["login"]
+            _ = pull["base"]["ref"], pull["head"]["sha"], pull["user"]["login"]
         except (TypeError, KeyError):
             msg = f"pull request #{number}: GitHub's answer lacks base/head/user"
             raise GitHubError(msg) from None
