@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from .changes import Change, approvers_for
 from .model import CycleData, Org
+from .repository import ID
 
 ROLES = ("manager", "skip_level", "department_head", "hr", "admin")
 
@@ -227,7 +228,10 @@ def link_levels(ref: str, change: Change, base: CycleData) -> list[tuple[str, tu
     admins' (who write company.yaml). Contributing moves the linked key result (an
     `aggregate: sum` KR adds up its contributors), so its owner agrees to the link."""
     org, area = base.org, change.area
-    owner = ref.split("/", 1)[0]
+    parts = ref.split("/")
+    if len(parts) != 3 or not all(ID.match(part) for part in parts):
+        return []  # no key result (the references rule says so); its role would print it
+    owner = parts[0]
     staff = [("hr", tuple(org.hr)), ("admin", tuple(org.admins))]
     label = f"owner of {ref}"
     file_owner = area.ids[0] if area.name in ("goals", "department") and area.ids else None

@@ -114,7 +114,7 @@ def print_text(result: CheckResult) -> None:
         for req in result.requirements:
             people = " or ".join(_who(result, p) for p in req.any_of)
             stand_in = f", standing in for {req.instead_of}" if req.instead_of else ""
-            print(f"  {people}: {req.role}{stand_in}")
+            print(f"  {people}: {safe_text(req.role + stand_in)}")
     elif result.changes:
         print("approvals needed: none")
 
