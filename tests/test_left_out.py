@@ -191,3 +191,22 @@ def test_a_sum_short_of_a_left_out_contributor_is_not_scored(base_repo: Path) ->
     assert result.returncode == 1
     assert "  alice: lacks a valid goals/bob.yaml" in result.stdout
     assert "  bob: lacks a valid goals/bob.yaml" in result.stdout
+
+
+def test_a_left_out_file_at_the_base_is_judged_alike_warm_and_cold(example_repo: Path) -> None:
+    """The typo is on the base (committed, its verdict stored); a change elsewhere, then the
+    fix, are derived from that verdict (incremental.py) and must match a cold check: the
+    group waits while alice is left out, and its quotas are checked once she is back."""
+    alice = example_repo / EXAMPLE / "goals/alice.yaml"
+    edit(alice, "current: 99.97", "current: one")
+    commit_all(example_repo, "a typo on the base")
+    problems(example_repo)
+    calibration = example_repo / EXAMPLE / "calibration/eng.yaml"
+    edit(calibration, '  hugo:\n    rating: "A"', '  hugo:\n    rating: "S"')
+    waiting = problems(example_repo)
+    assert waiting == problems(example_repo, cache=False)
+    assert not [line for line in waiting if "quota" in line], waiting
+    edit(alice, "current: one", "current: 99.97")
+    fixed = problems(example_repo)
+    assert fixed == problems(example_repo, cache=False)
+    assert any("people rated S; the quota allows at most 1" in line for line in fixed), fixed
