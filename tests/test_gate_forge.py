@@ -301,8 +301,8 @@ def test_a_commit_whose_email_is_nobodys_fails(tmp_path: Path) -> None:
 
 def test_a_coauthor_may_make_the_change_but_cannot_approve_it(tmp_path: Path) -> None:
     """Dave's commit in Alice's planning pull request: he may edit her goals (her manager),
-    so his commit stands, but he cannot be the approver of a change he made: the next role
-    up, carol, is needed too."""
+    and carol approves for him, but Alice's part needs her manager, and he cannot approve a
+    change he made: the gate says so rather than wait for him."""
     repo = make_repo(tmp_path, "planning")
     edit(repo, ALICE, KR1, "start: 99.5, target: 99.99, current: 99.8")
     commit(repo, "alice: goals", ALICE_ID)
@@ -312,6 +312,10 @@ def test_a_coauthor_may_make_the_change_but_cannot_approve_it(tmp_path: Path) ->
     assert out["ok"] is False, out
     assert "davek authored a commit here; their review does not count" in out["notes"]
     assert sorted(p for r in out["requirements"] for p in r["any_of"]) == ["carol", "dave"]
+    assert out["summary"] == (
+        "dave must approve it but made a commit in it, and nobody approves their own change: "
+        "move their commits to a pull request of their own"
+    )
 
 
 def test_a_plain_merge_of_main_by_someone_else_counts_as_nobodys(tmp_path: Path) -> None:

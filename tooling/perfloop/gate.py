@@ -179,6 +179,16 @@ def decide(
     for req in requirements:
         by = next((p for p in req.any_of if p in approved), None)
         decision.standings.append(Standing(req, by))
+    # The stand-in rule knows one author: an approval only a co-author could give can never
+    # count, so say why instead of waiting for it forever.
+    made_it = {people_by_login.get(a) for a in authors} - {None}
+    for req in requirements:
+        if made_it and set(req.any_of) <= made_it | {people_by_login.get(author)}:
+            decision.errors.append(
+                f"{FORGE}{' or '.join(req.any_of)} must approve it but made a commit in it, and "
+                "nobody approves their own change: move their commits to a pull request of "
+                "their own"
+            )
     decision.ok = (
         not decision.errors
         and not decision.blocking
