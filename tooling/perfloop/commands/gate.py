@@ -429,7 +429,8 @@ def _report(result: CheckResult | None, decision: Decision, as_json: bool) -> No
         # commit authors' names and the check's errors come from the pull request: safe_text
         print(f"gate {'passed' if decision.ok else 'failed'}: {safe_text(decision.summary())}")
         for error in decision.errors:
-            print(f"  {safe_text(error)}")
+            if error != FORGE + decision.summary():  # the summary line said it already
+                print(f"  {safe_text(error)}")
         for s in decision.standings:
             state = f"approved by {s.approved_by}" if s.approved_by else "waiting"
             print(f"  {' or '.join(s.requirement.any_of)} ({s.requirement.role}): {state}")
