@@ -52,7 +52,12 @@ def _fail(message: str) -> None:
     is_flag=True,
     help=f"Post the decision: a check run when ${APP_TOKEN} is set, else a commit status.",
 )
-@click.option("--context", default=CONTEXT, show_default=True, help="The status's context.")
+@click.option(
+    "--context",
+    default=CONTEXT,
+    show_default=True,
+    help="The status's context (the check run's name).",
+)
 @click.option(
     "--base-moved",
     is_flag=True,
