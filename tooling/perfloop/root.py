@@ -52,7 +52,8 @@ def find_root(start: Path) -> Path:
     return Path(found)
 
 
-_cache_folders: dict[str, str] = {}
+_cache_folders: dict[str, str] = {}  # root -> its cache folder inside git's directory
+_located: set[str] = set()  # every cache folder located in this process
 
 
 def cache_folder(root: str | os.PathLike[str]) -> str:
@@ -65,16 +66,20 @@ def cache_folder(root: str | os.PathLike[str]) -> str:
     key = os.fspath(root)
     found = _cache_folders.get(key)
     if found is None:
-        found = _cache_folders[key] = _locate_cache(os.path.realpath(key))
+        found, in_git = _locate_cache(os.path.realpath(key))
+        if in_git:  # else looked for again: a command may make the repository (`init`)
+            _cache_folders[key] = found
+        _located.add(found)
     return found
 
 
 def known_cache_folders() -> set[str]:
     """The cache folders located in this process: a cache file is trusted only under one."""
-    return set(_cache_folders.values())
+    return _located
 
 
-def _locate_cache(root: str) -> str:
+def _locate_cache(root: str) -> tuple[str, bool]:
+    """The cache folder of `root`, and whether it is inside a git directory."""
     import hashlib
 
     folder = root
@@ -82,9 +87,10 @@ def _locate_cache(root: str) -> str:
         git_dir = _git_dir(folder)
         if git_dir is not None:
             if folder == root:
-                return os.path.join(git_dir, CACHE)
+                return os.path.join(git_dir, CACHE), True
             rel = os.path.relpath(root, folder).encode("utf-8", "surrogateescape")
-            return os.path.join(git_dir, f"{CACHE}-{hashlib.sha256(rel).hexdigest()[:12]}")
+            name = f"{CACHE}-{hashlib.sha256(rel).hexdigest()[:12]}"
+            return os.path.join(git_dir, name), True
         parent = os.path.dirname(folder)
         if parent == folder:
             break
@@ -93,7 +99,7 @@ def _locate_cache(root: str) -> str:
     if not os.path.isabs(base):  # the XDG spec: a relative path is to be ignored
         base = os.path.join(os.path.expanduser("~"), ".cache")
     digest = hashlib.sha256(root.encode("utf-8", "surrogateescape")).hexdigest()[:16]
-    return os.path.join(base, "perfloop", digest)
+    return os.path.join(base, "perfloop", digest), False
 
 
 def _git_dir(folder: str) -> str | None:
