@@ -214,3 +214,16 @@ def test_the_scan_finds_text_as_pages_and_the_search_index_write_it(tmp_path: Pa
     assert not needles.find(b"<p>Shipped the ledger migration without downtime</p>")
     assert needles.find(b"okr: 80\nfinal: 87.25\n")
     assert not needles.find(b"<p>Progress 87% of 25 services</p>")
+
+
+def test_a_build_never_replaces_the_repository_with_the_site(base_repo: Path) -> None:
+    """A successful build replaces its output folder: that folder may not hold the cycles
+    or the hand-written pages (MkDocs alone used to empty it, keeping only dot files)."""
+    repo = add_minimal_site(base_repo)
+    (repo / "site" / "about.md").write_text("# About\n")
+    for out in (".", "site"):
+        result = run_cli("site", "--audience", "hr", "--out", out, cwd=repo)
+        assert result.returncode == 2, result.stderr
+        assert "would replace" in result.stderr
+    assert (repo / "cycles" / "2026-h2" / "org.yaml").is_file()
+    assert (repo / "site" / "about.md").is_file()

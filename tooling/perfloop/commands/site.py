@@ -67,6 +67,7 @@ def command(
     from mkdocs.exceptions import MkDocsException
 
     from ..site.audience import Audience, AudienceError
+    from ..site.fences import around
 
     try:
         parsed = Audience.parse(audience)
@@ -87,6 +88,9 @@ def command(
         if out is None:
             out = public_dir if not parsed.restricted else root / "build" / f"site-{parsed.slug}"
         out = out.resolve()
+        for kept in (root / "cycles", Path(config.docs_dir)):
+            if around(out, kept.resolve()):  # a successful build replaces its folder
+                raise click.UsageError(f"--out {out} would replace {kept.resolve()}")
         if parsed.restricted and (out == public_dir or public_dir in out.parents):
             raise click.UsageError(
                 f"a restricted build never goes into the public site folder ({public_dir})"

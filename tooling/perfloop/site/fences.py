@@ -21,7 +21,7 @@ from mkdocs.structure.files import Files
 SNIPPETS = "pymdownx.snippets"
 
 
-def _around(path: Path, cycles: Path) -> bool:
+def around(path: Path, cycles: Path) -> bool:
     """Whether `path` (resolved) is `cycles`, inside it, or a folder holding it."""
     return path == cycles or cycles in path.parents or path in cycles.parents
 
@@ -37,7 +37,7 @@ def config_problems(config: MkDocsConfig, root: Path, cycles: Path) -> list[str]
     """Why this configuration could publish files from `cycles/` (empty when it cannot)."""
     problems = []
     docs = Path(config.docs_dir)
-    if _around(docs.resolve(), cycles):
+    if around(docs.resolve(), cycles):
         problems.append(f"docs_dir {_shown(docs, root)} reaches cycles/")
     for link in _links(docs):
         problems.append(
@@ -45,7 +45,7 @@ def config_problems(config: MkDocsConfig, root: Path, cycles: Path) -> list[str]
             f"links (one could publish files from cycles/)"
         )
     for folder in config.theme.dirs:
-        if _around(Path(folder).resolve(), cycles):
+        if around(Path(folder).resolve(), cycles):
             problems.append(f"the theme folder {_shown(Path(folder), root)} reaches cycles/")
     for name in config.markdown_extensions:
         if not isinstance(name, str):
@@ -53,7 +53,7 @@ def config_problems(config: MkDocsConfig, root: Path, cycles: Path) -> list[str]
         options = config.mdx_configs.get(name) or {}
         bases = options.get("base_path", ["."] if name == SNIPPETS else [])
         for base in [bases] if isinstance(bases, str) else bases or []:
-            if isinstance(base, str) and _around(Path(base).resolve(), cycles):
+            if isinstance(base, str) and around(Path(base).resolve(), cycles):
                 problems.append(
                     f"markdown extension {name}: base_path {base!r} reaches cycles/ "
                     "(set it to a folder of its own, such as site/snippets)"

@@ -101,8 +101,15 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
         if CSS not in config.extra_css:
             config.extra_css.append(CSS)
         # last: nothing may fail after the stage exists but the build itself
+        final = Path(config.site_dir).resolve()
+        for kept in (cycles, Path(config.docs_dir).resolve()):
+            if fences.around(final, kept):  # the swap would replace it with the site
+                raise PluginError(
+                    f"perfloop: the site folder {final} would replace {kept}; "
+                    "give the site a folder of its own"
+                )
         self._config = config
-        self._final = Path(config.site_dir).resolve()
+        self._final = final
         self._stage = staging.stage_for(self._final)
         config.site_dir = str(self._stage)
         return config
