@@ -114,6 +114,8 @@ def test_changed_since_close_names_each_kind_of_change() -> None:
     ]
     assert all(p.is_error and (p.line, p.col) == (1, 1) for p in problems)
     assert changed_since_close("cycles/x", "2026-06-30", recorded, recorded) == []
+    unreadable = {**recorded, "a.yaml": ""}  # its load error says so; no second error here
+    assert changed_since_close("cycles/x", "2026-06-30", recorded, unreadable) == []
 
 
 def test_line_endings_do_not_count() -> None:

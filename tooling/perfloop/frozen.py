@@ -33,6 +33,7 @@ from .sources import DirectorySource
 RESULTS = "results.yaml"
 DIGESTS = "files"  # results.yaml's key: path inside the cycle folder -> digest
 DIGEST_LENGTH = 16
+UNREAD = ""  # the digest of a file that cannot be read: not compared
 
 
 def digest(raw: bytes) -> str:
@@ -52,9 +53,15 @@ def _recorded_files(folder: Path) -> list[str]:
 
 def cycle_digests(root: Path, cycle_id: str) -> dict[str, str]:
     """path inside the cycle folder -> digest, for every file the record covers, in path
-    order."""
+    order; "" for a file that cannot be read (the load reports it)."""
     folder = root / CYCLES / cycle_id
-    return {rel: digest((folder / rel).read_bytes()) for rel in _recorded_files(folder)}
+    out = {}
+    for rel in _recorded_files(folder):
+        try:
+            out[rel] = digest((folder / rel).read_bytes())
+        except OSError:
+            out[rel] = UNREAD
+    return out
 
 
 def as_written(digests: Mapping[str, str], written: Mapping[str, str]) -> dict[str, str]:
@@ -75,7 +82,7 @@ def changed_since_close(
     problems = []
     for rel in sorted(set(recorded) | set(actual)):
         before, now = recorded.get(rel), actual.get(rel)
-        if before == now:
+        if before == now or now == UNREAD:
             continue
         path = f"{cycle_dir}/{rel}"
         if before is None:
