@@ -435,11 +435,13 @@ def test_a_file_name_that_is_not_utf8_is_refused_and_shown_escaped(tmp_path: Pat
     """Git names files by bytes; one that is not UTF-8 must neither crash a printer (a
     traceback, and no verdict) nor reach the log as it is."""
     repo = make_repo(tmp_path, "execution")
-    with open(Path(repo.working_tree_dir).joinpath("caf").as_posix().encode() + b"\xe9.yaml", "w"):
-        pass
+    for folder in ("", f"{CYCLE}/goals/"):  # validation names the one in the cycle too
+        name = Path(repo.working_tree_dir).joinpath(f"{folder}caf").as_posix().encode()
+        with open(name + b"\xe9.yaml", "w") as file:
+            file.write("owner: x\n")
     code, out = check(repo, "alicec")
     assert code == 1
-    assert {e["path"] for e in out["errors"]} == {"caf\\xe9.yaml"}
+    assert {e["path"] for e in out["errors"]} == {"caf\\xe9.yaml", f"{CYCLE}/goals/caf\\xe9.yaml"}
     assert "must be UTF-8" in messages(out)
     text = run_cli("check", "--base", "main", "--author", "alicec", cwd=repo.working_tree_dir)
     assert text.returncode == 1 and "Traceback" not in text.stderr, text.stderr

@@ -83,7 +83,7 @@ class Problem:
 
     def to_json(self) -> dict:
         return {
-            "path": self.path,
+            "path": printable(self.path),  # JSON is UTF-8: a name that is not, escaped
             "line": self.line,
             "col": self.col,
             "severity": self.severity.value,

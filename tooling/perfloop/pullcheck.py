@@ -74,7 +74,7 @@ class CheckResult:
 
 
 def _problem_json(p: Problem) -> dict[str, Any]:
-    return {"path": p.path, "line": p.line, "col": p.col, "message": p.message}
+    return {"path": printable(p.path), "line": p.line, "col": p.col, "message": p.message}
 
 
 def _at(doc: Document | None, path: str, where: tuple | None, message: str) -> Problem:
