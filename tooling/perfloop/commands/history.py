@@ -19,8 +19,9 @@ from .context import cycle_option, json_option, pick_cycle, repository_root
 @cycle_option
 @json_option
 def command(person: str, cycle_id: str | None, as_json: bool) -> None:
-    """Every change to PERSON's goals and to reviews of or by them (author, date, commit,
-    pull request, change kind), and the check-in timeline of each of their key results."""
+    """Every change to PERSON's goals, to reviews of or by them and to their calibration
+    entry (author, date, commit, pull request, change kind; never review text or ratings),
+    and the check-in timeline of each of their key results, merged by date."""
     root = repository_root()
     timeline_cycle = pick_cycle(root, cycle_id)
     _known_or_refuse(root, person, cycle_id)
