@@ -7,6 +7,7 @@ engine. Nothing it generates is written to `docs_dir`.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import re
 from collections.abc import Callable
@@ -111,6 +112,7 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
         self._config = config
         self._final = final
         self._stage = staging.stage_for(self._final)
+        atexit.register(staging.discard, self._stage)  # interrupted (Ctrl-C): no leftovers
         config.site_dir = str(self._stage)
         return config
 
