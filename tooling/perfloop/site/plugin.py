@@ -1,8 +1,9 @@
 """The `perfloop` MkDocs plugin: generates the site's pages from `cycles/` at build time.
 
-It uses MkDocs' public plugin API only (`BasePlugin`, `config_options`, `File.generated`,
-`InclusionLevel`, `get_relative_url`), so the site can move to another MkDocs-compatible
-engine. Nothing it generates is written to `docs_dir`.
+It uses MkDocs' public plugin API (`BasePlugin`, `config_options`, `File.generated`,
+`InclusionLevel`, `get_relative_url`) and, to know whether strict mode will abort a build
+it is about to swap in (staging.py), `mkdocs.utils.CountHandler`; so the site can move to
+another MkDocs-compatible engine. Nothing it generates is written to `docs_dir`.
 """
 
 from __future__ import annotations
@@ -84,7 +85,8 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
             # `mkdocs build` is how the public site is published: one approval of
             # mkdocs.yml must not turn it into a site of everyone's results.
             raise PluginError(
-                f"perfloop: mkdocs.yml sets audience: {configured}, but the site MkDocs "
+                f"perfloop: {Path(config.config_file_path or 'mkdocs.yml').name} sets "
+                f"audience: {configured}, but the site MkDocs "
                 f"builds is the public one; build a restricted site with "
                 f"`perfloop site --audience {configured}` (into build/site-{configured.slug}/)"
             )
