@@ -120,8 +120,9 @@ def build(case: Path, tmp_path: Path) -> tuple[Path, dict[str, Any]]:
 
 
 def _email(root: Path, login: str) -> str:
-    """The org.yaml email of the person with GitHub `login` (one made up for a stranger)."""
-    org = yaml.safe_load((root / "cycles/2026-h2/org.yaml").read_text(encoding="utf-8"))
+    """The base's org.yaml email of the person with GitHub `login` (one made up for a
+    stranger)."""
+    org = yaml.safe_load(_git(root, "show", "main:cycles/2026-h2/org.yaml"))
     found = [p["email"] for p in org["people"] if p.get("github") == login]
     return found[0] if found else f"{login}@users.noreply.github.com"
 

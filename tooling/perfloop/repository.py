@@ -63,8 +63,10 @@ ID = re.compile(rf"{_ID}\Z")  # \Z, not $: "bob\n" is not an id (use with .match
 def cycle_ids(root: Path) -> list[str]:
     """The cycles: real folders under cycles/ holding a cycle.yaml. A symbolic link is none
     (`cycles/2027-h1 -> ../site/x` made a folder outside cycles/ the current cycle):
-    `symlinked_cycles` reports it."""
+    `symlinked_cycles` reports it, as it does cycles/ itself as a link (then there are none)."""
     folder = root / CYCLES
+    if folder.is_symlink():
+        return []
     return sorted(
         p.name
         for p in folder.iterdir()
