@@ -153,3 +153,19 @@ def test_the_audience_table_over_the_example() -> None:
 )
 def test_which_files_are_confidential(rel: str, confidential: bool) -> None:
     assert is_confidential(rel) is confidential
+
+
+def test_an_audience_seals_to_its_keys_and_names_who_has_none(tmp_path: Path) -> None:
+    import shutil
+
+    repo = tmp_path / "repo"
+    shutil.copytree(ROOT / "tests/data/base", repo)
+    shutil.copytree(ROOT / "tests/data/valid/keys", repo, dirs_exist_ok=True)
+    data, _ = load_cycle(repo, "2026-h2", use_cache=False)
+    assert data is not None and data.org.org_key is not None
+    found = audience(data, "reviews/alice/bob.yaml")  # bob (a peer), dave, carol, henry (HR)
+    assert found is not None and found.people == ("bob", "dave", "carol", "henry")
+    keys, missing = found.keys(data, data.org.org_key)
+    assert keys == [data.org.people["bob"].key, data.org.org_key]  # bob's SSH key, the org's
+    assert missing == ["dave", "carol", "henry"]
+    assert age.header(age.seal(PLAIN, keys)).stanzas == ("ssh-ed25519", "X25519")

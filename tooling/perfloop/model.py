@@ -153,6 +153,7 @@ class Department:
     name: str
     head: str
     parent: str | None = None
+    github_team: str | None = None  # organisation/team-slug, an owner in CODEOWNERS
     where: Where = field(default=NOWHERE, compare=False, repr=False)
 
 
@@ -166,6 +167,7 @@ class Person:
     manager: str | None = None
     template: str | None = None
     title: str | None = None
+    key: str | None = None  # an age or SSH public key: a recipient of sealed files
     where: Where = field(default=NOWHERE, compare=False, repr=False)
 
 
@@ -176,6 +178,8 @@ class Org:
     hr: tuple[str, ...] = ()
     admins: tuple[str, ...] = ()
     where: Where = field(default=NOWHERE, compare=False, repr=False)
+    org_key: str | None = None  # every sealed file is also sealed to it (SPEC section 7)
+    github_teams: Mapping[str, str] = field(default_factory=dict)  # role -> org/team
 
     @cached_property
     def _reports(self) -> dict[str, tuple[str, ...]]:
@@ -332,6 +336,8 @@ class Cycle:
     designated: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     checkin_interval_days: int = 14
     where: Where = field(default=NOWHERE, compare=False, repr=False)
+    sealed: bool = False  # confidentiality: sealed (SPEC section 7)
+    subject_reads: tuple[str, ...] = ("manager",)  # confidentiality_subject_reads
 
     @property
     def title(self) -> str:

@@ -231,7 +231,14 @@ def build_org(doc: Document) -> Org:
     for i, d in enumerate(data.get("departments") or []):
         departments.setdefault(
             d["id"],
-            Department(d["id"], d["name"], d["head"], d.get("parent"), where.at("departments", i)),
+            Department(
+                d["id"],
+                d["name"],
+                d["head"],
+                d.get("parent"),
+                d.get("github_team"),
+                where.at("departments", i),
+            ),
         )
     people = {}
     for i, p in enumerate(data.get("people") or []):
@@ -249,12 +256,19 @@ def build_org(doc: Document) -> Org:
                 "manager": get("manager"),
                 "template": get("template"),
                 "title": get("title"),
+                "key": get("key"),
                 "where": where.at("people", i),
             },
         )
     roles = data.get("roles") or {}
     return Org(
-        departments, people, tuple(roles.get("hr", ())), tuple(roles.get("admins", ())), where
+        departments,
+        people,
+        tuple(roles.get("hr", ())),
+        tuple(roles.get("admins", ())),
+        where,
+        data.get("org_key"),
+        dict(data.get("github_teams") or {}),
     )
 
 
@@ -298,6 +312,8 @@ def build_cycle(doc: Document) -> Cycle:
         designated={k: tuple(v) for k, v in (data.get("designated") or {}).items()},
         checkin_interval_days=int(data.get("checkin_interval_days", 14)),
         where=where,
+        sealed=data.get("confidentiality") == "sealed",
+        subject_reads=tuple(data.get("confidentiality_subject_reads", ("manager",))),
     )
 
 

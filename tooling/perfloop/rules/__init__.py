@@ -15,6 +15,7 @@ from . import (
     checkins,
     hierarchy,
     identity,
+    keys,
     kpis,
     references,
     reviews,
@@ -35,6 +36,7 @@ RULES: list[Rule] = [
     checkins.check,
     alignment.check,
     calibration.check,
+    keys.check,
 ]
 
 

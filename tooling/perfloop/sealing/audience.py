@@ -56,7 +56,7 @@ def audience(
     if match is None:
         return None
     org = data.org
-    hr = org.hr
+    hr: tuple[str, ...] = org.hr
     if match["subject"]:
         subject, reviewer = match["subject"], match["reviewer"]
         readers = [reviewer, org.manager_of(subject), org.skip_level_of(subject), *hr]
@@ -65,16 +65,15 @@ def audience(
             readers.append(subject)
         return _audience("review", org.people, readers)
     if match["group"]:
-        heads = next((g.heads for g in data.groups if g.id == match["group"]), ())
-        return _audience("calibration", org.people, [*heads, *hr])
+        group_heads = next((g.heads for g in data.groups if g.id == match["group"]), ())
+        return _audience("calibration", org.people, [*group_heads, *hr])
     if match["results"]:
         return _audience("results", org.people, hr)
     if match["result"]:
         person = match["result"]
         found = org.people.get(person)
-        heads = []
-        if found is not None:
-            heads = [org.departments[d].head for d in org.department_chain(found.department)]
+        chain = org.department_chain(found.department) if found is not None else []
+        heads = [org.departments[d].head for d in chain]
         readers = [person, org.manager_of(person), *heads, *hr]
         return _audience("result", org.people, readers)
     person = match["development"]
