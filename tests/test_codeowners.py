@@ -143,3 +143,19 @@ def test_too_large_is_a_plain_error_and_writes_nothing(base_repo: Path) -> None:
     assert f"{CYCLE}/org.yaml:1:1: error: CODEOWNERS would be" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (base_repo / ".github/CODEOWNERS").exists()
+
+
+def test_teams_stand_for_roles_and_departments(base_repo: Path) -> None:
+    org = base_repo / CYCLE / "org.yaml"
+    text = org.read_text().replace(
+        "{id: platform, name: Platform, head: dave, parent: eng}",
+        "{id: platform, name: Platform, head: dave, parent: eng, github_team: northwind/platform}",
+    )
+    org.write_text(text + "github_teams: {hr: northwind/people, admins: northwind/perf-admins}\n")
+    assert run_cli("validate", cwd=base_repo).returncode == 0
+    assert run_cli("codeowners", cwd=base_repo).returncode == 0
+    lines = (base_repo / ".github/CODEOWNERS").read_text().splitlines()
+    assert "* @northwind/perf-admins" in lines
+    assert f"/{CYCLE}/ @northwind/perf-admins @northwind/people" in lines
+    assert f"/{CYCLE}/departments/platform.yaml @davek @northwind/platform" in lines
+    assert f"/{CYCLE}/calibration/eng.yaml @carold @northwind/people" in lines
