@@ -234,7 +234,9 @@ def one_file_change(repo: Path) -> str:
     return login
 
 
-def bench(people: int, runs: int, seed: int, workdir: Path) -> tuple[list[Row], dict]:
+def bench(
+    people: int, runs: int, seed: int, workdir: Path, reference: bool = True
+) -> tuple[list[Row], dict]:
     repo = workdir / f"company-{people}"
     shutil.rmtree(repo, ignore_errors=True)
     started = time.perf_counter()
@@ -272,7 +274,9 @@ def bench(people: int, runs: int, seed: int, workdir: Path) -> tuple[list[Row], 
         rows.append(Row("site (mkdocs build)", note="n/a: no mkdocs"))
     shutil.rmtree(site_out, ignore_errors=True)
 
-    if shutil.which("check-jsonschema"):
+    if not reference:
+        rows.append(Row("check-jsonschema", note="n/a: --no-reference"))
+    elif shutil.which("check-jsonschema"):
         rows.append(repeat("check-jsonschema", schema_batches(repo), repo, runs))
     else:
         rows.append(Row("check-jsonschema", note="n/a: pip install check-jsonschema"))
@@ -384,6 +388,11 @@ def main() -> None:
     parser.add_argument(
         "--timeout", type=float, default=TIMEOUT, help="seconds before a command is killed"
     )
+    parser.add_argument(
+        "--no-reference",
+        action="store_true",
+        help="skip the check-jsonschema rows (minutes per run; they measure another tool)",
+    )
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--cwd", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -395,7 +404,7 @@ def main() -> None:
     workdir.mkdir(parents=True, exist_ok=True)
     print(f"Perfloop benchmarks on {os.cpu_count()} core(s); companies in {workdir}")
     for people in (int(n) for n in args.people.split(",")):
-        rows, info = bench(people, args.runs, args.seed, workdir)
+        rows, info = bench(people, args.runs, args.seed, workdir, not args.no_reference)
         print(report(people, rows, info, args.runs), flush=True)
     if not args.workdir:
         shutil.rmtree(workdir, ignore_errors=True)
