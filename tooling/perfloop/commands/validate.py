@@ -1,4 +1,4 @@
-"""`perfloop validate [PATH]`: schemas and every rule that needs no git."""
+"""`perfloop validate [PATH]...`: schemas and every rule that needs no git."""
 
 from __future__ import annotations
 
@@ -17,26 +17,35 @@ from .context import json_option, repository_root
 
 
 @click.command()
-@click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @json_option
 @click.option("--quiet", "-q", is_flag=True, help="Print problems only, no summary line.")
-def command(path: Path | None, as_json: bool, quiet: bool) -> None:
-    """Validate the repository at PATH (default: here), one cycle folder, or one file."""
-    root = repository_root(path if path is None or path.is_dir() else path.parent)
-    only, file_filter = None, None
-    if path is not None:
-        rel = path.resolve().relative_to(root).parts
+def command(paths: tuple[Path, ...], as_json: bool, quiet: bool) -> None:
+    """Validate the repository at PATH (default: here), cycle folders, or files.
+
+    Several paths (as pre-commit passes the changed files) check each one's cycle once and
+    report the problems in any of them."""
+    first = paths[0] if paths else None
+    root = repository_root(first if first is None or first.is_dir() else first.parent)
+    only: list[str] | None = None  # None: every cycle
+    file_filters: list[str] | None = []  # None: every problem of the cycles checked
+    for path in paths:
+        rel = path.resolve().relative_to(root).parts if _inside(path, root) else None
+        if rel is None:
+            raise click.UsageError(f"{path} is not in the repository at {root}")
         if rel and rel[0] != CYCLES:  # README.md, site/: nothing perfloop validates
             raise click.UsageError(
                 f"{path} is not under {CYCLES}/: give the repository, a cycle folder or a "
                 "file of one"
             )
-        if len(rel) >= 2 and rel[0] == CYCLES:
-            only = [rel[1]]
-            if path.is_file() or len(rel) > 2:
-                file_filter = "/".join(rel)
-    if only and only[0] not in cycle_ids(root):
-        raise click.UsageError(f"{path} is not in a cycle with a cycle.yaml")
+        if len(rel) < 2:  # the repository or cycles/: everything
+            only, file_filters = None, None
+            break
+        if rel[1] not in cycle_ids(root):
+            raise click.UsageError(f"{path} is not in a cycle with a cycle.yaml")
+        only = (only or []) + ([rel[1]] if rel[1] not in (only or []) else [])
+        if file_filters is not None:
+            file_filters.append("/".join(rel))
     # An edit of a few goals, reviews or calibration files is checked from HEAD's verdict
     # when it is stored (incremental.py); anything else checks the whole cycle.
     results = []
@@ -49,9 +58,11 @@ def command(path: Path | None, as_json: bool, quiet: bool) -> None:
             results.append(derived)
     problems = [p for r in results for p in _frozen(root, r)]
     problems += [] if only else symlinked_cycles(root)  # ignored as cycles: said so here
-    if file_filter:
+    if file_filters:
         problems = [
-            p for p in problems if p.path == file_filter or p.path.startswith(file_filter + "/")
+            p
+            for p in problems
+            if any(p.path == f or p.path.startswith(f + "/") for f in file_filters)
         ]
     if as_json:
         print(
@@ -74,6 +85,10 @@ def command(path: Path | None, as_json: bool, quiet: bool) -> None:
                 err=True,
             )
     sys.exit(1 if has_errors(problems) else 0)
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path.resolve().is_relative_to(root)
 
 
 def _frozen(root: Path, result: CycleResult) -> list[Problem]:
