@@ -111,7 +111,7 @@ def test_in_a_git_repository_a_replay_follows_what_git_sees(base_repo: Path) -> 
     (which the stat walk cannot tell) too."""
     import os
 
-    from perfloop import memo
+    from perfloop.speed import memo
 
     (base_repo / ".gitignore").write_text(".perfloop-cache/\ncycles/*/goals/zed.yaml\n")
     commit_all(base_repo, "base")
@@ -166,7 +166,7 @@ def test_outside_git_a_rewrite_that_keeps_size_and_mtime_is_seen(base_repo: Path
 def test_a_file_git_is_told_not_to_look_at_is_walked(base_repo: Path) -> None:
     import git
 
-    from perfloop import memo
+    from perfloop.speed import memo
 
     commit_all(base_repo, "base")
     goals = "cycles/2026-h2/goals/bob.yaml"
@@ -187,7 +187,7 @@ def test_a_pr_check_reads_the_base_from_the_cache_and_keeps_it_whole(
     import git
 
     from perfloop import pullcheck
-    from perfloop.cache import Pack, read_pack
+    from perfloop.speed.cache import Pack, read_pack
 
     repo = git.Repo.init(base_repo, initial_branch="main")
     repo.git.add("-A")
@@ -242,7 +242,7 @@ def test_commands_share_one_verdict_that_equals_a_fresh_computation(example_repo
     verdict (rule problems and scores) and print exactly what an uncached run prints."""
     import marshal
 
-    from perfloop.store import read, write
+    from perfloop.speed.store import read, write
 
     commands = [
         ("score", "--json"),
@@ -321,7 +321,7 @@ def test_a_changed_review_is_a_new_verdict(example_repo: Path) -> None:
 def test_a_malformed_verdict_is_computed_again(messy_repo: Path, monkeypatch) -> None:
     """A verdict file that is not what this tool wrote (truncated, or of another shape)
     never decides anything: the cycle is checked afresh."""
-    from perfloop.store import read, write
+    from perfloop.speed.store import read, write
 
     monkeypatch.setenv("PERFLOOP_CACHE", "0")
     plain = _formatted(messy_repo, "2026-h2")
@@ -356,8 +356,8 @@ def test_goal_and_review_records_are_built_on_first_use(example_repo: Path) -> N
 
 def test_an_edit_adds_a_delta_and_leaves_the_big_pack_alone(base_repo: Path) -> None:
     """At 10,000 people the pack is ~34 MB: one edited file must not rewrite it."""
-    from perfloop.cache import Pack
     from perfloop.sources import blob_id
+    from perfloop.speed.cache import Pack
 
     assert run_cli("validate", cwd=base_repo).returncode == 0
     (pack_file,) = cache(base_repo).rglob("2026-h2.pack")
@@ -376,8 +376,8 @@ def test_an_edit_adds_a_delta_and_leaves_the_big_pack_alone(base_repo: Path) -> 
 def test_a_growing_delta_is_merged_and_old_tools_folders_are_retired(tmp_path: Path) -> None:
     import os
 
-    from perfloop.cache import Pack, read_pack
-    from perfloop.store import fingerprint, read
+    from perfloop.speed.cache import Pack, read_pack
+    from perfloop.speed.store import fingerprint, read
 
     for age, name in enumerate(("a" * 16, "b" * 16, "c" * 16)):  # older tools' folders
         old = cache(tmp_path) / name
@@ -408,8 +408,8 @@ def test_a_growing_delta_is_merged_and_old_tools_folders_are_retired(tmp_path: P
 def test_a_damaged_cache_entry_is_read_from_the_file(base_repo: Path) -> None:
     """An entry whose data no longer decodes (a damaged cache) never breaks a run: the
     file itself is read again."""
-    from perfloop.cache import read_pack, write_pack
     from perfloop.sources import blob_id
+    from perfloop.speed.cache import read_pack, write_pack
 
     assert run_cli("validate", cwd=base_repo).returncode == 0
     (pack_file,) = cache(base_repo).rglob("2026-h2.pack")
@@ -432,8 +432,8 @@ def test_a_malformed_pack_file_is_an_empty_cache(base_repo: Path) -> None:
     payload cut short or an older layout only cost time, never a wrong answer."""
     import marshal
 
-    from perfloop.cache import read_pack
-    from perfloop.store import write
+    from perfloop.speed.cache import read_pack
+    from perfloop.speed.store import write
 
     assert run_cli("validate", cwd=base_repo).returncode == 0
     (pack_file,) = cache(base_repo).rglob("2026-h2.pack")
@@ -505,7 +505,7 @@ def test_a_committed_cache_cannot_pass_a_broken_file(base_repo: Path, tmp_path: 
     import marshal
     import os
 
-    from perfloop import memo
+    from perfloop.speed import memo
 
     _calibration_breaking_a_quota(base_repo)
     commit_all(base_repo, "calibration")
@@ -535,7 +535,7 @@ def test_a_committed_cache_cannot_pass_a_broken_file(base_repo: Path, tmp_path: 
 def test_a_bit_flipped_verdict_is_ignored(base_repo: Path) -> None:
     """A stored verdict whose bytes changed (a bit flip on disk, or an edit) is detected
     and computed again: the error message is the right one, not the damaged one."""
-    from perfloop import verdict
+    from perfloop.speed import verdict
 
     _calibration_breaking_a_quota(base_repo)
     first = run_cli("validate", cwd=base_repo)
@@ -605,8 +605,8 @@ def test_entries_sealed_under_another_key_are_not_trusted(base_repo: Path, monke
     PERFLOOP_CACHE_KEY secret. A verdict forged under any other key is ignored, and under
     GitHub Actions without the secret no entry is trusted (a key file may have come with
     the restored cache)."""
-    from perfloop import verdict
-    from perfloop.store import read, write
+    from perfloop.speed import verdict
+    from perfloop.speed.store import read, write
 
     _calibration_breaking_a_quota(base_repo)
     ci = {"GITHUB_ACTIONS": "true", "PERFLOOP_CACHE_KEY": "the-secret"}

@@ -188,7 +188,7 @@ def test_the_validate_after_a_checkin_takes_the_verdict_the_write_checked(repo: 
     """A check-in checks the cycle as it will be; the `validate` that follows (locally or in
     CI) finds that verdict instead of checking 70,000 files again at 10,000 people, and
     says what an uncached run says."""
-    from perfloop.verdict import folder
+    from perfloop.speed.verdict import folder
 
     result = run_cli("checkin", "bob", "o1/kr1=11", "--date", "2026-09-20", cwd=repo)
     assert result.returncode == 0, result.stderr

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, make_demo, run_cli
-from perfloop import fastload, loader, repository
+from perfloop import loader, repository
+from perfloop.speed import fastload
 
 CASES = Path(__file__).parent / "data" / "yaml"
 

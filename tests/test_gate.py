@@ -131,9 +131,9 @@ def test_a_change_the_author_may_not_make_fails_whatever_the_reviews(tmp_path: P
 def test_the_gate_never_trusts_a_cache_found_in_the_checkout(tmp_path: Path) -> None:
     """The gate runs trusted code on the PR's files, and a PR can commit anything, also a
     `.perfloop-cache/` whose entry for a broken file's blob id says "valid"."""
-    from perfloop.cache import FOLDER, read_pack, write_pack
     from perfloop.root import cache_folder
     from perfloop.sources import blob_id
+    from perfloop.speed.cache import FOLDER, read_pack, write_pack
 
     repo, subs = pull_request(tmp_path)
     root = Path(repo.working_tree_dir)

@@ -20,12 +20,12 @@ import pytest
 import yaml
 
 from conftest import commit_all, make_demo, run_cli
-from perfloop import incremental, listings, store, verdict
 from perfloop.gitrepo import GitRepo
 from perfloop.repository import load_cycle
 from perfloop.root import cache_folder
 from perfloop.scoring import score_cycle
 from perfloop.sources import content_digest, digest_text
+from perfloop.speed import incremental, listings, store, verdict
 from perfloop.validation import validate_cycle
 
 CYCLE = "2026-h2"

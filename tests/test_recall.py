@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 
 from conftest import commit_all, make_demo, run_cli
-from perfloop import recall
 from perfloop.model import CycleData
 from perfloop.root import cache_folder
 from perfloop.scoring import score_cycle
+from perfloop.speed import recall
 from perfloop.validation import validate_cycle
 from test_incremental import read, write
 

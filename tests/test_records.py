@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from perfloop import verdict
 from perfloop.repository import load_cycle
 from perfloop.scoring import score_cycle
+from perfloop.speed import verdict
 
 
 def _records(value: object, seen: set[int]) -> list[object]:

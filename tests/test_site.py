@@ -365,7 +365,7 @@ def test_a_build_reuses_the_cycle_verdict_that_validate_stored(tmp_path: Path) -
     validate did, and takes validate's verdict; the public build (which never reads the
     confidential files) checks once and reuses its own next time. Both still report
     what validate reports."""
-    from perfloop.verdict import folder
+    from perfloop.speed.verdict import folder
 
     def verdicts() -> set[Path]:
         return set(folder(repo).glob("*"))

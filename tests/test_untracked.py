@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from perfloop import store, untracked
-from perfloop.cache import FOLDER
 from perfloop.root import cache_folder
-from perfloop.untracked import Unsure, untracked_files
+from perfloop.speed import store, untracked
+from perfloop.speed.cache import FOLDER
+from perfloop.speed.untracked import Unsure, untracked_files
 
 
 def _git(root: Path, *args: str) -> str:

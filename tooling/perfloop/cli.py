@@ -17,7 +17,7 @@ FAST_EXIT = {"validate", "score", "calibrate", "tree", "status", "check", "expor
 def main() -> None:
     # memo is light: it decides whether a stored run can answer before anything heavy
     # (click alone costs a tenth of a second to import) is imported
-    from . import memo
+    from .speed import memo
 
     def invoke() -> None:
         from .commands import cli

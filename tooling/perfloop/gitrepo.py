@@ -231,7 +231,7 @@ class GitRepo:
         working tree — changed, staged, untracked or ignored — as path -> status; None when
         git may not see every change (entries marked assume-unchanged or skip-worktree, or
         unmerged). Untracked files come from `untracked`, which `memo` keeps up to date."""
-        from .untracked import Unsure, untracked_files
+        from .speed.untracked import Unsure, untracked_files
 
         status = self._start(
             "--no-optional-locks", "status", "--porcelain=v1", "-z", "-uno", "--no-renames",

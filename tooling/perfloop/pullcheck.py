@@ -13,9 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import codeowners, incremental
-from .cache import FOLDER as CACHE_FOLDER
-from .cache import committed_cache
+from . import codeowners
 from .changes import Area, Change, admins_in, area_of, goals_kind, new_links, review_kind
 from .gitrepo import SYMLINK_MODE, GitRepo
 from .loader import Document, load_file
@@ -23,6 +21,9 @@ from .model import CycleData
 from .permissions import Requirement, judge, merge
 from .problems import Problem, error, printable, sort_problems, unsafe_name, warning
 from .repository import CYCLES, cycle_ids
+from .speed import incremental
+from .speed.cache import FOLDER as CACHE_FOLDER
+from .speed.cache import committed_cache
 from .validation import validate_cycle
 
 SUBMODULE_MODE = "160000"  # a gitlink, as `git ls-tree` shows its mode

@@ -24,8 +24,8 @@ if TYPE_CHECKING:  # python-jsonschema explains failures only: imported when one
 
 from .loader import Document, JsonPath, pitfall_message
 from .problems import Problem
-from .store import PACKAGE
 
+PACKAGE = os.path.dirname(os.path.abspath(__file__))
 BASE_URL = "https://perfloop.dev/schemas/"
 
 

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from .memory import bulk_allocation
 from .model import (
     SECTIONS,
     Cycle,
@@ -33,6 +32,7 @@ from .model import (
     make,
 )
 from .progress import index_of, objective_progress, round_half_up, weighted_mean
+from .speed.memory import bulk_allocation
 
 
 @dataclass(frozen=True)

@@ -7,15 +7,15 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
-from . import verdict
 from .alignment import links
-from .memory import bulk_allocation
 from .model import CycleData
 from .problems import Problem, sort_problems
 from .repository import load_cycle
 from .rules import check_cycle
 from .scoring import PersonScore, adopt_scores, computed_scores, score_person
-from .verdict import Verdict
+from .speed import verdict
+from .speed.memory import bulk_allocation
+from .speed.verdict import Verdict
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ def validate_cycle(root: Path, cycle_id: str, recall: bool = False) -> CycleResu
     build it from that without examining its files (recall.py), as commands that print
     the model do; `validate` and a pull request's check derive from a base instead."""
     if recall:
-        from .recall import recall_cycle
+        from .speed.recall import recall_cycle
 
         recalled = recall_cycle(root, cycle_id)
         if recalled is not None:

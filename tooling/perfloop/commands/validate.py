@@ -7,11 +7,12 @@ from pathlib import Path
 
 import click
 
-from .. import incremental, jsontext, listings
+from .. import jsontext
 from ..frozen import frozen_problems, with_changes
 from ..problems import Problem, has_errors
 from ..report import emit_problems
 from ..repository import CYCLES, cycle_ids, symlinked_cycles
+from ..speed import incremental, listings
 from ..validation import CycleResult, validate_cycle
 from .context import json_option, repository_root
 

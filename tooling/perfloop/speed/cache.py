@@ -21,8 +21,8 @@ from array import array
 from pathlib import Path
 from typing import Any, ClassVar
 
-from .root import FOLDER, cache_folder
-from .sources import Stat, trusted
+from ..root import FOLDER, cache_folder
+from ..sources import Stat, trusted
 from .store import (
     MAC_SIZE,
     RACY_NS,

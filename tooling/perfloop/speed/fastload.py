@@ -37,7 +37,7 @@ import os
 import re
 from typing import Any
 
-from .loader import MAX_DEPTH, MAX_INTEGER, JsonPath, resolve_plain
+from ..loader import MAX_DEPTH, MAX_INTEGER, JsonPath, resolve_plain
 
 yaml_rs: Any
 try:

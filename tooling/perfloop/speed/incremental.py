@@ -44,17 +44,17 @@ from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
 
+from ..alignment import Links, claimed_links, claimed_parents, links_of
+from ..gitrepo import GitProblem, GitRepo
+from ..model import COMPANY, CycleData
+from ..problems import sort_problems
+from ..repository import CYCLES, FileKind, build_goals, examine, load_cycle
+from ..rules import check_cycle
+from ..scoring import PersonScore, adopt_scores, recalibrated, score_person
+from ..sources import Entry
+from ..validation import CycleResult
 from . import verdict
-from .alignment import Links, claimed_links, claimed_parents, links_of
-from .gitrepo import GitProblem, GitRepo
 from .listings import Listing, changed_listing, listing, reader
-from .model import COMPANY, CycleData
-from .problems import sort_problems
-from .repository import CYCLES, FileKind, build_goals, examine, load_cycle
-from .rules import check_cycle
-from .scoring import PersonScore, adopt_scores, recalibrated, score_person
-from .sources import Entry
-from .validation import CycleResult
 from .verdict import Verdict
 
 

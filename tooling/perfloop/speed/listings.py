@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 
+from ..gitrepo import GitProblem, GitRepo
+from ..loader import MAX_BYTES, max_bytes
+from ..repository import COMMON_PATH, CYCLES, FileKind, classify
+from ..root import cache_folder
+from ..sources import blob_id, digest_text, hidden, text_digest
 from . import store, verdict
-from .gitrepo import GitProblem, GitRepo
-from .loader import MAX_BYTES, max_bytes
-from .repository import COMMON_PATH, CYCLES, FileKind, classify
-from .root import cache_folder
-from .sources import blob_id, digest_text, hidden, text_digest
 
 _REGULAR = ("100644", "100755")  # git modes of plain files (not links, not submodules)
 LEAF_KINDS = ("goals", "review", "calibration")  # what a derivation can follow

@@ -18,8 +18,8 @@ import time
 from collections.abc import Callable
 
 # Light on purpose: a replay starts git first, then imports the rest while git works.
-from .gitrun import GitFailed, GitRun, start_git
-from .root import CYCLES, cache_folder, enabled, root_folder
+from ..gitrun import GitFailed, GitRun, start_git
+from ..root import CYCLES, cache_folder, enabled, root_folder
 
 TYPE_CHECKING = False  # typing and pathlib cost a replay 40 ms to import (see store)
 if TYPE_CHECKING:
@@ -99,7 +99,7 @@ def git_content_key(root: Root, started: Started | None = None) -> str | None:
     changed = [(os.path.join(top, os.fsdecode(e[3:])), e) for e in status.split(b"\0") if e]
     changed += [(os.path.join(root, rel), b"?? " + os.fsencode(rel)) for rel in others]
     if changed:
-        from .sources import blob_id
+        from ..sources import blob_id
     for path, entry in sorted(changed, key=lambda item: item[1]):
         try:
             if os.path.islink(path):
@@ -123,8 +123,8 @@ def walked_content_key(root: Root) -> str | None:
     import hashlib
     from pathlib import Path
 
+    from ..sources import DirectorySource, blob_id, hand_over, trusted
     from .cache import read_index
-    from .sources import DirectorySource, blob_id, hand_over, trusted
     from .store import RACY_NS, fingerprint, write
 
     root = Path(root)

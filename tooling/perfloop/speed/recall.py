@@ -21,12 +21,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..gitrepo import GitProblem, GitRepo
+from ..model import CycleData
+from ..problems import Problem
+from ..repository import CYCLES, load_recalled
 from . import verdict
-from .gitrepo import GitProblem, GitRepo
 from .listings import changed_listing, listing, reader
-from .model import CycleData
-from .problems import Problem
-from .repository import CYCLES, load_recalled
 from .verdict import Verdict
 
 

@@ -22,8 +22,8 @@ import os
 import sys
 from functools import cache
 
-from . import __version__
-from .root import known_cache_folders
+from .. import __version__
+from ..root import known_cache_folders
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -31,7 +31,8 @@ if TYPE_CHECKING:
 
     PathLike = str | os.PathLike[str]
 
-PACKAGE = os.path.dirname(os.path.abspath(__file__))  # its modules and schemas are read
+# the package folder (this module sits in its speed/): its modules and schemas are read
+PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RACY_NS = 2_000_000_000  # a file modified this close to a stat index's writing is re-hashed
 
 
@@ -41,7 +42,7 @@ def fingerprint() -> str:
     folder of examined files is named after it."""
     digest = hashlib.sha1(usedforsecurity=False)
     digest.update(f"{__version__} {sys.version_info[:2]} {marshal.version}".encode())
-    for name in ("loader.py", "fastload.py", "schema.py", "cache.py"):
+    for name in ("loader.py", "speed/fastload.py", "schema.py", "speed/cache.py"):
         digest.update(_bytes(os.path.join(PACKAGE, name)))
     schemas = os.path.join(PACKAGE, "schemas")
     for name in sorted(os.listdir(schemas)):

@@ -20,8 +20,8 @@ import os
 import time
 from array import array
 
-from .gitrun import GitFailed, start_git
-from .root import cache_folder
+from ..gitrun import GitFailed, start_git
+from ..root import cache_folder
 from .store import RACY_NS, read, write
 
 TYPE_CHECKING = False  # on a replay's path: no typing, no pathlib (see store)

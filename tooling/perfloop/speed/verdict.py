@@ -23,11 +23,11 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from .alignment import Links
-from .model import make
-from .problems import Problem, Severity
-from .root import cache_folder, enabled
-from .scoring import GroupScore, KpiScore, ObjectiveScore, PersonScore
+from ..alignment import Links
+from ..model import make
+from ..problems import Problem, Severity
+from ..root import cache_folder, enabled
+from ..scoring import GroupScore, KpiScore, ObjectiveScore, PersonScore
 from .store import code_fingerprint, fingerprint, keep_newest, read, write
 
 KEEP = 16  # verdicts kept: a PR check, the base and a few local edits in flight
