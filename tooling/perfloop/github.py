@@ -155,6 +155,15 @@ class GitHub:
 
     # --- the calls Perfloop makes ---------------------------------------------------------
 
+    def user_keys(self, login: str) -> list[str]:
+        """A user's public SSH keys (`perfloop keys import`); not scoped to the repository."""
+        if not re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})", login):
+            raise GitHubError(f"not a GitHub login: {login!r}")
+        listed, _ = self._request("GET", f"{self.api}/users/{login}/keys")
+        if not isinstance(listed, list):
+            raise GitHubError(f"expected a list of keys for {login}")
+        return [str(k.get("key", "")) for k in listed if isinstance(k, dict)]
+
     def pull(self, number: int) -> dict[str, Any]:
         pull = self.get(f"pulls/{number}")
         try:

@@ -28,6 +28,11 @@ COMMANDS: dict[str, str] = {
     "checkin": "checkin",
     "site": "site",
     "demo": "demo",
+    "seal": "seal",
+    "show": "show",
+    "edit": "edit",
+    "reseal": "reseal",
+    "keys": "keys",
 }
 
 

@@ -1,0 +1,54 @@
+"""What the sealing commands share: the caller's identity and a cycle's data for audiences."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from ..model import CycleData
+    from ..sealing.age import Identities
+
+identity_option = click.option(
+    "--identity",
+    "-i",
+    "identity",
+    metavar="FILE",
+    help="Your age identity file or SSH private key (default: $PERFLOOP_IDENTITY, "
+    "else ~/.ssh/id_ed25519).",
+)
+
+
+def identities(option: str | None) -> Identities:
+    """The caller's identities, or a usage error saying where they were looked for."""
+    from ..sealing.age import SealError, identity_path, load_identities
+
+    path = identity_path(option)
+    if path is None:
+        raise click.UsageError(
+            "no identity: pass --identity FILE, set PERFLOOP_IDENTITY, or create ~/.ssh/id_ed25519"
+        )
+    try:
+        return load_identities(path)
+    except SealError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+def refuse_in_ci(what: str) -> None:
+    """Plaintext of a sealed file never reaches CI output (SPEC section 7)."""
+    if os.environ.get("GITHUB_ACTIONS") == "true" or os.environ.get("CI") == "true":
+        raise click.UsageError(f"{what} prints a sealed file's plaintext: not in CI")
+
+
+def cycle_data(root: Path, cycle_id: str) -> CycleData:
+    """The cycle's plain data (org, cycle, goals): what a confidential file's audience needs."""
+    from ..repository import load_cycle
+
+    data, problems = load_cycle(root, cycle_id)
+    if data is None:
+        errors = "; ".join(p.format() for p in problems if p.is_error)[:500]
+        raise click.ClickException(f"cycle {cycle_id} cannot be read: {errors}")
+    return data
