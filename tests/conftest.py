@@ -26,7 +26,8 @@ def run_cli(
     *args: str, cwd: Path | str, env: dict[str, str] | None = None, input: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run `perfloop ARGS` as a user would, in `cwd`; never raises on a non-zero exit."""
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}
+    # a user's shell, not a CI job's (the tool behaves differently under CI: no plaintext)
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_") and k != "CI"}
     full_env.update(env or {})
     return subprocess.run(
         [*PERFLOOP, *args],

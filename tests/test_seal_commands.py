@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli
+from conftest import PERFLOOP, run_cli
 from github_server import FakeGitHub, Reply, serve
 from perfloop.sealing import age
 
@@ -214,3 +214,56 @@ def test_keys_import_takes_the_keys_engineers_have_on_github(base_repo: Path) ->
     ):
         assert line in result.stderr
     assert run_cli("validate", cwd=base_repo).returncode == 0  # keys the rules accept
+
+
+def git(repo: Path, *args: str, env: dict[str, str] | None = None) -> str:
+    import os
+
+    full = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_") and k != "CI"}
+    return subprocess.run(
+        ["git", "-C", str(repo), *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**full, **(env or {})},
+    ).stdout
+
+
+def test_init_writes_a_sealed_starter_and_a_diff_driver(tmp_path: Path) -> None:
+    made = run_cli("init", "perf", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    repo, org_identity = tmp_path / "perf", tmp_path / "perf.org-key"
+    assert org_identity.stat().st_mode & 0o777 == 0o600  # outside the repository, private
+    assert "org_key: age1" in next(repo.glob("cycles/*/org.yaml")).read_text()
+    assert "confidentiality: sealed" in next(repo.glob("cycles/*/cycle.yaml")).read_text()
+    assert "*.age diff=perfloop" in (repo / ".gitattributes").read_text()
+    assert git(repo, "config", "diff.perfloop.textconv").strip() == "perfloop show --textconv"
+    checked = run_cli("validate", cwd=repo)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "have no key" in checked.stdout  # run `perfloop keys import`
+    # a sealed file diffs as plaintext for whoever can open it, as ciphertext for the others
+    cycle = next(repo.glob("cycles/*"))
+    review = cycle / "reviews/riley/taylor.yaml"
+    review.parent.mkdir(parents=True)
+    review.write_text("comments: first words\n")
+    assert run_cli("seal", cwd=repo).returncode == 0
+    git(repo, "add", "-A")
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "seal")
+    env = {
+        "EDITOR": editor(tmp_path, "first words", "second thoughts"),
+        "PERFLOOP_IDENTITY": str(org_identity),
+    }
+    assert run_cli("edit", str(review) + ".age", cwd=repo, env=env).returncode == 0
+    # the installed console script by its path, as `perfloop` may not be on git's PATH here
+    driver = f"diff.perfloop.textconv={' '.join(PERFLOOP)} show --textconv"
+    reader = git(repo, "-c", driver, "diff", env={"PERFLOOP_IDENTITY": str(org_identity)})
+    assert "-comments: first words" in reader and "+comments: second thoughts" in reader
+    other, _ = age.generate_identity()
+    stranger_key = tmp_path / "stranger.key"
+    stranger_key.write_text(other)
+    stranger = git(repo, "-c", driver, "diff", env={"PERFLOOP_IDENTITY": str(stranger_key)})
+    assert "words" not in stranger and "thoughts" not in stranger and "-----BEGIN AGE" in stranger
+    in_ci = git(
+        repo, "-c", driver, "diff", env={"PERFLOOP_IDENTITY": str(org_identity), "CI": "true"}
+    )
+    assert "thoughts" not in in_ci

@@ -37,9 +37,14 @@ def identities(option: str | None) -> Identities:
         raise click.UsageError(str(exc)) from None
 
 
+def in_ci() -> bool:
+    """Under GitHub Actions or another CI (which set CI=true): output lands in a job log."""
+    return os.environ.get("GITHUB_ACTIONS") == "true" or os.environ.get("CI") == "true"
+
+
 def refuse_in_ci(what: str) -> None:
     """Plaintext of a sealed file never reaches CI output (SPEC section 7)."""
-    if os.environ.get("GITHUB_ACTIONS") == "true" or os.environ.get("CI") == "true":
+    if in_ci():
         raise click.UsageError(f"{what} prints a sealed file's plaintext: not in CI")
 
 
