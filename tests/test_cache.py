@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 
 from conftest import DATA, ROOT, commit_all, run_cli
-from perfloop import repository
+from perfloop import engine, repository
 from perfloop.root import cache_folder
-from perfloop.validation import validate_cycle
 
 
 def cache(root: Path) -> Path:
@@ -20,7 +19,7 @@ def cache(root: Path) -> Path:
 
 
 def _formatted(root: Path, cycle: str) -> list[str]:
-    return [p.format() for p in validate_cycle(root, cycle).problems]
+    return [p.format() for p in engine.full(root, cycle).problems]
 
 
 @pytest.fixture

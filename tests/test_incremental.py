@@ -20,13 +20,13 @@ import pytest
 import yaml
 
 from conftest import commit_all, make_demo, run_cli
+from perfloop import engine
 from perfloop.gitrepo import GitRepo
 from perfloop.repository import load_cycle
 from perfloop.root import cache_folder
 from perfloop.scoring import score_cycle
 from perfloop.sources import content_digest, digest_text
 from perfloop.speed import incremental, listings, store, verdict
-from perfloop.validation import validate_cycle
 
 CYCLE = "2026-h2"
 DIR = f"cycles/{CYCLE}"
@@ -115,7 +115,7 @@ def derive(root: Path) -> incremental.CycleResult | None:
 def full(root: Path, monkeypatch: pytest.MonkeyPatch):
     """An uncached validation: (result, scores, the examined files' load problems)."""
     monkeypatch.setenv("PERFLOOP_CACHE", "0")
-    result = validate_cycle(root, CYCLE)
+    result = engine.full(root, CYCLE)
     assert result.data is not None
     scores = dict(score_cycle(result.data))
     _, load = load_cycle(root, CYCLE)
@@ -127,7 +127,7 @@ def compare(root: Path, monkeypatch: pytest.MonkeyPatch, head: Callable[[Path], 
     """Validate the base (its verdict stored), apply `head` to the working tree, and check
     that the derived result equals the full one; returns (base, head) full results."""
     monkeypatch.delenv("PERFLOOP_CACHE", raising=False)
-    validate_cycle(root, CYCLE)  # main's verdict, as CI restores it
+    engine.full(root, CYCLE)  # main's verdict, as CI restores it
     before = full(root, monkeypatch)
     head(root)
     derived = derive(root)
@@ -456,7 +456,7 @@ def test_the_pr_check_takes_its_bases_listing_from_the_note(company, monkeypatch
     ],
 )
 def test_a_damaged_note_is_listed_afresh(company, monkeypatch, damage):
-    validate_cycle(company, CYCLE)
+    engine.full(company, CYCLE)
     listings.note_head(company, CYCLE)
     (note,) = _notes(company)
     if isinstance(damage, bytes):
@@ -503,7 +503,7 @@ def test_a_patched_digest_text_is_the_heads():
 def test_a_note_of_a_tree_with_a_stray_file_says_check_the_whole_cycle(company, monkeypatch):
     (company / DIR / "goals" / "notes.yml").write_text("a: 1\n")
     commit_all(company, "A stray file")
-    validate_cycle(company, CYCLE)
+    engine.full(company, CYCLE)
     listings.note_head(company, CYCLE)
     assert _notes(company)
     monkeypatch.setattr(GitRepo, "listing", _no_listing)  # the note alone answers
@@ -527,13 +527,13 @@ def test_a_note_of_a_tree_with_a_stray_file_says_check_the_whole_cycle(company, 
     ],
 )
 def test_other_changes_check_the_whole_cycle(company, monkeypatch, change):
-    validate_cycle(company, CYCLE)
+    engine.full(company, CYCLE)
     change(company)
     assert derive(company) is None
 
 
 def test_a_damaged_base_score_checks_the_whole_cycle(company, monkeypatch):
-    validate_cycle(company, CYCLE)
+    engine.full(company, CYCLE)
     folder = verdict.folder(company)
     (file,) = folder.iterdir()
     stored = store.read(file)
@@ -546,7 +546,7 @@ def test_a_damaged_base_score_checks_the_whole_cycle(company, monkeypatch):
     assert derive(company) is None
     # ... and a command that reads the verdict scores that person afresh
     (file,) = [f for f in folder.iterdir()]
-    result = validate_cycle(company, CYCLE)
+    result = engine.full(company, CYCLE)
     assert result.data is not None and score_cycle(result.data)[member].id == member
 
 
@@ -620,7 +620,7 @@ def test_validate_sees_a_file_git_ignores(company, monkeypatch):
     """`validate` reads what the loader reads: a goals file git ignores is part of it."""
     (company / ".gitignore").write_text(".perfloop-cache/\ncycles/*/goals/zed.yaml\n")
     commit_all(company, "Ignore a file")
-    validate_cycle(company, CYCLE)  # HEAD's verdict
+    engine.full(company, CYCLE)  # HEAD's verdict
     pid, _, _ = contributor(company)
     goals = read(company, f"goals/{pid}.yaml")
     goals["owner"] = "zed"

@@ -17,11 +17,11 @@ from typing import Any
 import pytest
 
 from conftest import commit_all, make_demo, run_cli
+from perfloop import engine
 from perfloop.model import CycleData
 from perfloop.root import cache_folder
 from perfloop.scoring import score_cycle
 from perfloop.speed import recall
-from perfloop.validation import validate_cycle
 from test_incremental import read, write
 
 CYCLE = "2026-h2"
@@ -69,7 +69,7 @@ def model(data: CycleData) -> dict[str, Any]:
 def full(root: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[dict[str, Any], list, dict]:
     monkeypatch.setenv("PERFLOOP_CACHE", "0")
     try:
-        result = validate_cycle(root, CYCLE)
+        result = engine.full(root, CYCLE)
         assert result.data is not None
         return model(result.data), result.problems, dict(score_cycle(result.data))
     finally:
@@ -78,7 +78,7 @@ def full(root: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[dict[str, Any], l
 
 def recalled(root: Path) -> tuple[dict[str, Any], list, dict]:
     assert recall.recall_cycle(root, CYCLE) is not None, "this tree should be recalled"
-    result = validate_cycle(root, CYCLE, recall=True)
+    result = engine.verdict(root, CYCLE, whole_model=True)
     assert result.data is not None
     return model(result.data), result.problems, dict(score_cycle(result.data))
 
@@ -199,7 +199,7 @@ def test_changes_only_a_full_load_follows_are_not_recalled(company, monkeypatch,
         (folder / "goals" / "link.yaml").symlink_to(folder / "goals" / f"{people(company)[0]}.yaml")
     validate(company)
     assert recall.recall_cycle(company, CYCLE) is None
-    cached = validate_cycle(company, CYCLE, recall=True)
+    cached = engine.verdict(company, CYCLE, whole_model=True)
     assert cached.problems == full(company, monkeypatch)[1]
 
 
@@ -244,7 +244,7 @@ def test_leniency_reads_each_manager_review_from_the_stored_scores(company):
     from perfloop.scoring import manager_review_value, review_value
 
     validate(company)
-    result = validate_cycle(company, CYCLE, recall=True)
+    result = engine.verdict(company, CYCLE, whole_model=True)
     data = result.data
     assert data is not None
     scores = score_cycle(data)

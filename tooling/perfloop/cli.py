@@ -15,9 +15,9 @@ FAST_EXIT = {"validate", "score", "calibrate", "tree", "status", "check", "expor
 
 
 def main() -> None:
-    # memo is light: it decides whether a stored run can answer before anything heavy
-    # (click alone costs a tenth of a second to import) is imported
-    from .speed import memo
+    # the engine decides whether a stored run can answer before anything heavy (click
+    # alone costs a tenth of a second to import) is imported
+    from .engine import replay
 
     def invoke() -> None:
         from .commands import cli
@@ -26,10 +26,7 @@ def main() -> None:
 
     argv = sys.argv[1:]
     try:
-        if memo.memoizable(argv):
-            memo.run(argv, invoke)
-        else:
-            invoke()
+        replay(argv, invoke)
     except SystemExit as done:
         if argv and argv[0] in FAST_EXIT:
             _exit_now(done.code)

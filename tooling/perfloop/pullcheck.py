@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import codeowners
+from . import codeowners, engine
 from .changes import Area, Change, admins_in, area_of, goals_kind, new_links, review_kind
 from .gitrepo import SYMLINK_MODE, GitRepo
 from .loader import Document, load_file
@@ -21,10 +21,8 @@ from .model import CycleData
 from .permissions import Requirement, judge, merge
 from .problems import Problem, error, printable, sort_problems, unsafe_name, warning
 from .repository import CYCLES, cycle_ids
-from .speed import incremental
 from .speed.cache import FOLDER as CACHE_FOLDER
 from .speed.cache import committed_cache
-from .validation import validate_cycle
 
 SUBMODULE_MODE = "160000"  # a gitlink, as `git ls-tree` shows its mode
 
@@ -449,7 +447,7 @@ def _validate(
 ) -> list[Problem]:
     """Every error of each touched cycle, and warnings of the changed files only. When the
     tool itself changed, every cycle is validated. A cycle is checked from the base's
-    verdict when it can be (incremental.py), else as a whole."""
+    verdict when it can be (engine.verdict), else as a whole."""
     if head is not None:
         return []  # validation reads the working tree; a committed head is checked out first
     present = cycle_ids(root) if (root / CYCLES).is_dir() else []  # real folders only
@@ -458,9 +456,7 @@ def _validate(
     problems = []
     for cid in sorted(targets):
         in_cycle = {p: s for p, s in statuses.items() if p.startswith(f"{CYCLES}/{cid}/")}
-        checked = incremental.check(root, cid, repo, result.base, in_cycle)
-        if checked is None:
-            checked = validate_cycle(root, cid)
+        checked = engine.verdict(root, cid, base=engine.Base(repo, result.base, in_cycle))
         if checked.data is not None:
             result.valid[cid] = checked.data
         if checked.base_scores is not None:

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 
 from . import schema
 from .alignment import claimed_parents
+from .heap import bulk_allocation
 from .loader import MAX_BYTES, Document, decode, load_file, max_bytes, parse_text
 from .model import (
     COMPANY,
@@ -55,7 +56,6 @@ from .root import enabled as cache_enabled
 from .sources import DirectorySource, Entry, Source, Stat, blob_id, content_digest
 from .speed import fastload
 from .speed.cache import Outcome, Pack, Stored, stored
-from .speed.memory import bulk_allocation
 
 _ID = r"[a-z0-9][a-z0-9-]{0,62}"
 ID = re.compile(rf"{_ID}\Z")  # \Z, not $: "bob\n" is not an id (use with .match)

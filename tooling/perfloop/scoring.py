@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from .heap import bulk_allocation
 from .model import (
     SECTIONS,
     Cycle,
@@ -32,7 +33,6 @@ from .model import (
     make,
 )
 from .progress import index_of, objective_progress, round_half_up, weighted_mean
-from .speed.memory import bulk_allocation
 
 
 @dataclass(frozen=True)

@@ -17,11 +17,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from .engine import rules
 from .model import CycleData
 from .problems import Problem, sort_problems
 from .repository import CYCLES, load_cycle
 from .sources import DirectorySource, Entry, Source
-from .validation import check_rules
 
 SCHEMA_URL = "https://perfloop.dev/schemas/{kind}.schema.json"
 SCHEMA_COMMENT = "# yaml-language-server: $schema="
@@ -73,7 +73,7 @@ def _errors(root: Path, cycle_id: str, source: Source) -> tuple[CycleData | None
     if data is not None:
         # through the verdict store: the state checked here is what is then written, so
         # the `validate` (or CI) that follows the write finds its verdict (verdict.py)
-        problems = problems + check_rules(root, data)
+        problems = problems + rules(root, data)
     return data, [p for p in sort_problems(problems) if p.is_error]
 
 

@@ -73,9 +73,9 @@ def load_readable(root: Path, cycle_id: str | None) -> Readable:
     of the model, and one person's typo must not blank everyone's report: the command
     prints what is readable and then calls `finish`. Only a cycle without a usable
     cycle.yaml or org.yaml prints its errors and exits 1 here."""
-    from ..validation import validate_cycle
+    from ..engine import verdict
 
-    result = validate_cycle(root, pick_cycle(root, cycle_id), recall=True)
+    result = verdict(root, pick_cycle(root, cycle_id), whole_model=True)
     if result.data is None:
         _refuse(result.cycle_id, result.problems)
     return Readable(result.data, result.problems)  # type: ignore[arg-type]
@@ -96,10 +96,10 @@ def _refuse(cycle_id: str, problems: list[Problem]) -> NoReturn:
 def load_valid(root: Path, cycle_id: str | None, allow_warnings: bool = True) -> CycleData:
     """Load and validate a cycle; on errors print them and exit 1 (commands that change the
     cycle, such as `cycle advance`, act only on a valid one)."""
+    from ..engine import verdict  # here: `check` starts git before the rules load
     from ..problems import has_errors
-    from ..validation import validate_cycle  # here: `check` starts git before the rules load
 
-    result = validate_cycle(root, pick_cycle(root, cycle_id), recall=True)
+    result = verdict(root, pick_cycle(root, cycle_id), whole_model=True)
     if result.data is None or has_errors(result.problems):
         _refuse(result.cycle_id, result.problems)
     return result.data

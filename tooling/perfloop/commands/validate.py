@@ -7,13 +7,12 @@ from pathlib import Path
 
 import click
 
-from .. import jsontext
+from .. import engine, jsontext
 from ..frozen import frozen_problems, with_changes
 from ..problems import Problem, has_errors
 from ..report import emit_problems
 from ..repository import CYCLES, cycle_ids, symlinked_cycles
-from ..speed import incremental, listings
-from ..validation import CycleResult, validate_cycle
+from ..validation import CycleResult
 from .context import json_option, repository_root
 
 
@@ -47,16 +46,7 @@ def command(paths: tuple[Path, ...], as_json: bool, quiet: bool) -> None:
         only = (only or []) + ([rel[1]] if rel[1] not in (only or []) else [])
         if file_filters is not None:
             file_filters.append("/".join(rel))
-    # An edit of a few goals, reviews or calibration files is checked from HEAD's verdict
-    # when it is stored (incremental.py); anything else checks the whole cycle.
-    results = []
-    for cid in only or cycle_ids(root):
-        derived = incremental.against_head(root, cid)
-        if derived is None:
-            results.append(validate_cycle(root, cid))
-            listings.note_head(root, cid)  # what the next pull request's check needs
-        else:
-            results.append(derived)
+    results = [engine.verdict(root, cid) for cid in only or cycle_ids(root)]
     problems = [p for r in results for p in _frozen(root, r)]
     problems += [] if only else symlinked_cycles(root)  # ignored as cycles: said so here
     if file_filters:

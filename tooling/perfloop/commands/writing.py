@@ -8,10 +8,10 @@ from pathlib import Path
 
 import click
 
+from ..engine import full
 from ..model import CycleData
 from ..report import emit_problems
 from ..repository import CYCLES
-from ..validation import validate_cycle
 from ..writes import write_checked
 from .context import pick_cycle
 
@@ -20,7 +20,7 @@ def load_for_write(root: Path, cycle_id: str | None, own: str | None = None) -> 
     """The cycle to write into. Someone else's broken file does not block a check-in or a
     scaffold (the write itself is checked not to add errors); errors in `own` (a path in
     the cycle) or a cycle that cannot load at all do (exit 1)."""
-    result = validate_cycle(root, pick_cycle(root, cycle_id))
+    result = full(root, pick_cycle(root, cycle_id))
     errors = [p for p in result.problems if p.is_error]
     mine = [p for p in errors if own and p.path == f"{CYCLES}/{result.cycle_id}/{own}"]
     if result.data is None or mine:

@@ -17,11 +17,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..carryover import from_reviews
+from ..engine import rules
 from ..model import CycleData, Goals, Records
 from ..problems import Problem, sort_problems
 from ..repository import CYCLES, load_cycle
 from ..sources import DirectorySource, Entry, Source, stat_of
-from ..validation import check_rules
 
 CONFIDENTIAL_DIRS = ("reviews/", "calibration/")
 CONFIDENTIAL_FILES = ("results.yaml",)
@@ -97,7 +97,7 @@ def load_for_site(
     # Checked before stripping, which only drops what a public source never read: the
     # loaded record still names its content, so its verdict is reused (verdict.py), and a
     # restricted build shares the one `perfloop validate` stored.
-    problems = problems + check_rules(root, data)
+    problems = problems + rules(root, data)
     if not restricted:
         data = strip_confidential(data)
     return data, sort_problems(problems)

@@ -25,8 +25,8 @@ from mkdocs.structure.pages import Page as MkPage
 from mkdocs.structure.toc import get_toc
 from mkdocs.utils import CountHandler
 
+from ..heap import release
 from ..repository import CYCLES, current_cycle_id, cycle_ids
-from ..speed.memory import release
 from . import fences, leaks, staging
 from .audience import Audience, AudienceError
 from .layout import ARCHIVE, ARCHIVE_INDEX, Layout, Linker

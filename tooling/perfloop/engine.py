@@ -1,0 +1,156 @@
+"""The one door to a cycle's verdict: every command asks here, and only here is it decided
+how the answer is reached.
+
+A cycle's verdict (its load and rule problems, its scores, the model they came from) is a
+pure function of the cycle's files and the tool's code; `validation.validate_cycle` computes
+it from nothing. The machinery in `speed/` reaches the same answer sooner, in one of three
+ways, and this module alone chooses among them:
+
+- replay (`replay`): a read-only command's whole output, stored for the same arguments,
+  files and code (`speed/memo.py`), printed before anything heavy is imported;
+- derive: a stored verdict of a base revision (HEAD for `validate`, the pull request's
+  base for `check`) with the few changed files examined and only the rules they can reach
+  re-run (`speed/incremental.py`); commands that need the whole model recall it from
+  HEAD's verdict instead, its clean files left undecoded until read (`speed/recall.py`);
+- full load: load every file (parsed files come from the cache: `speed/cache.py`), run
+  every rule; the verdict is then stored for the next command (`speed/verdict.py`).
+
+Each shortcut answers None when it cannot vouch for its answer, and the next is tried; the
+full load always answers. The design is described in the guide (`site/guide/speed.md`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+# Light at import time: `replay` runs before anything heavy is imported.
+if TYPE_CHECKING:
+    from .gitrepo import GitRepo
+    from .model import CycleData
+    from .problems import Problem
+    from .speed.verdict import Verdict
+    from .validation import CycleResult
+
+
+def replay(argv: list[str], run: Callable[[], None]) -> None:
+    """Run the command line `argv` with `run`, or print its stored output when the same
+    arguments, files and code produced it before (a read-only command only)."""
+    from .speed import memo
+
+    if memo.memoizable(argv):
+        memo.run(argv, run)
+    else:
+        run()
+
+
+@dataclass(frozen=True)
+class Base:
+    """A pull request's base: the revision, and the status of each changed path in the
+    cycle (git's letter), as `perfloop check` found them."""
+
+    repo: GitRepo
+    rev: str
+    statuses: Mapping[str, str]
+
+
+def verdict(
+    root: Path, cycle_id: str, *, whole_model: bool = False, base: Base | None = None
+) -> CycleResult:
+    """The working tree's cycle, checked.
+
+    `base` (a pull request's check): derived from the base's stored verdict, else in full.
+    `whole_model` (reports, writes: they read every person): recalled from HEAD's stored
+    verdict, else in full. Otherwise (`validate`): derived from HEAD's stored verdict, else
+    in full, and then HEAD's file listing is kept for the next pull request's check."""
+    from .speed import incremental
+
+    if base is not None:
+        derived = incremental.check(root, cycle_id, base.repo, base.rev, base.statuses)
+        return derived if derived is not None else full(root, cycle_id)
+    if whole_model:
+        return _recalled(root, cycle_id) or full(root, cycle_id)
+    derived = incremental.against_head(root, cycle_id)
+    if derived is not None:
+        return derived
+    result = full(root, cycle_id)
+    from .speed import listings
+
+    listings.note_head(root, cycle_id)  # what the next pull request's check starts from
+    return result
+
+
+def full(root: Path, cycle_id: str) -> CycleResult:
+    """Load every file of the cycle and check it; the verdict is stored (or reused when
+    one is stored for the same content)."""
+    from .problems import sort_problems
+    from .repository import load_cycle
+    from .validation import CycleResult
+
+    data, problems = load_cycle(root, cycle_id)
+    if data is not None:
+        problems = problems + rules(root, data, problems)
+    return CycleResult(cycle_id, data, sort_problems(problems))
+
+
+def _recalled(root: Path, cycle_id: str) -> CycleResult | None:
+    from .problems import sort_problems
+    from .speed.recall import recall_cycle
+    from .validation import CycleResult
+
+    recalled = recall_cycle(root, cycle_id)
+    if recalled is None:
+        return None
+    data, load, found = recalled
+    problems = load + rules(root, data, load, found)
+    return CycleResult(cycle_id, data, sort_problems(problems))
+
+
+def rules(
+    root: Path,
+    data: CycleData,
+    load: list[Problem] | None = None,
+    found: Verdict | None = None,
+) -> list[Problem]:
+    """Every rule's problems for the loaded `data`, its scores adopted along the way.
+    Answered from the verdict of the same content and code when one is stored: `validate`,
+    `score` and `calibrate` in a row check the cycle once; otherwise checked, and stored.
+
+    `load` (the problems loading `data` found) is kept with the verdict when given: with
+    it, a later check can derive from this verdict. `found`: the verdict of `data`, when
+    the caller has read it already."""
+    from .alignment import links
+    from .heap import bulk_allocation
+    from .rules import check_cycle
+    from .scoring import adopt_scores, computed_scores, score_person
+    from .speed import verdict as stored
+
+    examined = _examined_problems(data, load)
+    with bulk_allocation():  # the rules' indexes and the scores live as long as the model
+        if found is None:
+            found = stored.lookup(root, data.dir, data.content)
+        if found is not None:
+            scores = found.scores
+            if isinstance(scores, stored.Scores):  # a damaged entry is scored afresh
+                scores = scores.rescoring(partial(score_person, data))
+            if scores is not None:
+                adopt_scores(data, scores)
+            if examined is not None and (found.load is None or found.links is None):
+                kept = replace(found, load=examined, links=links(data))
+                stored.store(root, data.dir, data.content, kept)
+            return list(found.problems)
+        problems = check_cycle(data)
+    kept = stored.Verdict(problems, computed_scores(data), links(data), examined)
+    stored.store(root, data.dir, data.content, kept)
+    return problems
+
+
+def _examined_problems(data: CycleData, load: list[Problem] | None) -> list[Problem] | None:
+    """The load problems that belong to examined files: those follow from the content's
+    digest; others (a stray file, a symbolic link) are not part of it, so not kept."""
+    if load is None or data.examined is None:
+        return None
+    return [p for p in load if p.path in data.examined]
