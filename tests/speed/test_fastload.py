@@ -15,7 +15,7 @@ from conftest import ROOT, make_demo, run_cli
 from perfloop import loader, repository
 from perfloop.speed import fastload
 
-CASES = Path(__file__).parent / "data" / "yaml"
+CASES = Path(__file__).parent.parent / "data" / "yaml"
 
 pytestmark = pytest.mark.skipif(not fastload.available(), reason="yaml-rs is not installed")
 
