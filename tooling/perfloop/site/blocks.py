@@ -23,6 +23,14 @@ import re
 from markdown.extensions.toc import nest_toc_tokens, slugify, unique
 
 _HEADING = re.compile(r"(#{1,6}) ([A-Za-z0-9][A-Za-z0-9 ,.'-]*)")
+# A heading written as HTML (its text is a value: a department's or a group's name) or a
+# table-of-contents entry without a heading (`toc_entry`: an element drawn otherwise, such
+# as a tree node); both reach the table of contents with the id they give.
+_HTML_HEADING = re.compile(r'<h([2-6]) id="([^"<>]+)"[^>]*>(.*?)</h\1>', re.S)
+_TOC_ENTRY = re.compile(
+    r'<i hidden class="pl-toc" data-level="([2-6])" id="toc-([^"<>]+)">(.*?)</i>'
+)
+_TAG = re.compile(r"<[^>]*>")
 
 # The search view keeps the headings (the search plugin makes a section of each one with an
 # id); every other tag becomes a space, and character references become characters.
@@ -41,6 +49,16 @@ def render(body: str) -> tuple[str, list[dict]]:
             continue
         heading = _HEADING.fullmatch(block)
         if heading is None:
+            entry = _TOC_ENTRY.fullmatch(block) or _HTML_HEADING.fullmatch(block)
+            if entry is not None:
+                level, ident, inner = int(entry.group(1)), entry.group(2), entry.group(3)
+                used.add(ident)
+                name = " ".join(_TAG.sub(" ", inner).split())
+                flat.append(
+                    {"level": level, "id": ident, "name": name, "html": name, "data-toc-label": ""}
+                )
+                if entry.re is _TOC_ENTRY:
+                    continue  # an entry only: the element it names is elsewhere on the page
             out.append(block)
             continue
         level, name = len(heading.group(1)), html.escape(heading.group(2), quote=False)
@@ -48,6 +66,12 @@ def render(body: str) -> tuple[str, list[dict]]:
         out.append(f'<h{level} id="{ident}">{name}</h{level}>')
         flat.append({"level": level, "id": ident, "name": name, "html": name, "data-toc-label": ""})
     return "\n".join(out), nest_toc_tokens(flat)
+
+
+def toc_entry(level: int, ident: str, name: str) -> str:
+    """A table-of-contents entry for the element `ident` of the page (not a heading), named
+    `name` (markup). A block of its own in a page body; `render` leaves it out of the HTML."""
+    return f'<i hidden class="pl-toc" data-level="{level}" id="toc-{ident}">{name}</i>'
 
 
 def search_view(page_html: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 
 from ..progress import round_half_up
@@ -82,6 +83,41 @@ def percent(fraction: float | None) -> str:
     return f"{round_half_up(fraction * 100, 0) + 0.0:.0f}%"  # + 0.0: no "-0%" for -0.0
 
 
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """`count` and the noun it counts: "1 contributor", "3 contributors", "1 person"."""
+    return f"{number(count)} {word if count == 1 else words or word + 's'}"
+
+
 def link(href: str, label: str) -> str:
     """An anchor; `href` is built by the site from ids, `label` is already markup."""
     return f'<a href="{attr(href)}">{label}</a>'
+
+
+def table(
+    head: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    cls: str = "pl-table",
+    caption: str = "",
+    numeric: frozenset[int] = frozenset(),
+    ids: Sequence[str] | None = None,
+) -> str:
+    """An HTML table of markup cells, without the columns that are empty in every row (a
+    Weight column nobody set says nothing); `numeric`: indexes of right-aligned columns;
+    `ids`: each row's id (an anchor), already attribute-safe."""
+    keep = [i for i in range(len(head)) if i == 0 or any(row[i].strip() for row in rows)]
+
+    def cell(tag: str, i: int, value: str) -> str:
+        opening = f'<{tag} class="pl-num">' if i in numeric else f"<{tag}>"
+        return f"{opening}{value}</{tag}>"
+
+    header = "".join(cell("th", i, head[i]) for i in keep)
+    body = "".join(
+        (f'<tr id="{ids[n]}">' if ids else "<tr>")
+        + "".join(cell("td", i, row[i]) for i in keep)
+        + "</tr>"
+        for n, row in enumerate(rows)
+    )
+    title = f"<caption>{caption}</caption>" if caption else ""
+    return (
+        f'<table class="{cls}">{title}<thead><tr>{header}</tr></thead><tbody>{body}</tbody></table>'
+    )

@@ -25,13 +25,15 @@ from mkdocs.structure.pages import Page as MkPage
 from mkdocs.structure.toc import get_toc
 from mkdocs.utils import CountHandler
 
+from .. import schema
 from ..heap import release
 from ..repository import CYCLES, current_cycle_id, cycle_ids
+from ..schemaref import SCHEMAS
 from . import fences, leaks, staging
 from .audience import Audience, AudienceError
 from .layout import ARCHIVE, ARCHIVE_INDEX, Layout, Linker
 from .loading import keep_plans_of, load_for_site, load_outline
-from .markup import text
+from .markup import attr, plural, text
 from .pages import Page, archive, department, okrtree, overview, person
 from .producer import Producer, Setup
 from .view import CycleView
@@ -54,6 +56,9 @@ class PerfloopConfig(Config):
     git_history = c.Type(bool, default=True)  # check-in points from the git history
     nav = c.Type(bool, default=True)  # build the nav when mkdocs.yml sets none
     parallel = c.Type(bool, default=True)  # build pages in a second process (a spare core)
+    # where the forge edits the repository's files, e.g. https://github.com/ORG/REPO/edit/main/;
+    # default: repo_url and edit_uri, when edit_uri ends with docs_dir
+    edit_url = c.Optional(c.Type(str))
 
 
 class PerfloopPlugin(BasePlugin[PerfloopConfig]):
@@ -73,6 +78,7 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
         self._config: MkDocsConfig | None = None
         self._final: Path | None = None  # site_dir as configured: the last good site
         self._stage: Path | None = None  # where this build writes (see staging.py)
+        self._edits: dict[str, tuple[str, str]] = {}  # page -> (file's forge URL, label)
 
     # --- configuration -------------------------------------------------------------------
 
@@ -177,6 +183,7 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
         plan = self._plan(views, layouts, current, earlier, config, home)
         urls = self._generate(files, config, plan)
         self._articles = frozenset(files.get_file_from_path(u).dest_uri for u in self._titles)
+        self._edits = self._editable(views[current], layouts[current], config)
         # Earlier cycles' people pages stay out of the search index: each cycle would add
         # as much as the current one, and a name would find one page per cycle (the
         # current page links to the earlier ones).
@@ -191,6 +198,24 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
         if config.nav is None and self.config.nav:
             config.nav = self._nav(files, views[current], layouts[current], bool(earlier))
         return files
+
+    def _editable(self, view: CycleView, layout: Layout, config: MkDocsConfig) -> dict:
+        """The current cycle's pages whose file a reader may change by a pull request (a
+        person's goals, a department's or the company's objectives): page -> (the file's
+        edit URL on the forge, what the link says). Nothing without a forge to edit on."""
+        base = edit_base(self.config.edit_url, config, self.root)
+        if base is None:
+            return {}
+        folder = f"{base}{CYCLES}/{view.data.id}/"
+        out = {layout.tree: (f"{folder}company.yaml", "Edit the company's objectives")}
+        for dept in view.org.departments:
+            out[layout.department(dept)] = (
+                f"{folder}departments/{dept}.yaml",
+                "Edit this department's objectives",
+            )
+        for pid in view.org.people:
+            out[layout.person(pid)] = (f"{folder}goals/{pid}.yaml", "Edit these goals")
+        return {uri: found for uri, found in out.items() if uri in self._titles}
 
     def _setup(
         self,
@@ -208,7 +233,7 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
         return Setup(
             builders={uri: lambda u=uri, b=built[uri][2]: b(Linker(urls, u)) for uri in uris},
             summary=lambda: overview.summary_blocks(
-                full[current], layouts[current], Linker(urls, "index.md")
+                full[current], layouts[current], Linker(urls, "index.md"), self.audience
             ),
         )
 
@@ -312,7 +337,8 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
                 "Home",
                 lambda lk: Page(
                     "Home",
-                    f"<h1>{text(config.site_name)}</h1>\n\n" + overview.summary(view, layout, lk),
+                    f"<h1>{text(config.site_name)}</h1>\n\n"
+                    + overview.summary(view, layout, lk, self.audience),
                 ),
                 True,
             )
@@ -325,7 +351,7 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
             listed = "\n".join(p.format() for p in errors[:MAX_LISTED_PROBLEMS])
             more = len(errors) - MAX_LISTED_PROBLEMS
             raise PluginError(
-                f"perfloop: cycle {cycle_id} has {len(errors)} error(s); "
+                f"perfloop: cycle {cycle_id} has {plural(len(errors), 'error')}; "
                 f"run `perfloop validate`\n{listed}" + (f"\n… and {more} more" if more > 0 else "")
             )
         if self.audience.restricted:
@@ -365,6 +391,10 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
         css = resources.files("perfloop.site") / "assets" / "perfloop.css"
         if files.get_file_from_path(CSS) is None:
             files.append(File.generated(config, CSS, content=css.read_bytes()))
+        for kind in schema.kinds():  # public: editors find them at <site_url>/schemas/
+            uri = f"{SCHEMAS}/{kind}.schema.json"
+            if files.get_file_from_path(uri) is None:
+                files.append(File.generated(config, uri, content=schema.schema_text(kind)))
         return {f.src_uri: f.url for f in files}
 
     def _close(self) -> None:
@@ -468,7 +498,7 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
     def _full_view(self, context, page: MkPage, config: MkDocsConfig, nav):
         full = self._full.pop(page.file.src_uri, None)
         if full is not None:
-            page.content = full
+            page.content = _with_edit_link(full, self._edits.get(page.file.src_uri))
         if self._banner:  # after search indexed the page: not in every result
             page.content = self._banner + (page.content or "")
         return context
@@ -494,15 +524,50 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
     ) -> str:
         if page.file.src_uri in self._titles:
             page.meta["title"] = self._titles[page.file.src_uri]
+            # the theme's edit button: only on the pages of a file one edits (MkDocs gives
+            # generated pages none)
+            found = self._edits.get(page.file.src_uri)
+            page.edit_url = found[0] if found else None
             if page.file.src_uri in self._unsearched:
                 page.meta["search"] = {"exclude": True}
             return ""  # its HTML comes in on_page_context
         if page.file.src_uri == "index.md" and HOME_MARKER in markdown:
             # its headings now (Markdown makes their ids and the table of contents), its
             # HTML when the page is rendered
-            markers = [f"<!--{SUMMARY_BLOCK}{i}-->" for i in range(3)]
+            count = len(overview.SUMMARY_HEADINGS) + 1
+            markers = [f"<!--{SUMMARY_BLOCK}{i}-->" for i in range(count)]
             return markdown.replace(HOME_MARKER, f"\n\n{overview.join_summary(markers)}\n\n")
         return markdown
+
+
+def edit_base(configured: str | None, config: MkDocsConfig, root: Path) -> str | None:
+    """The URL that a file's path in the repository completes to its edit page on the forge:
+    the plugin's `edit_url`, else `repo_url` + `edit_uri` when edit_uri ends with docs_dir
+    (`edit/main/site/` → `edit/main/`); None when neither says."""
+    if configured:
+        return configured.rstrip("/") + "/"
+    if not config.repo_url or not config.edit_uri or "://" in config.edit_uri:
+        return None
+    docs = _relative(config.docs_dir, root).strip("/")
+    edit_uri = config.edit_uri.strip("/")
+    if not edit_uri.endswith(docs):
+        return None
+    head = edit_uri[: -len(docs)].strip("/")
+    return f"{config.repo_url.rstrip('/')}/{head}/" if head else None
+
+
+def _with_edit_link(content: str, edit: tuple[str, str] | None) -> str:
+    """A page's HTML with a link to edit its file on the forge under its heading."""
+    if edit is None:
+        return content
+    url, label = edit
+    link = (
+        f'<p class="pl-edit"><a href="{attr(url)}" rel="edit">{text(label)}</a> '
+        f'<span class="pl-sub">{text(url[url.rindex("/" + CYCLES + "/") + 1 :])}, '
+        "by a pull request</span></p>"
+    )
+    end = content.find("</h1>")
+    return content[: end + 5] + link + content[end + 5 :] if end >= 0 else link + content
 
 
 def _relative(path: str, root: Path) -> str:

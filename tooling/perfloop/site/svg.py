@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from .markup import attr, number, percent, text
 
+# ratings, best first: greens, a neutral blue, then warm to red
+RATINGS = ("#1b7837", "#4caf50", "#3f6fb5", "#e08a00", "#c62828", "#7b1fa2", "#616161")
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 
 
@@ -40,10 +42,17 @@ class Series:
 
 
 def timeline(
-    series: Sequence[Series], start: dt.date, end: dt.date, title: str = "Check-in timeline"
+    series: Sequence[Series],
+    start: dt.date,
+    end: dt.date,
+    title: str = "Check-in timeline",
+    explain: str = "",
+    emphasise_first: bool = False,
 ) -> str:
-    """Progress over the cycle: one line per key result, 0–100% on the y axis."""
-    width, height, left, right, top, bottom = 640, 240, 44, 12, 12, 28
+    """Progress over the cycle: one line per series, 0–100% on the y axis, a legend that
+    names each line and `explain` (what a line means) under it. The chart fills the content
+    column; its labels keep a readable size at any width (perfloop.css)."""
+    width, height, left, right, top, bottom = 640, 260, 52, 14, 12, 30
     plot_w, plot_h = width - left - right, height - top - bottom
     span = max((end - start).days, 1)
 
@@ -79,11 +88,13 @@ def timeline(
         if not points:
             continue
         coords = " ".join(f"{px},{py}" for _, _, px, py in points)
+        # the first line is the whole (the company, the department): drawn heavier
+        stroke = 4 if i == 0 and emphasise_first else 2.5
         parts.append(
-            f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{coords}"/>'
+            f'<polyline fill="none" stroke="{colour}" stroke-width="{stroke}" points="{coords}"/>'
         )
         parts += [
-            f'<circle cx="{px}" cy="{py}" r="3.5" fill="{colour}">'
+            f'<circle cx="{px}" cy="{py}" r="4" fill="{colour}">'
             f"<title>{labels[i]}: {percent(v)} on {d.isoformat()}</title></circle>"
             for d, v, px, py in points
         ]
@@ -93,7 +104,11 @@ def timeline(
         f"{label}</li>"
         for i, label in enumerate(labels)
     )
-    return f'<figure class="pl-figure">{"".join(parts)}<ul class="pl-legend">{legend}</ul></figure>'
+    note = f'<figcaption class="pl-sub">{text(explain)}</figcaption>' if explain else ""
+    return (
+        f'<figure class="pl-figure">{"".join(parts)}<ul class="pl-legend">{legend}</ul>'
+        f"{note}</figure>"
+    )
 
 
 def _month_starts(start: dt.date, end: dt.date) -> list[dt.date]:
@@ -105,42 +120,161 @@ def _month_starts(start: dt.date, end: dt.date) -> list[dt.date]:
     return out
 
 
+def _count_ticks(most: int) -> list[int]:
+    """Whole-number ticks from 0 to at least `most`, at most about five of them."""
+    step = 1
+    while most / step > 5:
+        step = step * 5 // 2 if str(step).startswith("2") else step * 2
+    return list(range(0, most + step, step))
+
+
 def distribution(
     counts: Mapping[str, int], limits: Mapping[str, tuple[int | None, int | None]], title: str
 ) -> str:
-    """People per rating as bars, with the group's quota (min/max counts) marked."""
+    """People per rating as bars against a counted y axis, with the group's quota (min/max
+    counts) marked and labelled on each bar, and a legend for bars and marks."""
     ratings = list(counts)
-    most = max([*counts.values(), *(m for _, m in limits.values() if m is not None), 1])
-    width, height, left, top, bottom = 60 + 70 * len(ratings), 200, 30, 14, 30
-    plot_h = height - top - bottom
+    size = sum(counts.values())
+    # a bound that limits nobody (a minimum of 0, a maximum of the whole group) is not drawn
+    limits = {
+        r: (low if low else None, high if high is not None and high < size else None, low, high)
+        for r, (low, high) in limits.items()
+    }
+    most = max([*counts.values(), *(b[1] for b in limits.values() if b[1] is not None), 1])
+    ticks = _count_ticks(most)
+    top_count = ticks[-1]
+    width, height, left, right, top, bottom = 640, 260, 48, 12, 16, 52
+    plot_w, plot_h = width - left - right, height - top - bottom
+    slot = plot_w / max(len(ratings), 1)
+    bar_w = min(slot * 0.5, 90)
 
     def y(n: float) -> float:
-        return top + plot_h * (1 - n / most)
+        return top + plot_h * (1 - n / top_count)
 
     parts = [
         f'<svg class="pl-chart pl-dist" viewBox="0 0 {width} {height}" role="img" '
         f'aria-label="{attr(title)}" xmlns="http://www.w3.org/2000/svg">',
         f"<title>{text(title)}</title>",
-        f'<line class="pl-grid" x1="{left}" y1="{y(0):.1f}" x2="{width}" y2="{y(0):.1f}"/>',
     ]
+    for tick in ticks:
+        parts.append(
+            f'<line class="pl-grid" x1="{left}" y1="{y(tick):.1f}" x2="{width - right}" '
+            f'y2="{y(tick):.1f}"/><text class="pl-axis" x="{left - 6}" y="{y(tick) + 4:.1f}" '
+            f'text-anchor="end">{tick}</text>'
+        )
+    parts.append(
+        f'<text class="pl-axis" x="12" y="{top + plot_h / 2:.1f}" text-anchor="middle" '
+        f'transform="rotate(-90 12 {top + plot_h / 2:.1f})">people</text>'
+    )
     for i, rating in enumerate(ratings):
-        bx, n = left + 20 + 70 * i, counts[rating]
-        low, high = limits.get(rating, (None, None))
+        cx, n = left + slot * (i + 0.5), counts[rating]
+        bx = cx - bar_w / 2
+        low, high, given_low, given_high = limits.get(rating, (None, None, None, None))
         over = (high is not None and n > high) or (low is not None and n < low)
         parts.append(
-            f'<rect class="pl-barrect{" pl-over" if over else ""}" x="{bx}" y="{y(n):.1f}" '
-            f'width="40" height="{y(0) - y(n):.1f}"><title>{text(rating)}: {n}</title></rect>'
-            f'<text class="pl-axis" x="{bx + 20}" y="{height - 12}" text-anchor="middle">'
-            f"{text(rating)}</text>"
-            f'<text class="pl-axis" x="{bx + 20}" y="{y(n) - 3:.1f}" text-anchor="middle">'
-            f"{n}</text>"
+            f'<rect class="pl-barrect{" pl-over" if over else ""}" x="{bx:.1f}" '
+            f'y="{y(n):.1f}" width="{bar_w:.1f}" height="{y(0) - y(n):.1f}">'
+            f"<title>{text(rating)}: {n}</title></rect>"
+            f'<text class="pl-axis pl-strong" x="{cx:.1f}" y="{height - 30}" '
+            f'text-anchor="middle">{text(rating)}</text>'
         )
         for bound, kind in ((high, "max"), (low, "min")):
             if bound is not None:
                 parts.append(
-                    f'<line class="pl-quota pl-{kind}" x1="{bx - 6}" y1="{y(bound):.1f}" '
-                    f'x2="{bx + 46}" y2="{y(bound):.1f}"><title>{kind} {number(bound)}</title>'
-                    "</line>"
+                    f'<line class="pl-quota pl-{kind}" x1="{bx - 8:.1f}" y1="{y(bound):.1f}" '
+                    f'x2="{bx + bar_w + 8:.1f}" y2="{y(bound):.1f}"><title>{kind} '
+                    f"{number(bound)}</title></line>"
                 )
+        allowed = _allowed(given_low, given_high)
+        if allowed:
+            parts.append(
+                f'<text class="pl-axis" x="{cx:.1f}" y="{height - 6}" text-anchor="middle">'
+                f"{allowed}</text>"
+            )
+        parts.append(
+            f'<text class="pl-axis pl-strong" x="{cx:.1f}" y="{y(n) - 4:.1f}" '
+            f'text-anchor="middle">{n}</text>'
+        )
     parts.append("</svg>")
-    return f'<figure class="pl-figure">{"".join(parts)}</figure>'
+    legend = (
+        '<li><span class="pl-swatch pl-bar-swatch"></span>people with the rating</li>'
+        '<li><span class="pl-swatch pl-over-swatch"></span>outside the quota</li>'
+        '<li><span class="pl-line-swatch pl-max"></span>most the quota allows</li>'
+        '<li><span class="pl-line-swatch pl-min"></span>fewest the quota requires</li>'
+        "<li>under each rating: how many people its quota allows</li>"
+    )
+    return f'<figure class="pl-figure">{"".join(parts)}<ul class="pl-legend">{legend}</ul></figure>'
+
+
+def _allowed(low: int | None, high: int | None) -> str:
+    if low is not None and high is not None:
+        return f"{low}–{high}" if low != high else f"{low}"
+    if high is not None:
+        return f"≤ {high}"
+    return f"≥ {low}" if low is not None else ""
+
+
+def stacked_shares(
+    columns: Sequence[tuple[str, Mapping[str, int]]], ratings: Sequence[str], title: str
+) -> str:
+    """Each column (a cycle) as a bar of 100%, split by the share of each rating (best at
+    the top), with the share written in each part large enough to hold it."""
+    width, height, left, right, top, bottom = 640, 240, 52, 12, 12, 32
+    plot_w, plot_h = width - left - right, height - top - bottom
+    slot = plot_w / max(len(columns), 1)
+    bar_w = min(slot * 0.6, 120)
+    parts = [
+        f'<svg class="pl-chart" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{attr(title)}" xmlns="http://www.w3.org/2000/svg">',
+        f"<title>{text(title)}</title>",
+    ]
+    for tick in (0, 0.25, 0.5, 0.75, 1):
+        ty = top + plot_h * (1 - tick)
+        parts.append(
+            f'<line class="pl-grid" x1="{left}" y1="{ty:.1f}" x2="{width - right}" '
+            f'y2="{ty:.1f}"/><text class="pl-axis" x="{left - 6}" y="{ty + 4:.1f}" '
+            f'text-anchor="end">{percent(tick)}</text>'
+        )
+    for i, (label, counts) in enumerate(columns):
+        total = sum(counts.get(r, 0) for r in ratings)
+        cx = left + slot * (i + 0.5)
+        bx, base = cx - bar_w / 2, float(top + plot_h)
+        for j, rating in reversed(list(enumerate(ratings))):  # worst at the bottom
+            n = counts.get(rating, 0)
+            if not total or not n:
+                continue
+            h = plot_h * n / total
+            colour = _rating_colour(j, len(ratings))
+            parts.append(
+                f'<rect x="{bx:.1f}" y="{base - h:.1f}" width="{bar_w:.1f}" height="{h:.1f}" '
+                f'fill="{colour}"><title>{text(label)}: {text(rating)} {n} of {total} '
+                f"({percent(n / total)})</title></rect>"
+            )
+            if h >= 16:
+                parts.append(
+                    f'<text class="pl-on-bar" x="{cx:.1f}" y="{base - h / 2 + 4:.1f}" '
+                    f'text-anchor="middle">{text(rating)} {percent(n / total)}</text>'
+                )
+            base -= h
+        parts.append(
+            f'<text class="pl-axis pl-strong" x="{cx:.1f}" y="{height - 10}" '
+            f'text-anchor="middle">{text(label)}</text>'
+        )
+    parts.append("</svg>")
+    legend = "".join(
+        f'<li><span class="pl-swatch" style="background:{_rating_colour(j, len(ratings))}">'
+        f"</span>{text(rating)}</li>"
+        for j, rating in enumerate(ratings)
+    )
+    return f'<figure class="pl-figure">{"".join(parts)}<ul class="pl-legend">{legend}</ul></figure>'
+
+
+def _rating_colour(index: int, levels: int) -> str:
+    """The colour of the `index`-th rating (best first) of a scale of `levels`: a scale of
+    five uses the five first colours; a shorter one skips from the middle outwards."""
+    if levels >= len(RATINGS):
+        return RATINGS[index % len(RATINGS)]
+    if levels <= 5:
+        picks = {1: (2,), 2: (1, 4), 3: (1, 2, 4), 4: (0, 1, 3, 4), 5: (0, 1, 2, 3, 4)}[levels]
+        return RATINGS[picks[index]]
+    return RATINGS[index]

@@ -246,6 +246,72 @@ class CycleView:
     def _completion(self) -> dict[str, Completion]:
         return {}
 
+    # --- progress over the cycle ---------------------------------------------------------
+
+    @cached_property
+    def trend_days(self) -> list[dt.date]:
+        """The days the trend charts sample: the 1st and 16th of each month of the cycle up
+        to today (a closed cycle: its end), and that last day itself."""
+        start, end = self.cycle.period_start, self.cycle.period_end
+        last = min(end, dt.date.today()) if self.cycle.phase != "closed" else end
+        if last < start:
+            return []
+        days, month = [], dt.date(start.year, start.month, 1)
+        while month <= last:
+            for day in (month, month.replace(day=16)):
+                if start <= day < last:
+                    days.append(day)
+            month = dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)
+        return [*days, last]
+
+    def overall_trend(self, person: str) -> list[float] | None:
+        """A person's overall progress on each of `trend_days`, from their check-in
+        timeline: each key result at its last point on or before the day (before its first
+        point: no progress), the last day at today's progress. None without goals."""
+        if person not in self._trends:
+            self._trends[person] = self._overall_trend(person)
+        return self._trends[person]
+
+    @cached_property
+    def _trends(self) -> dict[str, list[float] | None]:
+        return {}
+
+    def _overall_trend(self, person: str) -> list[float] | None:
+        today = self.overall(person)
+        if today is None:
+            return None
+        days = self.trend_days[:-1]  # the last day: today's progress
+        timeline = self.timeline(person) if days else {}
+        views = [v for v in self.objectives(person) if v.objective.kind != "development"]
+        objectives = []  # each objective's progress on each day
+        for view in views:
+            krs = [
+                _at_days(timeline.get(kv.ref.partition("/")[2], []), days)
+                for kv in view.key_results
+            ]
+            kr_weights = [kv.kr.weight for kv in view.key_results]
+            objectives.append(
+                [
+                    progress.weighted_mean([k[i] for k in krs], kr_weights) or 0.0
+                    for i in range(len(days))
+                ]
+            )
+        weights = [v.objective.weight for v in views]
+        past = [
+            progress.weighted_mean([o[i] for o in objectives], weights) or 0.0
+            for i in range(len(days))
+        ]
+        return [*past, today]
+
+    def department_trend(self, dept: str | None) -> list[float] | None:
+        """The mean of `overall_trend` over the department's people with goals (nested), or
+        over everyone with None."""
+        people = self.members(dept) if dept else list(self.org.people)
+        found = [t for t in (self.overall_trend(p) for p in people) if t is not None]
+        if not found:
+            return None
+        return [sum(column) / len(found) for column in zip(*found, strict=True)]
+
     # --- check-in timeline ---------------------------------------------------------------
 
     def timeline(self, person: str) -> dict[str, list[Point]]:
@@ -309,6 +375,18 @@ class CycleView:
             return cycle_timelines(Path(self.data.root), self.data.id, self.data.documents)
         except Exception:  # history is an optional enrichment; the pages must still build
             return {}
+
+
+def _at_days(points: list[Point], days: list[dt.date]) -> list[float]:
+    """A key result's progress on each of `days` (ascending): its last point on or before
+    the day, 0 before its first."""
+    out, i, value = [], 0, 0.0
+    for day in days:
+        while i < len(points) and points[i].date <= day:
+            value = points[i].progress
+            i += 1
+        out.append(value)
+    return out
 
 
 def _normalise_points(raw: object) -> Iterator[tuple[dt.date, str, float | bool]]:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from .. import blocks
 from ..layout import Layout, Linker
-from ..markup import number, percent, plain, text
+from ..markup import number, percent, plain, plural, table, text
 from ..svg import progress_bar
 from ..view import CycleView
 from . import Page
 from .objectives import objectives_section, titles
 from .okrtree import people_tree
+from .overview import trend_chart
 
 
 def member_rows(view: CycleView, layout: Layout, linker: Linker, people: list[str]) -> str:
@@ -19,17 +20,15 @@ def member_rows(view: CycleView, layout: Layout, linker: Linker, people: list[st
         goals = view.data.goals.get(pid)
         last = max((c.date for c in goals.checkins), default=None) if goals else None
         rows.append(
-            f"<tr><td>{linker.a(layout.person(pid), text(person.name))}</td>"
-            f"<td>{text(person.title or '')}</td>"
-            f"<td>{len(goals.objectives) if goals else 'no goals yet'}</td>"
-            f"<td>{progress_bar(view.overall(pid)) if goals else '–'}</td>"
-            f"<td>{last.isoformat() if last else '–'}</td></tr>"
+            (
+                linker.a(layout.person(pid), text(person.name)),
+                text(person.title or ""),
+                str(len(goals.objectives)) if goals else "no goals yet",
+                progress_bar(view.overall(pid)) if goals else "–",
+                last.isoformat() if last else "–",
+            )
         )
-    return (
-        '<table class="pl-table"><thead><tr><th>Person</th><th>Title</th><th>Objectives</th>'
-        "<th>Progress</th><th>Last check-in</th></tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table>"
-    )
+    return table(("Person", "Title", "Objectives", "Progress", "Last check-in"), rows)
 
 
 # The index pages' search entries: every name they list is found on its own page.
@@ -64,7 +63,7 @@ def build(view: CycleView, layout: Layout, linker: Linker, dept: str) -> Page:
         )
     c = view.completion(dept)
     facts.append(
-        f"{number(c.people)} people, {number(c.with_goals)} with goals, "
+        f"{plural(c.people, 'person', 'people')}, {number(c.with_goals)} with goals, "
         f"{number(c.checked_in)} checked in"
     )
     own = view.members(dept, nested=False)
@@ -73,6 +72,8 @@ def build(view: CycleView, layout: Layout, linker: Linker, dept: str) -> Page:
         f"<h1>{text(d.name)}</h1>",
         f'<p class="pl-facts">{" · ".join(facts)}</p>',
         f"<p>Average progress of its people: {progress_bar(c.progress)}</p>",
+        "## Progress over the cycle",
+        trend_chart(view, dept, subs),
         "## Objectives",
         objectives_section(view, layout, linker, dept),
         "## People",
@@ -137,7 +138,8 @@ def build_people_index(view: CycleView, layout: Layout, linker: Linker) -> Page:
             + "</li>"
             for pid in sorted(people, key=view.person_name)
         )
-        parts.append(f'<h2 id="{text(dept)}">{name}</h2><ul class="pl-people">{items}</ul>')
+        # the heading a block of its own: the table of contents lists every department
+        parts += [f'<h2 id="{text(dept)}">{name}</h2>', f'<ul class="pl-people">{items}</ul>']
     return Page(people_title(view), "\n\n".join(parts), blocks.summary(_PEOPLE_SUMMARY))
 
 

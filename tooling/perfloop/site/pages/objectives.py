@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ...model import COMPANY
 from ..layout import Layout, Linker
-from ..markup import attr, number, percent, text
+from ..markup import attr, number, percent, plural, table, text
 from ..svg import progress_bar
 from ..view import CycleView, KrView, ObjectiveView
 
@@ -30,17 +30,23 @@ def ref_link(view: CycleView, layout: Layout, linker: Linker, ref: str) -> str:
 
 
 def kr_value(kv: KrView) -> str:
+    """A key result's value as `perfloop tree` states it: a numeric key result shows its
+    values even when a hand grade sets its progress ("99 of 120 ms, graded by hand")."""
     kr = kv.kr
-    if kr.score is not None:
-        return f"graded {percent(kr.score)}"
     if kr.kind == "milestone":
         return "done" if kr.done else "not done"
-    if kr.kind == "graded":
-        return "graded by hand"
+    if kr.kind == "graded":  # its title often says who grades it: not repeated here
+        return f"hand grade {percent(kr.score)}" if kr.score is not None else "no grade yet"
     unit = f" {text(kr.unit)}" if kr.unit else ""
-    arrow = " (lower is better)" if kr.direction == "lower" else ""
-    start = f"from {number(kr.start)} " if kr.start is not None else ""
-    return f"{number(kv.current)}{unit} <small>{start}to {number(kr.target)}{unit}{arrow}</small>"
+    notes = []
+    if kr.start is not None:
+        notes.append(f"from {number(kr.start)}")
+    if kr.direction == "lower":
+        notes.append("lower is better")
+    if kv.node.graded:
+        notes.append("graded by hand")
+    note = f" <small>({', '.join(notes)})</small>" if notes else ""
+    return f"{number(kv.current)} of {number(kr.target)}{unit}{note}"
 
 
 def coverage_note(view: CycleView, layout: Layout, linker: Linker, kv: KrView) -> str:
@@ -61,12 +67,12 @@ def coverage_note(view: CycleView, layout: Layout, linker: Linker, kv: KrView) -
     return (
         f'<span class="{cls}" title="bottom-up targets / this target; expected '
         f'{number(view.cycle.min_coverage)}x to {number(view.cycle.max_coverage)}x">'
-        f"{what}: {number(cov.ratio)}x by {len(cov.contributors)} contributor(s)</span>"
+        f"{what}: {number(cov.ratio)}x by {plural(len(cov.contributors), 'contributor')}</span>"
     )
 
 
 def kr_table(view: CycleView, layout: Layout, linker: Linker, ov: ObjectiveView) -> str:
-    rows = []
+    rows, ids = [], []
     for kv in ov.key_results:
         kr = kv.kr
         extra = []
@@ -78,18 +84,18 @@ def kr_table(view: CycleView, layout: Layout, linker: Linker, ov: ObjectiveView)
         if note:
             extra.append(note)
         sub = f'<div class="pl-sub">{" · ".join(extra)}</div>' if extra else ""
+        ids.append(attr(anchor(kv.ref)))
         rows.append(
-            f'<tr id="{attr(anchor(kv.ref))}"><td><span class="pl-id">{text(kr.id)}</span> '
-            f"{text(kr.title)}{sub}</td><td>{progress_bar(kv.progress, kr.title)}</td>"
-            f"<td>{kr_value(kv)}</td><td>{number(kr.weight) if kr.weight is not None else ''}"
-            "</td></tr>"
+            (
+                f'<span class="pl-id">{text(kr.id)}</span> {text(kr.title)}{sub}',
+                progress_bar(kv.progress, kr.title),
+                kr_value(kv),
+                number(kr.weight) if kr.weight is not None else "",
+            )
         )
     if not rows:
         return '<p class="pl-muted">No key results.</p>'
-    return (
-        '<table class="pl-krs"><thead><tr><th>Key result</th><th>Progress</th>'
-        f"<th>Value</th><th>Weight</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
-    )
+    return table(("Key result", "Progress", "Value", "Weight"), rows, "pl-krs", ids=ids)
 
 
 def objective_block(view: CycleView, layout: Layout, linker: Linker, ov: ObjectiveView) -> str:
@@ -114,8 +120,8 @@ def objective_block(view: CycleView, layout: Layout, linker: Linker, ov: Objecti
             for c in children
         )
         below = (
-            f'<details class="pl-aligned"><summary>{len(children)} objective(s) align to this'
-            f"</summary><ul>{items}</ul></details>"
+            f'<details class="pl-aligned"><summary>{plural(len(children), "objective")} align'
+            f"{'s' if len(children) == 1 else ''} to this</summary><ul>{items}</ul></details>"
         )
     return (
         f'<section class="pl-objective" id="{attr(anchor(ov.ref))}">'

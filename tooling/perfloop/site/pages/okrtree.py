@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from ...model import COMPANY
-from ..blocks import summary
+from ..blocks import summary, toc_entry
 from ..layout import Layout, Linker
-from ..markup import attr, number, plain, text
+from ..markup import attr, number, plain, plural, text
 from ..svg import progress_bar
 from ..view import CycleView, ObjectiveView
 from . import Page
@@ -146,7 +146,7 @@ def people_tree(view: CycleView, layout: Layout, linker: Linker, dept: str) -> s
         nodes = "".join(drawing.node(ov) for ov in roots)
         parts.append(
             f'<details class="pl-node pl-group" id="{attr(gid)}" open><summary>{head} '
-            f"<small>{number(len(roots))} objective(s)</small></summary>{nodes}</details>"
+            f"<small>{plural(len(roots), 'objective')}</small></summary>{nodes}</details>"
         )
     return f'<div class="pl-tree">{"".join(parts)}</div>'
 
@@ -180,6 +180,13 @@ def build(view: CycleView, layout: Layout, linker: Linker) -> Page:
     ]
     roots = view.objectives(COMPANY)
     if roots:
+        # each company objective in the table of contents, and as jump links (a phone has
+        # no table of contents beside the page): the tree is the site's longest page
+        parts += [toc_entry(2, anchor(ov.ref), text(ov.objective.title)) for ov in roots]
+        jumps = " · ".join(
+            f'<a href="#{attr(anchor(ov.ref))}">{text(ov.objective.title)}</a>' for ov in roots
+        )
+        parts.append(f'<p class="pl-jump">Company objectives: {jumps}</p>')
         parts.append(f'<div class="pl-tree">{"".join(drawing.node(ov) for ov in roots)}</div>')
     else:
         parts.append('<p class="pl-muted">The company has no objectives in this cycle.</p>')

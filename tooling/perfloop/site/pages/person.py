@@ -9,7 +9,7 @@ from markdown.extensions.toc import slugify
 
 from .. import blocks
 from ..layout import Layout, Linker
-from ..markup import number, percent, plain, text
+from ..markup import number, percent, plain, table, text
 from ..svg import Series, progress_bar, timeline
 from ..view import CycleView
 from . import Page
@@ -49,30 +49,25 @@ def _kpis(view: CycleView, pid: str) -> str:
         unit = f" {text(kpi.unit)}" if kpi and kpi.unit else ""
         better = "lower is better" if kpi and kpi.direction == "lower" else "higher is better"
         weight = number(kpi.weight) if kpi and kpi.weight is not None else ""
-        rows.append(
-            f"<tr><td>{text(name)}{' <small>(own KPI)</small>' if entry.custom else ''}</td>"
-            f"<td>{number(entry.target)}{unit}</td><td>{better}</td><td>{weight}</td></tr>"
-        )
-    return (
-        '<table class="pl-table"><thead><tr><th>KPI</th><th>Target</th><th>Direction</th>'
-        f"<th>Weight</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
-    )
+        own = " <small>(own KPI)</small>" if entry.custom else ""
+        rows.append((f"{text(name)}{own}", f"{number(entry.target)}{unit}", better, weight))
+    return table(("KPI", "Target", "Direction", "Weight"), rows)
 
 
 def _plan(view: CycleView, pid: str) -> str:
     plan = view.data.goals[pid].plan
     if not plan:
         return '<p class="pl-muted">No plan items.</p>'
-    rows = "".join(
-        f"<tr><td>{text(item.task)}</td><td>{item.due.isoformat() if item.due else ''}</td>"
-        f"<td>{text(item.standard or '')}</td>"
-        f"<td>{'done' if item.done else '' if item.done is None else 'not done'}</td></tr>"
+    rows = [
+        (
+            text(item.task),
+            item.due.isoformat() if item.due else "",
+            text(item.standard or ""),
+            "done" if item.done else "" if item.done is None else "not done",
+        )
         for item in plan
-    )
-    return (
-        '<table class="pl-table"><thead><tr><th>Task</th><th>Due</th><th>Quality standard</th>'
-        f"<th>Status</th></tr></thead><tbody>{rows}</tbody></table>"
-    )
+    ]
+    return table(("Task", "Due", "Quality standard", "Status"), rows)
 
 
 def _checkins(view: CycleView, pid: str) -> str:

@@ -15,8 +15,8 @@ from ...model import Group
 from ...scoring import PersonScore, score_cycle
 from ..audience import Audience
 from ..layout import Layout, Linker
-from ..markup import number, plain, text
-from ..svg import distribution
+from ..markup import number, plain, plural, table, text
+from ..svg import distribution, stacked_shares
 from ..view import CycleView
 from . import Page
 
@@ -31,7 +31,24 @@ RELATION_NAMES = {
 
 
 def _score(x: float | None) -> str:
-    return "–" if x is None else number(x, 2)
+    """A score or bonus as the command line prints it: two decimals (`87.30`, `1.20`)."""
+    return "–" if x is None else f"{x:.2f}"
+
+
+def rating_stats(ratings: list[str], scale: list[str]) -> tuple[dict[str, int], float | None, str]:
+    """(people per rating of `scale`, the mean rating in scale points, the median rating):
+    points count up from the worst rating (1) to the best (len(scale)); the median is the
+    middle rating (the lower of the two middle ones for an even count). Ratings that are no
+    longer on the scale are left out."""
+    counts = {r: 0 for r in scale}
+    for rating in ratings:
+        if rating in counts:
+            counts[rating] += 1
+    points = sorted(len(scale) - scale.index(r) for r in ratings if r in counts)
+    if not points:
+        return counts, None, "–"
+    median = points[(len(points) - 1) // 2]
+    return counts, sum(points) / len(points), scale[len(scale) - median]
 
 
 class Results:
@@ -83,20 +100,68 @@ class Results:
 
     def page(self, layout: Layout, linker: Linker) -> Page:
         view = self.view
-        parts = [
-            f"<h1>Results: {text(view.cycle.title)}</h1>",
-        ]
-        if not self.groups:
+        parts = [f"<h1>Results: {text(view.cycle.title)}</h1>"]
+        if self.groups:
+            jumps = " · ".join(
+                f'<a href="#group-{text(g.id)}">{text(g.name or g.id)}</a>' for g in self.groups
+            )
+            parts.append(f'<p class="pl-jump">Groups: {jumps} · <a href="#people">People</a></p>')
+        else:
             parts.append(
                 '<p class="pl-muted">No calibration group lies entirely within what this '
                 "audience may see; individual results are on each person's page.</p>"
             )
+        trend = self._trend(None)
+        if trend:
+            parts += ["## Ratings across cycles", trend]
         for group in self.groups:
             parts.append(self._group(group, layout, linker))
         people = [p for p in view.org.people if self.visible(p)]
         if people:
             parts += ["## People", self._people_table(people, layout, linker)]
         return Page(self.title(), "\n\n".join(parts))
+
+    def _trend(self, members: list[str] | None) -> str:
+        """The rating distribution of each cycle (of `members`, or of everyone this audience
+        sees) with its mean and median: a chart for everyone, a table for a group."""
+        scale = [level.rating for level in self.data.cycle.rating_scale]
+        columns, rows = [], []
+        for cycle in self.history:
+            ratings = [
+                r
+                for pid, r in cycle.ratings.items()
+                if (pid in members if members is not None else self._sees_history(pid))
+            ]
+            counts, mean, median = rating_stats(ratings, scale)
+            if not sum(counts.values()):
+                continue
+            columns.append((cycle.cycle, counts))
+            rows.append(
+                (
+                    text(cycle.cycle),
+                    *(str(counts[r]) for r in scale),
+                    str(sum(counts.values())),
+                    _score(mean),
+                    text(median),
+                )
+            )
+        if not rows:
+            return ""
+        numeric = frozenset(range(1, len(scale) + 3))
+        head = ("Cycle", *(text(r) for r in scale), "People", "Mean", "Median")
+        note = (
+            f'<p class="pl-sub">Mean in scale points: {text(scale[-1])} = 1 up to '
+            f"{text(scale[0])} = {len(scale)}; median: the middle rating.</p>"
+        )
+        if members is not None:
+            return table(head, rows, numeric=numeric, caption="Ratings across cycles") + note
+        chart = stacked_shares(columns, scale, "Share of each rating by cycle")
+        return "\n\n".join([chart, table(head, rows, numeric=numeric), note])
+
+    def _sees_history(self, pid: str) -> bool:
+        if self.audience.kind == "hr":
+            return True  # people who left count in their cycles too
+        return pid in self.view.org.people and self.visible(pid)
 
     def _group(self, group: Group, layout: Layout, linker: Linker) -> str:
         cycle = self.data.cycle
@@ -111,21 +176,30 @@ class Results:
             if rating in counts:
                 counts[rating] += 1
         limits = {r: (q.min, q.max) for r, q in proposal.quotas.items()}
-        quota_rows = "".join(
-            f"<tr><td>{text(r)}</td><td>{q.min}</td><td>{q.max}</td><td>{counts.get(r, 0)}</td>"
-            f"<td>{'' if q.min <= counts.get(r, 0) <= q.max else 'outside quota'}</td></tr>"
+        quota_rows = [
+            (
+                text(r),
+                str(q.min),
+                str(q.max),
+                str(counts.get(r, 0)),
+                ""
+                if q.min <= counts.get(r, 0) <= q.max
+                else '<span class="pl-overdue">outside quota</span>',
+            )
             for r, q in proposal.quotas.items()
-        )
+        ]
         rows = []
         for member in proposal.proposed:
             final = cal.ratings.get(member) if cal else None
             rows.append(
-                f"<tr><td>{linker.a(layout.person(member), text(self.view.person_name(member)))}"
-                f"</td><td>{_score(proposal.finals.get(member))}</td>"
-                f"<td>{text(proposal.scored.get(member) or '')}</td>"
-                f"<td>{text(proposal.proposed.get(member) or '')}</td>"
-                f"<td>{text(final.rating) if final else 'not calibrated yet'}</td>"
-                f"<td>{text(final.reason or '') if final else ''}</td></tr>"
+                (
+                    linker.a(layout.person(member), text(self.view.person_name(member))),
+                    _score(proposal.finals.get(member)),
+                    text(proposal.scored.get(member) or ""),
+                    text(proposal.proposed.get(member) or ""),
+                    text(final.rating) if final else "not calibrated yet",
+                    text(final.reason or "") if final else "",
+                )
             )
         incomplete = "".join(
             f"<li>{linker.a(layout.person(p), text(self.view.person_name(p)))}: missing "
@@ -135,23 +209,34 @@ class Results:
         file = self.data.path("calibration", f"{group.id}.yaml")
         flags = [*proposal.flags, *(p.message for p in self.problems if p.path == file)]
         raters = [r for r in self.raters if r.group == group.id]
-        rater_rows = "".join(
-            f"<tr><td>{text(self.view.person_name(r.manager))}</td><td>{r.reviews}</td>"
-            f"<td>{_score(r.mean)}</td><td>{_score(r.group_mean)}</td>"
-            f"<td>{'lenient' if r.flagged and r.gap > 0 else 'severe' if r.flagged else ''}"
-            "</td></tr>"
+        rater_rows = [
+            (
+                text(self.view.person_name(r.manager)),
+                str(r.reviews),
+                _score(r.mean),
+                _score(r.group_mean),
+                "lenient" if r.flagged and r.gap > 0 else "severe" if r.flagged else "",
+            )
             for r in raters
-        )
+        ]
+        name = text(group.name or group.id)
         out = [
-            f'<h2 id="group-{text(group.id)}">{text(group.name or group.id)}</h2>',
-            f"<p>{proposal.size} complete member(s); "
+            f'<h2 id="group-{text(group.id)}">{name}</h2>',
+            f"<p>{plural(proposal.size, 'complete member')}; "
             f"{'calibrated in ' + text(file) if cal else 'no calibration file yet'}.</p>",
             distribution(counts, limits, f"Ratings in {group.name or group.id} against quotas"),
-            '<table class="pl-table"><thead><tr><th>Rating</th><th>Min</th><th>Max</th>'
-            f"<th>Now</th><th></th></tr></thead><tbody>{quota_rows}</tbody></table>",
-            '<table class="pl-table"><thead><tr><th>Person</th><th>Final score</th>'
-            "<th>Score's rating</th><th>Proposal</th><th>Calibrated</th><th>Reason</th></tr>"
-            f"</thead><tbody>{''.join(rows)}</tbody></table>",
+            table(
+                ("Rating", "Min", "Max", "Now", ""),
+                quota_rows,
+                caption=f"Quotas of {name}",
+                numeric=frozenset({1, 2, 3}),
+            ),
+            table(
+                ("Person", "Final score", "Score's rating", "Proposal", "Calibrated", "Reason"),
+                rows,
+                caption=f"People of {name}",
+                numeric=frozenset({1}),
+            ),
         ]
         if flags:
             out.append(
@@ -161,12 +246,18 @@ class Results:
             out.append(f"<p>Incomplete (no final score):</p><ul>{incomplete}</ul>")
         if rater_rows:
             out.append(
-                '<table class="pl-table"><caption>Manager leniency: mean manager-review value '
-                "against the group's</caption><thead><tr><th>Manager</th><th>Reviews</th>"
-                f"<th>Mean</th><th>Group mean</th><th>Flag</th></tr></thead><tbody>{rater_rows}"
-                "</tbody></table>"
+                table(
+                    ("Manager", "Reviews", "Mean", "Group mean", "Flag"),
+                    rater_rows,
+                    caption="Manager leniency: mean manager-review value against the group's",
+                    numeric=frozenset({1, 2, 3}),
+                )
             )
-        return "\n".join(out)
+        trend = self._trend(list(proposal.proposed) + list(proposal.incomplete))
+        if trend and len(self.history) > 1:
+            out.append(trend)
+        # the heading on its own: the table of contents lists every group
+        return out[0] + "\n\n" + "\n".join(out[1:])
 
     def _people_table(self, people: list[str], layout: Layout, linker: Linker) -> str:
         rows = []
@@ -175,15 +266,20 @@ class Results:
             if s is None:
                 continue
             rows.append(
-                f"<tr><td>{linker.a(layout.person(pid), text(self.view.person_name(pid)))}</td>"
-                f"<td>{_score(s.okr)}</td><td>{_score(s.kpi)}</td><td>{_score(s.review)}</td>"
-                f"<td>{_score(s.final)}</td><td>{text(s.rating or '–')}</td>"
-                f"<td>{number(s.bonus) if s.bonus is not None else '–'}</td></tr>"
+                (
+                    linker.a(layout.person(pid), text(self.view.person_name(pid))),
+                    _score(s.okr),
+                    _score(s.kpi),
+                    _score(s.review),
+                    _score(s.final),
+                    text(s.rating or "–"),
+                    _score(s.bonus),
+                )
             )
-        return (
-            '<table class="pl-table"><thead><tr><th>Person</th><th>OKR</th><th>KPI</th>'
-            "<th>Review</th><th>Final</th><th>Rating</th><th>Bonus</th></tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table>"
+        return table(
+            ("Person", "OKR", "KPI", "Review", "Final", "Rating", "Bonus"),
+            rows,
+            numeric=frozenset({1, 2, 3, 4, 6}),
         )
 
     # --- one person's results ------------------------------------------------------------
@@ -200,7 +296,7 @@ class Results:
             f"</thead><tbody><tr><td>{_score(s.okr)}</td><td>{_score(s.kpi)}</td>"
             f"<td>{_score(s.review)}</td><td>{_score(s.final)}</td>"
             f"<td>{text(s.proposed or '–')}</td><td>{text(s.rating or '–')}</td>"
-            f"<td>{number(s.bonus) if s.bonus is not None else '–'}</td></tr></tbody></table>",
+            f"<td>{_score(s.bonus)}</td></tr></tbody></table>",
             f'<p class="pl-sub">Section weights: {weights}'
             + (f"; incomplete, missing {text(', '.join(s.missing))}" if not s.complete else "")
             + "</p>",
