@@ -257,7 +257,7 @@ def test_the_approver_as_author_is_replaced_by_the_next_role_up(tmp_path: Path) 
     edit(repo, ALICE, KR1, "start: 99.5, target: 99.99, current: 99.8")
     code, out = check(repo, "davek")
     assert code == 0, messages(out)
-    assert out["approvers"] == ["carol"]
+    assert out["approvers"] == ["carol", "alice"]  # alice signs what her manager wrote
     assert out["required"][0]["role"] == "skip_level"
     assert out["required"][0]["instead_of"] == "manager"
 
@@ -279,7 +279,7 @@ def test_mixed_pull_request_needs_every_approver_set(tmp_path: Path) -> None:
     code, out = check(repo, "davek")
     assert code == 0, messages(out)
     assert kinds(out) == {ALICE: "goal_adjustment", f"{CYCLE}/goals/bob.yaml": "checkin"}
-    assert out["approvers"] == ["carol"]
+    assert out["approvers"] == ["carol", "alice"]
 
 
 def test_uncommitted_and_untracked_files_are_checked(tmp_path: Path) -> None:

@@ -1,8 +1,9 @@
 """`perfloop gate`: offline from a reviews file, and online against a local GitHub stand-in.
 
 The pull request: dave raises alice's target (a goal adjustment: manager and skip level;
-dave is the manager and the author, so carol, the skip level, stands in) and records bob's
-check-in (no approval). So carol alone must approve the head commit.
+dave is the manager and the author, so carol, the skip level, stands in; alice signs the
+plan her manager changed) and records bob's check-in (no approval). So carol and alice must
+approve the head commit.
 """
 
 from __future__ import annotations
@@ -72,7 +73,10 @@ def test_latest_approval_on_the_head_passes(tmp_path: Path) -> None:
     )
     assert code == 0, out
     assert out["ok"] is True
-    assert [(r["any_of"], r["approved_by"]) for r in out["requirements"]] == [(["carol"], "carol")]
+    assert [(r["any_of"], r["approved_by"]) for r in out["requirements"]] == [
+        (["carol"], "carol"),
+        (["alice"], "alice"),
+    ]
     assert out["blocking"] == []
     assert "davek is the author; their review does not count" in out["notes"]
 
@@ -88,21 +92,21 @@ def test_a_request_for_changes_from_a_required_approver_blocks(tmp_path: Path) -
 
 def test_an_approval_on_an_older_commit_does_not_count(tmp_path: Path) -> None:
     repo, subs = pull_request(tmp_path)
-    reviews = reviews_file(tmp_path, subs, "reviews-1.json", "reviews-2.json", keep={4})
+    reviews = reviews_file(tmp_path, subs, "reviews-1.json", "reviews-2.json", keep={4, 5})
     text = reviews.read_text().replace(subs["__HEAD_SHA__"], subs["__OLD_SHA__"])
     reviews.write_text(text)
     code, out = offline(repo, subs, reviews)
     assert code == 1
-    assert out["stale_approvals"] == ["carol"]
+    assert out["stale_approvals"] == ["carol", "alice"]
     assert out["requirements"][0]["approved_by"] is None
-    assert out["summary"] == "waiting for carol"
+    assert out["summary"] == "waiting for carol; alice"
 
 
 def test_the_authors_own_approval_never_counts(tmp_path: Path) -> None:
     repo, subs = pull_request(tmp_path)
     # only dave's reviews: he is the author (and the manager the rules would have asked)
     code, out = offline(
-        repo, subs, reviews_file(tmp_path, subs, "reviews-1.json", "reviews-2.json", keep={2, 3})
+        repo, subs, reviews_file(tmp_path, subs, "reviews-1.json", "reviews-2.json", keep={2, 3, 5})
     )
     assert code == 1
     assert out["summary"] == "waiting for carol"
@@ -110,7 +114,7 @@ def test_the_authors_own_approval_never_counts(tmp_path: Path) -> None:
 
 def test_a_dismissed_approval_no_longer_counts(tmp_path: Path) -> None:
     repo, subs = pull_request(tmp_path)
-    reviews = reviews_file(tmp_path, subs, "reviews-1.json", "reviews-2.json", keep={4})
+    reviews = reviews_file(tmp_path, subs, "reviews-1.json", "reviews-2.json", keep={4, 5})
     data = json.loads(reviews.read_text())
     data[0]["state"] = "DISMISSED"
     reviews.write_text(json.dumps(data))
@@ -184,10 +188,10 @@ def test_online_gate_reads_every_page_and_posts_success(tmp_path: Path) -> None:
     with serve(FakeGitHub(subs, standard_routes())) as fake:
         result = online(repo, fake, "--post-status")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "gate passed: approved by carol" in result.stdout
+    assert "gate passed: approved by carol, alice" in result.stdout
     assert statuses(fake) == [("pending", "perfloop/approval"), ("success", "perfloop/approval")]
     last = [body for m, _, _, body in fake.requests if m == "POST"][-1]
-    assert last["description"] == "approved by carol"
+    assert last["description"] == "approved by carol, alice"
 
 
 def test_online_gate_rate_limited_then_passes(tmp_path: Path) -> None:

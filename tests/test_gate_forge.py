@@ -311,11 +311,13 @@ def test_a_coauthor_may_make_the_change_but_cannot_approve_it(tmp_path: Path) ->
     out = decided(gate(repo, "alicec", reviews=approvals(tmp_path, head, "davek", "carold")))
     assert out["ok"] is False, out
     assert "davek authored a commit here; their review does not count" in out["notes"]
-    assert sorted(p for r in out["requirements"] for p in r["any_of"]) == ["carol", "dave"]
-    assert out["summary"] == (
-        "dave must approve it but made a commit in it, and nobody approves their own change: "
-        "move their commits to a pull request of their own"
-    )
+    assert sorted(p for r in out["requirements"] for p in r["any_of"]) == ["alice", "carol", "dave"]
+    # and alice, whose plan dave changed, cannot approve his commit in her own pull request
+    assert out["errors"] == [
+        f"pull request: {who} must approve it but made a commit in it, and nobody approves "
+        "their own change: move their commits to a pull request of their own"
+        for who in ("dave", "alice")
+    ]
 
 
 def test_a_plain_merge_of_main_by_someone_else_counts_as_nobodys(tmp_path: Path) -> None:
@@ -329,7 +331,7 @@ def test_a_plain_merge_of_main_by_someone_else_counts_as_nobodys(tmp_path: Path)
     carol = {"GIT_AUTHOR_NAME": "Carol Diaz", "GIT_AUTHOR_EMAIL": "carol@example.com"}
     repo.git.merge("main", "--no-edit", env=carol)
     head = repo.head.commit.hexsha
-    out = decided(gate(repo, "davek", reviews=approvals(tmp_path, head, "carold")))
+    out = decided(gate(repo, "davek", reviews=approvals(tmp_path, head, "carold", "alicec")))
     assert out["ok"] is True, out
 
 
@@ -394,7 +396,7 @@ def test_with_the_app_token_the_decision_is_a_check_run(tmp_path: Path) -> None:
     assert start == {"name": "perfloop/approval", "head_sha": subs["__HEAD_SHA__"],
                      "status": "in_progress"}  # fmt: skip
     done = next(b for m, _, _, b in fake.requests if m == "PATCH")
-    assert (done["conclusion"], done["output"]["title"]) == ("success", "approved by carol")
+    assert (done["conclusion"], done["output"]["title"]) == ("success", "approved by carol, alice")
     tokens = {h.get("Authorization") for _, _, h, _ in fake.requests}
     assert tokens == {"Bearer ghs_app"}
     assert "GITHUB_TOKEN" not in result.stderr and "GITHUB_TOKEN" not in summary.read_text()

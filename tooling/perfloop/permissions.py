@@ -253,6 +253,26 @@ def link_levels(ref: str, change: Change, base: CycleData) -> list[tuple[str, tu
     return []
 
 
+# Kinds that change a person's agreed plan (goals, key results, KPI targets, plan tasks):
+# both the person and their manager sign it, one by authoring, the other by approving.
+PLAN_KINDS = ("goals", "goal_adjustment")
+
+
+def other_party(change: Change, base: CycleData, author: str | None) -> Requirement | None:
+    """The employee's approval of a plan change that someone else (their manager) made.
+
+    The manager's side is the configured approvers (`goals: [manager]`), which the employee
+    meets by authoring; when the manager writes the plan, the configured roles stand in as
+    usual (nobody approves their own change) and the employee must approve it too: a plan
+    is agreed by the two, never imposed."""
+    if change.area.name != "goals" or change.kind not in PLAN_KINDS:
+        return None
+    owner = change.area.ids[0]
+    if author is None or author == owner or author != base.org.manager_of(owner):
+        return None  # the employee's own change, or one refused: nobody else may write it
+    return Requirement("employee", (owner,), (change.path,))
+
+
 def judge(change: Change, base: CycleData, author: str | None, phase: str) -> Verdict:
     """Whether `author` (a person id, or None when unknown) may make `change` in `phase`,
     and the approvals it needs."""
@@ -286,6 +306,9 @@ def judge(change: Change, base: CycleData, author: str | None, phase: str) -> Ve
             refusals.append(f"nobody but the author can approve this change (role {role})")
             continue
         requirements.append(requirement)
+    other = other_party(change, base, author)
+    if other is not None:
+        requirements.append(other)
     for ref, _ in change.links:
         levels = link_levels(ref, change, base)
         if not levels:
