@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from sitebuild import add_minimal_site, main_text, mkdocs_build
+
 CYCLE = "cycles/2026-h2"
 
 
@@ -158,3 +160,63 @@ def test_a_file_left_out_is_owed_a_fix_not_what_its_absence_suggests(base_repo: 
         "sam",
     ]
     assert sorted(i["who"][0] for i in owed if i["what"] == "goals") == ["carol", "dave", "henry"]
+
+
+def test_execution_lists_plan_tasks_past_due_and_not_done(base_repo: Path, cli) -> None:
+    """A plan task's due date is tracked: past it and not `done: true`, the person owes it;
+    a task marked done, or one not due yet, is not listed."""
+    set_phase(base_repo, "execution")
+    goals = base_repo / CYCLE / "goals" / "alice.yaml"
+    goals.write_text(
+        goals.read_text().replace(
+            "standard: zero data loss}",
+            "standard: zero data loss}\n"
+            "  - {task: Write the runbook, due: 2026-09-01, done: true}\n"
+            "  - {task: Train the on-call rota, due: 2026-11-30}",
+        )
+    )
+    owed = items(cli, base_repo, "2026-10-05")
+    tasks = [i for i in owed if i["what"] == "plan task"]
+    assert [(i["who"], i["due"], i["overdue_days"], i["department"]) for i in tasks] == [
+        (["alice"], "2026-09-30", 5, "platform")
+    ]
+    assert tasks[0]["detail"] == (
+        '"Migrate payments to the new queue" in goals/alice.yaml is not marked done'
+    )
+    text = cli("status", "--today", "2026-10-05", cwd=base_repo).stdout
+    assert (
+        '  alice: plan task: "Migrate payments to the new queue" in goals/alice.yaml is not '
+        "marked done  OVERDUE by 5 day(s), due 2026-09-30"
+    ) in text
+
+    # marked done in a check-in: no longer owed
+    goals.write_text(
+        goals.read_text().replace(
+            "standard: zero data loss}", "standard: zero data loss, done: true}"
+        )
+    )
+    assert not [i for i in items(cli, base_repo, "2026-10-05") if i["what"] == "plan task"]
+    # in review the plan is the reviewers' to judge, not a to-do
+    set_phase_from(base_repo, "execution", "review")
+    goals.write_text(goals.read_text().replace(", done: true}", "}", 1))
+    assert not [i for i in items(cli, base_repo, "2026-12-15") if i["what"] == "plan task"]
+
+
+def test_the_site_shows_a_late_plan_task_on_the_persons_page(base_repo: Path) -> None:
+    """The person page marks a plan task past due and not done as overdue (as of the day the
+    site is built); a task not due yet stays as it was."""
+    set_phase(base_repo, "execution")
+    goals = base_repo / CYCLE / "goals" / "alice.yaml"
+    goals.write_text(
+        goals.read_text().replace(
+            "standard: zero data loss}",
+            "standard: zero data loss}\n  - {task: Train the on-call rota, due: 2999-12-31}",
+        )
+    )
+    done = mkdocs_build(add_minimal_site(base_repo))
+    assert done.returncode == 0, done.stderr
+    pages = [p for p in (base_repo / "public").rglob("index.html") if "alice" in p.parts]
+    text = " ".join(main_text(p) for p in pages)
+    assert "Migrate payments to the new queue 2026-09-30 zero data loss overdue" in text
+    assert "Train the on-call rota 2999-12-31 not done" not in text  # no status: done absent
+    assert "Train the on-call rota 2999-12-31 overdue" not in text

@@ -4,7 +4,8 @@ Each phase owes its own work, and anything an earlier phase left undone that the
 still needs stays on the list (a person without goals in review has no OKR section):
 
 - planning and after: goals files, department objectives, company objectives;
-- execution: a check-in within `checkin_interval_days` (default 14) for everyone with goals;
+- execution: a check-in within `checkin_interval_days` (default 14) for everyone with goals,
+  and every plan task past its due date that is not marked `done: true`;
 - review and calibration: every review that counts (its relation has weight > 0 in the
   subject's template, and the manager review always) and every incomplete person;
 - calibration: a calibration file for every group;
@@ -20,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from .model import PHASES, CycleData
+from .model import PHASES, CycleData, PlanItem
 from .scoring import PersonScore, score_cycle
 
 
@@ -28,8 +29,8 @@ from .scoring import PersonScore, score_cycle
 class Owed:
     department: str  # the department it is listed under (the owner's)
     who: tuple[str, ...]  # the people who owe it
-    what: str  # goals | department objectives | company objectives | check-in | review |
-    #            calibration | incomplete | fix
+    what: str  # goals | department objectives | company objectives | check-in | plan task |
+    #            review | calibration | incomplete | fix
     detail: str
     phase: str  # the phase the work belongs to
     due: dt.date | None
@@ -156,6 +157,19 @@ def owed(
                 due=since + interval,
             )
 
+    # execution: plan tasks past their due date and not marked done
+    for person in org.people.values():
+        for item in late_tasks(data, person.id, today):
+            add(
+                person.department,
+                (person.id,),
+                "plan task",
+                f'"{item.task}" in goals/{person.id}.yaml is not marked done',
+                "execution",
+                due=item.due,
+                subject=person.id,
+            )
+
     # review: reviews that count, and incomplete people
     if _reached(data, "review"):
         for subject in org.people.values():
@@ -215,6 +229,16 @@ def owed(
 
     order = {d: i for i, d in enumerate(org.departments)}
     return sorted(items, key=lambda o: (order.get(o.department, len(order)), PHASES.index(o.phase)))
+
+
+def late_tasks(data: CycleData, person: str, today: dt.date) -> list[PlanItem]:
+    """`person`'s plan tasks past their due date and not marked `done: true`, while the
+    plan is carried out (execution). Before it the plan is a draft; after it, an unfinished
+    task is the reviewers' to judge, not a to-do (and `done` may no longer change)."""
+    goals = data.goals.get(person) if data.cycle.phase == "execution" else None
+    if goals is None:
+        return []
+    return [t for t in goals.plan if t.due is not None and t.due < today and t.done is not True]
 
 
 def _fixer(data: CycleData, path: str) -> tuple[tuple[str, ...], str]:

@@ -3,10 +3,12 @@ check-in timeline; in a restricted build for an audience allowed to see them, re
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 from markdown.extensions.toc import slugify
 
+from ...status import late_tasks
 from .. import blocks
 from ..layout import Layout, Linker
 from ..markup import number, percent, plain, table, text
@@ -58,12 +60,19 @@ def _plan(view: CycleView, pid: str) -> str:
     plan = view.data.goals[pid].plan
     if not plan:
         return '<p class="pl-muted">No plan items.</p>'
+    late = {id(t) for t in late_tasks(view.data, pid, dt.date.today())}  # as of the build
     rows = [
         (
             text(item.task),
             item.due.isoformat() if item.due else "",
             text(item.standard or ""),
-            "done" if item.done else "" if item.done is None else "not done",
+            "overdue"
+            if id(item) in late
+            else "done"
+            if item.done
+            else ""
+            if item.done is None
+            else "not done",
         )
         for item in plan
     ]
