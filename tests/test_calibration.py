@@ -246,7 +246,7 @@ def test_write_drafts_a_valid_file_with_reasons_and_never_overwrites(base_repo: 
     assert result.returncode == 0, result.stderr
     target = base_repo / CYCLE / "calibration/eng.yaml"
     text = target.read_text()
-    assert text.startswith("# yaml-language-server: $schema=https://perfloop.dev/schemas/")
+    assert text.startswith("# yaml-language-server: $schema=../../../public/schemas/calibration.")
     assert '  bob:\n    rating: "C"\n    reason: "B allows at most 0' in text
     assert '  alice:\n    rating: "C"\n' in text and text.count("reason:") == 1
     assert not (base_repo / CYCLE / "calibration/sales.yaml").exists()

@@ -35,7 +35,7 @@ checkins:
 """
 
 EXPECTED = """\
-# yaml-language-server: $schema=https://perfloop.dev/schemas/goals.schema.json
+# yaml-language-server: $schema=../../../public/schemas/goals.schema.json
 # Bob's goals: agreed with Dave on 2026-07-10.
 owner: bob
 objectives:
@@ -111,7 +111,7 @@ def test_lists_written_at_their_keys_indentation_stay_there(base_repo: Path) -> 
     (base_repo / GOALS).write_text(FLUSH)
     result = run_cli("checkin", "bob", "o1/kr1=10", "--date", "2026-09-01", cwd=base_repo)
     assert result.returncode == 0, result.stderr
-    header = "# yaml-language-server: $schema=https://perfloop.dev/schemas/goals.schema.json\n"
+    header = "# yaml-language-server: $schema=../../../public/schemas/goals.schema.json\n"
     after = FLUSH.replace("current: 9}", "current: 10}")
     expected = f"{header}{after}- date: 2026-09-01\n  values:\n    o1/kr1: 10\n"
     assert (base_repo / GOALS).read_text() == expected  # the diff is the check-in alone

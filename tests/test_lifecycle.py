@@ -388,7 +388,7 @@ def test_advance_refusal_writes_nothing_and_force_changes_only_the_phase(
     assert forced.returncode == 0, forced.stderr
     # Only the phase changes (and the schema line every written file carries is added).
     assert cycle.read_text() == (
-        "# yaml-language-server: $schema=https://perfloop.dev/schemas/cycle.schema.json\n"
+        "# yaml-language-server: $schema=../../public/schemas/cycle.schema.json\n"
         + before.replace("phase: review", "phase: calibration")
     )
     into_close = run_cli("cycle", "advance", "--force", cwd=base_repo)

@@ -11,7 +11,8 @@ from conftest import run_cli
 from perfloop.loader import load_file
 
 CYCLE = "cycles/2026-h2"
-SCHEMA = "# yaml-language-server: $schema=https://perfloop.dev/schemas/{}.schema.json\n"
+# no site_url, no tooling/: the schemas the built site publishes (schemaref.py)
+SCHEMA = "# yaml-language-server: $schema={}public/schemas/{}.schema.json\n"
 
 
 @pytest.fixture
@@ -39,7 +40,7 @@ def test_goals_new_aligns_stubs_and_lists_the_template_kpis(repo: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout == f"wrote {CYCLE}/goals/erin.yaml\n"
     text = (repo / CYCLE / "goals/erin.yaml").read_text()
-    assert text.startswith(SCHEMA.format("goals"))
+    assert text.startswith(SCHEMA.format("../../../", "goals"))
     goals = data(repo, "goals/erin.yaml")
     # platform has one objective: one stub aligned to it
     assert goals["objectives"] == [
@@ -93,7 +94,7 @@ def test_review_new_has_one_rating_per_question_with_the_question_above(repo: Pa
     result = run_cli("review", "new", "bob", "--by", "bob", cwd=repo)
     assert result.returncode == 0, result.stderr
     text = (repo / CYCLE / "reviews/bob/bob.yaml").read_text()
-    assert text.startswith(SCHEMA.format("review"))
+    assert text.startswith(SCHEMA.format("../../../../", "review"))
     assert (
         "ratings:\n"
         "  # What impact did this person's work have?\n"

@@ -120,7 +120,7 @@ def test_a_new_file_is_checked_with_the_rest_of_the_cycle(base_repo: Path) -> No
 
 
 def test_schema_line() -> None:
-    line = "# yaml-language-server: $schema=https://perfloop.dev/schemas/goals.schema.json\n"
+    line = "# yaml-language-server: $schema=perfloop:schemas/goals.schema.json\n"  # placed later
     assert writes.schema_line("goals") == line
     assert writes.with_schema_line("owner: a\n", "goals") == line + "owner: a\n"
     relative = "# yaml-language-server: $schema=../../x.json\nowner: a\n"

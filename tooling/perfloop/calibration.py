@@ -298,7 +298,7 @@ def check(data: CycleData, scores: dict[str, PersonScore] | None = None) -> list
 
 # --- drafting a calibration file --------------------------------------------------------------
 
-SCHEMA_URL = "https://perfloop.dev/schemas/calibration.schema.json"
+SCHEMA_URL = "perfloop:schemas/calibration.schema.json"  # schemaref.UNPLACED: placed when written
 
 
 def draft_text(proposal: Proposal, schema_ref: str = SCHEMA_URL) -> str:

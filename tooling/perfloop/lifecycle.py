@@ -21,6 +21,7 @@ from .carryover import draft_goals
 from .loader import dump
 from .model import PHASES, CycleData, Group
 from .progress import round_half_up
+from .schemaref import placed
 from .scoring import PersonScore, score_cycle
 from .writes import schema_line, with_schema_line
 
@@ -260,7 +261,8 @@ def close_changes(
 
     `digests`: of the cycle's files as they are (frozen.cycle_digests); results.yaml
     records them with cycle.yaml as closed."""
-    closed = set_phase(cycle_text, "closed")
+    # placed as the write will place it (writes.write_checked): the digest is of what is written
+    closed = placed(Path(data.root), f"{data.dir}/cycle.yaml", set_phase(cycle_text, "closed"))
     record = frozen.as_written(digests, {"cycle.yaml": closed})
     return {
         "results.yaml": results_text(data, closed_on, record),

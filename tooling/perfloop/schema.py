@@ -3,6 +3,12 @@
 The schemas are the single source of field names. Checking a document yields located
 problems; it also refuses YAML 1.1 pitfalls (`on`, `no`, `2026-01-01`) wherever the
 schema expects plain text rather than a date.
+
+The files in schemas/ share their types through `_defs.schema.json`, referred to by a
+relative path and with no `$id`: read from the folder, each resolves against where it was
+read (check-jsonschema --schemafile, an editor's relative `$schema`). What leaves the
+package (`perfloop schema`, the site's schemas/) and what validates is *bundled*: the
+shared types copied into the schema's own `$defs`, so it resolves alone, offline.
 """
 
 from __future__ import annotations
@@ -20,13 +26,12 @@ import jsonschema_rs
 if TYPE_CHECKING:  # python-jsonschema explains failures only: imported when one happens
     import jsonschema
     from jsonschema import Draft202012Validator
-    from referencing import Registry
 
 from .loader import Document, JsonPath, pitfall_message
 from .problems import Problem
 
 PACKAGE = os.path.dirname(os.path.abspath(__file__))
-BASE_URL = "https://perfloop.dev/schemas/"
+DEFS = "_defs.schema.json"
 
 
 def _schema_files() -> dict[str, dict]:
@@ -51,36 +56,53 @@ def kinds() -> list[str]:
 
 
 def schema_text(kind: str) -> str:
-    """The schema of `kind` as pretty JSON (for `perfloop schema KIND` and editors)."""
-    return json.dumps(_all()[f"{kind}.schema.json"], indent=2, ensure_ascii=False) + "\n"
+    """The bundled schema of `kind` as pretty JSON (`perfloop schema KIND`, the site)."""
+    return json.dumps(bundled(kind), indent=2, ensure_ascii=False) + "\n"
 
 
 @cache
-def _registry() -> Registry:
-    from referencing import Registry, Resource
+def bundled(kind: str) -> dict:
+    """The schema of `kind` with the shared types in its own `$defs`: self-contained."""
+    schema = _all()[f"{kind}.schema.json"]
+    if f"{kind}.schema.json" == DEFS:  # the shared types: self-contained already
+        return schema
+    shared = _all()[DEFS]["$defs"]
+    own = schema.get("$defs", {})
+    clash = sorted(set(own) & set(shared))
+    if clash:  # a packaging mistake, caught by the tests
+        raise ValueError(f"{kind}.schema.json defines shared types again: {clash}")
+    out = _local_refs(schema)
+    out["$defs"] = {**own, **shared}  # shared types refer to each other as #/$defs/…
+    return out
 
-    return Registry().with_resources(
-        (BASE_URL + name, Resource.from_contents(schema)) for name, schema in _all().items()
-    )
+
+def _local_refs(node: Any) -> Any:
+    """A copy of `node` with `_defs.schema.json#…` references made local (`#…`)."""
+    if isinstance(node, dict):
+        return {
+            k: (
+                v.removeprefix(DEFS)
+                if k == "$ref" and isinstance(v, str) and v.startswith(DEFS + "#")
+                else _local_refs(v)
+            )
+            for k, v in node.items()
+        }
+    if isinstance(node, list):
+        return [_local_refs(v) for v in node]
+    return node
 
 
 @cache
 def validator(kind: str) -> Draft202012Validator:
     from jsonschema import Draft202012Validator
 
-    schema = _all()[f"{kind}.schema.json"]
-    return Draft202012Validator(
-        schema, registry=_registry(), format_checker=Draft202012Validator.FORMAT_CHECKER
-    )
+    return Draft202012Validator(bundled(kind), format_checker=Draft202012Validator.FORMAT_CHECKER)
 
 
 @cache
 def fast_validator(kind: str) -> Any:
     """jsonschema-rs (~100x faster) decides validity; python-jsonschema explains failures."""
-    registry = jsonschema_rs.Registry([(BASE_URL + name, s) for name, s in _all().items()])
-    return jsonschema_rs.Draft202012Validator(
-        _all()[f"{kind}.schema.json"], registry=registry, validate_formats=True
-    )
+    return jsonschema_rs.Draft202012Validator(bundled(kind), validate_formats=True)
 
 
 def _field(path: JsonPath) -> str:
@@ -217,7 +239,7 @@ def _expand(schemas: list[dict]) -> Iterator[dict]:
 
 def _resolve(ref: str) -> dict:
     name, _, pointer = ref.partition("#")
-    target: Any = _all()[name or "_defs.schema.json"]
+    target: Any = _all()[name or DEFS]
     for part in pointer.strip("/").split("/") if pointer else []:
         target = target[part]
     return target

@@ -21,10 +21,12 @@ from .engine import rules
 from .model import CycleData
 from .problems import Problem, sort_problems
 from .repository import CYCLES, load_cycle
+from .schemaref import SCHEMA_COMMENT, UNPLACED, placed
 from .sources import DirectorySource, Entry, Source
 
-SCHEMA_URL = "https://perfloop.dev/schemas/{kind}.schema.json"
-SCHEMA_COMMENT = "# yaml-language-server: $schema="
+# Pure code writes this; `placed` (schemaref.py) points it where editors find the schema
+# when the file is written (write_checked, create_cycle_folder).
+SCHEMA_URL = UNPLACED + "{kind}.schema.json"
 
 
 def schema_line(kind: str) -> str:
@@ -139,6 +141,8 @@ def apply(root: Path, cycle_id: str, changes: Mapping[str, str]) -> list[Path]:
 
 def write_checked(root: Path, cycle_id: str, changes: Mapping[str, str]) -> Outcome:
     """Check `changes`, and write them only when they add no error."""
+    folder = f"{CYCLES}/{cycle_id}"
+    changes = {rel: placed(root, f"{folder}/{rel}", text) for rel, text in changes.items()}
     outcome = check(root, cycle_id, changes)
     if outcome.ok:
         apply(root, cycle_id, changes)
@@ -159,6 +163,7 @@ def create_cycle_folder(root: Path, cycle_id: str, files: Mapping[str, str]) -> 
         for rel, text in files.items():
             file = staging / rel
             file.parent.mkdir(parents=True, exist_ok=True)
+            text = placed(root, f"{CYCLES}/{cycle_id}/{rel}", text)
             file.write_text(text, encoding="utf-8", newline="\n")
         os.rename(staging, target)  # refuses a non-empty folder that appeared meanwhile
     return target

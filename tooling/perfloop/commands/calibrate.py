@@ -4,14 +4,13 @@ leniency and the distribution by department and manager."""
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import click
 
 from .. import jsontext
-from ..calibration import SCHEMA_URL, Proposal, breakdown, draft_text, group, propose
+from ..calibration import Proposal, breakdown, draft_text, group, propose
 from ..export import write_atomic
 from ..leniency import RaterStats, leniency
 from ..model import CycleData
@@ -112,12 +111,10 @@ def command(
 
 
 def _schema_ref(root: Path, target: Path) -> str:
-    """A relative schema path when the repository carries Perfloop's schemas (this project's
-    own example), else the published URL."""
-    local = root / "tooling" / "perfloop" / "schemas" / "calibration.schema.json"
-    if local.exists():
-        return Path(os.path.relpath(local, target.parent)).as_posix()
-    return SCHEMA_URL
+    """Where editors find the schema from `target` (schemaref.py)."""
+    from ..schemaref import schema_ref
+
+    return schema_ref(root, target.relative_to(root).as_posix(), "calibration")
 
 
 def _n(x: float | None) -> str:

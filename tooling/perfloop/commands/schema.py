@@ -10,9 +10,10 @@ from .. import schema
 @click.command()
 @click.argument("kind", type=click.Choice(schema.kinds()))
 def command(kind: str) -> None:
-    """Print the JSON Schema (draft 2020-12) of KIND.
+    """Print the JSON Schema (draft 2020-12) of KIND, self-contained (bundled).
 
-    Editors with the YAML language server pick a schema up from a first line such as
-    `# yaml-language-server: $schema=../../tooling/perfloop/schemas/goals.schema.json`.
+    Save it for tools that take a schema file (`check-jsonschema --schemafile`). Editors
+    with the YAML language server follow a file's first line,
+    `# yaml-language-server: $schema=…`, to the schemas the site publishes in schemas/.
     """
     click.echo(schema.schema_text(kind), nl=False)

@@ -82,7 +82,9 @@ MAX_PEOPLE = 200_000
 SPAN_MIN, SPAN_MAX = 3, 12  # direct reports of every manager
 MAX_DEPTH = 4  # department nesting levels
 
-SCHEMA_LINE = "# yaml-language-server: $schema={up}tooling/perfloop/schemas/{kind}.schema.json\n"
+# The demo's site (the starter's mkdocs.yml: no site_url, site_dir public) publishes the
+# schemas in public/schemas/ (schemaref.py): relative paths resolve once it is built.
+SCHEMA_LINE = "# yaml-language-server: $schema={up}public/schemas/{kind}.schema.json\n"
 
 # rating, min score, bonus: best first (spec section 3)
 RATING_SCALE = (("S", 90, 1.5), ("A", 80, 1.2), ("B", 65, 1.0), ("C", 50, 0.6), ("D", 0, 0.0))
@@ -476,9 +478,9 @@ def _render_template(t: _Template) -> str:
     return "".join(out)
 
 
-def _schema_line(kind: str, depth: int = 0) -> str:
-    del depth  # the published schema URL works at any depth
-    return f"# yaml-language-server: $schema=https://perfloop.dev/schemas/{kind}.schema.json\n"
+def _schema_line(kind: str, depth: int) -> str:
+    """The schema line of a file `depth` folders below the repository root."""
+    return SCHEMA_LINE.format(up="../" * depth, kind=kind)
 
 
 # --- objectives and key results -----------------------------------------------------------
@@ -924,7 +926,7 @@ class _Demo:
         manager = person.manager
         siblings = [p for p in self.people[manager].reports if p != person.id] if manager else []
         self.peers[person.id] = rng.sample(siblings, 2) if len(siblings) >= 2 else []
-        out = [_schema_line("goals"), f"owner: {person.id}\n", "objectives:\n"]
+        out = [_schema_line("goals", 3), f"owner: {person.id}\n", "objectives:\n"]
         out += [o.render(self.progress) for o in objectives]
         out.append("kpis:\n")
         for kpi_id, (target, actual) in kpis.items():
@@ -986,7 +988,7 @@ class _Demo:
                 int(_clamp(round(1 + 4 * (subject.performance + bias + rng.gauss(0, 0.1))), 1, 5))
                 for _ in template.questions
             ]
-            out = [_schema_line("review"), "ratings:\n"]
+            out = [_schema_line("review", 4), "ratings:\n"]
             out += [
                 f"  {qid}: {r}\n" for (qid, _), r in zip(template.questions, ratings, strict=True)
             ]
@@ -1034,7 +1036,7 @@ class _Demo:
         for group in data.groups:
             proposal = propose(data, group, scores)
             ratings = _session(proposal, self.rng)
-            out = [_schema_line("calibration"), "ratings:\n"]
+            out = [_schema_line("calibration", 3), "ratings:\n"]
             for pid, (rating, reason) in ratings.items():
                 out.append(f"  {pid}:\n    rating: {rating}\n")
                 if reason:
@@ -1074,7 +1076,7 @@ class _Demo:
         return _render_objectives("objectives", "company", objectives, self.progress)
 
     def _org_file(self) -> str:
-        out = [_schema_line("org"), "departments:\n"]
+        out = [_schema_line("org", 2), "departments:\n"]
         for d in self.depts.values():
             parent = f", parent: {d.parent}" if d.parent else ""
             out.append(f"  - {{id: {d.id}, name: {q(d.name)}, head: {d.head}{parent}}}\n")
@@ -1108,7 +1110,7 @@ class _Demo:
             if d in self.depts
         }
         out = [
-            _schema_line("cycle"),
+            _schema_line("cycle", 2),
             f"id: {CYCLE_ID}\nname: {q(CYCLE_NAME)}\n",
             f"period:\n  start: {PERIOD_START.isoformat()}\n  end: {PERIOD_END.isoformat()}\n",
             f"phase: {self.phase}\n",
@@ -1140,7 +1142,8 @@ class _Demo:
 
 
 def _render_objectives(kind: str, owner: str, objectives: list[_Objective], progress: bool) -> str:
-    out = [_schema_line(kind), f"owner: {owner}\n", "objectives:\n"]
+    depth = 2 if owner == "company" else 3  # company.yaml, departments/<id>.yaml
+    out = [_schema_line(kind, depth), f"owner: {owner}\n", "objectives:\n"]
     out += [o.render(progress) for o in objectives]
     return "".join(out)
 

@@ -25,8 +25,10 @@ from mkdocs.structure.pages import Page as MkPage
 from mkdocs.structure.toc import get_toc
 from mkdocs.utils import CountHandler
 
+from .. import schema
 from ..heap import release
 from ..repository import CYCLES, current_cycle_id, cycle_ids
+from ..schemaref import SCHEMAS
 from . import fences, leaks, staging
 from .audience import Audience, AudienceError
 from .layout import ARCHIVE, ARCHIVE_INDEX, Layout, Linker
@@ -389,6 +391,10 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
         css = resources.files("perfloop.site") / "assets" / "perfloop.css"
         if files.get_file_from_path(CSS) is None:
             files.append(File.generated(config, CSS, content=css.read_bytes()))
+        for kind in schema.kinds():  # public: editors find them at <site_url>/schemas/
+            uri = f"{SCHEMAS}/{kind}.schema.json"
+            if files.get_file_from_path(uri) is None:
+                files.append(File.generated(config, uri, content=schema.schema_text(kind)))
         return {f.src_uri: f.url for f in files}
 
     def _close(self) -> None:
