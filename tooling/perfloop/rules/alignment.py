@@ -7,6 +7,10 @@ from collections.abc import Iterator
 from ..alignment import coverage
 from ..model import CycleData
 from ..problems import Problem
+from .reads import LINKS, Reads
+
+# Coverage sums the key results that contribute to one (reads.py).
+READS = Reads.of("cycle", "objectives", "goals", relations={LINKS})
 
 
 def check(data: CycleData) -> Iterator[Problem]:

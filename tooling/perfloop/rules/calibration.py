@@ -8,6 +8,10 @@ from ..calibration import check as check_calibrations
 from ..frozen import recorded_scores
 from ..model import CycleData
 from ..problems import Problem
+from .reads import SCORES, Reads
+
+# A group's ratings against its members' scores (reads.py).
+READS = Reads.of("cycle", "org", "template", "calibration", relations={SCORES})
 
 
 def check(data: CycleData) -> Iterable[Problem]:

@@ -6,6 +6,10 @@ from collections.abc import Iterator
 
 from ..model import CycleData, Goals, KeyResult
 from ..problems import Problem
+from .reads import Reads
+
+# Each goals file alone (reads.py).
+READS = Reads.of("cycle", "goals")
 
 
 def _key_results(goals: Goals) -> dict[tuple[str, str], KeyResult]:

@@ -6,6 +6,10 @@ from collections.abc import Iterator
 
 from ..model import CycleData
 from ..problems import Problem
+from .reads import Reads
+
+# Manager chains and department parents: org.yaml alone (reads.py).
+READS = Reads.of("org")
 
 
 def _loop(start: str, parent_of: dict[str, str | None]) -> list[str] | None:

@@ -6,6 +6,10 @@ from collections.abc import Iterator
 
 from ..model import COMPANY, CycleData, ObjectiveSet, Where
 from ..problems import Problem
+from .reads import Reads
+
+# Ids agree with their paths and are unique within each file (reads.py).
+READS = Reads.of("cycle", "org", "template", "objectives", "goals", "review", "calibration")
 
 
 def _disagreement(where: Where, field: str, expected: str) -> Problem | None:

@@ -7,6 +7,10 @@ from collections.abc import Iterator
 
 from ..model import CycleData
 from ..problems import Problem
+from .reads import Reads
+
+# Cycle.yaml and org.yaml alone (reads.py).
+READS = Reads.of("cycle", "org")
 
 
 def check(data: CycleData) -> Iterator[Problem]:

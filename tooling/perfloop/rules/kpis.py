@@ -6,6 +6,10 @@ from collections.abc import Iterator
 
 from ..model import CycleData
 from ..problems import Problem
+from .reads import Reads
+
+# Each goals file with its owner's template (reads.py).
+READS = Reads.of("org", "template", "goals")
 
 
 def check(data: CycleData) -> Iterator[Problem]:

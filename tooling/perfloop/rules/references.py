@@ -7,6 +7,12 @@ from collections.abc import Iterator
 from ..changes import FIXED_APPROVALS
 from ..model import COMPANY, CycleData, ObjectiveSet
 from ..problems import Problem
+from .reads import LINKS, Reads
+
+# An objective's aligns_to and contributes_to resolve in the files they name (reads.py).
+READS = Reads.of(
+    "cycle", "org", "template", "objectives", "goals", "review", "calibration", relations={LINKS}
+)
 
 APPROVER_ROLES = ("manager", "skip_level", "department_head", "hr", "admin")
 

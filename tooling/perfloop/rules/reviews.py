@@ -6,6 +6,11 @@ from collections.abc import Iterator
 
 from ..model import CycleData
 from ..problems import Problem
+from .reads import SUBJECT, Reads
+
+# A review's relation and questions: its subject's goals (peers) and template
+# (reads.py).
+READS = Reads.of("org", "template", "goals", "review", relations={SUBJECT})
 
 
 def check(data: CycleData) -> Iterator[Problem]:

@@ -6,6 +6,10 @@ from collections.abc import Iterator
 
 from ..model import PHASES, CycleData
 from ..problems import Problem
+from .reads import Reads
+
+# Cycle.yaml alone (reads.py).
+READS = Reads.of("cycle")
 
 
 def check(data: CycleData) -> Iterator[Problem]:

@@ -7,6 +7,10 @@ from typing import Any
 
 from ..model import CycleData, Where
 from ..problems import Problem
+from .reads import Reads
+
+# Each objectives file with its template (reads.py).
+READS = Reads.of("template", "objectives", "goals")
 
 TOLERANCE = 1e-6
 

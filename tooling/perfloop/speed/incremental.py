@@ -49,7 +49,8 @@ from ..gitrepo import GitProblem, GitRepo
 from ..model import COMPANY, CycleData
 from ..problems import sort_problems
 from ..repository import CYCLES, FileKind, build_goals, examine, load_cycle
-from ..rules import check_cycle
+from ..rules import check_cycle, reads
+from ..rules.reads import LINKS, SCORES, SUBJECT
 from ..scoring import PersonScore, adopt_scores, recalibrated, score_person
 from ..sources import Entry
 from ..validation import CycleResult
@@ -104,6 +105,9 @@ def _derive(
     rel_dir = f"{CYCLES}/{cycle_id}"
     assert isinstance(before.scores, verdict.Scores) and before.load is not None
     assert before.links is not None
+    follow = reads().relations
+    if not follow <= FOLLOWED:  # a rule reads along a relation not followed here
+        return None
     base_blobs = listed.blobs
     changes = changed_listing(root, rel_dir, listed, changed)
     if changes is None:
@@ -111,7 +115,7 @@ def _derive(
     edits, new_bytes, head_blobs = changes.edits, changes.new_bytes, changes.blobs
 
     after_links = _links_after(before.links, edits, new_bytes, rel_dir)
-    scope = _Scope(base_blobs, head_blobs, before.links, after_links)
+    scope = _Scope(base_blobs, head_blobs, before.links, after_links, follow)
     scope.reach(edits)
     read = reader(root, rel_dir, repo, base, changes)
 
@@ -141,7 +145,7 @@ def _derive(
     scored = [p for p in sorted(scope.scored) if p in people]
     groups = {g.id for p in scored if (g := sub.group_of(p)) is not None}
     recalibrate = {k.ids[0] for k in edits.values() if k.kind == "calibration"}
-    for group in groups | recalibrate:
+    for group in groups if SCORES in follow else ():  # their members' scores moved
         calibration = f"calibration/{group}.yaml"
         if calibration in head_blobs:
             scope.recheck.add(calibration)
@@ -250,15 +254,30 @@ def _reverse(links: Links) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
     return aligned, contributed
 
 
+# The relations (rules/reads.py) this module can follow from a changed file to the files
+# whose problems it can change; a rule that declares another makes a change check in full.
+FOLLOWED = frozenset({LINKS, SUBJECT, SCORES})
+
+
 class _Scope:
     """What a change reaches: files checked again, people scored again, files to load.
+
+    Which files a changed file's problems reach, and which files those problems read, follow
+    the relations the rules declare (`follow`); whom a change scores again, and what that
+    scoring reads, follows scoring, which every verdict holds.
 
     Every file here is one a full load examines (see `_listing`), so its kind shows in its
     folder: goals/, reviews/<subject>/, calibration/, else a structural file."""
 
     def __init__(
-        self, base_blobs: dict[str, str], head_blobs: dict[str, str], before: Links, after: Links
+        self,
+        base_blobs: dict[str, str],
+        head_blobs: dict[str, str],
+        before: Links,
+        after: Links,
+        follow: frozenset[str],
     ):
+        self.follow = follow
         self.head = head_blobs
         self.before, self.after = before, after
         # every path, base or head, in order: a subject's reviews are one slice of it (the
@@ -294,20 +313,26 @@ class _Scope:
         for rel, kind in edits.items():
             if kind.kind == "goals":
                 owner = kind.ids[0]
-                for links, (aligned, contributed) in (
-                    (self.before, self.reverse_before),
-                    (self.after, self.reverse_after),
-                ):
-                    self.recheck |= aligned.get(owner, set()) | contributed.get(owner, set())
-                    aligns, contributes = links.get(rel, ((), ()))
-                    for target in (*aligns, *contributes):
-                        self.recheck |= self.files_of(target)
-                self.recheck.update(self.reviews_of(owner))
+                if LINKS in self.follow:
+                    self._linked(rel, owner)
+                if SUBJECT in self.follow:
+                    self.recheck.update(self.reviews_of(owner))
                 self._score_upward(owner)
             elif kind.kind == "review":
                 self.scored.add(kind.ids[0])
         self.recheck = {rel for rel in self.recheck if rel in self.head or rel in edits}
         self._want()
+
+    def _linked(self, rel: str, owner: str) -> None:
+        """The files linked to `owner`'s goals file `rel`, before and after the change."""
+        for links, (aligned, contributed) in (
+            (self.before, self.reverse_before),
+            (self.after, self.reverse_after),
+        ):
+            self.recheck |= aligned.get(owner, set()) | contributed.get(owner, set())
+            aligns, contributes = links.get(rel, ((), ()))
+            for target in (*aligns, *contributes):
+                self.recheck |= self.files_of(target)
 
     def _score_upward(self, owner: str) -> None:
         """`owner` and everyone whose key results sum theirs, transitively."""
@@ -340,8 +365,9 @@ class _Scope:
                 continue
             wanted.add(rel)
             if rel.startswith("reviews/"):
-                wanted |= self.files_of(rel.split("/")[1])
-            elif not rel.startswith("calibration/"):  # goals, department or company
+                if SUBJECT in self.follow:
+                    wanted |= self.files_of(rel.split("/")[1])
+            elif LINKS in self.follow and not rel.startswith("calibration/"):  # objectives
                 aligns, contributes = self.after.get(rel, ((), ()))
                 for target in (*aligns, *contributes):
                     wanted |= self.files_of(target)
