@@ -213,6 +213,11 @@ def test_restricted_audiences_see_only_what_they_may(tmp_path: Path) -> None:
     results = main_text(site / "results" / "index.html")
     # perfloop score: maya final 87.33, tomas 80.81
     assert "Maya Okafor 87.33 A" in results and "Tomás Herrera 80.81 A" in results
+    # numbers as `perfloop score` prints them: two decimals, the bonus too
+    assert "Maya Okafor 83.85 97.75 – 87.33 A 1.20" in results
+    assert "Tomás Herrera 85.42 94.16 65.69 80.81 B 1.00" in results
+    # the rating distribution across cycles, with mean (scale points) and median
+    assert "Ratings across cycles" in results and "Mean Median" in results
     pages = [p for p in site.rglob("*.html") if p.name != "404.html"]
     assert len(pages) > 20
     banner = '<p class="pl-restricted">Restricted to HR. Do not forward.</p>'
@@ -230,6 +235,8 @@ def test_restricted_audiences_see_only_what_they_may(tmp_path: Path) -> None:
     marcus = main_text(site / "people" / "marcus" / "index.html")
     assert "Results" in marcus and "Final rating" in marcus
     assert "Engineering" not in main_text(site / "results" / "index.html").split("People")[0]
+    # across cycles, a department's audience counts its own people only (6 in Sales)
+    assert "2026-h2: B 3 of 6 (50%)" in main_text(site / "results" / "index.html")
 
     assert "Restricted to Sales (dept:sales). Do not forward." in main_text(site / "index.html")
 
@@ -386,3 +393,40 @@ def test_a_build_reuses_the_cycle_verdict_that_validate_stored(tmp_path: Path) -
         )
         assert public.returncode == 0, public.stderr
         assert len(verdicts()) == 4  # the public content's own verdicts, made once
+
+
+def test_a_persons_page_links_to_edit_their_goals_file(example_site: Path) -> None:
+    """mkdocs.yml's perfloop `edit_url`: a reader's way from reading to a pull request."""
+    edit = "https://github.com/northwind-cloud/performance/edit/main/cycles/2026-h2/"
+    alice = html.unescape((example_site / "people" / "alice" / "index.html").read_text())
+    assert f'<a href="{edit}goals/alice.yaml" rel="edit">Edit these goals</a>' in alice
+    assert 'class="md-content__button md-icon" rel="edit"' in alice  # the theme's pencil
+    platform = html.unescape((example_site / "departments" / "platform" / "index.html").read_text())
+    assert f'href="{edit}departments/platform.yaml"' in platform
+    # nothing to edit on an index, a closed cycle's page or a page without a forge file
+    for page in (
+        "people/index.html",
+        "archive/2026-h1/people/alice/index.html",
+        "about/index.html",
+    ):
+        assert 'rel="edit"' not in (example_site / page).read_text(), page
+
+
+def test_tree_and_people_pages_count_in_english(example_site: Path) -> None:
+    tree = main_text(example_site / "tree" / "index.html")
+    assert "by 1 contributor" in tree and "contributor(s)" not in tree
+    for page in example_site.rglob("*.html"):  # the generated pages (the guide quotes the CLI)
+        if not page.relative_to(example_site).as_posix().startswith(("guide/", "about/")):
+            assert "(s)" not in main_text(page), page
+
+
+def test_init_and_demo_sites_have_the_examples_palette(tmp_path: Path) -> None:
+    from perfloop.commands.demo import site_files
+
+    assert "scheme: slate" in site_files(50)["mkdocs.yml"]
+    made = run_cli("init", "repo", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    result = mkdocs_build(tmp_path / "repo")
+    assert result.returncode == 0, result.stderr
+    home = (tmp_path / "repo" / "public" / "index.html").read_text()
+    assert 'data-md-color-scheme="slate"' in home and 'title="Dark mode"' in home

@@ -171,10 +171,16 @@ def test_screenshots_of_the_pages_people_read(chromium, bases) -> None:
         ("person-dark", "public", "people/alice/", 1400, "slate"),
         ("results", "hr", "results/", 1400, "default"),
     ):
-        page = _open(chromium, urljoin(bases[build], path), width, scheme)
+        page = chromium.new_page(viewport={"width": width, "height": 1000})
+        errors: list[str] = []
+        page.on("console", lambda m, e=errors: e.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda exc, e=errors: e.append(str(exc)))
+        page.goto(urljoin(bases[build], path))
+        page.evaluate(f"document.body.setAttribute('data-md-color-scheme', '{scheme}')")
+        assert page.locator("article h1").is_visible(), name
         page.screenshot(path=str(ARTIFACTS / f"site-{name}.png"), full_page=True)
         page.close()
-        assert (ARTIFACTS / f"site-{name}.png").stat().st_size > 10_000
+        assert not errors, (name, errors)
 
 
 class _Tables(HTMLParser):

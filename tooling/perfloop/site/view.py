@@ -79,9 +79,10 @@ class Point:
 
 
 class CycleView:
-    def __init__(self, data: CycleData, history: bool = True):
+    def __init__(self, data: CycleData, history: bool = True, today: dt.date | None = None):
         self.data = data
         self.history = history
+        self.today = today or dt.date.today()  # what is owed and the trends' last day
 
     @property
     def cycle(self):
@@ -253,7 +254,7 @@ class CycleView:
         """The days the trend charts sample: the 1st and 16th of each month of the cycle up
         to today (a closed cycle: its end), and that last day itself."""
         start, end = self.cycle.period_start, self.cycle.period_end
-        last = min(end, dt.date.today()) if self.cycle.phase != "closed" else end
+        last = min(end, self.today) if self.cycle.phase != "closed" else end
         if last < start:
             return []
         days, month = [], dt.date(start.year, start.month, 1)

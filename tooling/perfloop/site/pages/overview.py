@@ -110,7 +110,7 @@ def owed_block(view: CycleView, layout: Layout, linker: Linker, audience: Audien
     cycle = view.cycle
     if cycle.phase == "closed":
         return '<p class="pl-muted">The cycle is closed: nothing is owed.</p>'
-    today = dt.date.today()
+    today = view.today
     data = view.data
     if audience.restricted:
         items = [
