@@ -126,3 +126,19 @@ def test_counts_read_as_english() -> None:
     assert plural(3, "contributor") == "3 contributors"
     assert plural(1, "person", "people") == "1 person"
     assert plural(1200, "person", "people") == "1,200 people"
+
+
+def test_the_tree_does_not_say_graded_twice() -> None:
+    from conftest import EXAMPLE_CYCLE, ROOT
+    from perfloop.tree import build_tree, kr_line
+
+    data, _ = load_cycle(ROOT, EXAMPLE_CYCLE)
+    lines = [
+        kr_line(kr)
+        for node in build_tree(data).walk()
+        for o in node.objectives
+        for kr in o.key_results
+    ]
+    hannah = next(line for line in lines if "Discovery call quality" in line)
+    assert hannah.endswith("kr2 Discovery call quality (graded by the VP Sales)")
+    assert not any("(graded)" in line for line in lines)

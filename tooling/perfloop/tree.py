@@ -256,7 +256,9 @@ def kr_line(kr: KrNode) -> str:
     if kr.kind == "milestone":
         detail = "done" if kr.done else "not done"
     elif kr.kind == "graded":
-        detail = "graded"
+        if "graded" in kr.title.lower():  # "(graded by the VP Sales)": not "(graded)" again
+            return f"{bar(kr.progress)} {_pct(kr.progress)}  {kr.id} {kr.title}"
+        detail = "graded by hand"
     else:
         unit = f" {kr.unit}" if kr.unit else ""
         detail = f"{_value(kr.current)} of {_value(kr.target)}{unit}"

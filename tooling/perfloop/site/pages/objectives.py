@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ...model import COMPANY
 from ..layout import Layout, Linker
-from ..markup import attr, number, percent, plural, table, text
+from ..markup import attr, number, plural, table, text
 from ..svg import progress_bar
 from ..view import CycleView, KrView, ObjectiveView
 
@@ -36,7 +36,7 @@ def kr_value(kv: KrView) -> str:
     if kr.kind == "milestone":
         return "done" if kr.done else "not done"
     if kr.kind == "graded":  # its title often says who grades it: not repeated here
-        return f"hand grade {percent(kr.score)}" if kr.score is not None else "no grade yet"
+        return "graded by hand" if kr.score is not None else "no grade yet"
     unit = f" {text(kr.unit)}" if kr.unit else ""
     notes = []
     if kr.start is not None:
