@@ -1,13 +1,14 @@
 """The heap while a big model is built.
 
-Loading a 10,000-person cycle allocates millions of small containers (dicts, lists,
-records) that all live until the process ends. CPython's cyclic collector is triggered by
-allocation counts, so while they are built it runs again and again, each time walking an
-ever larger heap: about a third of a cold `validate` and two thirds of `score`, measured at
-10,000 people. The records hold no reference cycles that need collecting, so the collector
-is paused while they are built and the survivors are then frozen (moved out of the
-collector's view) so later collections only walk what is new. Freezing between the load,
-the rules and scoring is what pays: pausing alone saved less than half as much.
+Loading a large cycle allocates millions of small containers (dicts, lists, records) that
+all live until the process ends. CPython's cyclic collector is triggered by allocation
+counts, so while they are built it runs again and again, each time walking an ever larger
+heap (benchmarks/README.md has what that cost). The records hold no reference cycles that
+need collecting, so the collector is paused while they are built and the survivors are then
+frozen (moved out of the collector's view) so later collections only walk what is new.
+Freezing between the load, the rules and scoring is what pays, more than pausing alone.
+Core, not speed/: the loader and scoring build the model with it whether or not anything is
+cached.
 
 A freeze also keeps whatever cyclic garbage exists at that moment; a command exits soon
 after, but a long-lived host must call `release()` when its run is over (the MkDocs plugin

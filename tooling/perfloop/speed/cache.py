@@ -1,6 +1,6 @@
 """A content-addressed cache of examined files (parsed and schema-checked).
 
-Parsing YAML is the floor of every run (a 10,000-person company is 20,000 files), so the
+Parsing YAML is the floor of every cold run, so the
 outcome of examining a file — its data and its parse/schema problems — is kept in the
 cache folder (`root.cache_folder`: inside `.git/`, where no commit can carry it), keyed by
 the file's kind and git blob id, each entry sealed with the cache's MAC (`store`). The

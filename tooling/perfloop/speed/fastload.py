@@ -1,8 +1,8 @@
 """A faster reading of the common file, taken only where it is provably what `loader` reads.
 
 The loader builds data from PyYAML's events; making those Python event objects is most of
-a cold run (41 MB of YAML at 10,000 people: 14.7 s on one core). yaml-rs, a Rust parser
-(saphyr), builds the same plain data directly, ten times faster. It is not the authority:
+a cold run. yaml-rs, a Rust parser (saphyr), builds the same plain data directly, and much
+faster. It is not the authority:
 its answer is taken for a file only when all of these hold, and otherwise the loader reads
 the file, so a result never differs, only its speed.
 
@@ -26,7 +26,7 @@ the file, so a result never differs, only its speed.
   they are the same text either way, and are returned as pitfall candidates for the
   caller to check that no schema rule would object to them even if they were plain.
 
-`tests/test_fastload.py` compares the two readings on every file of a demo company, the
+`tests/speed/test_fastload.py` compares the two readings on every file of a demo company, the
 example cycles, a corpus of tricky YAML, and random scalars.
 """
 

@@ -1,21 +1,23 @@
 """A cycle's check derived from a base revision's verdict, for a change of a few files.
 
 Most pull requests change a few people's goals (a check-in), reviews or a calibration
-file, and so do most local edits. Checking the whole cycle again costs seconds at 10,000
-people, yet the verdict of the base (verdict.py: every rule's problems and every score —
+file, and so do most local edits. Checking the whole cycle again costs seconds on a large
+company, yet the verdict of the base (verdict.py: every rule's problems and every score —
 main's, restored from CI's cache, for a pull request; HEAD's for `validate` after an edit)
 already says everything about the files the change cannot reach. So this module loads only
 the files a change can reach, runs the same rules and scoring over them, and takes the rest
 from the base's verdict:
 
 - the changed files themselves;
-- for a changed goals file of X: the files whose objectives align or contribute to X
-  (their references may stop or start resolving), the files X's objectives align or
-  contribute to (their coverage moves), X's reviews (a review's relation depends on X's
-  proposed peers), and the score of X and of everyone whose key results sum X's, upward;
-- for a changed review of S: S's score;
-- for a changed calibration file: its group's ratings (sections stand);
-- the calibration files of every group whose scores moved.
+- what the rules declare they read (rules/reads.py), followed from each changed file: for
+  `links`, the files whose objectives align or contribute to a changed goals file's owner
+  and those its objectives align or contribute to; for `subject`, a changed goals file's
+  reviews; for `scores`, the calibration file of every group whose scores moved. A rule
+  that declares a relation not followed here (`FOLLOWED`) makes every change check the
+  whole cycle;
+- what scoring reads: the score of a changed goals file's owner and of everyone whose key
+  results sum theirs, upward; a changed review's subject's score; a changed calibration
+  file's group's ratings (sections stand).
 
 Each file checked again gets its problems from rules run over a partial cycle holding
 everything those problems read (the files it references, the files that contribute to
@@ -25,10 +27,10 @@ loading them.
 
 Anything else — cycle.yaml, org.yaml, templates, department or company objectives, a
 stray or oversized file, a symbolic link, no usable base verdict — and the whole cycle is
-checked as before. The result is the same as a full check's (tests/test_incremental.py
-compares them over many kinds of change), and it is stored as the new content's verdict,
-so the `validate` or `score` that follows reuses it. The gate never uses it (it runs
-uncached).
+checked as before. The result is the same as a full check's (tests/speed/test_incremental.py
+compares them over many kinds of change, tests/speed/test_reach.py rule by rule), and it is
+stored as the new content's verdict, so the `validate` or `score` that follows reuses it.
+The gate never uses it (it runs uncached).
 
 What differs from the base is what git says: for a pull request, its changed and
 untracked files (a file git ignores is not part of a pull request); for `validate`, every

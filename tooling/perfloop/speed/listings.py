@@ -2,8 +2,8 @@
 examine, and the content digest they make (`sources.digest_text`), kept by the folder's
 tree id.
 
-A listing is a function of the tree alone. At 10,000 people, listing 70,000 files with
-`git ls-tree` and digesting them costs 0.4 s, so the listing of HEAD's tree is kept after
+A listing is a function of the tree alone, and listing a large cycle with `git ls-tree`
+and digesting it is a large part of a small check, so the listing of HEAD's tree is kept after
 a full `validate` (`note_head`): a pull request's check finds its base's there
 (incremental.py), and a command on an unchanged checkout finds its cycle's (recall.py).
 """

@@ -1,9 +1,9 @@
 """A cycle recalled from its stored verdict, for the commands that print it.
 
 `score`, `calibrate`, `status` and the other commands that need the whole model load the
-cycle and then find its verdict (verdict.py) stored by the `validate` before them. At
-10,000 people the load is what is left of their time: listing and stat-ing 70,000 files,
-then decoding each one's cache entry, about 3 s a command. Yet when git says the
+cycle and then find its verdict (verdict.py) stored by the `validate` before them; the
+load (listing and stat-ing every file, decoding each one's cache entry) is then what is
+left of their time. Yet when git says the
 working tree's cycle is HEAD's, give or take a few goals, review or calibration files,
 the files' blob ids are HEAD's kept listing (listings.py) with those changes applied;
 their digest names the verdict, and the verdict names the files that have problems. The
@@ -11,10 +11,10 @@ model is then built with every clean goals and review file undecoded until somet
 reads it (`repository.load_recalled`).
 
 The answer is the one a full load and check give: the same listing and the same digest
-are what `validate` derives from (incremental.py), and `tests/test_recall.py` compares
+are what `validate` derives from (incremental.py), and `tests/speed/test_recall.py` compares
 the two. Anything git may not see (`worktree_changes` is None), a change only a full
-load follows (a stray or linked file, org.yaml), or no verdict: None, and the caller
-loads the cycle in full.
+load follows (a stray or linked file, org.yaml), or no verdict: None, and the engine
+(`engine.verdict`) loads the cycle in full.
 """
 
 from __future__ import annotations

@@ -9,8 +9,8 @@ anyone without the key is a miss, and the result is computed again. A file outsi
 folder located by this process is never read.
 
 Light on purpose (os, marshal, hashlib, hmac): a replayed command (`memo`) finds its stored
-output through this module while git works, and `pathlib` and `typing` alone cost it 40 ms
-of a 0.15 s run. Paths are plain strings or path-like objects.
+output through this module while git works, and `pathlib` and `typing` would be a large
+part of such a run. Paths are plain strings or path-like objects.
 """
 
 from __future__ import annotations

@@ -2,17 +2,18 @@
 
 Every rule (`rules/`) and every score (`scoring.py`) is a pure function of the loaded
 cycle, and the loaded cycle is a pure function of its files' bytes. `validate`, `score`,
-`calibrate`, `status`, `tree` and the site each need the same verdict, and at 10,000 people
-the rules and scores cost more than loading the model. So a verdict is computed once per
+`calibrate`, `status`, `tree` and the site each need the same verdict, and on a large
+company the rules and scores cost more than loading the model. So a verdict is computed once per
 content and code: stored in the cache folder's `<fingerprint>/verdicts/` (inside `.git/`,
 sealed with the cache's MAC: `store`), keyed by the code of the whole tool
 (`store.code_fingerprint`) and the cycle's content digest (every examined file's path and
 git blob id, as the load read them: `CycleData.content`).
 
-Unlike replayed output (memo.py), a verdict is keyed by the bytes actually loaded, not by
-a stat seen before the run, and it is shared by every command. It is stored with marshal
-(plain data only: a cache file can never run code) and anything malformed is a miss.
-"""
+Only `engine` stores and looks verdicts up for a command; incremental.py and recall.py start
+from them. Unlike replayed output (memo.py), a verdict is keyed by the bytes actually
+loaded, not by a stat seen before the run, and it is shared by every command. It is stored
+with marshal (plain data only: a cache file can never run code) and anything malformed is a
+miss. """
 
 from __future__ import annotations
 
