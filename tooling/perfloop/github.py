@@ -1,6 +1,6 @@
 """A small client for GitHub's REST API (v3): pull requests, their files, commits and
-reviews, branches, commit statuses and check runs. It fails closed: any answer it cannot
-trust raises GitHubError.
+reviews, branches, commit statuses, check runs, and issues (reminders). It fails closed:
+any answer it cannot trust raises GitHubError.
 
 Pagination follows `Link: <…>; rel="next"` (only to the same API host, so the token never
 leaves it). Retries are bounded: a 5xx or a dropped connection is retried with back-off; a
@@ -253,6 +253,24 @@ class GitHub:
             "output": {"title": title[:255], "summary": summary[:65535]},
         }
         self.patch(f"check-runs/{run_id}", body)
+
+    # --- issues (reminders) ----------------------------------------------------------------
+
+    def labelled_issues(self, label: str) -> list[dict[str, Any]]:
+        """Issues (open or closed, not pull requests) that carry `label`."""
+        found = self.get_all("issues", state="all", labels=label)
+        return [i for i in found if isinstance(i, dict) and "pull_request" not in i]
+
+    def create_issue(self, title: str, body: str, labels: list[str]) -> int:
+        answer = self.post("issues", {"title": title, "body": body, "labels": labels})
+        number = (answer or {}).get("number")
+        if not isinstance(number, int):
+            raise GitHubError("GitHub's answer for the new issue has no number")
+        return number
+
+    def update_issue(self, number: int, **fields: Any) -> None:
+        """Edit issue `number` in place (`body`, `title`, `state`)."""
+        self.patch(f"issues/{number}", fields)
 
 
 def _message(exc: urllib.error.HTTPError) -> str:
