@@ -317,7 +317,17 @@ class CycleView:
 
     def timeline(self, person: str) -> dict[str, list[Point]]:
         """`objective/kr` -> progress at each dated value: the goals file's check-ins plus,
-        where available, points the git history adds."""
+        where available, points the git history adds. Worked out once a person: their
+        page and the trends of their departments read it."""
+        if person not in self._timelines:
+            self._timelines[person] = self._timeline(person)
+        return self._timelines[person]
+
+    @cached_property
+    def _timelines(self) -> dict[str, dict[str, list[Point]]]:
+        return {}
+
+    def _timeline(self, person: str) -> dict[str, list[Point]]:
         goals = self.data.goals.get(person)
         if goals is None:
             return {}
