@@ -42,6 +42,11 @@ log = logging.getLogger("mkdocs.plugins.perfloop")
 
 CSS = "assets/perfloop/perfloop.css"
 HOME_MARKER = "<!-- perfloop:summary -->"
+# What a home page shows between HOME_MARKER and HOME_END is for a build without this
+# plugin (another generator, or mkdocs.yml without it): a visible notice whose link to a
+# generated page fails a strict build. The plugin replaces it with the summary.
+HOME_END = "<!-- /perfloop:summary -->"
+_HOME_BLOCK = re.compile(rf"{re.escape(HOME_MARKER)}(?:.*?{re.escape(HOME_END)})?", re.S)
 SUMMARY_BLOCK = "perfloop:summary-block-"
 _SUMMARY_MARKER = re.compile(rf"<!--{SUMMARY_BLOCK}(\d)-->")
 MAX_LISTED_PROBLEMS = 20
@@ -536,7 +541,8 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
             # HTML when the page is rendered
             count = len(overview.SUMMARY_HEADINGS) + 1
             markers = [f"<!--{SUMMARY_BLOCK}{i}-->" for i in range(count)]
-            return markdown.replace(HOME_MARKER, f"\n\n{overview.join_summary(markers)}\n\n")
+            summary = f"\n\n{overview.join_summary(markers)}\n\n"
+            return _HOME_BLOCK.sub(lambda _: summary, markdown)
         return markdown
 
 
