@@ -253,7 +253,7 @@ NODE24 = {
     "actions/cache/restore": 5,
     "actions/upload-pages-artifact": 4,  # composite: its upload step is on Node 24 from v4
     "actions/deploy-pages": 5,
-    "actions/create-github-app-token": 2,  # kept at v2.2.2: v3 renames app-id to client-id
+    "actions/create-github-app-token": 3,  # v3 still takes app-id (client-id preferred)
 }
 
 
