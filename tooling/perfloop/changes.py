@@ -47,6 +47,9 @@ DEFAULT_APPROVALS: dict[str, tuple[str, ...]] = {
     "manager_review": ("skip_level",),
     "calibration": ("department_head", "hr"),
     "cycle": ("hr",),
+    # the other of the person and their manager approves (permissions.other_party): no
+    # one else need read a confidential check-point
+    "checkpoint": (),
     **FIXED_APPROVALS,
 }
 
@@ -56,7 +59,7 @@ class Area:
     """Where a path sits: in which cycle, which kind of file, naming which ids."""
 
     name: str  # cycle_config | company | department | goals | review | calibration | results
-    #           | cycle_other | tooling | codeowners
+    #           | checkpoint | cycle_other | tooling | codeowners
     cycle: str | None = None
     ids: tuple[str, ...] = ()
 
@@ -83,6 +86,7 @@ def area_of(path: str) -> Area:
         "review": "review",
         "calibration": "calibration",
         "results": "results",
+        "checkpoint": "checkpoint",
     }.get(kind.kind)
     if kind.kind == "objectives":
         name = "company" if rel == "company.yaml" else "department"

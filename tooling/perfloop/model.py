@@ -316,6 +316,14 @@ class CalibrationConfig:
 
 
 @dataclass(frozen=True)
+class CheckpointConfig:
+    """cycle.yaml's `checkpoint:`: a mid-cycle check-point in execution (no score)."""
+
+    date: dt.date  # from this day each person and their manager owe one
+    due: dt.date
+
+
+@dataclass(frozen=True)
 class Cycle:
     id: str
     period_start: dt.date
@@ -338,6 +346,7 @@ class Cycle:
     where: Where = field(default=NOWHERE, compare=False, repr=False)
     sealed: bool = False  # confidentiality: sealed (SPEC section 7)
     subject_reads: tuple[str, ...] = ("manager",)  # confidentiality_subject_reads
+    checkpoint: CheckpointConfig | None = None
 
     @property
     def title(self) -> str:
@@ -499,6 +508,20 @@ class Review:
 
 
 @dataclass(frozen=True)
+class Checkpoint:
+    """checkpoints/<person>.yaml: a person's mid-cycle check-point with their manager.
+    Confidential like a review; never scored."""
+
+    person: str
+    summary: str
+    date: dt.date | None = None
+    employee_notes: str | None = None
+    manager_notes: str | None = None
+    next_steps: tuple[Action, ...] = ()
+    where: Where = field(default=NOWHERE, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
 class FinalRating:
     rating: str
     reason: str | None = None
@@ -541,6 +564,7 @@ class CycleData:
     reviews: Mapping[tuple[str, str], Review] = field(default_factory=dict)
     calibrations: Mapping[str, Calibration] = field(default_factory=dict)
     results: Any = None  # results.yaml of a closed cycle, as plain data
+    checkpoints: Mapping[str, Checkpoint] = field(default_factory=dict)  # person -> record
     documents: Mapping[str, Document] = field(default_factory=dict, repr=False)
     # Files of the cycle (paths from the root) left out of the model for problems of their
     # own: a rule does not report what follows from their absence (one mistake, one error).

@@ -67,7 +67,7 @@ def allowed_authors(change: Change, base: CycleData) -> tuple[set[str] | None, s
         dept = org.departments.get(area.ids[0])
         heads = {dept.head} if dept else set()
         return heads | set(org.admins), f"the head of {area.ids[0]} or an admin"
-    if area.name == "goals":
+    if area.name in ("goals", "checkpoint"):
         person = area.ids[0]
         manager = org.manager_of(person)
         return {person, *([manager] if manager else [])}, f"{person} or their manager"
@@ -103,6 +103,8 @@ def phase_refusal(change: Change, phase: str) -> str | None:
         )
     if area.name == "review":
         return _only_in(phase, ("review",), "reviews are written")
+    if area.name == "checkpoint":
+        return _only_in(phase, ("execution",), "check-points are written")
     if area.name == "calibration":
         return _only_in(phase, ("calibration",), "calibration ratings are set")
     if area.name == "results":
@@ -123,7 +125,7 @@ def _subjects(change: Change, base: CycleData) -> tuple[str, ...]:
     """The people whose managers approve: the goal's owner, the review's subject, the
     department's head, the calibration group's heads."""
     area, org = change.area, base.org
-    if area.name in ("goals", "review"):
+    if area.name in ("goals", "review", "checkpoint"):
         return (area.ids[0],) if area.ids[0] in org.people else ()
     if area.name == "department":
         dept = org.departments.get(area.ids[0])
@@ -259,12 +261,24 @@ PLAN_KINDS = ("goals", "goal_adjustment")
 
 
 def other_party(change: Change, base: CycleData, author: str | None) -> Requirement | None:
-    """The employee's approval of a plan change that someone else (their manager) made.
+    """The employee's approval of a plan change that someone else (their manager) made;
+    for a check-point, the approval of whichever of the two did not write it.
 
-    The manager's side is the configured approvers (`goals: [manager]`), which the employee
-    meets by authoring; when the manager writes the plan, the configured roles stand in as
-    usual (nobody approves their own change) and the employee must approve it too: a plan
-    is agreed by the two, never imposed."""
+    The manager's side of a plan is the configured approvers (`goals: [manager]`), which
+    the employee meets by authoring; when the manager writes the plan, the configured roles
+    stand in as usual (nobody approves their own change) and the employee must approve it
+    too: a plan is agreed by the two, never imposed. A check-point is the two's alone (no
+    configured role by default: no one else reads it), so its other party is the manager
+    (or who stands in for them) or the employee."""
+    if change.area.name == "checkpoint":
+        owner = change.area.ids[0]
+        if owner not in base.org.people or author is None:
+            return None
+        if author == owner:
+            return requirement_for("manager", change, base, author)
+        if author == base.org.manager_of(owner):
+            return Requirement("employee", (owner,), (change.path,))
+        return None  # refused: only the two may write it
     if change.area.name != "goals" or change.kind not in PLAN_KINDS:
         return None
     owner = change.area.ids[0]
@@ -285,10 +299,14 @@ def judge(change: Change, base: CycleData, author: str | None, phase: str) -> Ve
     if allowed is not None and (author is None or author not in allowed):
         who = author or "an author who is not in org.yaml"
         refusals.append(f"{who} may not make this change: only {in_words} may")
-    if change.area.name == "goals" and change.area.ids[0] not in base.org.people:
+    if change.area.name in ("goals", "checkpoint") and change.area.ids[0] not in base.org.people:
         refusals.append(
             f"{change.area.ids[0]} is not in org.yaml at the base; add them in a pull "
             "request of its own first"
+        )
+    if change.area.name == "checkpoint" and base.cycle.checkpoint is None:
+        refusals.append(
+            f"cycle {change.area.cycle} has no check-point (cycle.yaml: checkpoint) at the base"
         )
     if change.area.name == "review" and change.kind == "review":
         subject, reviewer = change.area.ids

@@ -380,6 +380,7 @@ def classify_change(
         "department": "department_goals",
         "calibration": "calibration",
         "results": "results",
+        "checkpoint": "checkpoint",
         "tooling": "tooling",
     }.get(area.name)
     if area.name == "review":

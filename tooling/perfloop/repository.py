@@ -27,6 +27,8 @@ from .model import (
     Calibration,
     CalibrationConfig,
     Checkin,
+    Checkpoint,
+    CheckpointConfig,
     Cycle,
     CycleData,
     Department,
@@ -107,6 +109,16 @@ class FileKind(NamedTuple):
 COMMON_PATH = re.compile(rf"(?:goals/({_ID})|reviews/({_ID})/({_ID}))\.yaml\Z")
 
 
+# Folders of one-id files: folder -> schema kind.
+FOLDERS = {
+    "templates": "template",
+    "departments": "objectives",
+    "goals": "goals",
+    "calibration": "calibration",
+    "checkpoints": "checkpoint",
+}
+
+
 def classify(relpath: str) -> FileKind | str:
     """Kind of a path relative to the cycle folder, or a message saying why it is not one."""
     common = COMMON_PATH.match(relpath)
@@ -131,10 +143,8 @@ def classify(relpath: str) -> FileKind | str:
             "and results.yaml"
         )
     folder = parts[0]
-    if len(parts) == 2 and folder in ("templates", "departments", "goals", "calibration"):
-        kind = {"templates": "template", "departments": "objectives", "goals": "goals"}.get(
-            folder, folder
-        )
+    if len(parts) == 2 and folder in FOLDERS:
+        kind = FOLDERS[folder]
         if not ID.match(stem):
             return f"file name {stem!r} is not a valid id (lower-case letters, digits and '-')"
         return FileKind(kind, (stem,))
@@ -145,7 +155,8 @@ def classify(relpath: str) -> FileKind | str:
         return FileKind("review", (parts[1], stem))
     return (
         f"unexpected file {relpath}: expected templates/<id>.yaml, departments/<id>.yaml, "
-        "goals/<person>.yaml, reviews/<subject>/<reviewer>.yaml or calibration/<group>.yaml"
+        "goals/<person>.yaml, reviews/<subject>/<reviewer>.yaml, calibration/<group>.yaml "
+        "or checkpoints/<person>.yaml"
     )
 
 
@@ -315,7 +326,17 @@ def build_cycle(doc: Document) -> Cycle:
         where=where,
         sealed=data.get("confidentiality") == "sealed",
         subject_reads=tuple(data.get("confidentiality_subject_reads", ("manager",))),
+        checkpoint=_checkpoint_config(data.get("checkpoint")),
     )
+
+
+def _checkpoint_config(raw: Any) -> CheckpointConfig | None:
+    """cycle.yaml's `checkpoint:`; due defaults to two weeks after the date."""
+    if not isinstance(raw, dict) or _date(raw.get("date")) is None:
+        return None
+    start = _date(raw["date"])
+    assert start is not None
+    return CheckpointConfig(start, _date(raw.get("due")) or start + dt.timedelta(days=14))
 
 
 def build_template(doc: Document) -> Template:
@@ -445,6 +466,20 @@ def build_review(doc: Document, subject: str, reviewer: str) -> Review:
             else (),
             "where": Where(doc),
         },
+    )
+
+
+def build_checkpoint(doc: Document, person: str) -> Checkpoint:
+    get = doc.data.get
+    steps = get("next_steps") or ()
+    return Checkpoint(
+        person,
+        get("summary"),
+        _date(get("date")),
+        get("employee_notes"),
+        get("manager_notes"),
+        tuple(Action(a["action"], _date(a.get("due"))) for a in steps),
+        Where(doc),
     )
 
 
@@ -905,6 +940,10 @@ def _assemble(
             for i in by_kind.get("calibration", [])
         },
         results=top["results.yaml"].data if "results.yaml" in top else None,
+        checkpoints={
+            i.kind.ids[0]: build_checkpoint(i.doc, i.kind.ids[0])
+            for i in by_kind.get("checkpoint", [])
+        },
         documents=docs,
         left_out=frozenset(left),
         left_out_claims=claims,

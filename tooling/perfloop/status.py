@@ -6,6 +6,8 @@ still needs stays on the list (a person without goals in review has no OKR secti
 - planning and after: goals files, department objectives, company objectives;
 - execution: a check-in within `checkin_interval_days` (default 14) for everyone with goals,
   and every plan task past its due date that is not marked `done: true`;
+- execution, from the check-point's date when cycle.yaml sets one: a check-point file
+  (`checkpoints/<person>.yaml`) for everyone with a manager, owed by the two;
 - review and calibration: every review that counts (its relation has weight > 0 in the
   subject's template, and the manager review always) and every incomplete person;
 - calibration: a calibration file for every group;
@@ -30,7 +32,7 @@ class Owed:
     department: str  # the department it is listed under (the owner's)
     who: tuple[str, ...]  # the people who owe it
     what: str  # goals | department objectives | company objectives | check-in | plan task |
-    #            review | calibration | incomplete | fix
+    #            check-point | review | calibration | incomplete | fix
     detail: str
     phase: str  # the phase the work belongs to
     due: dt.date | None
@@ -170,6 +172,25 @@ def owed(
                 subject=person.id,
             )
 
+    # execution: the mid-cycle check-point, from its date
+    point = cycle.checkpoint
+    if cycle.phase == "execution" and point is not None and today >= point.date:
+        for person in org.people.values():
+            manager = org.manager_of(person.id)
+            if manager is None or person.id in data.checkpoints:
+                continue
+            if data.path("checkpoints", f"{person.id}.yaml") in data.left_out:
+                continue  # written, but owed a fix (above)
+            add(
+                person.department,
+                (person.id, manager),
+                "check-point",
+                f"no checkpoints/{person.id}.yaml (check-point of {person.id} with {manager})",
+                "execution",
+                due=point.due,
+                subject=person.id,
+            )
+
     # review: reviews that count, and incomplete people
     if _reached(data, "review"):
         for subject in org.people.values():
@@ -252,6 +273,8 @@ def _fixer(data: CycleData, path: str) -> tuple[tuple[str, ...], str]:
         owner = parts[1]
     elif parts[0] == "reviews" and len(parts) == 3:
         owner = parts[2]
+    elif parts[0] == "checkpoints" and len(parts) == 2:
+        owner = parts[1]
     elif parts[0] == "departments" and len(parts) == 2 and parts[1] in org.departments:
         head = org.departments[parts[1]].head
         return (head,), parts[1]

@@ -19,7 +19,8 @@ _CONFIDENTIAL = re.compile(
     r"|calibration/(?P<group>[^/]+)\.yaml"
     r"|(?P<results>results)\.yaml"
     r"|results/(?P<result>[^/]+)\.yaml"
-    r"|development/(?P<development>[^/]+)\.yaml)$"
+    r"|development/(?P<development>[^/]+)\.yaml"
+    r"|checkpoints/(?P<checkpoint>[^/]+)\.yaml)$"
 )
 
 
@@ -27,7 +28,7 @@ _CONFIDENTIAL = re.compile(
 class Audience:
     """The readers of one confidential file: people in a stable order, and the org key."""
 
-    kind: str  # review | calibration | results | result | development
+    kind: str  # review | calibration | results | result | development | checkpoint
     people: tuple[str, ...]
 
     def keys(self, data: CycleData, org_key: str | None) -> tuple[list[str], list[str]]:
@@ -76,6 +77,9 @@ def audience(
         heads = [org.departments[d].head for d in chain]
         readers = [person, org.manager_of(person), *heads, *hr]
         return _audience("result", org.people, readers)
+    if match["checkpoint"]:  # the two who wrote it, and HR (no skip level: not a review)
+        person = match["checkpoint"]
+        return _audience("checkpoint", org.people, [person, org.manager_of(person), *hr])
     person = match["development"]
     return _audience("development", org.people, [person, org.manager_of(person), *hr])
 

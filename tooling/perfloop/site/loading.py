@@ -23,7 +23,7 @@ from ..problems import Problem, sort_problems
 from ..repository import CYCLES, load_cycle
 from ..sources import DirectorySource, Entry, Source, stat_of
 
-CONFIDENTIAL_DIRS = ("reviews/", "calibration/")
+CONFIDENTIAL_DIRS = ("reviews/", "calibration/", "checkpoints/")
 CONFIDENTIAL_FILES = ("results.yaml",)
 
 
@@ -75,6 +75,7 @@ def strip_confidential(data: CycleData) -> CycleData:
         goals=Records(dict.fromkeys(source), lambda owner, _: _public_goals(source[owner])),
         reviews={},
         calibrations={},
+        checkpoints={},
         results=None,
         documents={
             path: doc
