@@ -10,9 +10,14 @@ import json
 from pathlib import Path
 
 from conftest import run_cli
-from perfloop.engine import load_cycle
 from perfloop.sealing.audience import audience, is_confidential
+from perfloop.site.loading import is_confidential as site_refuses
 from sitebuild import add_minimal_site, mkdocs_build, output_files
+
+try:
+    from perfloop.engine import load_cycle
+except ImportError:  # before the engine's restructure (issue 22) lands
+    from perfloop.repository import load_cycle  # type: ignore[attr-defined,no-redef]
 
 CYCLE = "cycles/2026-h2"
 NOTE = "Alice worries about the cache layer and asked for more time"
@@ -44,7 +49,7 @@ def test_the_check_point_is_in_the_model_and_validates(base_repo: Path) -> None:
     repo = with_checkpoint(base_repo)
     done = run_cli("validate", cwd=repo)
     assert done.returncode == 0, done.stdout + done.stderr
-    data, _ = load_cycle(repo, "2026-h2", use_cache=False)
+    data, _ = load_cycle(repo, "2026-h2")
     assert data is not None and data.cycle.checkpoint is not None
     assert (data.cycle.checkpoint.date, data.cycle.checkpoint.due) == (
         dt.date(2026, 9, 30),
@@ -94,7 +99,7 @@ def test_status_lists_who_owes_a_check_point_from_its_date(base_repo: Path) -> N
 
 def test_a_check_point_is_read_by_the_two_and_hr_only(base_repo: Path) -> None:
     repo = with_checkpoint(base_repo)
-    data, _ = load_cycle(repo, "2026-h2", use_cache=False)
+    data, _ = load_cycle(repo, "2026-h2")
     assert data is not None
     assert is_confidential("checkpoints/alice.yaml")
     readers = audience(data, "checkpoints/alice.yaml")
@@ -102,6 +107,8 @@ def test_a_check_point_is_read_by_the_two_and_hr_only(base_repo: Path) -> None:
 
 
 def test_the_public_site_never_shows_a_check_point(base_repo: Path) -> None:
+    # the public build does not even read the file (nor its record, were it loaded)
+    assert site_refuses("checkpoints/alice.yaml")
     repo = add_minimal_site(with_checkpoint(base_repo))
     done = mkdocs_build(repo)
     assert done.returncode == 0, done.stderr
