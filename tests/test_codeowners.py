@@ -105,7 +105,7 @@ def test_codeowners_is_written_readable_like_any_committed_file(base_repo: Path)
 
 
 def load(repo: Path):
-    from perfloop.repository import load_cycle
+    from perfloop.engine import load_cycle
 
     data, _ = load_cycle(repo, "2026-h2", use_cache=False)
     assert data is not None

@@ -12,8 +12,8 @@ import pytest
 
 from conftest import run_cli
 from perfloop import demo
+from perfloop.engine import load_cycle
 from perfloop.model import RELATIONS, CycleData
-from perfloop.repository import load_cycle
 
 ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 YAML11_WORDS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null"}

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from perfloop.repository import load_cycle
+from perfloop.engine import load_cycle
 from perfloop.sealing import age
 from perfloop.sealing.audience import audience, is_confidential
 

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from conftest import DATA, ROOT, commit_all, run_cli
-from perfloop import engine, repository
+from perfloop import engine
 from perfloop.root import cache_folder
+from perfloop.speed import loading
 
 
 def cache(root: Path) -> Path:
@@ -50,7 +51,7 @@ def test_cached_and_uncached_runs_agree(messy_repo: Path, monkeypatch) -> None:
 def test_parallel_parsing_agrees(messy_repo: Path, monkeypatch) -> None:
     monkeypatch.setenv("PERFLOOP_CACHE", "0")
     plain = _formatted(messy_repo, "2026-h2")
-    monkeypatch.setattr(repository, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(loading, "PARALLEL_MIN", 1)
     assert _formatted(messy_repo, "2026-h2") == plain
 
 
@@ -199,13 +200,13 @@ def test_a_pr_check_reads_the_base_from_the_cache_and_keeps_it_whole(
     repo.git.commit("-am", "retitle", "--author", "Bob <bob@example.com>")
 
     parsed: list[str] = []
-    real = repository.examine
+    real = loading.examine
 
     def counting(raw: bytes, path: str, kind: str):
         parsed.append(path)
         return real(raw, path, kind)
 
-    monkeypatch.setattr(repository, "examine", counting)
+    monkeypatch.setattr(loading, "examine", counting)
     Pack._open.clear()  # a fresh process
     result = pullcheck.run_check(base_repo, "HEAD~1", "bobli", validate=True)
     assert [c.path for c in result.changes] == ["cycles/2026-h2/goals/bob.yaml"]
@@ -222,7 +223,7 @@ def test_a_build_hands_its_frozen_objects_back(example_repo: Path) -> None:
     from perfloop.site.plugin import PerfloopPlugin
 
     gc.unfreeze()
-    repository.load_cycle(example_repo, "2026-h2")
+    engine.load_cycle(example_repo, "2026-h2")
     assert gc.get_freeze_count() > 0
     PerfloopPlugin().on_post_build(None)  # the end of every build, also under `mkdocs serve`
     assert gc.get_freeze_count() == 0
@@ -336,7 +337,7 @@ def test_a_malformed_verdict_is_computed_again(messy_repo: Path, monkeypatch) ->
 
 def test_goal_and_review_records_are_built_on_first_use(example_repo: Path) -> None:
     """A command answered from a verdict reads a few records of 70,000 at 10,000 people."""
-    data, _ = repository.load_cycle(example_repo, "2026-h2")
+    data, _ = engine.load_cycle(example_repo, "2026-h2")
     assert data is not None
     owner = next(iter(data.goals))
     assert owner in data.goals and "nobody" not in data.goals

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, make_demo, run_cli
-from perfloop import loader, repository
-from perfloop.speed import fastload
+from perfloop import engine, loader, repository
+from perfloop.speed import fastload, loading
 
 CASES = Path(__file__).parent.parent / "data" / "yaml"
 
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.skipif(not fastload.available(), reason="yaml-rs is not
 
 
 def outcome(raw: bytes, path: str, kind: str) -> tuple[str, list]:
-    doc, problems = repository.examine(raw, path, kind)
+    doc, problems = loading.examine(raw, path, kind)
     return repr(None if doc is None else doc.data), [p.format() for p in problems]
 
 
@@ -36,7 +36,7 @@ def both_ways(raw: bytes, path: str, kind: str, monkeypatch: pytest.MonkeyPatch)
 def read_fast(raw: bytes, path: str, kind: str) -> bool:
     """Whether examining the file reads it the fast way."""
     text, _ = loader.decode(raw, path)
-    return text is not None and repository._read_quickly(text, raw, path, kind) is not None
+    return text is not None and loading._read_quickly(text, raw, path, kind) is not None
 
 
 def cycle_files(root: Path) -> list[tuple[Path, str, str]]:
@@ -179,7 +179,7 @@ def test_a_parsing_worker_that_dies_leaves_the_files_to_the_loader(tmp_path, mon
 
     root = make_demo(tmp_path, 40, 2)
     (cycle,) = [p.name for p in (root / CYCLES).iterdir()]
-    expected = repository.load_cycle(root, cycle, use_cache=False)[1]
+    expected = engine.load_cycle(root, cycle, use_cache=False)[1]
     real = fastload.parse
 
     def crashing(text: str):
@@ -189,9 +189,9 @@ def test_a_parsing_worker_that_dies_leaves_the_files_to_the_loader(tmp_path, mon
 
     parent = os.getpid()
     monkeypatch.setattr(fastload, "yaml_rs", fastload.yaml_rs)  # restored after the test
-    monkeypatch.setattr(repository, "PARALLEL_MIN", 10)
+    monkeypatch.setattr(loading, "PARALLEL_MIN", 10)
     monkeypatch.setattr(fastload, "parse", crashing)
-    data, problems = repository.load_cycle(root, cycle, use_cache=False)
+    data, problems = engine.load_cycle(root, cycle, use_cache=False)
     assert data is not None
     assert [p.format() for p in problems] == [p.format() for p in expected]
     assert not fastload.available()  # the rest of the run reads with the loader

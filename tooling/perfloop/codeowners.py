@@ -11,9 +11,10 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+from .engine import load_cycle
 from .model import CycleData, Org
 from .problems import error
-from .repository import CYCLES, load_cycle
+from .repository import CYCLES
 from .sources import DirectorySource, Entry
 
 PATH = ".github/CODEOWNERS"

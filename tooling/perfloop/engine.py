@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from .gitrepo import GitRepo
     from .model import CycleData
     from .problems import Problem
+    from .sources import Source
     from .speed.verdict import Verdict
     from .validation import CycleResult
 
@@ -83,11 +84,25 @@ def verdict(
     return result
 
 
+def load_cycle(
+    root: Path,
+    cycle_id: str,
+    source: Source | None = None,
+    use_cache: bool | None = None,
+    left_out: frozenset[str] = frozenset(),
+) -> tuple[CycleData | None, list[Problem]]:
+    """`repository.load_cycle` with the examined files from the cache (unless `use_cache`
+    is False or the cache is off) and new ones parsed in parallel when there are many."""
+    from .repository import load_cycle as load
+    from .speed.loading import cached
+
+    return load(root, cycle_id, source, left_out, cached(use_cache))
+
+
 def full(root: Path, cycle_id: str) -> CycleResult:
     """Load every file of the cycle and check it; the verdict is stored (or reused when
     one is stored for the same content)."""
     from .problems import sort_problems
-    from .repository import load_cycle
     from .validation import CycleResult
 
     data, problems = load_cycle(root, cycle_id)

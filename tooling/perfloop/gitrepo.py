@@ -301,7 +301,7 @@ class GitRepo:
     ) -> tuple[CycleData | None, list[Problem]]:
         """Cycle `cycle_id` as it is at `rev`. With `only` (paths inside the cycle folder),
         just those files plus cycle.yaml and org.yaml are read: enough for permissions."""
-        from .repository import load_cycle
+        from .engine import load_cycle
 
         source = TreeSource(self, rev, f"{self.prefix}{CYCLES}/{cycle_id}", only)
         return load_cycle(self.root, cycle_id, source=source)  # blob ids: cache hits for free
@@ -316,7 +316,7 @@ def _close(batch: subprocess.Popen) -> None:
 
 
 class TreeSource:
-    """A cycle folder at a git revision, as a `sources.Source` for `repository.load_cycle`."""
+    """A cycle folder at a git revision, as a `sources.Source` for `load_cycle`."""
 
     def __init__(self, repo: GitRepo, rev: str, folder: str, only: Iterable[str] | None):
         self.git = repo

@@ -11,8 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .engine import load_cycle
 from .model import CycleData
-from .repository import cycle_ids, load_cycle
+from .repository import cycle_ids
 from .scoring import PersonScore, own_fields, score_cycle
 
 

@@ -8,13 +8,10 @@ only ever see well-formed records; its problems are reported instead.
 from __future__ import annotations
 
 import datetime as dt
-import marshal
-import os
 import re
-from collections.abc import Callable, Iterator, Mapping
-from functools import partial
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from . import schema
 from .alignment import claimed_parents
@@ -52,12 +49,9 @@ from .model import (
     Where,
     make,
 )
-from .problems import Problem, Severity, error
+from .problems import Problem, error
 from .root import CYCLES
-from .root import enabled as cache_enabled
-from .sources import DirectorySource, Entry, Source, Stat, blob_id, content_digest
-from .speed import fastload
-from .speed.cache import Outcome, Pack, Stored, stored
+from .sources import DirectorySource, Entry, Source, blob_id, content_digest
 
 _ID = r"[a-z0-9][a-z0-9-]{0,62}"
 ID = re.compile(rf"{_ID}\Z")  # \Z, not $: "bob\n" is not an id (use with .match)
@@ -504,8 +498,6 @@ def build_calibration(doc: Document, group: str) -> Calibration:
 
 # --- loading a cycle ------------------------------------------------------------------------
 
-PARALLEL_MIN = 300  # below this many files to parse, a process pool costs more than it saves
-
 
 class LoadedFile(NamedTuple):  # one per file: 70,000 at 10,000 people
     relpath: str  # relative to the cycle folder
@@ -514,14 +506,19 @@ class LoadedFile(NamedTuple):  # one per file: 70,000 at 10,000 people
 
 
 def examine(raw: bytes, path: str, kind: str) -> tuple[Document | None, list[Problem]]:
-    """Parse one file and check it against its kind's schema: the cacheable unit of work.
-    The common file is read by fastload.py; whatever it declines, by the loader."""
+    """Parse one file and check it against its kind's schema: the unit of a load's work,
+    which speed/loading.py caches by blob id and reads faster where it can vouch for it."""
     text, problems = decode(raw, path)
     if text is None:
         return None, problems
-    doc = _read_quickly(text, raw, path, kind)
-    if doc is None:
-        doc, problems = parse_text(text, path)
+    doc, problems = parse_text(text, path)
+    return checked(doc, problems, path, kind)
+
+
+def checked(
+    doc: Document | None, problems: list[Problem], path: str, kind: str
+) -> tuple[Document | None, list[Problem]]:
+    """A parsed file checked against its kind's schema."""
     if doc is None:
         return None, problems
     if kind in schema.kinds():
@@ -531,139 +528,79 @@ def examine(raw: bytes, path: str, kind: str) -> tuple[Document | None, list[Pro
     return doc, problems
 
 
-def _read_quickly(text: str, raw: bytes, path: str, kind: str) -> Document | None:
-    """The document as the loader would read `text`, when fastload.py can vouch for it (its
-    positions are found by the loader, from `raw`, if a problem needs them)."""
-    quick = fastload.parse(text)
-    if quick is None:
-        return None
-    data, pitfalls = quick
-    if pitfalls and not schema.harmless(kind, pitfalls):
-        return None
-    return Document(path, data, positions=None, reload=lambda: raw)
+# A listed file to examine: relative path, path from the root, kind, the source's entry.
+Listed = tuple[str, str, str, Entry]
+Examined = dict[str, tuple[Document | None, list[Problem]]]
 
 
-def _outcome(doc: Document | None, problems: list[Problem]) -> Outcome:
-    return (
-        None if doc is None else doc.data,
-        [(p.line, p.col, p.severity.value, p.message) for p in problems],
-    )
+class ExamineAll(Protocol):
+    """Examines the listed files of a cycle: (relative path -> document and problems, the
+    blob id of each file examined, problems of files that could not be read). The plain
+    one reads and examines each in turn; speed/loading.py caches and parallelises."""
+
+    def __call__(
+        self, root: Path, cycle_id: str, source: Source, files: list[Listed]
+    ) -> tuple[Examined, dict[str, str], list[Problem]]: ...
 
 
-# A parsing worker's job: the file's bytes, or its path on disk when the worker is to read
-# them (and name them by blob id) itself; the path the problems name; the file's kind.
-Job = tuple[bytes | str, str, str]
-# What a worker gives back: the blob id of the bytes it read ("" when given them), the
-# outcome as a pack keeps it (None: the pack has it already), and why the file could not
-# be read (else None).
-Done = tuple[str, Stored | None, str | None]
-
-_worker_pack: Pack | None = None  # in a worker: the parent's pack, inherited by the fork
-
-
-def _start_worker(pack: Pack | None) -> None:
-    global _worker_pack
-    _worker_pack = pack
-
-
-def _examine_batch(batch: list[Job]) -> list[Done]:
-    """Worker side of parallel parsing. A worker reads and hashes the files it is given by
-    path, so the parent neither reads 70,000 files (2.3 s) nor hashes them, and it hands
-    back outcomes marshalled (as the pack keeps them): decoding 40 MB of data in the parent
-    (1 s) waits until a rule reads it, and the transfer is of bytes, not of millions of
-    objects (pickling and unpickling them both ways was 6 s of a cold run at 10,000)."""
-    done: list[Done] = []
-    for source, path, kind in batch:
-        blob = ""
-        if isinstance(source, str):
-            try:
-                with open(source, "rb") as handle:
-                    raw = handle.read()
-            except OSError as exc:
-                done.append(("", None, exc.strerror or str(exc)))
-                continue
-            blob = blob_id(raw)
-            if _worker_pack is not None and _worker_pack.has(kind, blob):
-                done.append((blob, None, None))
-                continue
-        else:
-            raw = source
-        done.append((blob, stored(_outcome(*examine(raw, path, kind))), None))
-    return done
-
-
-def _examine_parallel(jobs: list[Job], pack: Pack | None) -> list[Done]:
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
-
-    workers = min(os.cpu_count() or 1, 8)
-    size = max(1, len(jobs) // (workers * 16))  # small: goals files cost 3x a review
-    batches = [jobs[i : i + size] for i in range(0, len(jobs), size)]
-    context = multiprocessing.get_context("fork")  # workers inherit the pack, unpickled
-    try:
-        with ProcessPoolExecutor(
-            workers, mp_context=context, initializer=_start_worker, initargs=(pack,)
-        ) as pool:
-            return [done for chunk in pool.map(_examine_batch, batches) for done in chunk]
-    except BrokenProcessPool:
-        # A worker died: a parser crashed on some file. The loader alone reads them all
-        # here, slower but never crashing on any input.
-        fastload.disable()
-        _start_worker(pack)
-        return _examine_batch(jobs)
-
-
-def _from_outcome(
-    outcome: Outcome | Stored, path: str, reload: Callable[[], bytes], packed: bool = False
-) -> tuple[Document | None, list[Problem]]:
-    """The document and problems of an examined file; `packed`: as kept in a pack, its
-    data still marshalled (decoded on first use)."""
-    data, found = outcome
-    problems = [Problem(path, line, col, Severity(sev), msg) for line, col, sev, msg in found]
-    if data is None:
-        return None, problems
-    if packed:
-        return Document.packed(path, data, reload), problems
-    return Document(path, data, positions=None, reload=reload), problems
+def examine_each(
+    root: Path, cycle_id: str, source: Source, files: list[Listed]
+) -> tuple[Examined, dict[str, str], list[Problem]]:
+    """Read and examine each file in turn, nothing kept."""
+    examined: Examined = {}
+    blobs: dict[str, str] = {}
+    problems: list[Problem] = []
+    for rel, path, kind, entry in files:
+        try:
+            raw = source.read(rel)
+        except OSError as exc:
+            problems.append(error(path, 1, 1, f"cannot read file: {exc.strerror}"))
+            continue
+        blobs[rel] = entry.blob or blob_id(raw)
+        examined[rel] = examine(raw, path, kind)
+    return examined, blobs, problems
 
 
 def load_cycle(
     root: Path,
     cycle_id: str,
     source: Source | None = None,
-    use_cache: bool | None = None,
     left_out: frozenset[str] = frozenset(),
+    examine_all: ExamineAll = examine_each,
 ) -> tuple[CycleData | None, list[Problem]]:
     """Examine and build one cycle. None when cycle.yaml or org.yaml is unusable.
 
     `source` defaults to the cycle folder on disk; a git revision can be read instead.
-    Examined files are cached by blob id (see cache.py); cache misses are parsed in parallel
-    when there are many. `left_out`: files (paths from the root) known to have problems
-    though `source` does not list them (a partial load, incremental.py), so that the model
-    knows them left out as a full load would.
+    `examine_all` examines the listed files (`engine.load_cycle` passes the cached one).
+    `left_out`: files (paths from the root) known to have problems though `source` does not
+    list them (a partial load, speed/incremental.py), so that the model knows them left
+    out as a full load would.
     """
     with bulk_allocation():
-        return _load_cycle(root, cycle_id, source, use_cache, left_out)
+        rel_dir = f"{CYCLES}/{cycle_id}"
+        source = source or DirectorySource(root / CYCLES / cycle_id)
+        files, kinds, problems = _listed(rel_dir, source)
+        examined, blobs, unread = examine_all(root, cycle_id, source, files)
+        return assemble(
+            root,
+            rel_dir,
+            examined,
+            kinds,
+            blobs,
+            problems + unread,
+            read=source.read,
+            left_out=left_out,
+        )
 
 
-def _load_cycle(
-    root: Path,
-    cycle_id: str,
-    source: Source | None,
-    use_cache: bool | None,
-    left_out: frozenset[str],
-) -> tuple[CycleData | None, list[Problem]]:
-    cycle_dir = root / CYCLES / cycle_id
-    rel_dir = f"{CYCLES}/{cycle_id}"
-    source = source or DirectorySource(cycle_dir)
-    use = cache_enabled() if use_cache is None else use_cache
-    pack = Pack.open(root, cycle_id) if use else None
+def _listed(
+    rel_dir: str, source: Source
+) -> tuple[list[Listed], dict[str, FileKind], list[Problem]]:
+    """The files of a cycle to examine, the kind of each, and the problems of those that
+    are no data file of a cycle (a symbolic link, a stray name, a file too big)."""
     problems: list[Problem] = []
-    examined: dict[str, tuple[Document | None, list[Problem]]] = {}
     kinds: dict[str, FileKind] = {}
-    blobs: dict[str, str] = {}  # rel -> blob id of every examined file, as read
-    files: list[tuple[str, str, str, Entry]] = []  # rel, path, kind, entry: to examine
+    files: list[Listed] = []
     for entry in source.entries():
         rel = entry.rel
         path = f"{rel_dir}/{rel}"
@@ -682,180 +619,19 @@ def _load_cycle(
             )
             continue
         files.append((rel, path, kind.kind, entry))
-    # The stat index answers for the whole listing at once (a call per file was 0.2 s).
-    known = pack.known_blobs([(f[0], f[3].stat) for f in files]) if pack else [None] * len(files)
-    read = source.read
-    parallel = (os.cpu_count() or 1) > 1
-    # Files whose blob id nothing gave (a first run, a fresh clone) are read by the parsing
-    # workers, when there are enough of them, from the folder on disk.
-    unknown = sum(1 for f, blob in zip(files, known, strict=True) if not (f[3].blob or blob))
-    folder = (
-        os.fspath(source.folder)
-        if parallel and unknown >= PARALLEL_MIN and isinstance(source, DirectorySource)
-        else None
-    )
-    # Files to examine: rel, path, kind, stat, blob id and source, the bytes read or (blob
-    # id "") the file's path on disk, for a parsing worker to read and name by blob id.
-    todo: list[tuple[str, str, str, Stat | None, str, bytes | str]] = []
-    for (rel, path, kind_name, entry), blob in zip(files, known, strict=True):
-        blob = entry.blob or blob
-        if folder is not None and not blob:
-            todo.append((rel, path, kind_name, entry.stat, "", f"{folder}/{rel}"))
-            continue
-        cached = pack.get(kind_name, blob) if pack and blob else None
-        if cached is None:
-            try:
-                raw = read(rel)
-            except OSError as exc:
-                problems.append(error(path, 1, 1, f"cannot read file: {exc.strerror}"))
-                continue
-            if not entry.blob:  # the bytes just read name the entry, not a stat seen earlier
-                blob = blob_id(raw)
-            if pack:
-                cached = pack.get(kind_name, blob)
-                pack.remember(rel, entry.stat, blob)
-        blobs[rel] = blob  # type: ignore[assignment]  # set: from the entry, index or bytes
-        if cached is not None:
-            data, found = cached
-            if found or data is None:
-                examined[rel] = _from_outcome(cached, path, partial(read, rel), packed=True)
-            else:  # the common case, inlined
-                examined[rel] = (Document.packed(path, data, partial(read, rel)), [])
-            continue
-        todo.append((rel, path, kind_name, entry.stat, blob, raw))  # type: ignore[arg-type]
-    if parallel and len(todo) >= PARALLEL_MIN:
-        work: list[Job] = [(source, path, kind) for _, path, kind, _, _, source in todo]
-        for (rel, path, kind_name, stat, blob, _), (read_as, kept, failure) in zip(
-            todo, _examine_parallel(work, pack), strict=True
-        ):
-            if failure is not None:
-                problems.append(error(path, 1, 1, f"cannot read file: {failure}"))
-                continue
-            if read_as:  # the worker read the file: its blob id is new to the pack
-                blob = read_as
-                if pack:
-                    pack.remember(rel, stat, blob)
-            if kept is None:  # the pack had it
-                kept = pack.get(kind_name, blob) if pack else None
-                if kept is None:  # a damaged entry (the worker saw only its key): examine it
-                    kept = stored(_outcome(*examine(read(rel), path, kind_name)))
-            elif pack:
-                pack.put_stored(kind_name, blob, kept)
-            blobs[rel] = blob
-            examined[rel] = _from_outcome(kept, path, partial(read, rel), packed=True)
-    else:  # few enough for this process; a path on disk (`folder`) needs as many as PARALLEL_MIN
-        for rel, path, kind_name, _, blob, raw in todo:
-            assert isinstance(raw, bytes)
-            examined[rel] = examine(raw, path, kind_name)
-            if pack:
-                pack.put(kind_name, blob, _outcome(*examined[rel]))
-    if pack:
-        pack.save(prune=isinstance(source, DirectorySource))
-    return _assemble(root, rel_dir, examined, kinds, blobs, problems, read=read, left_out=left_out)
+    return files, kinds, problems
 
 
-def load_recalled(
-    root: Path,
-    cycle_id: str,
-    blobs: dict[str, str],
-    content: str,
-    flawed: set[str],
-    read: Callable[[str], bytes],
-) -> tuple[CycleData | None, list[Problem]]:
-    """The cycle whose examined files are `blobs` (relative path -> blob id, as a full load
-    of it would examine them; their digest is `content`), when its verdict is stored.
+class Deferred(Protocol):
+    """Goals and review files whose documents are made when first read (speed/recall.py)."""
 
-    The verdict says which files have problems (`flawed`, paths from the root); every
-    other goals and review file is in the model undecoded: its document is made, and its
-    cache entry read, when something asks for it (70,000 documents made up front took
-    0.4 s). The other files, a few hundred, are taken from the cache or examined now, as
-    in `load_cycle`."""
-    with bulk_allocation():
-        rel_dir = f"{CYCLES}/{cycle_id}"
-        pack = Pack.open(root, cycle_id) if cache_enabled() else None
-        deferred = _Deferred(pack, read, len(rel_dir) + 1)
-        examined: dict[str, tuple[Document | None, list[Problem]]] = {}
-        kinds: dict[str, FileKind] = {}
-        common = COMMON_PATH.match
-        for rel in sorted(blobs):  # path order, as a full load builds the model
-            path = f"{rel_dir}/{rel}"
-            found = common(rel)
-            if found is not None and path not in flawed:
-                deferred.add(path, found.groups(), blobs[rel])
-                continue
-            kind = classify(rel)
-            if isinstance(kind, str):  # not a data file: a listing leaves it out
-                continue
-            kinds[rel] = kind
-            stored = pack.get(kind.kind, blobs[rel]) if pack else None
-            if stored is None:
-                examined[rel] = examine(read(rel), path, kind.kind)
-                if pack:
-                    pack.put(kind.kind, blobs[rel], _outcome(*examined[rel]))
-            else:
-                examined[rel] = _from_outcome(stored, path, partial(read, rel), packed=True)
-        if pack:
-            pack.save(prune=False)
-        return _assemble(root, rel_dir, examined, kinds, blobs, [], content, deferred, read)
+    goals: dict[str, str]
+    reviews: dict[tuple[str, ...], str]
+
+    def including(self, documents: dict[str, Document]) -> Mapping[str, Document]: ...
 
 
-class _Deferred(Mapping[str, Document]):
-    """The documents of a recalled cycle (path -> document): the goals and review files
-    not yet made, and the others. A goals or review file's document is made when first
-    asked for."""
-
-    def __init__(self, pack: Pack | None, read: Callable[[str], bytes], cut: int):
-        self._pack, self._read, self._cut = pack, read, cut
-        self._files: dict[str, tuple[str, str]] = {}  # path -> kind, blob id
-        self._made: dict[str, Document] = {}
-        self.goals: dict[str, str] = {}  # owner -> path
-        self.reviews: dict[tuple[str, ...], str] = {}  # (subject, reviewer) -> path
-
-    def add(self, path: str, ids: tuple[str | None, ...], blob: str) -> None:
-        owner, subject, reviewer = ids
-        if owner:
-            self._files[path] = ("goals", blob)
-            self.goals[owner] = path
-        else:
-            self._files[path] = ("review", blob)
-            self.reviews[(subject, reviewer)] = path
-
-    def including(self, documents: dict[str, Document]) -> _Deferred:
-        """These, with the documents of the other files (made already)."""
-        self._made.update(documents)
-        return self
-
-    def __getitem__(self, path: str) -> Document:
-        doc = self._made.get(path)
-        if doc is None:
-            kind, blob = self._files[path]  # KeyError for a path not in the cycle
-            reload = partial(self._read, path[self._cut :])
-            fetch = partial(_fetched, self._pack, kind, blob, path, reload)
-            doc = self._made[path] = Document.deferred(path, fetch, reload)
-        return doc
-
-    def __iter__(self) -> Iterator[str]:
-        yield from self._files
-        yield from (path for path in self._made if path not in self._files)
-
-    def __len__(self) -> int:
-        return len(self._files) + sum(path not in self._files for path in self._made)
-
-
-def _fetched(pack: Pack | None, kind: str, blob: str, path: str, read: Callable[[], bytes]) -> Any:
-    """The data of a file its cycle's verdict says is clean: its cache entry's, else that
-    of its bytes examined again."""
-    stored = pack.get(kind, blob) if pack else None
-    if stored is not None and stored[0] is not None and not stored[1]:
-        try:
-            return marshal.loads(stored[0])
-        except (EOFError, ValueError, TypeError):
-            pass  # a damaged entry: the file decides
-    doc, _ = examine(read(), path, kind)
-    return None if doc is None else doc.data
-
-
-def _assemble(
+def assemble(
     root: Path,
     rel_dir: str,
     examined: dict[str, tuple[Document | None, list[Problem]]],
@@ -863,7 +639,7 @@ def _assemble(
     blobs: dict[str, str],
     problems: list[Problem],
     content: str | None = None,
-    deferred: _Deferred | None = None,
+    deferred: Deferred | None = None,
     read: Callable[[str], bytes] | None = None,
     left_out: frozenset[str] = frozenset(),
 ) -> tuple[CycleData | None, list[Problem]]:

@@ -17,10 +17,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .engine import rules
+from .engine import load_cycle, rules
 from .model import CycleData
 from .problems import Problem, sort_problems
-from .repository import CYCLES, load_cycle
+from .repository import CYCLES
 from .schemaref import SCHEMA_COMMENT, UNPLACED, placed
 from .sources import DirectorySource, Entry, Source
 

@@ -50,7 +50,7 @@ def refuse_in_ci(what: str) -> None:
 
 def cycle_data(root: Path, cycle_id: str) -> CycleData:
     """The cycle's plain data (org, cycle, goals): what a confidential file's audience needs."""
-    from ..repository import load_cycle
+    from ..engine import load_cycle
 
     data, problems = load_cycle(root, cycle_id)
     if data is None:

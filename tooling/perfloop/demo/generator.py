@@ -1019,7 +1019,7 @@ class _Demo:
         from pathlib import Path
 
         from ..calibration import propose
-        from ..repository import load_cycle
+        from ..engine import load_cycle
         from ..scoring import score_cycle
 
         prefix = f"{self.cycle_dir}/"

@@ -17,10 +17,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..carryover import from_reviews
-from ..engine import rules
+from ..engine import load_cycle, rules
 from ..model import CycleData, Goals, Records
 from ..problems import Problem, sort_problems
-from ..repository import CYCLES, load_cycle
+from ..repository import CYCLES
 from ..sources import DirectorySource, Entry, Source, stat_of
 
 CONFIDENTIAL_DIRS = ("reviews/", "calibration/", "checkpoints/")

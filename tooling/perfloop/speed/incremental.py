@@ -50,7 +50,7 @@ from ..alignment import Links, claimed_links, claimed_parents, links_of
 from ..gitrepo import GitProblem, GitRepo
 from ..model import COMPANY, CycleData
 from ..problems import sort_problems
-from ..repository import CYCLES, FileKind, build_goals, examine, load_cycle
+from ..repository import CYCLES, FileKind, build_goals, load_cycle
 from ..rules import check_cycle, reads
 from ..rules.reads import LINKS, SCORES, SUBJECT
 from ..scoring import PersonScore, adopt_scores, recalibrated, score_person
@@ -58,6 +58,7 @@ from ..sources import Entry
 from ..validation import CycleResult
 from . import verdict
 from .listings import Listing, changed_listing, listing, reader
+from .loading import cached, examine
 from .verdict import Verdict
 
 
@@ -129,7 +130,7 @@ def _derive(
     # not: what follows from their absence is judged as a full check judges it.
     kept_out = frozenset(p.path for p in load)
     sub, load_problems = load_cycle(
-        root, cycle_id, source=_Listed(entries, read), left_out=kept_out
+        root, cycle_id, _Listed(entries, read), left_out=kept_out, examine_all=cached()
     )
     if sub is None:
         return None

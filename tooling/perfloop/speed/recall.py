@@ -8,7 +8,7 @@ working tree's cycle is HEAD's, give or take a few goals, review or calibration 
 the files' blob ids are HEAD's kept listing (listings.py) with those changes applied;
 their digest names the verdict, and the verdict names the files that have problems. The
 model is then built with every clean goals and review file undecoded until something
-reads it (`repository.load_recalled`).
+reads it (`loading.load_recalled`).
 
 The answer is the one a full load and check give: the same listing and the same digest
 are what `validate` derives from (incremental.py), and `tests/speed/test_recall.py` compares
@@ -24,9 +24,10 @@ from pathlib import Path
 from ..gitrepo import GitProblem, GitRepo
 from ..model import CycleData
 from ..problems import Problem
-from ..repository import CYCLES, load_recalled
+from ..repository import CYCLES
 from . import verdict
 from .listings import changed_listing, listing, reader
+from .loading import load_recalled
 from .verdict import Verdict
 
 

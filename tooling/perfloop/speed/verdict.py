@@ -13,7 +13,7 @@ Only `engine` stores and looks verdicts up for a command; incremental.py and rec
 from them. Unlike replayed output (memo.py), a verdict is keyed by the bytes actually
 loaded, not by a stat seen before the run, and it is shared by every command. It is stored
 with marshal (plain data only: a cache file can never run code) and anything malformed is a
-miss. """
+miss."""
 
 from __future__ import annotations
 
