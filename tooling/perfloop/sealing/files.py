@@ -66,7 +66,8 @@ def locate(root: Path, given: str) -> Located:
 def confidential_files(root: Path, cycle_id: str) -> Iterator[Located]:
     """The confidential files of a cycle on disk, plain and sealed, in path order."""
     folder = root / CYCLES / cycle_id
-    for pattern in ("reviews/*/*", "calibration/*", "results.yaml*", "results/*", "development/*"):
+    patterns = ("reviews/*/*", "calibration/*", "results.yaml*", "results/*", "development/*")
+    for pattern in (*patterns, "checkpoints/*"):
         for path in sorted(folder.glob(pattern)):
             rel = age.plain_path(path.relative_to(folder).as_posix())
             if path.is_file() and not path.is_symlink() and is_confidential(rel):
