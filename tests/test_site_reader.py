@@ -32,6 +32,7 @@ MIN_LABEL_PX = 10.5  # an axis label smaller than this on screen is hard to read
 CHARTS = [
     ("public", "people/alice/"),
     ("public", "departments/platform/"),
+    ("public", "departments/marketing/"),  # alignment warnings too
     ("public", ""),
     ("hr", "results/"),
 ]
@@ -95,7 +96,8 @@ _MEASURE = """() => {
     return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2]; };
   let bg = getComputedStyle(document.body).backgroundColor;
   if (rgb(bg).length < 3 || bg === 'rgba(0, 0, 0, 0)') bg = 'rgb(255, 255, 255)';
-  const quiet = [...document.querySelectorAll('article .pl-muted, article .pl-sub, article .pl-id')]
+  const quiet = [...document.querySelectorAll(
+    'article .pl-muted, article .pl-sub, article .pl-id, article .pl-warnings li')]
     .map(e => { const [a, b] = [lum(getComputedStyle(e).color), lum(bg)].sort((x, y) => y - x);
       return (a + 0.05) / (b + 0.05); });
   const faintest = Math.min(10, ...quiet);

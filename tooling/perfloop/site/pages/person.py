@@ -93,7 +93,14 @@ def _checkins(view: CycleView, pid: str) -> str:
             series.append(Series(label, tuple((p.date, p.progress) for p in pts)))
         cycle = view.cycle
         parts.append(
-            timeline(series, cycle.period_start, cycle.period_end, "Key-result progress by date")
+            timeline(
+                series,
+                cycle.period_start,
+                cycle.period_end,
+                "Key-result progress by date",
+                "Each line: a key result's progress (its way from start to target) at each "
+                "value a check-in recorded.",
+            )
         )
     items = []
     for c in sorted(goals.checkins, key=lambda c: c.date, reverse=True):
