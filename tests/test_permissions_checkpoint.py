@@ -117,3 +117,11 @@ def test_the_public_site_never_shows_a_check_point(base_repo: Path) -> None:
     for page in pages:
         text = page.read_text(encoding="utf-8", errors="replace")
         assert "cache layer" not in text and "latency behind plan" not in text, page
+
+
+def test_the_next_cycle_moves_the_check_point_on_and_carries_no_notes(example_repo: Path) -> None:
+    done = run_cli("cycle", "new", "2027-h1", "--from", "2026-h2", cwd=example_repo)
+    assert done.returncode == 0, done.stderr
+    new = example_repo / "cycles" / "2027-h1"
+    assert "checkpoint: {date: 2027-03-28, due: 2027-04-09}" in (new / "cycle.yaml").read_text()
+    assert not (new / "checkpoints").exists()  # last cycle's notes stay with it

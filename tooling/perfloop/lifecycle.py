@@ -88,7 +88,8 @@ def _as_date(value: Any) -> dt.date:
 
 def next_cycle_text(cycle_text: str, new_id: str, name: str | None) -> str:
     """cycle.yaml of the next cycle: same settings and comments; new id, phase planning,
-    period and deadlines moved on, HR's designated reviewers cleared, name replaced."""
+    period, deadlines and check-point moved on, HR's designated reviewers cleared, name
+    replaced."""
     doc = yamledit.load(cycle_text)
     shift = period_shift(_as_date(doc["period"]["start"]), _as_date(doc["period"]["end"]))
     doc["id"] = new_id
@@ -101,6 +102,8 @@ def next_cycle_text(cycle_text: str, new_id: str, name: str | None) -> str:
     doc["phase"] = "planning"
     for key, value in list((doc.get("deadlines") or {}).items()):
         doc["deadlines"][key] = shift(_as_date(value))
+    for key, value in list((doc.get("checkpoint") or {}).items()):  # date, due
+        doc["checkpoint"][key] = shift(_as_date(value))
     if "designated" in doc:
         del doc["designated"]  # named by HR for one cycle's reviews
     return with_schema_line(yamledit.dump(doc, like=cycle_text), "cycle")
