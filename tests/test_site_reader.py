@@ -107,6 +107,14 @@ _MEASURE = """() => {
     const sizes = labels.map(t => parseFloat(getComputedStyle(t).fontSize) * scale);
     const fill = labels.length ? getComputedStyle(labels[0]).fill : 'rgb(0,0,0)';
     const [a, b] = [lum(fill), lum(bg)].sort((x, y) => y - x);
+    const box = svg.getBoundingClientRect();
+    const rects = labels.map(t => t.getBoundingClientRect());
+    const clipped = rects.filter(r => r.left < box.left - 1 || r.right > box.right + 1
+      || r.top < box.top - 1 || r.bottom > box.bottom + 1).length;
+    let overlaps = 0;
+    rects.forEach((a, i) => rects.slice(i + 1).forEach(b => {
+      if (a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1
+          && b.top < a.bottom - 1) overlaps++; }));
     const legend = svg.parentElement.querySelector('ul.pl-legend');
     return {
       ratio: svg.getBoundingClientRect().width / column,
@@ -116,6 +124,8 @@ _MEASURE = """() => {
       bullets: legend ? getComputedStyle(legend.children[0]).listStyleType : 'none',
       overflow: document.documentElement.scrollWidth > window.innerWidth + 1,
       faintest,  // the muted text (notes, ids) against the page
+      clipped,  // labels cut by the chart's edge
+      overlaps,  // labels drawn over each other
     };
   });
 }"""
@@ -133,6 +143,7 @@ def test_charts_fill_the_column_and_read_at_normal_zoom(chromium, bases, width, 
             assert chart["smallest"] >= MIN_LABEL_PX, where
             assert chart["contrast"] >= 3 and chart["faintest"] >= 3, where
             assert chart["legend"] >= 1 and chart["bullets"] == "none", where
+            assert chart["clipped"] == 0 and chart["overlaps"] == 0, where
             assert not chart["overflow"], where  # no page wider than the screen
         page.close()
 

@@ -52,7 +52,7 @@ def timeline(
     """Progress over the cycle: one line per series, 0–100% on the y axis, a legend that
     names each line and `explain` (what a line means) under it. The chart fills the content
     column; its labels keep a readable size at any width (perfloop.css)."""
-    width, height, left, right, top, bottom = 640, 260, 52, 14, 12, 30
+    width, height, left, right, top, bottom = 640, 268, 72, 14, 18, 40
     plot_w, plot_h = width - left - right, height - top - bottom
     span = max((end - start).days, 1)
 
@@ -71,14 +71,15 @@ def timeline(
         ty = y(tick)
         parts.append(
             f'<line class="pl-grid" x1="{left}" y1="{ty:.1f}" x2="{width - right}" '
-            f'y2="{ty:.1f}"/><text class="pl-axis" x="{left - 6}" y="{ty + 4:.1f}" '
+            f'y2="{ty:.1f}"/><text class="pl-axis" x="{left - 6}" y="{ty:.1f}" '
+            f'dominant-baseline="middle" '
             f'text-anchor="end">{percent(tick)}</text>'
         )
     for day in _month_starts(start, end):
         tx = x(day)
         parts.append(
             f'<line class="pl-grid" x1="{tx:.1f}" y1="{top}" x2="{tx:.1f}" y2="{top + plot_h}"/>'
-            f'<text class="pl-axis" x="{tx:.1f}" y="{height - 8}" text-anchor="middle">'
+            f'<text class="pl-axis" x="{tx:.1f}" y="{height - 6}" text-anchor="middle">'
             f"{day.strftime('%b')}</text>"
         )
     labels = [text(line.label) for line in series]
@@ -143,7 +144,7 @@ def distribution(
     most = max([*counts.values(), *(b[1] for b in limits.values() if b[1] is not None), 1])
     ticks = _count_ticks(most)
     top_count = ticks[-1]
-    width, height, left, right, top, bottom = 640, 260, 48, 12, 16, 52
+    width, height, left, right, top, bottom = 640, 270, 64, 12, 30, 64
     plot_w, plot_h = width - left - right, height - top - bottom
     slot = plot_w / max(len(ratings), 1)
     bar_w = min(slot * 0.5, 90)
@@ -159,12 +160,12 @@ def distribution(
     for tick in ticks:
         parts.append(
             f'<line class="pl-grid" x1="{left}" y1="{y(tick):.1f}" x2="{width - right}" '
-            f'y2="{y(tick):.1f}"/><text class="pl-axis" x="{left - 6}" y="{y(tick) + 4:.1f}" '
-            f'text-anchor="end">{tick}</text>'
+            f'y2="{y(tick):.1f}"/><text class="pl-axis" x="{left - 6}" y="{y(tick):.1f}" '
+            f'dominant-baseline="middle" text-anchor="end">{tick}</text>'
         )
     parts.append(
-        f'<text class="pl-axis" x="12" y="{top + plot_h / 2:.1f}" text-anchor="middle" '
-        f'transform="rotate(-90 12 {top + plot_h / 2:.1f})">people</text>'
+        f'<text class="pl-axis" x="22" y="{top + plot_h / 2:.1f}" text-anchor="middle" '
+        f'transform="rotate(-90 22 {top + plot_h / 2:.1f})">people</text>'
     )
     for i, rating in enumerate(ratings):
         cx, n = left + slot * (i + 0.5), counts[rating]
@@ -175,7 +176,7 @@ def distribution(
             f'<rect class="pl-barrect{" pl-over" if over else ""}" x="{bx:.1f}" '
             f'y="{y(n):.1f}" width="{bar_w:.1f}" height="{y(0) - y(n):.1f}">'
             f"<title>{text(rating)}: {n}</title></rect>"
-            f'<text class="pl-axis pl-strong" x="{cx:.1f}" y="{height - 30}" '
+            f'<text class="pl-axis pl-strong" x="{cx:.1f}" y="{height - 36}" '
             f'text-anchor="middle">{text(rating)}</text>'
         )
         for bound, kind in ((high, "max"), (low, "min")):
@@ -188,7 +189,7 @@ def distribution(
         allowed = _allowed(given_low, given_high)
         if allowed:
             parts.append(
-                f'<text class="pl-axis" x="{cx:.1f}" y="{height - 6}" text-anchor="middle">'
+                f'<text class="pl-axis" x="{cx:.1f}" y="{height - 8}" text-anchor="middle">'
                 f"{allowed}</text>"
             )
         parts.append(
@@ -219,7 +220,7 @@ def stacked_shares(
 ) -> str:
     """Each column (a cycle) as a bar of 100%, split by the share of each rating (best at
     the top), with the share written in each part large enough to hold it."""
-    width, height, left, right, top, bottom = 640, 240, 52, 12, 12, 32
+    width, height, left, right, top, bottom = 640, 254, 72, 12, 18, 36
     plot_w, plot_h = width - left - right, height - top - bottom
     slot = plot_w / max(len(columns), 1)
     bar_w = min(slot * 0.6, 120)
@@ -232,7 +233,8 @@ def stacked_shares(
         ty = top + plot_h * (1 - tick)
         parts.append(
             f'<line class="pl-grid" x1="{left}" y1="{ty:.1f}" x2="{width - right}" '
-            f'y2="{ty:.1f}"/><text class="pl-axis" x="{left - 6}" y="{ty + 4:.1f}" '
+            f'y2="{ty:.1f}"/><text class="pl-axis" x="{left - 6}" y="{ty:.1f}" '
+            f'dominant-baseline="middle" '
             f'text-anchor="end">{percent(tick)}</text>'
         )
     for i, (label, counts) in enumerate(columns):
