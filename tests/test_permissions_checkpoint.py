@@ -125,3 +125,24 @@ def test_the_next_cycle_moves_the_check_point_on_and_carries_no_notes(example_re
     new = example_repo / "cycles" / "2027-h1"
     assert "checkpoint: {date: 2027-03-28, due: 2027-04-09}" in (new / "cycle.yaml").read_text()
     assert not (new / "checkpoints").exists()  # last cycle's notes stay with it
+
+
+def test_validate_places_a_check_point_in_its_cycle(base_repo: Path) -> None:
+    repo = with_checkpoint(base_repo, "{date: 2027-01-15, due: 2027-01-01}")
+    folder = repo / CYCLE / "checkpoints"
+    (folder / "zed.yaml").write_text("summary: Someone who is not here.\n")
+    (folder / "bob.yaml").write_text("person: alice\nsummary: Bob's, says it is Alice's.\n")
+    (folder / "carol.yaml").write_text("summary: Carol has no manager.\n")
+    done = run_cli("validate", cwd=repo)
+    assert done.returncode == 1
+    out = done.stdout
+    assert f"{CYCLE}/checkpoints/zed.yaml:1:1: error: zed is not in org.yaml" in out
+    assert f"{CYCLE}/checkpoints/bob.yaml:1:1: error: person is 'alice' but the file's path" in out
+    assert f"{CYCLE}/checkpoints/carol.yaml:1:1: warning: carol has no manager in org.yaml" in out
+    assert "warning: the check-point's date 2027-01-15 is outside the cycle's period" in out
+    assert "error: the check-point is due (2027-01-01) before it opens (2027-01-15)" in out
+    # without a check-point in cycle.yaml, a check-point file is out of place
+    cycle = repo / CYCLE / "cycle.yaml"
+    cycle.write_text(cycle.read_text().split("checkpoint:")[0])
+    done = run_cli("validate", f"{CYCLE}/checkpoints/alice.yaml", cwd=repo)
+    assert "error: cycle.yaml sets no check-point" in done.stdout

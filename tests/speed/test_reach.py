@@ -50,7 +50,8 @@ def scored(data: CycleData) -> list[Problem]:
     return []
 
 
-STRUCTURAL = {"cycle", "org", "template", "objectives"}  # always checked in full
+# always checked in full (check-points too: a few files a cycle, not worth a derivation)
+STRUCTURAL = {"cycle", "org", "template", "objectives", "checkpoint"}
 
 
 def mutations(root: Path) -> list[tuple[str, str, Mutation]]:
@@ -75,6 +76,10 @@ def mutations(root: Path) -> list[tuple[str, str, Mutation]]:
     def bad_checkin(goals: dict) -> None:
         goals.setdefault("checkins", []).append({"date": "1999-01-01", "values": {}})
 
+    def checkpoint_of_a_stranger(r: Path) -> None:  # a new file: the loop removes it
+        (r / DIR / "checkpoints").mkdir(exist_ok=True)
+        (r / DIR / "checkpoints" / "nobody-here.yaml").write_text("summary: Who?\n")
+
     manager_review = f"reviews/{report}/{manager}.yaml"
     return [
         ("goals", "an objective others align to removed", lambda r: edit(
@@ -97,6 +102,7 @@ def mutations(root: Path) -> list[tuple[str, str, Mutation]]:
             r, "cycle.yaml", lambda c: c.update(checkin_interval_days=0))),
         ("template", "no questions", lambda r: edit(
             r, f"templates/{template}", lambda t: t.update(questions=[]))),
+        ("checkpoint", "a check-point of someone not in org.yaml", checkpoint_of_a_stranger),
     ]  # fmt: skip
 
 
@@ -140,5 +146,6 @@ def test_each_rules_derived_check_equals_a_full_check_on_every_kind_of_change(
             elif [p.format() for p in derived.problems] != expected:
                 wrong.append(f"{name}, {what}: derived check differs from a full check")
             subprocess.run(["git", "checkout", "-q", "--", "."], cwd=company, check=True)
+            subprocess.run(["git", "clean", "-fdq", "--", DIR], cwd=company, check=True)
     assert wrong == []
     assert seen == {what for _, what, _ in cases}, "each change shows in some rule's check"

@@ -15,6 +15,7 @@ from . import (
     alignment,
     calibration,
     checkins,
+    checkpoints,
     hierarchy,
     identity,
     keys,
@@ -40,6 +41,7 @@ RULES: list[Rule] = [
     alignment.check,
     calibration.check,
     keys.check,
+    checkpoints.check,
 ]
 
 

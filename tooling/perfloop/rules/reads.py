@@ -14,7 +14,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-KINDS = frozenset({"cycle", "org", "template", "objectives", "goals", "review", "calibration"})
+KINDS = frozenset(
+    {"cycle", "org", "template", "objectives", "goals", "review", "calibration", "checkpoint"}
+)
 
 # An objectives file (company, department or goals) and the files whose objectives its
 # objectives align or contribute to, and those that align or contribute to it: whether a
