@@ -21,7 +21,7 @@ full load always answers. The design is described in the guide (`site/guide/spee
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -97,6 +97,14 @@ def load_cycle(
     from .speed.loading import cached
 
     return load(root, cycle_id, source, left_out, cached(use_cache))
+
+
+def load_revision(
+    repo: GitRepo, rev: str, cycle_id: str, only: Iterable[str] | None = None
+) -> tuple[CycleData | None, list[Problem]]:
+    """Cycle `cycle_id` as it is at git revision `rev` (`GitRepo.cycle_source`); its files
+    named by blob id, so what the cache holds is not parsed again."""
+    return load_cycle(repo.root, cycle_id, source=repo.cycle_source(rev, cycle_id, only))
 
 
 def full(root: Path, cycle_id: str) -> CycleResult:

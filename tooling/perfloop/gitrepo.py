@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, NamedTuple
 if TYPE_CHECKING:  # the loader and model load only when a revision is read: `perfloop
     # check` starts its git processes before importing them, and they run meanwhile
     from .loader import Document
-    from .model import CycleData
     from .problems import Problem
     from .sources import Entry
 
@@ -53,7 +52,7 @@ class GitRepo:
     def __init__(self, root: Path):
         self.root = Path(root)
         try:
-            top = self._start("rev-parse", "--show-toplevel", cwd=self.root).output()
+            top = self.start_command("rev-parse", "--show-toplevel", cwd=self.root).output()
         except GitProblem:
             raise GitProblem(f"{root} is not inside a git repository") from None
         top_dir = Path(text(top).rstrip("\n")).resolve()
@@ -67,17 +66,17 @@ class GitRepo:
 
     # --- running git ----------------------------------------------------------------------
 
-    def _start(self, *args: str, cwd: Path | None = None) -> GitRun:
+    def start_command(self, *args: str, cwd: Path | None = None) -> GitRun:
         return start_git(cwd or self.top, *args)
 
     def run(self, *args: str) -> str:
         """The output of `git args…` at the work tree's top; GitFailed if it fails."""
-        return text(self._start(*args).output())
+        return text(self.start_command(*args).output())
 
     def succeeds(self, *args: str) -> bool:
         """Whether `git args…` exits 0 (for yes-or-no commands like merge-base --is-ancestor)."""
         try:
-            self._start(*args).output()
+            self.start_command(*args).output()
         except GitFailed:
             return False
         return True
@@ -186,7 +185,7 @@ class GitRepo:
             self._ids[(rev, folder)] = found.strip()
         return self._ids[(rev, folder)]
 
-    def _rel(self, top_path: str) -> str | None:
+    def relative(self, top_path: str) -> str | None:
         """A path from git (relative to the work tree's top) made relative to our root."""
         if not self.prefix:
             return top_path
@@ -201,10 +200,12 @@ class GitRepo:
             return
         spec = self.prefix or "."
         args = ["--name-status", "--no-renames", "-z", base, *([head] if head else [])]
-        diff = self._start("diff", *args, "--", spec)
+        diff = self.start_command("diff", *args, "--", spec)
         others = None
         if head is None:  # side by side: each walks the whole work tree
-            others = self._start("ls-files", "--others", "--exclude-standard", "-z", "--", spec)
+            others = self.start_command(
+                "ls-files", "--others", "--exclude-standard", "-z", "--", spec
+            )
         self._started[(base, head)] = (diff, others)
 
     def changed(self, base: str, head: str | None = None) -> list[Changed]:
@@ -216,40 +217,15 @@ class GitRepo:
         found: dict[str, str] = {}
         parts = text(diff.output()).split("\0")
         for code, path in zip(parts[0::2], parts[1::2], strict=False):
-            rel = self._rel(path)
+            rel = self.relative(path)
             if code and rel is not None:
                 found[rel] = status_of.get(code[0], "modified")
         if others is not None:
             for path in filter(None, text(others.output()).split("\0")):
-                rel = self._rel(path)
+                rel = self.relative(path)
                 if rel is not None:
                     found[rel] = "added"
         return [Changed(p, s) for p, s in sorted(found.items())]
-
-    def worktree_changes(self, folder: str) -> dict[str, str] | None:
-        """Every file under `folder` (relative to our root) that differs from HEAD in the
-        working tree — changed, staged, untracked or ignored — as path -> status; None when
-        git may not see every change (entries marked assume-unchanged or skip-worktree, or
-        unmerged). Untracked files come from `untracked`, which `memo` keeps up to date."""
-        from .speed.untracked import Unsure, untracked_files
-
-        status = self._start(
-            "--no-optional-locks", "status", "--porcelain=v1", "-z", "-uno", "--no-renames",
-            "--", f":/{self.prefix}{folder}",
-        )  # fmt: skip
-        index = self.top / self.run("rev-parse", "--git-path", "index").rstrip("\n")
-        try:
-            others = untracked_files(self.root, CYCLES, index)
-        except Unsure:
-            status.output()
-            return None
-        found: dict[str, str] = {}
-        for entry in filter(None, text(status.output()).split("\0")):
-            rel = self._rel(entry[3:])
-            if rel is not None:
-                found[rel] = "deleted" if "D" in entry[:2] else "modified"
-        found.update((rel, "added") for rel in others if rel.startswith(f"{folder}/"))
-        return found
 
     # --- reading a revision ---------------------------------------------------------------
 
@@ -296,15 +272,13 @@ class GitRepo:
         found = self._tree(rev, top, wanted, recursive=False)
         return sorted(p.split("/")[0] for _, kind, _, p in found if kind == "blob")
 
-    def load_cycle(
+    def cycle_source(
         self, rev: str, cycle_id: str, only: Iterable[str] | None = None
-    ) -> tuple[CycleData | None, list[Problem]]:
-        """Cycle `cycle_id` as it is at `rev`. With `only` (paths inside the cycle folder),
-        just those files plus cycle.yaml and org.yaml are read: enough for permissions."""
-        from .engine import load_cycle
-
-        source = TreeSource(self, rev, f"{self.prefix}{CYCLES}/{cycle_id}", only)
-        return load_cycle(self.root, cycle_id, source=source)  # blob ids: cache hits for free
+    ) -> TreeSource:
+        """Cycle `cycle_id`'s folder as it is at `rev`, to load (`engine.load_revision`).
+        With `only` (paths inside the cycle folder), just those files plus cycle.yaml and
+        org.yaml are listed: enough for permissions."""
+        return TreeSource(self, rev, f"{self.prefix}{CYCLES}/{cycle_id}", only)
 
 
 def _close(batch: subprocess.Popen) -> None:

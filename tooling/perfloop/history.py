@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .changes import area_of
+from .engine import load_revision
 from .gitrepo import GitProblem, GitRepo
 from .loader import load_file, parse_bytes
 from .model import CycleData
@@ -162,7 +163,7 @@ def history(root: Path, person: str, cycle_id: str | None = None) -> list[Event]
             if parent and area.cycle:
                 key = (parent, area.cycle, frozenset(needed.get(area.cycle, ())))
                 if key not in rules_cache:
-                    rules_cache[key] = repo.load_cycle(parent, area.cycle, key[2])[0]
+                    rules_cache[key] = load_revision(repo, parent, area.cycle, key[2])[0]
                 rules = rules_cache[key]
                 if rules is not None:
                     change, _ = classify_change(

@@ -123,7 +123,7 @@ def run_check(
         only = {p.split("/", 2)[2] for p in by_cycle[cid]}
         reviews = [area_of(p) for p in by_cycle[cid]]
         only |= {f"goals/{a.ids[0]}.yaml" for a in reviews if a.name == "review"}
-        data, _ = repo.load_cycle(base, cid, only)
+        data, _ = engine.load_revision(repo, base, cid, only)
         if data is None:
             result.problems.append(
                 error(
@@ -321,7 +321,7 @@ def _reference_cycle(
     so a cycle `loaded` already (with some more files) serves as it is."""
     closed = []
     for cid in reversed(base_cycles):
-        data = loaded.get(cid) or repo.load_cycle(base, cid, ())[0]
+        data = loaded.get(cid) or engine.load_revision(repo, base, cid, ())[0]
         if data is None:
             continue
         if data.cycle.phase != "closed":
@@ -501,7 +501,9 @@ def score_moves(repo_root: Path, result: CheckResult) -> list[dict[str, Any]]:
         if after_data is None or cid not in result.phases:
             continue
         at_base = result.base_scores.get(cid)
-        before_data = None if at_base is not None else repo.load_cycle(result.base, cid)[0]
+        before_data = (
+            None if at_base is not None else engine.load_revision(repo, result.base, cid)[0]
+        )
         for person in sorted(people):
             if at_base is not None:
                 before = at_base.get(person)

@@ -21,6 +21,7 @@ from typing import Any
 
 import click
 
+from ..engine import load_revision
 from ..gate import FORGE, CommitAuthor, Decision, base_error, decide, other_authors
 from ..github import GitHub, GitHubError
 from ..gitrepo import GitProblem, GitRepo
@@ -219,7 +220,7 @@ def _by_email(git: GitRepo, tip: str, found: list[tuple[str, str]]) -> dict[str,
     cycle at the tip (a login only when that person has one)."""
     logins: dict[str, str | None] = {}
     for cid in git.cycle_ids(tip):
-        data, _ = git.load_cycle(tip, cid, ())
+        data, _ = load_revision(git, tip, cid, ())
         for person in data.org.people.values() if data else ():
             if person.email:
                 logins.setdefault(person.email.lower(), person.github)

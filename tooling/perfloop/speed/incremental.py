@@ -57,7 +57,7 @@ from ..scoring import PersonScore, adopt_scores, recalibrated, score_person
 from ..sources import Entry
 from ..validation import CycleResult
 from . import verdict
-from .listings import Listing, changed_listing, listing, reader
+from .listings import Listing, changed_listing, listing, reader, worktree_changes
 from .loading import cached, examine
 from .verdict import Verdict
 
@@ -190,7 +190,7 @@ def against_head(root: Path, cycle_id: str) -> CycleResult | None:
         found = _base_verdict(root, cycle_id, repo, head)
         if found is None:
             return None
-        changed = repo.worktree_changes(f"{CYCLES}/{cycle_id}")
+        changed = worktree_changes(repo, f"{CYCLES}/{cycle_id}")
     except GitProblem:
         return None
     if changed is None:

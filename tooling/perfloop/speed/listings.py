@@ -18,11 +18,13 @@ from itertools import islice
 from pathlib import Path
 
 from ..gitrepo import GitProblem, GitRepo
+from ..gitrun import text
 from ..loader import MAX_BYTES, max_bytes
 from ..repository import COMMON_PATH, CYCLES, FileKind, classify
 from ..root import cache_folder
 from ..sources import blob_id, digest_text, hidden, text_digest
 from . import store, verdict
+from .untracked import Unsure, untracked_files
 
 _REGULAR = ("100644", "100755")  # git modes of plain files (not links, not submodules)
 LEAF_KINDS = ("goals", "review", "calibration")  # what a derivation can follow
@@ -255,3 +257,28 @@ def reader(
         return raw
 
     return read
+
+
+def worktree_changes(repo: GitRepo, folder: str) -> dict[str, str] | None:
+    """Every file under `folder` (relative to the root) that differs from HEAD in the
+    working tree — changed, staged, untracked or ignored — as path -> status; None when git
+    may not see every change (entries marked assume-unchanged or skip-worktree, or
+    unmerged). Untracked files come from the kept folder listings (untracked.py), which
+    `memo` keeps up to date."""
+    status = repo.start_command(
+        "--no-optional-locks", "status", "--porcelain=v1", "-z", "-uno", "--no-renames",
+        "--", f":/{repo.prefix}{folder}",
+    )  # fmt: skip
+    index = repo.top / repo.run("rev-parse", "--git-path", "index").rstrip("\n")
+    try:
+        others = untracked_files(repo.root, CYCLES, index)
+    except Unsure:
+        status.output()
+        return None
+    found: dict[str, str] = {}
+    for entry in filter(None, text(status.output()).split("\0")):
+        rel = repo.relative(entry[3:])
+        if rel is not None:
+            found[rel] = "deleted" if "D" in entry[:2] else "modified"
+    found.update((rel, "added") for rel in others if rel.startswith(f"{folder}/"))
+    return found

@@ -12,7 +12,7 @@ reads it (`loading.load_recalled`).
 
 The answer is the one a full load and check give: the same listing and the same digest
 are what `validate` derives from (incremental.py), and `tests/speed/test_recall.py` compares
-the two. Anything git may not see (`worktree_changes` is None), a change only a full
+the two. Anything git may not see (`listings.worktree_changes` is None), a change only a full
 load follows (a stray or linked file, org.yaml), or no verdict: None, and the engine
 (`engine.verdict`) loads the cycle in full.
 """
@@ -26,7 +26,7 @@ from ..model import CycleData
 from ..problems import Problem
 from ..repository import CYCLES
 from . import verdict
-from .listings import changed_listing, listing, reader
+from .listings import changed_listing, listing, reader, worktree_changes
 from .loading import load_recalled
 from .verdict import Verdict
 
@@ -42,7 +42,7 @@ def recall_cycle(root: Path, cycle_id: str) -> tuple[CycleData, list[Problem], V
         listed = listing(root, repo, "HEAD", rel_dir)
         if listed is None:
             return None
-        changed = repo.worktree_changes(rel_dir)
+        changed = worktree_changes(repo, rel_dir)
         if changed is None:
             return None
         changes = changed_listing(root, rel_dir, listed, changed)
