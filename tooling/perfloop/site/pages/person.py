@@ -3,7 +3,6 @@ check-in timeline; in a restricted build for an audience allowed to see them, re
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 
 from markdown.extensions.toc import slugify
@@ -60,13 +59,13 @@ def _plan(view: CycleView, pid: str) -> str:
     plan = view.data.goals[pid].plan
     if not plan:
         return '<p class="pl-muted">No plan items.</p>'
-    late = {id(t) for t in late_tasks(view.data, pid, dt.date.today())}  # as of the build
+    late = {id(t) for t in late_tasks(view.data, pid, view.today)}  # as of the build
     rows = [
         (
             text(item.task),
             item.due.isoformat() if item.due else "",
             text(item.standard or ""),
-            "overdue"
+            '<span class="pl-overdue">overdue</span>'
             if id(item) in late
             else "done"
             if item.done
