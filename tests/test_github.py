@@ -31,7 +31,7 @@ def test_lists_follow_link_headers_across_pages() -> None:
         ("davek", "COMMENTED"),
         ("davek", "APPROVED"),
         ("carold", "APPROVED"),
-        ("alicec", "COMMENTED"),
+        ("alicec", "APPROVED"),  # she signs the plan change her manager made
     ]
     headers = {k.lower(): v for k, v in fake.requests[0][2].items()}
     assert headers["authorization"] == "Bearer t0ken"
