@@ -12,7 +12,7 @@ from pathlib import Path
 from conftest import run_cli
 from perfloop.sealing.audience import audience, is_confidential
 from perfloop.site.loading import is_confidential as site_refuses
-from sitebuild import add_minimal_site, mkdocs_build, output_files
+from sitebuild import add_minimal_site, main_text, mkdocs_build, output_files
 
 try:
     from perfloop.engine import load_cycle
@@ -117,6 +117,9 @@ def test_the_public_site_never_shows_a_check_point(base_repo: Path) -> None:
     for page in pages:
         text = page.read_text(encoding="utf-8", errors="replace")
         assert "cache layer" not in text and "latency behind plan" not in text, page
+    # what the public may know: that there is one, and when it is due
+    shown = [main_text(p) for p in pages if p.suffix == ".html"]
+    assert any("check-point 2026-10-15" in text for text in shown)
 
 
 def test_the_next_cycle_moves_the_check_point_on_and_carries_no_notes(example_repo: Path) -> None:

@@ -65,9 +65,12 @@ def summary_blocks(
     view: CycleView, layout: Layout, linker: Linker, audience: Audience | None = None
 ) -> list[str]:
     cycle = view.cycle
+    steps = dict(cycle.deadlines)
+    if cycle.checkpoint is not None:  # its due date only: the notes are confidential
+        steps["check-point"] = cycle.checkpoint.due
     deadlines = "".join(
         f"<tr><td>{text(name)}</td><td>{day.isoformat()}</td></tr>"
-        for name, day in sorted(cycle.deadlines.items(), key=lambda kv: kv[1])
+        for name, day in sorted(steps.items(), key=lambda kv: kv[1])
     )
     rows = []
     for dept in view.top_departments:
