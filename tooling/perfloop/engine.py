@@ -21,14 +21,13 @@ full load always answers. The design is described in the guide (`site/guide/spee
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
-from functools import partial
-from pathlib import Path
-from typing import TYPE_CHECKING
-
-# Light at import time: `replay` runs before anything heavy is imported.
+# Light at import time: `replay` runs before anything heavy is imported (dataclasses,
+# pathlib and typing alone are a large part of a replay), so the rest is imported where used.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping
+    from pathlib import Path
+
     from .gitrepo import GitRepo
     from .model import CycleData
     from .problems import Problem
@@ -48,14 +47,14 @@ def replay(argv: list[str], run: Callable[[], None]) -> None:
         run()
 
 
-@dataclass(frozen=True)
 class Base:
     """A pull request's base: the revision, and the status of each changed path in the
     cycle (git's letter), as `perfloop check` found them."""
 
-    repo: GitRepo
-    rev: str
-    statuses: Mapping[str, str]
+    __slots__ = ("repo", "rev", "statuses")
+
+    def __init__(self, repo: GitRepo, rev: str, statuses: Mapping[str, str]):
+        self.repo, self.rev, self.statuses = repo, rev, statuses
 
 
 def verdict(
@@ -145,6 +144,9 @@ def rules(
     `load` (the problems loading `data` found) is kept with the verdict when given: with
     it, a later check can derive from this verdict. `found`: the verdict of `data`, when
     the caller has read it already."""
+    from dataclasses import replace
+    from functools import partial
+
     from .alignment import links
     from .heap import bulk_allocation
     from .rules import check_cycle
