@@ -12,8 +12,9 @@ ways, and this module alone chooses among them:
   base for `check`) with the few changed files examined and only the rules they can reach
   re-run (`speed/incremental.py`); commands that need the whole model recall it from
   HEAD's verdict instead, its clean files left undecoded until read (`speed/recall.py`);
-- full load: load every file (parsed files come from the cache: `speed/cache.py`), run
-  every rule; the verdict is then stored for the next command (`speed/verdict.py`).
+- full load: load every file (`load_cycle`: examined files from the cache, new ones parsed
+  in parallel: `speed/loading.py`), run every rule; the verdict is then stored for the next
+  command (`speed/verdict.py`).
 
 Each shortcut answers None when it cannot vouch for its answer, and the next is tried; the
 full load always answers. The design is described in the guide (`site/guide/speed.md`).
