@@ -4,6 +4,7 @@ recorded GitHub payloads and a chat webhook on local HTTP servers."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -11,6 +12,12 @@ from ruamel.yaml import YAML
 
 from conftest import ROOT, run_cli
 from github_server import REPO, FakeGitHub, Reply, serve
+from perfloop.reminders import Digest, Item, chat_payload, issue_body
+
+try:
+    from perfloop.engine import load_cycle
+except ImportError:  # before the engine's restructure (issue 22) lands
+    from perfloop.repository import load_cycle  # type: ignore[attr-defined,no-redef]
 
 CYCLE = "cycles/2026-h2"
 ISSUES = f"/repos/{REPO}/issues"
@@ -184,3 +191,18 @@ def test_the_scheduled_workflow_posts_with_the_issues_permission_only() -> None:
     step = flow["jobs"]["remind"]["steps"][-1]
     assert step["run"] == "perfloop remind --post"
     assert step["env"]["PERFLOOP_CHAT_WEBHOOK"] == "${{ secrets.PERFLOOP_CHAT_WEBHOOK }}"
+
+
+def test_a_long_list_fits_an_issue_and_a_chat_message(base_repo: Path) -> None:
+    """A department with thousands of overdue items still makes an issue GitHub accepts
+    (at most 65,536 characters) and a short chat message: the rest is counted."""
+    data, _ = load_cycle(base_repo, "2026-h2")
+    assert data is not None
+    item = Item(("alice",), ("alicec",), "review", "peer review of bob by alice", None, 3)
+    digest = Digest("platform", "Platform", "dave", "davek", (item,) * 3000)
+    body = issue_body(data, digest, dt.date(2026, 12, 15))
+    assert len(body) < 65_536 and body.endswith("Run `perfloop status` for everything owed._\n")
+    assert "- … and 2600 more\n" in body
+    chat = chat_payload(data, [digest], dt.date(2026, 12, 15))["text"]
+    assert chat.count("peer review of bob by alice") == 10
+    assert chat.endswith("• … and 2990 more (see the issue)")

@@ -26,6 +26,10 @@ LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\Z")
 ZWSP = "\u200b"  # after an `@`: the text reads the same, but mentions nobody
 # Items whose text is derived from confidential content; their cause is listed on its own.
 NOT_REMINDED = ("incomplete",)
+# Lines per issue (GitHub refuses a body over 65,536 characters) and per department in the
+# chat message (a channel is no place for a long list): the rest is counted, not listed.
+ISSUE_LINES = 400
+CHAT_LINES = 10
 
 
 @dataclass(frozen=True)
@@ -151,12 +155,14 @@ def issue_body(data: CycleData, digest: Digest, today: dt.date) -> str:
     lines.append("")
     if not digest.items:
         lines.append("Nothing is overdue.")
-    for item in digest.items:
+    for item in digest.items[:ISSUE_LINES]:
         owners = ", ".join(md_mention(p, lg) for p, lg in zip(item.who, item.logins, strict=True))
         due = f"due {item.due.isoformat()}, " if item.due else ""
         lines.append(
             f"- {owners}: {md_text(item.text)} — {due}overdue by {item.overdue_days} day(s)"
         )
+    if len(digest.items) > ISSUE_LINES:
+        lines.append(f"- … and {len(digest.items) - ISSUE_LINES} more")
     lines.append("")
     lines.append(
         "_Updated in place by `perfloop remind` (this issue is edited, never posted again). "
@@ -184,7 +190,9 @@ def chat_payload(data: CycleData, found: list[Digest], today: dt.date) -> dict:
         lines.append("Nothing is overdue.")
     for digest in found:
         lines.append(f"*{chat_text(digest.name)}* ({digest.department}): {len(digest.items)}")
-        for item in digest.items:
+        for item in digest.items[:CHAT_LINES]:
             due = f"due {item.due.isoformat()}, " if item.due else ""
             lines.append(f"• {chat_text(item.text)} ({due}overdue by {item.overdue_days} day(s))")
+        if len(digest.items) > CHAT_LINES:
+            lines.append(f"• … and {len(digest.items) - CHAT_LINES} more (see the issue)")
     return {"text": "\n".join(lines), "mrkdwn": True}
