@@ -5,6 +5,7 @@ and `perfloop site` runs on the small base repository."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -139,8 +140,39 @@ def _with_review_text(repo: Path) -> None:
             ),
             "the theme folder cycles reaches cycles/",
         ),
+        (
+            lambda repo: (
+                (repo / "mkdocs.yml").write_text(
+                    MINIMAL_MKDOCS
+                    + "markdown_extensions:\n  - pymdownx.snippets:SnippetExtension\n"
+                ),
+                (repo / "site" / "team.md").write_text(f'# Team\n\n--8<-- "{REVIEW}"\n'),
+            ),
+            "pymdownx.snippets:SnippetExtension: base_path '.' reaches cycles/",
+        ),
+        *(
+            (
+                lambda repo, off=off: (
+                    (repo / "mkdocs.yml").write_text(
+                        MINIMAL_MKDOCS + "markdown_extensions:\n  - pymdownx.snippets:\n"
+                        f"      base_path: [site/snippets]\n      restrict_base_path: {off}\n"
+                    ),
+                    (repo / "site" / "snippets").mkdir(),
+                    (repo / "site" / "team.md").write_text(f'# Team\n\n--8<-- "../../{REVIEW}"\n'),
+                ),
+                "pymdownx.snippets: restrict_base_path: false is refused",
+            )
+            for off in ("0", '"no"')
+        ),
     ],
-    ids=["symlink-under-site", "snippets-from-the-root", "theme-folder"],
+    ids=[
+        "symlink-under-site",
+        "snippets-from-the-root",
+        "theme-folder",
+        "snippets-by-its-class",
+        "snippets-unrestricted-as-0",
+        "snippets-unrestricted-as-no",
+    ],
 )
 def test_the_public_build_reads_cycles_only_through_the_plugin(
     base_repo: Path, setup, named: str
@@ -178,6 +210,96 @@ def test_the_public_build_fails_when_its_output_holds_confidential_text(base_rep
     assert _snapshot(repo / "public") == good
 
 
+def test_the_public_build_fails_when_its_output_holds_a_reviews_ratings(base_repo: Path) -> None:
+    """A review's ratings are numbers under question names, too short to be prose: the
+    block as a whole is searched for (here as a highlighted code block would show it)."""
+    repo = add_minimal_site(base_repo)
+    review = repo / REVIEW
+    review.write_text(
+        review.read_text().replace(
+            "ratings: {impact: 3, collaboration: 3}",
+            "ratings:\n  # What impact did the work have?\n  impact: 3\n  collaboration: 3",
+        )
+    )
+    (repo / "site" / "team.md").write_text(
+        "# Team\n\n<pre><span>ratings</span><span>:</span>\n  <span>impact</span>"
+        "<span>:</span> <span>3</span>\n  <span>collaboration</span><span>:</span> 3</pre>\n"
+    )
+    result = mkdocs_build(repo)
+    assert result.returncode == 1
+    assert f"public/team/index.html (from site/team.md) holds text of {REVIEW}" in result.stderr
+    assert not (repo / "public").exists()
+
+
+def _without_the_plugin(repo: Path) -> None:
+    (repo / "mkdocs.yml").write_text(
+        MINIMAL_MKDOCS.replace("docs_dir: site", "docs_dir: cycles").replace("  - perfloop\n", "")
+    )
+
+
+def _with_a_decoy(repo: Path) -> None:
+    """The plugin reading a decoy cycles/ (no reviews) while MkDocs copies the real one."""
+    shutil.copytree(repo / "cycles", repo / "decoy" / "cycles")
+    shutil.rmtree(repo / "decoy" / "cycles" / "2026-h2" / "reviews")
+    (repo / "mkdocs.yml").write_text(
+        MINIMAL_MKDOCS.replace("docs_dir: site", "docs_dir: cycles").replace(
+            "  - perfloop\n", "  - perfloop:\n      cycles_dir: decoy/cycles\n"
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    ("setup", "named"),
+    [
+        (
+            lambda repo: (repo / "mkdocs.yml").write_text(
+                MINIMAL_MKDOCS.replace("  - perfloop\n", "  - perfloop:\n      enabled: false\n")
+            ),
+            "the perfloop plugin is missing or disabled",
+        ),
+        (_without_the_plugin, "docs_dir cycles reaches cycles/"),
+        (_with_a_decoy, "the perfloop plugin's cycles_dir must be the repository's cycles/"),
+    ],
+    ids=["plugin-disabled", "plugin-removed-docs-in-cycles", "plugin-on-a-decoy"],
+)
+def test_publishing_refuses_a_configuration_that_switches_the_protections_off(
+    base_repo: Path, setup, named: str
+) -> None:
+    """The plugin's protections only run while it does: `perfloop site` (the publishing
+    job's build) loads mkdocs.yml as MkDocs will and refuses it, naming the file."""
+    repo = add_minimal_site(base_repo)
+    _with_review_text(repo)
+    setup(repo)
+    result = run_cli("site", "--out", "public", cwd=repo)
+    assert result.returncode == 1, result.stderr
+    assert f"mkdocs.yml:1:1: error: {named}" in result.stderr
+    assert not (repo / "public").exists()
+
+
+HOOK = """import shutil
+from pathlib import Path
+
+from mkdocs.plugins import event_priority
+
+
+@event_priority(-1000)  # after the perfloop plugin scanned the site
+def on_post_build(config):
+    shutil.copy("{review}", Path(config.site_dir) / "notes.txt")
+"""
+
+
+def test_publishing_scans_what_was_written_after_the_plugins_scan(base_repo: Path) -> None:
+    repo = add_minimal_site(base_repo)
+    _with_review_text(repo)
+    (repo / "hook.py").write_text(HOOK.format(review=REVIEW))
+    (repo / "mkdocs.yml").write_text(MINIMAL_MKDOCS + "hooks:\n  - hook.py\n")
+    result = run_cli("site", "--out", "public", cwd=repo)
+    assert result.returncode == 1, result.stderr
+    assert f"public/notes.txt holds text of {REVIEW}" in result.stderr
+    assert "pager went quiet" not in result.stderr
+    assert not (repo / "public").exists()
+
+
 def test_the_scan_finds_text_as_pages_and_the_search_index_write_it(tmp_path: Path) -> None:
     from perfloop.site import leaks
 
@@ -195,6 +317,10 @@ def test_the_scan_finds_text_as_pages_and_the_search_index_write_it(tmp_path: Pa
     texts = {n.text for n in found}
     assert "ana s runbooks (the on-call ones) are the ones support" in texts
     assert not any("quarterly architecture" in t for t in texts)  # plans may become goals
+    block = "ratings:\n  impact: 4\n  # a question's comment\n  craft: 3\ncomments: ok\n"
+    assert [n.text for n in leaks.needles_of(block, "reviews", "r.yaml")] == [
+        "ratings: impact: 4 craft: 3"
+    ]
     results = "people:\n  ana:\n    final: 87.25\n    rating: A\n"
     assert [n.text for n in leaks.needles_of(results, "results", "x")] == ["final: 87.25"]
 

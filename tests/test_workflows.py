@@ -213,7 +213,7 @@ def test_check_and_publish_commands() -> None:
     publish = load(ROOT / ".github" / "workflows" / "publish.yml")
     assert publish["on"]["push"]["branches"] == ["main"]
     build = publish["jobs"]["build"]["steps"]
-    assert any(s.get("run") == "mkdocs build --strict" for s in build)
+    assert any(s.get("run") == "perfloop site --strict --out public" for s in build)
     upload = next(s for s in build if "upload-pages-artifact" in s.get("uses", ""))
     assert upload["with"]["path"] == "public"
 

@@ -3,6 +3,12 @@
 A thin edge over MkDocs' Python API: load mkdocs.yml, set the perfloop plugin's audience,
 build. Restricted builds go to `build/site-<audience>/` (git-ignored), never into the public
 site folder, so a publishing job cannot pick them up by accident.
+
+The public site is published through this command, not `mkdocs build`: the plugin's
+protections only exist while it runs, so a configuration without it (or with it disabled,
+or reaching cycles/ another way) is refused before building (site/fences.py), and the
+written output is scanned for confidential text here too (what the plugin did not scan:
+files a later plugin or hook wrote); a public site that holds any is removed.
 """
 
 from __future__ import annotations
@@ -67,7 +73,7 @@ def command(
     from mkdocs.exceptions import MkDocsException
 
     from ..site.audience import Audience, AudienceError
-    from ..site.fences import around
+    from ..site.fences import around, site_problems
 
     try:
         parsed = Audience.parse(audience)
@@ -78,11 +84,16 @@ def command(
     config_path = (config_file or root / "mkdocs.yml").resolve()
     if not config_path.is_file():
         raise click.UsageError(f"no MkDocs configuration at {config_path}")
+    refused = site_problems(config_path, root)
+    if refused:
+        for problem in refused:
+            click.echo(f"{_shown(config_path, root)}:1:1: error: {problem}", err=True)
+        sys.exit(1)
     handler = _Echo(logging.WARNING)
     logging.getLogger("mkdocs").addHandler(handler)
     try:
         config = load_config(str(config_path), strict=strict)
-        if PLUGIN not in config.plugins:
+        if PLUGIN not in config.plugins:  # checked above: the file changed meanwhile
             raise click.UsageError(f"{config_path.name} does not use the {PLUGIN} plugin")
         public_dir = Path(config.site_dir).resolve()
         if out is None:
@@ -107,6 +118,8 @@ def command(
         sys.exit(1)
     finally:
         logging.getLogger("mkdocs").removeHandler(handler)
+    if not parsed.restricted:
+        _refuse_leaks(root, out, plugin.scanned_since)
     pages = sum(1 for _ in out.rglob("*.html"))
     click.echo(
         f"Built the {parsed} site ({pages} pages) into {out} in "
@@ -115,6 +128,30 @@ def command(
     )
     if serve:
         _serve(out, port)
+
+
+def _shown(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _refuse_leaks(root: Path, out: Path, since: int | None) -> None:
+    """Remove a public site that holds confidential text (files written after the plugin's
+    scan started, or all of them when it did not scan) and fail; names files only."""
+    import shutil
+
+    from ..site import leaks
+
+    found = list(leaks.scan(out, leaks.collect(root), since=since))
+    if not found:
+        return
+    for written, needle in found[:10]:
+        click.echo(f"perfloop site: {out.name}/{written} holds text of {needle.source}", err=True)
+    shutil.rmtree(out, ignore_errors=True)
+    click.echo(f"perfloop site: the public site held confidential text; removed {out}", err=True)
+    sys.exit(1)
 
 
 def _check_audience_ids(root: Path, cycle_id: str, audience) -> None:

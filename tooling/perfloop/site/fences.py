@@ -7,6 +7,12 @@ symbolic link under `site/`, a `docs_dir` or theme folder around `cycles/`, or a
 extension whose base path reaches `cycles/` would publish review text with one approval of
 `mkdocs.yml` or `site/`. Each is refused, named, in every build (a restricted build must not
 depend on such a setup either).
+
+All of that runs inside the plugin, and mkdocs.yml can leave the plugin out or switch it off
+(`enabled: false`, which MkDocs accepts for any plugin). So `perfloop site` (how the public
+site is published) and `perfloop check` (a pull request changing mkdocs.yml) load the
+configuration as MkDocs will (`site_problems`) and refuse it without the plugin running on
+the repository's own `cycles/`.
 """
 
 from __future__ import annotations
@@ -15,10 +21,12 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+from markdown.util import parseBoolValue
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import Files
 
 SNIPPETS = "pymdownx.snippets"
+PLUGIN = "perfloop"
 
 
 def around(path: Path, cycles: Path) -> bool:
@@ -51,16 +59,68 @@ def config_problems(config: MkDocsConfig, root: Path, cycles: Path) -> list[str]
         if not isinstance(name, str):
             continue
         options = config.mdx_configs.get(name) or {}
-        bases = options.get("base_path", ["."] if name == SNIPPETS else [])
+        # `pymdownx.snippets:SnippetExtension` is the same extension, by its class
+        snippets = name.split(":")[0] == SNIPPETS
+        bases = options.get("base_path", ["."] if snippets else [])
         for base in [bases] if isinstance(bases, str) else bases or []:
             if isinstance(base, str) and around(Path(base).resolve(), cycles):
                 problems.append(
                     f"markdown extension {name}: base_path {base!r} reaches cycles/ "
                     "(set it to a folder of its own, such as site/snippets)"
                 )
-        if name == SNIPPETS and options.get("restrict_base_path") is False:
+        restrict = options.get("restrict_base_path", True)
+        # Python-Markdown reads a boolean option with parseBoolValue: "no", 0, "off" are false
+        if (
+            snippets
+            and parseBoolValue(restrict, fail_on_errors=False, preserve_none=True) is not True
+        ):
             problems.append(f"markdown extension {name}: restrict_base_path: false is refused")
     return problems
+
+
+def site_problems(config_file: Path, root: Path, text: bytes | None = None) -> list[str]:
+    """Why building the site from `config_file` (or `text`, that file's new content) could
+    publish files from `root`'s cycles/: the configuration as MkDocs loads it (with INHERIT,
+    !ENV and plugin options applied), without the perfloop plugin enabled on `root`'s
+    cycles/, or reaching cycles/ another way (config_problems). Empty when it cannot."""
+    import io
+    import logging
+
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import Abort, ConfigurationError
+
+    root = root.resolve()
+    cycles = root / "cycles"
+    source = io.BytesIO(text) if text is not None else str(config_file)
+    said: list[str] = []  # MkDocs logs why a configuration is invalid, then aborts
+    heard = logging.Handler(logging.ERROR)
+    heard.emit = lambda record: said.append(record.getMessage())  # type: ignore[method-assign]
+    logger = logging.getLogger("mkdocs")
+    propagate, logger.propagate = logger.propagate, False
+    logger.addHandler(heard)
+    try:
+        config = load_config(source, config_file_path=str(config_file))
+    except (Abort, ConfigurationError, OSError, ValueError) as exc:
+        why = "; ".join(said) or str(exc).strip() or type(exc).__name__
+        return [f"MkDocs cannot load it: {why}"]
+    finally:
+        logger.removeHandler(heard)
+        logger.propagate = propagate
+    problems = []
+    plugin = config.plugins.get(PLUGIN)
+    if plugin is None:
+        problems.append(
+            f"the {PLUGIN} plugin is missing or disabled (enabled: false): without it "
+            "nothing keeps reviews, calibration and results off the public site"
+        )
+    else:
+        configured = (Path(config_file).resolve().parent / plugin.config.cycles_dir).resolve()
+        if configured != cycles:
+            problems.append(
+                f"the {PLUGIN} plugin's cycles_dir must be the repository's cycles/ (the "
+                "files it keeps off the site)"
+            )
+    return problems + config_problems(config, root, cycles)
 
 
 def file_problems(files: Files, root: Path, cycles: Path) -> list[str]:

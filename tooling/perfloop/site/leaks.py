@@ -7,8 +7,9 @@ good one, every file it wrote is searched for what only confidential files hold:
 
 - text: each line of a free-text value of a review (comments, strengths, improvements, any
   other prose) or a calibration file (reasons), of at least MIN_CHARS characters;
-- structures, where the values alone are too short to be told from chance: a calibration
-  entry's `<person>: rating: <R>` and a results snapshot's `final: <score>`.
+- structures, where the values alone are too short to be told from chance: a review's
+  ratings block (`ratings:` and each `<question>: <n>` under it, or its flow form), a
+  calibration entry's `<person>: rating: <R>` and a results snapshot's `final: <score>`.
 
 Improvement-plan actions are not searched: `cycle new` carries them into goals, and a person
 who adopts one makes it public. Nor is a text that a public cycle file also holds (a
@@ -47,6 +48,7 @@ _QUOTES = ('"', "'", "`", "‘", "’", "“", "”")
 _KEY = re.compile(r"^(\s*)(?:-\s+)?([^\s:#'\"{\[][^\s:]*)\s*:(?:\s+(.*))?$")  # `key: value`
 _BLOCK = re.compile(r"^[>|][+-]?\d*$")
 _NOT_SECRET = {"action", "due"}  # improvement plans: carried into next cycle's goals
+_MARGIN = 2_000_000_000  # ns: file times lag the clock by up to a tick; rescan rather than miss
 _UNREAD = {".gz", ".zip", ".png", ".jpg", ".jpeg", ".gif", ".webp", ".ico", ".woff", ".woff2"}
 
 
@@ -57,7 +59,8 @@ def norm(value: str) -> str:
     for quote in _QUOTES:
         if quote in value:
             value = value.replace(quote, " ")
-    return " ".join(value.split())
+    # `impact : 4`: a highlighted code block's tags, taken out, leave a space before colons
+    return " ".join(value.split()).replace(" :", ":")
 
 
 @dataclass(frozen=True)
@@ -90,11 +93,19 @@ def needles_of(text: str, kind: str, source: str) -> Iterator[Needle]:
     """The texts and structures of one confidential file worth searching for."""
     block: int | None = None  # indentation of the key whose block scalar we are in
     parent = ""  # the last key without a value (a calibration entry's person)
+    ratings: list[str] | None = None  # a review's ratings block, while in it
+    at = 0  # its key's indentation
     for line in text.splitlines():
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             continue
         indent = len(line) - len(line.lstrip())
+        if ratings is not None:
+            if indent > at:
+                ratings.append(stripped)
+                continue
+            yield from _ratings(ratings, source)
+            ratings = None
         if block is not None and indent > block:
             yield from _prose(stripped, source)
             continue
@@ -107,6 +118,12 @@ def needles_of(text: str, kind: str, source: str) -> Iterator[Needle]:
         key, value = found.group(2), (found.group(3) or "").strip()
         if key in _NOT_SECRET:
             continue
+        if kind == "reviews" and key == "ratings" and not _BLOCK.match(value):
+            if value:  # the flow form: `ratings: {impact: 4, craft: 3}`
+                yield Needle(norm(f"ratings: {value}"), source)
+            else:
+                ratings, at = ["ratings:"], len(found.group(1))
+            continue
         if not value:
             parent = key
         elif _BLOCK.match(value):
@@ -117,6 +134,14 @@ def needles_of(text: str, kind: str, source: str) -> Iterator[Needle]:
             yield Needle(norm(f"final: {value}"), source)
         elif not value.startswith(("{", "[")):
             yield from _prose(value, source)
+    if ratings is not None:
+        yield from _ratings(ratings, source)
+
+
+def _ratings(lines: list[str], source: str) -> Iterator[Needle]:
+    """A ratings block as one text: its values alone (`impact: 4`) are everywhere."""
+    if len(lines) > 1:
+        yield Needle(norm(" ".join(lines)), source)
 
 
 def _prose(value: str, source: str) -> Iterator[Needle]:
@@ -205,11 +230,16 @@ def collect(root: Path, common: frozenset = frozenset()) -> Needles:
 
 
 def scan(
-    folder: Path, needles: Needles, articles: frozenset[str] = frozenset()
+    folder: Path,
+    needles: Needles,
+    articles: frozenset[str] = frozenset(),
+    since: int | None = None,
 ) -> Iterator[tuple[str, Needle]]:
     """(file relative to `folder`, needle) for every confidential text written there, each
     pair once. Of the pages in `articles` (the plugin's: the theme around them is the same
-    as on the hand-written pages, which are read whole), only the article is read."""
+    as on the hand-written pages, which are read whole), only the article is read. With
+    `since` (time.time_ns()), only files modified from then on (less a margin: a file's
+    time comes from a coarser clock)."""
     if not needles.words:
         return
     for here, dirs, names in os.walk(folder):
@@ -219,6 +249,8 @@ def scan(
             if path.suffix.lower() in _UNREAD:
                 continue
             try:
+                if since is not None and path.stat().st_mtime_ns < since - _MARGIN:
+                    continue
                 raw = path.read_bytes()
             except OSError:
                 continue

@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import logging
 import re
+import time
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
@@ -84,6 +85,9 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
         self._final: Path | None = None  # site_dir as configured: the last good site
         self._stage: Path | None = None  # where this build writes (see staging.py)
         self._edits: dict[str, tuple[str, str]] = {}  # page -> (file's forge URL, label)
+        # when the last leak scan started (time.time_ns): `perfloop site` scans again only
+        # what was written after it (by a plugin or hook running later)
+        self.scanned_since: int | None = None
 
     # --- configuration -------------------------------------------------------------------
 
@@ -424,6 +428,7 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
     def _refuse_leaks(self, folder: Path) -> None:
         """Fail the build when its output holds confidential text (leaks.py). The message
         names files only: it goes to CI logs, which must not show the text."""
+        self.scanned_since = time.time_ns()
         people = (a for a in self._articles if a.startswith("people/") and a[7:13] != "index.")
         sample = min(people, default=None)  # a person's page: the labels all pages have
         common = leaks.page_words(folder / sample) if sample else frozenset()
