@@ -108,6 +108,11 @@ def run_check(
             changed[path] = "modified" if at_base and now else "added" if now else "deleted"
     result = CheckResult(base, author_login, None)
     result.problems += _names_and_links(repo, root, head, changed)
+    site_config = _read_head(repo, root, head, "mkdocs.yml") if "mkdocs.yml" in changed else None
+    if site_config is not None:  # the site's protections only exist while its plugin runs
+        from .site.fences import changed_config_errors
+
+        result.problems += changed_config_errors(root, site_config)
     if any(unsafe_name(path) for path in changed):
         # a name that is not UTF-8 (git gives bytes) goes on shown with escapes: neither
         # JSON nor a UTF-8 terminal can hold it as it is

@@ -141,3 +141,14 @@ def _links(folder: Path) -> Iterable[Path]:
             path = Path(here) / name
             if path.is_symlink():
                 yield path
+
+
+def changed_config_errors(root: Path, text: bytes) -> list:
+    """`perfloop check` on a pull request changing mkdocs.yml to `text`: site_problems as
+    errors located on mkdocs.yml (the public build would refuse it after the merge)."""
+    from ..problems import error
+
+    return [
+        error("mkdocs.yml", 1, 1, f"{problem}; the public site build refuses it")
+        for problem in site_problems(root / "mkdocs.yml", root, text)
+    ]
