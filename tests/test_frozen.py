@@ -103,6 +103,74 @@ def test_a_record_without_digests_keeps_validating(closed: Path) -> None:
     assert {p: r["final"] for p, r in before.items()} == _scores(closed)  # still the record
 
 
+def _rated_s(results: Path) -> None:
+    """HR's edit after `cycle close`: alice B → S, bonus 1.0 → 1.5 (breaking calibration)."""
+    text = results.read_text()
+    row = text.index("\n  alice:\n")
+    edited = text[row:].replace("    rating: B\n", "    rating: S\n", 1)
+    results.write_text(text[:row] + edited.replace("    bonus: 1.0\n", "    bonus: 1.5\n", 1))
+
+
+def _line_of(results: Path, text: str) -> int:
+    lines = results.read_text().splitlines()
+    start = lines.index("  alice:")
+    return next(i for i, line in enumerate(lines) if i > start and line == text) + 1
+
+
+def test_a_record_edited_after_close_is_a_located_error(closed: Path) -> None:
+    """score and export read a closed cycle's numbers from results.yaml: validate rebuilds
+    what close wrote from the cycle's files and names the first field that differs (never
+    its value: CI logs)."""
+    results = closed / CYCLE / "results.yaml"
+    _rated_s(results)
+    result = run_cli("validate", cwd=closed)
+    assert result.returncode == 1
+    line = _line_of(results, "    rating: S")
+    assert (
+        f"{CYCLE}/results.yaml:{line}:5: error: results.yaml is what `perfloop cycle close` "
+        "computes from the cycle's files, never edited by hand: alice's rating is not what "
+        "they give"
+    ) in result.stdout
+    assert result.stdout.count("error:") == 1  # not the summary and groups that follow from it
+    assert "rating: S" not in result.stdout and " S " not in result.stdout
+
+
+def test_the_closing_pull_request_checks_its_record(base_repo: Path) -> None:
+    """HR closes the cycle, then edits results.yaml in the same pull request: the check
+    refuses it on results.yaml (before, only another HR approval was asked)."""
+    cycle = base_repo / CYCLE / "cycle.yaml"
+    cycle.write_text(cycle.read_text().replace("phase: review", "phase: calibration"))
+    calibration = base_repo / CYCLE / "calibration" / "eng.yaml"
+    calibration.parent.mkdir()
+    calibration.write_text(
+        "ratings:\n  alice: {rating: B, reason: Agreed}\n  bob: {rating: B, reason: Agreed}\n"
+    )
+    org = base_repo / CYCLE / "org.yaml"  # a second HR person approves the close
+    org.write_text(org.read_text().replace("roles: {hr: [henry],", "roles: {hr: [henry, sam],"))
+    (base_repo / ".gitignore").write_text(".perfloop-cache/\n")
+    commit_all(base_repo, "Calibrated")
+    repo = git.Repo(base_repo)
+    repo.git.branch("-M", "main")
+    repo.git.checkout("-qb", "close")
+    done = run_cli("cycle", "close", "--allow-incomplete", "--date", "2026-12-31", cwd=base_repo)
+    assert done.returncode == 0, done.stderr
+    check = run_cli("check", "--base", "main", "--author", "henryp", "--json", cwd=base_repo)
+    assert json.loads(check.stdout)["ok"], check.stdout  # as close wrote it: fine
+
+    _rated_s(base_repo / CYCLE / "results.yaml")
+    check = run_cli("check", "--base", "main", "--author", "henryp", "--json", cwd=base_repo)
+    assert check.returncode == 1
+    errors = json.loads(check.stdout)["errors"]
+    assert [(e["path"], e["message"]) for e in errors] == [
+        (
+            f"{CYCLE}/results.yaml",
+            "results.yaml is what `perfloop cycle close` computes from the cycle's files, "
+            "never edited by hand: alice's rating is not what they give (restore it as close "
+            "wrote it)",
+        )
+    ]
+
+
 def test_changed_since_close_names_each_kind_of_change() -> None:
     recorded = {"a.yaml": "1" * 16, "b.yaml": "2" * 16, "c.yaml": "3" * 16}
     actual = {"a.yaml": "1" * 16, "b.yaml": "9" * 16, "d.yaml": "4" * 16}

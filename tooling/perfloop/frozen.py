@@ -18,7 +18,7 @@ are the edge that reads files.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -113,10 +113,17 @@ def recorded_digests(results: Any) -> dict[str, str] | None:
     return dict(files) if isinstance(files, dict) else None
 
 
-def frozen_problems(root: Path, cycle_id: str, results: Any = None) -> list[Problem]:
+def frozen_problems(
+    root: Path,
+    cycle_id: str,
+    results: Any = None,
+    model: Callable[[], CycleData | None] | None = None,
+) -> list[Problem]:
     """`validate`'s check of a closed cycle against its record: the files that changed
-    since. `results`: results.yaml's data when the caller loaded it. A cycle without
-    results.yaml (every open one) costs a stat; a closed one hashes its files."""
+    since, and, when none did, results.yaml against what `cycle close` computes from them
+    (results_problems; `model` gives the whole cycle as loaded). `results`: results.yaml's
+    data when the caller loaded it. A cycle without results.yaml (every open one) costs a
+    stat; a closed one hashes its files, and loads them whole only when they are as closed."""
     folder = root / CYCLES / cycle_id
     if results is None:
         path = f"{CYCLES}/{cycle_id}/{RESULTS}"
@@ -131,7 +138,30 @@ def frozen_problems(root: Path, cycle_id: str, results: Any = None) -> list[Prob
         return []
     closed_on = str(results.get("closed_on") or "its close")
     actual = cycle_digests(root, cycle_id)
-    return changed_since_close(f"{CYCLES}/{cycle_id}", closed_on, recorded, actual)
+    changed = changed_since_close(f"{CYCLES}/{cycle_id}", closed_on, recorded, actual)
+    if changed or model is None:
+        return changed
+    data = model()
+    return results_problems(data) if data is not None else []
+
+
+def results_problems(data: CycleData) -> list[Problem]:
+    """results.yaml of the closed cycle `data` where it differs from what `perfloop cycle
+    close` writes from the cycle's files (lifecycle.results_differences), located: the
+    closed cycle's numbers are read from it (score, export, the restricted site), so a
+    hand edit (a rating, a bonus) would become the record."""
+    from .lifecycle import results_differences
+
+    path = f"{data.dir}/{RESULTS}"
+    doc = data.documents.get(path)
+    problems = []
+    for where, what in results_differences(data, data.results):
+        message = (
+            f"{RESULTS} is what `perfloop cycle close` computes from the cycle's files, "
+            f"never edited by hand: {what} (restore it as close wrote it)"
+        )
+        problems.append(doc.problem(where, message) if doc else error(path, 1, 1, message))
+    return problems
 
 
 # --- reading the record ---------------------------------------------------------------------

@@ -241,6 +241,38 @@ def results_data(
     return out
 
 
+def results_differences(data: CycleData, results: Any) -> list[tuple[tuple, str]]:
+    """Where `results` (a closed cycle's results.yaml, as loaded) differs from what
+    `perfloop cycle close` writes for `data`'s files (results_data): (the key's path in
+    results.yaml, what differs). The close date is the one choice close leaves to HR; the
+    digests (`files:`) are frozen.py's to compare. One entry per person row that differs
+    (its first field); the summary and groups only when no row does, since they follow
+    from the rows. No value is named: the messages go to CI logs."""
+    if not isinstance(results, dict):
+        return [((), "it is not a results snapshot")]
+    rebuilt = results_data(data, results.get("closed_on"), frozen.recorded_digests(results))
+    people, found = rebuilt["people"], results.get("people")
+    if not isinstance(found, dict):
+        return [(("people",), "its people are not as close writes them")]
+    out: list[tuple[tuple, str]] = []
+    for pid in found:
+        if pid not in people:
+            out.append((("people", pid), f"{pid} is not in the cycle's org.yaml"))
+    for pid, row in people.items():
+        given = found.get(pid)
+        if not isinstance(given, dict):
+            out.append((("people",), f"{pid}'s row is missing"))
+            continue
+        keys = [k for k in (*row, *given) if row.get(k) != given.get(k)]
+        if keys:
+            out.append((("people", pid, keys[0]), f"{pid}'s {keys[0]} is not what they give"))
+    if not out:
+        for key in ("cycle", "summary", "groups"):
+            if rebuilt[key] != results.get(key):
+                out.append(((key,), f"{key} is not what they give"))
+    return out
+
+
 RESULTS_HEADER = (
     "# Results of cycle {cycle}, written by `perfloop cycle close` on {date}. Frozen: the\n"
     "# closed cycle may not change; `files` holds each file's digest as closed, and\n"

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import codeowners, engine
+from . import codeowners, engine, frozen
 from .changes import Area, Change, admins_in, area_of, goals_kind, new_links, review_kind
 from .gitrepo import SYMLINK_MODE, GitRepo
 from .loader import Document, load_file
@@ -430,6 +430,10 @@ def _closing_rules(
             )
         )
     closing = cycle_file in paths and new_phase == "closed"
+    if (closing or results in paths) and head is None and (root / results).is_file():
+        # the snapshot as close wrote it from these files, not edited after (frozen.py)
+        whole = lambda: engine.verdict(root, cycle_id, whole_model=True).data  # noqa: E731
+        problems += frozen.frozen_problems(root, cycle_id, None, whole)
     if closing and _read_head(repo, root, head, results) is None:
         problems.append(
             error(

@@ -87,5 +87,11 @@ def _frozen(root: Path, result: CycleResult) -> list[Problem]:
     (frozen.py): results.yaml is its record, and branch protection alone does not keep it
     true. What follows from such a change in files that did not change is left out."""
     results = result.data.results if result.data is not None else None
-    changed = frozen_problems(root, result.cycle_id, results)
+
+    def whole():  # a model derived from HEAD's verdict holds the changed files only
+        if result.files is None:
+            return result.data
+        return engine.verdict(root, result.cycle_id, whole_model=True).data
+
+    changed = frozen_problems(root, result.cycle_id, results, whole)
     return with_changes(result.problems, changed, f"{CYCLES}/{result.cycle_id}")
