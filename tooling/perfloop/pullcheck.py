@@ -352,8 +352,8 @@ def classify_change(
         # the admins approve every change outside cycles/: who they are is theirs to agree
         # to, not HR's alone (in a new cycle too: it becomes the current one's rules)
         new_doc, _ = _new_doc(repo, root, head, path) if status != "deleted" else (None, [])
-        admins = admins_in(new_doc.data) if new_doc else None
-        also = ("admin",) if admins is not None and admins != set(rules.org.admins) else ()
+        admins = _admin_identities(new_doc.data) if new_doc else None
+        also = ("admin",) if admins is not None and admins != _base_admins(rules) else ()
         kind_area = Area("cycle_config", area.cycle, area.ids) if new_cycle else area
         return Change(path, status, "cycle", kind_area, also=also), None
     if new_cycle:
@@ -398,6 +398,37 @@ def classify_change(
         generated = expected is not None and current == expected.encode()
         kind = "codeowners" if generated else "tooling"
     return Change(path, status, kind or "cycle", area), None
+
+
+def _admin_identities(org: Any) -> set[tuple[str, str, str]] | None:
+    """(id, GitHub login, email) of each admin an org.yaml's data names: the gate knows an
+    admin by their login (reviews) and email (commits), so re-pointing either is changing
+    who the admin is. None when the data is no mapping."""
+    admins = admins_in(org)
+    if admins is None:
+        return None
+    people = org.get("people")
+    found = (
+        {p.get("id"): p for p in people if isinstance(p, dict)} if isinstance(people, list) else {}
+    )
+    return {
+        (
+            a,
+            str(found.get(a, {}).get("github") or "").lower(),
+            str(found.get(a, {}).get("email") or "").lower(),
+        )
+        for a in admins
+    }
+
+
+def _base_admins(rules: CycleData) -> set[tuple[str, str, str]]:
+    """The base's admins as _admin_identities gives them."""
+    people = rules.org.people
+    return {
+        (a, (p.github or "").lower(), (p.email or "").lower()) if p else (a, "", "")
+        for a in rules.org.admins
+        for p in [people.get(a)]
+    }
 
 
 def _phase_in_tree(repo: GitRepo, root: Path, head: str | None, cycle_id: str) -> str | None:
