@@ -265,7 +265,10 @@ def test_the_approver_as_author_is_replaced_by_the_next_role_up(tmp_path: Path) 
 def test_tooling_changes_need_an_admin(tmp_path: Path) -> None:
     repo = make_repo(tmp_path, "execution")
     write(repo, ".github/workflows/x.yml", "name: x\n")
-    write(repo, "mkdocs.yml", "site_name: x\n")
+    write(repo, "site/index.md", "# Home\n")
+    write(
+        repo, "mkdocs.yml", "site_name: x\ndocs_dir: site\nsite_dir: public\nplugins: [perfloop]\n"
+    )
     code, out = check(repo, "bobli")
     assert code == 0, messages(out)
     assert set(kinds(out).values()) == {"tooling"}

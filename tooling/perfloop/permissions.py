@@ -255,6 +255,30 @@ def link_levels(ref: str, change: Change, base: CycleData) -> list[tuple[str, tu
     return []
 
 
+def link_chain(ref: str, base: CycleData) -> list[str]:
+    """The key results a link to `ref` moves: `ref`, and upward from it while each is an
+    `aggregate: sum` without a `current` of its own (which adds up its contributors, so
+    passes the new contribution on) and contributes to another. Each owner on the chain
+    agrees to the link (a sum of sums moves the top one too). The base must hold their
+    files (pullcheck loads them: link_files)."""
+    chain = [ref]
+    kr = base.find_key_result(ref)
+    while kr is not None and kr.aggregate == "sum" and kr.current is None and kr.contributes_to:
+        if kr.contributes_to in chain:
+            break  # a cycle of links: the references rule reports it
+        chain.append(kr.contributes_to)
+        kr = base.find_key_result(kr.contributes_to)
+    return chain
+
+
+def link_files(ref: str) -> tuple[str, ...]:
+    """The files (in the cycle folder) that may hold key result `ref`."""
+    owner = ref.split("/")[0]
+    if owner == "company":
+        return ("company.yaml",)
+    return (f"goals/{owner}.yaml", f"departments/{owner}.yaml")
+
+
 # Kinds that change a person's agreed plan (goals, key results, KPI targets, plan tasks):
 # both the person and their manager sign it, one by authoring, the other by approving.
 PLAN_KINDS = ("goals", "goal_adjustment")
@@ -327,7 +351,7 @@ def judge(change: Change, base: CycleData, author: str | None, phase: str) -> Ve
     other = other_party(change, base, author)
     if other is not None:
         requirements.append(other)
-    for ref, _ in change.links:
+    for ref in dict.fromkeys(r for link, _ in change.links for r in link_chain(link, base)):
         levels = link_levels(ref, change, base)
         if not levels:
             continue

@@ -18,7 +18,7 @@ from .changes import Area, Change, admins_in, area_of, goals_kind, new_links, re
 from .gitrepo import SYMLINK_MODE, GitRepo
 from .loader import Document, load_file
 from .model import CycleData
-from .permissions import Requirement, judge, merge
+from .permissions import Requirement, judge, link_files, merge
 from .problems import Problem, error, printable, sort_problems, unsafe_name, warning
 from .repository import CYCLES, cycle_ids
 from .speed.cache import FOLDER as CACHE_FOLDER
@@ -128,6 +128,7 @@ def run_check(
         only = {p.split("/", 2)[2] for p in by_cycle[cid]}
         reviews = [area_of(p) for p in by_cycle[cid]]
         only |= {f"goals/{a.ids[0]}.yaml" for a in reviews if a.name == "review"}
+        only |= _link_files(repo, root, head, base, cid, by_cycle[cid])
         data, _ = engine.load_revision(repo, base, cid, only)
         if data is None:
             result.problems.append(
@@ -429,6 +430,49 @@ def _base_admins(rules: CycleData) -> set[tuple[str, str, str]]:
         for a in rules.org.admins
         for p in [people.get(a)]
     }
+
+
+def _link_files(
+    repo: GitRepo, root: Path, head: str | None, base: str, cycle_id: str, paths: list[str]
+) -> set[str]:
+    """The files (in the cycle folder) holding, at the base, the key results that the links
+    the changed objectives files add or remove reach, upward through sums
+    (permissions.link_chain reads them from the base). Nothing for a PR without links."""
+    refs: list[str] = []
+    for path in paths:
+        if area_of(path).name in ("goals", "company", "department"):
+            new_doc, _ = _new_doc(repo, root, head, path)
+            old_doc, _ = repo.parse(base, path)
+            refs += [
+                ref for ref, _ in new_links(*(d.data if d else None for d in (old_doc, new_doc)))
+            ]
+    found: set[str] = set()
+    seen: set[str] = set()
+    while refs:
+        ref = refs.pop()
+        parts = ref.split("/")
+        if ref in seen or len(parts) != 3:
+            continue
+        seen.add(ref)
+        for rel in link_files(ref):
+            doc, _ = repo.parse(base, f"{CYCLES}/{cycle_id}/{rel}")
+            if doc is None:
+                continue
+            found.add(rel)
+            for objective in _items(doc.data, "objectives"):
+                for kr in (
+                    _items(objective, "key_results") if objective.get("id") == parts[1] else ()
+                ):
+                    up = kr.get("contributes_to")
+                    summed = kr.get("aggregate") == "sum" and kr.get("current") is None
+                    if kr.get("id") == parts[2] and summed and isinstance(up, str):
+                        refs.append(up)
+    return found
+
+
+def _items(data: Any, key: str) -> list[dict]:
+    found = data.get(key) if isinstance(data, dict) else None
+    return [item for item in found if isinstance(item, dict)] if isinstance(found, list) else []
 
 
 def _phase_in_tree(repo: GitRepo, root: Path, head: str | None, cycle_id: str) -> str | None:
