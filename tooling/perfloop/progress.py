@@ -92,9 +92,9 @@ def _current(
                 for c in contributions(data).get(ref, ())
                 if c.key_result.kind == "numeric"
             ]
-            values = [v for v in values if v is not None]
-            if values:
-                return sum(values)
+            known = [v for v in values if v is not None]
+            if known:
+                return sum(known)
     return kr.start
 
 
@@ -141,12 +141,13 @@ def weighted_mean(values: list[float], weights: list[float | None]) -> float | N
     """
     if not values:
         return None
-    if any(w is None for w in weights):
+    given = [w for w in weights if w is not None]
+    if len(given) < len(weights):
         return sum(values) / len(values)
-    total = sum(weights)  # type: ignore[arg-type]
+    total = sum(given)
     if total <= 0:
         return None
-    return sum(v * w for v, w in zip(values, weights, strict=True)) / total  # type: ignore[operator]
+    return sum(v * w for v, w in zip(values, given, strict=True)) / total
 
 
 def _clamp(x: float) -> float:

@@ -101,7 +101,7 @@ class Node:
         return next((n for n in self.walk() if n.id == node_id and n.kind != "company"), None)
 
     def warnings(self) -> list[str]:
-        out = []
+        out: list[str] = []
         for o in self.objectives:
             out += o.warnings
             for kr in o.key_results:

@@ -16,12 +16,13 @@ READS = Reads.of("cycle", "objectives", "goals", relations={LINKS})
 def check(data: CycleData) -> Iterator[Problem]:
     low, high = data.cycle.min_coverage, data.cycle.max_coverage
     for cov in coverage(data):
-        if cov.within(low, high):
+        ratio = cov.ratio
+        if ratio is None or cov.within(low, high):  # None: no targets to compare, within too
             continue
         names = ", ".join(c.ref for c in cov.contributors)
-        side = "under-covered" if cov.ratio < low else "over-covered"
+        side = "under-covered" if ratio < low else "over-covered"
         yield cov.parent.where.warning(
-            f"{cov.parent_ref} is {side}: contributors' targets cover {cov.ratio:.2f}x its "
+            f"{cov.parent_ref} is {side}: contributors' targets cover {ratio:.2f}x its "
             f"target (expected {low:g}x to {high:g}x); contributors: {names}",
             "target",
         )

@@ -49,7 +49,8 @@ def check(data: CycleData) -> Iterator[Problem]:
                     "and actual",
                     "name",
                 )
-            direction = (defined or entry.custom).direction if (defined or entry.custom) else None
+            scored = defined or entry.custom
+            direction = scored.direction if scored else None
             if entry.target == 0 and direction != "lower":  # lower: target / actual, 0 at 0
                 yield entry.where.error(
                     f"KPI {kpi_id!r}: a target of 0 cannot be scored when higher is better "

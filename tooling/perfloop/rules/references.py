@@ -66,13 +66,11 @@ def _cycle(data: CycleData) -> Iterator[Problem]:
             yield where.error(
                 f"template {template!r} does not exist", "templates", "departments", dept
             )
-    for person, template in cycle.person_templates.items():
-        if person not in org.people:
-            yield where.error(f"{person!r} is not a person", "templates", "people", person)
+    for pid, template in cycle.person_templates.items():
+        if pid not in org.people:
+            yield where.error(f"{pid!r} is not a person", "templates", "people", pid)
         if not _exists(data, template):
-            yield where.error(
-                f"template {template!r} does not exist", "templates", "people", person
-            )
+            yield where.error(f"template {template!r} does not exist", "templates", "people", pid)
     for subject, reviewers in cycle.designated.items():
         if subject not in org.people:
             yield where.error(f"{subject!r} is not a person", "designated", subject)

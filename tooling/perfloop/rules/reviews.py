@@ -45,19 +45,19 @@ def check(data: CycleData) -> Iterator[Problem]:
                     f"no rating for question {question.id!r} of template {template.id}",
                     "ratings",
                 )
-        for question, value in ratings.items():
-            if question not in questions:
+        for rated, value in ratings.items():
+            if rated not in questions:
                 yield review.where.error(
-                    f"{question!r} is not a question of template {template.id} "
+                    f"{rated!r} is not a question of template {template.id} "
                     f"({', '.join(sorted(questions))})",
                     "ratings",
-                    question,
+                    rated,
                 )
             elif not 1 <= value <= template.scale:
                 yield review.where.error(
-                    f"rating {value} for {question!r} is outside 1..{template.scale}",
+                    f"rating {value} for {rated!r} is outside 1..{template.scale}",
                     "ratings",
-                    question,
+                    rated,
                 )
     # Too few peers is a warning: a goals scaffold starts with none, and one person's short
     # list must not fail every pull request; in planning `status` lists it, so `cycle

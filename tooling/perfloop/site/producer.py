@@ -27,11 +27,17 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from mkdocs.exceptions import PluginError
 
 from . import blocks
 from .pages import Page
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+    from multiprocessing.process import BaseProcess
+    from multiprocessing.queues import Queue
 
 log = logging.getLogger("mkdocs.plugins.perfloop")
 
@@ -94,9 +100,13 @@ class Producer:
         self.started = False  # the worker has loaded the cycles, without errors
         self.summary_blocks: list[str] | None = None
         self.failure: str | None = None
-        self.process = None
-        self.results = None  # worker -> here
-        self.orders = None  # here -> worker (a pipe): the pages' URLs and order, once
+        # a forked producer's (see `forked`); None here, and once the worker has stopped
+        self.load: Callable[[], object] | None = None
+        self.prepare: Callable[[object, object], Setup] | None = None
+        self.process: BaseProcess | None = None
+        self.results: Queue[Any] | None = None  # worker -> here
+        # here -> worker (a pipe): the pages' URLs and order, once
+        self.orders: Connection[Any, Any] | None = None
         self.waited = 0.0  # seconds this process waited for the worker
 
     @classmethod
@@ -106,29 +116,33 @@ class Producer:
         return producer
 
     @classmethod
-    def forked(cls, load: Callable[[], object], prepare: Callable[[object, object], Setup]):
+    def forked(
+        cls, load: Callable[[], object], prepare: Callable[[object, object], Setup]
+    ) -> Producer | None:
         """A producer with a worker that starts loading now; None without a spare core."""
         if not spare_core():
             return None
         producer = cls()
         producer.load, producer.prepare = load, prepare
         ctx = multiprocessing.get_context("fork")
-        producer.results = ctx.Queue()
+        results = producer.results = ctx.Queue()
         orders, producer.orders = ctx.Pipe(duplex=False)
         # not a daemon: loading may parse in a pool of its own, which a daemon may not have;
         # close() ends it, at exit too
-        producer.process = ctx.Process(
-            target=_work, args=(load, prepare, (orders, producer.orders), producer.results)
+        process = producer.process = ctx.Process(
+            target=_work, args=(load, prepare, (orders, producer.orders), results)
         )
-        producer.process.start()
+        process.start()
         orders.close()
         atexit.register(producer.close)
-        log.debug(f"perfloop: a worker process (pid {producer.process.pid}) builds the pages")
+        log.debug(f"perfloop: a worker process (pid {process.pid}) builds the pages")
         return producer
 
     def plan(self, message: object, order: list[str]) -> None:
         """Tell the worker what to build (see `forked`)."""
-        self.setup = lambda: self.prepare(self.load(), message)
+        load, prepare = self.load, self.prepare
+        if load is not None and prepare is not None:  # else built here: its setup is given
+            self.setup = lambda: prepare(load(), message)
         if self.orders is not None:
             with contextlib.suppress(OSError):  # a worker that stopped: built here instead
                 self.orders.send((message, order))
@@ -137,7 +151,8 @@ class Producer:
         """Take the worker's next message; stop the worker when it has no more to give."""
         message = None
         started = time.perf_counter()
-        while self.process is not None:
+        # results is set and cleared with process (forked, close)
+        while self.process is not None and self.results is not None:
             try:
                 message = self.results.get(timeout=1)
                 break
@@ -165,6 +180,8 @@ class Producer:
 
     def _here(self) -> Setup:
         if self.local is None:
+            if self.setup is None:  # a forked producer whose worker stopped before plan()
+                raise TypeError("Producer.plan() must come before its pages are asked for")
             self.local = self.setup()
         return self.local
 

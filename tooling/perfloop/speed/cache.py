@@ -83,18 +83,20 @@ class Pack:
         self.added = False  # outcomes not yet written
         self.index_changed = False
 
-    @property
-    def index(self) -> dict[str, tuple[int, int, int, int, str]]:
-        """The stat index, read when first asked: only a working-tree read uses it (7.5 MB
-        at 10,000 people), not a read of a git revision."""
+    def _read_index(self) -> tuple[dict[str, tuple[int, int, int, int, str]], int]:
+        """The stat index and when it was written, read when first asked: only a
+        working-tree read uses it (7.5 MB at 10,000 people), not a read of a git revision."""
         if self._index is None:
             self._index = read_index(self.index_file)
-        return self._index[0]
+        return self._index
+
+    @property
+    def index(self) -> dict[str, tuple[int, int, int, int, str]]:
+        return self._read_index()[0]
 
     @property
     def written_ns(self) -> int:
-        self.index  # noqa: B018 - reads the index and its time
-        return self._index[1]  # type: ignore[index]
+        return self._read_index()[1]
 
     def known_blobs(self, files: list[tuple[str, Stat | None]]) -> list[str | None]:
         """The blob id of each unchanged working-tree file (else None), without reading it;
@@ -104,15 +106,18 @@ class Pack:
         0.06 s of a pull request's check."""
         if all(stat is None for _, stat in files):
             return [None] * len(files)
-        if self._index is None:
-            self.index  # noqa: B018 - reads it
-        index, written = self._index  # type: ignore[misc]
+        index, written = self._read_index()
         get, new_index = index.get, self.new_index
         found: list[str | None] = []
         append = found.append
         for rel, stat in files:
             entry = get(rel) if stat is not None else None
-            if entry is not None and entry[:4] == stat and trusted(stat, written, RACY_NS):
+            if (
+                entry is not None
+                and stat is not None  # always, when entry is: says so to the type checker
+                and entry[:4] == stat
+                and trusted(stat, written, RACY_NS)
+            ):
                 new_index[rel] = entry
                 append(entry[4])
             else:

@@ -41,7 +41,7 @@ them too.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
@@ -68,7 +68,7 @@ class _Unusable(Exception):
 
 
 def check(
-    root: Path, cycle_id: str, repo: GitRepo, base: str, changed: dict[str, str]
+    root: Path, cycle_id: str, repo: GitRepo, base: str, changed: Mapping[str, str]
 ) -> CycleResult | None:
     """The check of cycle `cycle_id` in the working tree, where `changed` (paths from the
     root -> git status) are the cycle's files that differ from commit `base`. None when it
@@ -103,7 +103,7 @@ def _derive(
     base: str,
     listed: Listing,
     before: Verdict,
-    changed: dict[str, str],
+    changed: Mapping[str, str],
 ) -> CycleResult | None:
     rel_dir = f"{CYCLES}/{cycle_id}"
     assert isinstance(before.scores, verdict.Scores) and before.load is not None
@@ -159,9 +159,9 @@ def _derive(
         stored = before.scores.rescoring(_refuse)  # a damaged entry: check the whole cycle
         new: dict[str, PersonScore] = {p: score_person(sub, p) for p in scored}
         amended: dict[str, dict] = {}
-        for group in sub.groups:
-            if group.id in recalibrate:
-                for member in group.members:
+        for calibrated in sub.groups:
+            if calibrated.id in recalibrate:
+                for member in calibrated.members:
                     if member not in new:
                         rating = recalibrated(sub, stored.summary(member))
                         if rating is not None:

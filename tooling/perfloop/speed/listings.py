@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from bisect import bisect_left
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -165,7 +165,7 @@ def _listing(repo: GitRepo, rev: str, rel_dir: str) -> dict[str, str] | None:
 
 
 def edits_of(
-    root: Path, rel_dir: str, changed: dict[str, str], base_blobs: dict[str, str]
+    root: Path, rel_dir: str, changed: Mapping[str, str], base_blobs: dict[str, str]
 ) -> tuple[dict[str, FileKind], dict[str, bytes]] | None:
     """The changed files a full load would examine (kind), with the bytes of those still
     present, where `changed` (paths from the root -> status) are what git says differs
@@ -218,7 +218,7 @@ class Changes:
 
 
 def changed_listing(
-    root: Path, rel_dir: str, base: Listing, changed: dict[str, str]
+    root: Path, rel_dir: str, base: Listing, changed: Mapping[str, str]
 ) -> Changes | None:
     """`base` with the changes git lists (`changed`: paths from the root -> status) made
     to it; None as `edits_of` says."""
@@ -251,10 +251,10 @@ def reader(
                 return raw
         except OSError:
             pass
-        raw = repo.read(rev, f"{rel_dir}/{rel}")
-        if raw is None:
+        at_rev = repo.read(rev, f"{rel_dir}/{rel}")
+        if at_rev is None:
             raise FileNotFoundError(rel)
-        return raw
+        return at_rev
 
     return read
 

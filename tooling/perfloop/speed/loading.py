@@ -195,8 +195,8 @@ def _examine_all(
     # Files to examine: rel, path, kind, stat, blob id and source, the bytes read or (blob
     # id "") the file's path on disk, for a parsing worker to read and name by blob id.
     todo: list[tuple[str, str, str, Stat | None, str, bytes | str]] = []
-    for (rel, path, kind_name, entry), blob in zip(files, known, strict=True):
-        blob = entry.blob or blob
+    for (rel, path, kind_name, entry), known_blob in zip(files, known, strict=True):
+        blob = entry.blob or known_blob or ""  # "": not known without reading the file
         if folder is not None and not blob:
             todo.append((rel, path, kind_name, entry.stat, "", f"{folder}/{rel}"))
             continue
@@ -207,12 +207,12 @@ def _examine_all(
             except OSError as exc:
                 problems.append(error(path, 1, 1, f"cannot read file: {exc.strerror}"))
                 continue
-            if not entry.blob:  # the bytes just read name the entry, not a stat seen earlier
-                blob = blob_id(raw)
+            # the bytes just read name the entry, not a stat seen earlier
+            blob = entry.blob or blob_id(raw)
             if pack:
                 cached = pack.get(kind_name, blob)
                 pack.remember(rel, entry.stat, blob)
-        blobs[rel] = blob  # type: ignore[assignment]  # set: from the entry, index or bytes
+        blobs[rel] = blob  # set: from the entry, index or bytes
         if cached is not None:
             data, found = cached
             if found or data is None:
@@ -220,7 +220,7 @@ def _examine_all(
             else:  # the common case, inlined
                 examined[rel] = (Document.packed(path, data, partial(read, rel)), [])
             continue
-        todo.append((rel, path, kind_name, entry.stat, blob, raw))  # type: ignore[arg-type]
+        todo.append((rel, path, kind_name, entry.stat, blob, raw))
     if parallel and len(todo) >= PARALLEL_MIN:
         work: list[Job] = [(source, path, kind) for _, path, kind, _, _, source in todo]
         for (rel, path, kind_name, stat, blob, _), (read_as, kept, failure) in zip(
@@ -242,9 +242,9 @@ def _examine_all(
             blobs[rel] = blob
             examined[rel] = _from_outcome(kept, path, partial(read, rel), packed=True)
     else:  # few enough for this process; a path on disk (`folder`) needs as many as PARALLEL_MIN
-        for rel, path, kind_name, _, blob, raw in todo:
-            assert isinstance(raw, bytes)
-            examined[rel] = examine(raw, path, kind_name)
+        for rel, path, kind_name, _, blob, given in todo:
+            assert isinstance(given, bytes)
+            examined[rel] = examine(given, path, kind_name)
             if pack:
                 pack.put(kind_name, blob, _outcome(*examined[rel]))
     if pack:
@@ -315,6 +315,7 @@ class _Deferred(Mapping[str, Document]):
             self._files[path] = ("goals", blob)
             self.goals[owner] = path
         else:
+            assert subject is not None and reviewer is not None  # COMMON_PATH's other shape
             self._files[path] = ("review", blob)
             self.reviews[(subject, reviewer)] = path
 
