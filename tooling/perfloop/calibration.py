@@ -112,7 +112,7 @@ def group(data: CycleData, group_id: str) -> Group | None:
 
 
 def propose(
-    data: CycleData, group: Group, scores: dict[str, PersonScore] | None = None
+    data: CycleData, group: Group, scores: Mapping[str, PersonScore] | None = None
 ) -> Proposal:
     """The spec's distribution proposal for one group.
 
@@ -194,7 +194,7 @@ def _names(people: list[str], but: str, most: int = 5) -> str:
     return shown + (f" and {len(others) - most} more" if len(others) > most else "")
 
 
-def propose_all(data: CycleData, scores: dict[str, PersonScore] | None = None) -> list[Proposal]:
+def propose_all(data: CycleData, scores: Mapping[str, PersonScore] | None = None) -> list[Proposal]:
     scores = scores if scores is not None else score_cycle(data)
     return [propose(data, g, scores) for g in data.groups]
 
@@ -202,7 +202,7 @@ def propose_all(data: CycleData, scores: dict[str, PersonScore] | None = None) -
 # --- checking calibration/<group>.yaml ------------------------------------------------------
 
 
-def check(data: CycleData, scores: dict[str, PersonScore] | None = None) -> list[Problem]:
+def check(data: CycleData, scores: Mapping[str, PersonScore] | None = None) -> list[Problem]:
     """Every calibration file: members rated from the scale, quotas met, reasons given."""
     if not data.calibrations:
         return []

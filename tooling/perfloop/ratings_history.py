@@ -7,7 +7,7 @@ one, else the calibration file's, else the rating the score proposes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,7 +40,7 @@ class StreakFlag:
         )
 
 
-def cycle_ratings(data: CycleData, scores: dict[str, PersonScore] | None = None) -> CycleRatings:
+def cycle_ratings(data: CycleData, scores: Mapping[str, PersonScore] | None = None) -> CycleRatings:
     scale = data.cycle.rating_scale
     ratings = _results_ratings(data.results)
     if ratings is None:
@@ -79,7 +79,7 @@ def _load(root: Path, cycle_id: str) -> CycleData | None:
 
 def history(
     data: CycleData,
-    scores: dict[str, PersonScore] | None = None,
+    scores: Mapping[str, PersonScore] | None = None,
     load: Loader = _load,
 ) -> list[CycleRatings]:
     """Ratings of every cycle up to and including `data`'s, oldest first."""

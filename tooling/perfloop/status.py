@@ -21,6 +21,7 @@ check-in: past the last check-in plus the interval). A closed cycle owes nothing
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .model import PHASES, CycleData, PlanItem
@@ -69,7 +70,7 @@ def _late(today: dt.date, due: dt.date | None) -> int:
 
 
 def owed(
-    data: CycleData, today: dt.date, scores: dict[str, PersonScore] | None = None
+    data: CycleData, today: dt.date, scores: Mapping[str, PersonScore] | None = None
 ) -> list[Owed]:
     """Everything still owed in the current phase, in org order of departments."""
     cycle, org = data.cycle, data.org
@@ -86,10 +87,10 @@ def owed(
     # files left out for their own errors: each is owed a fix by its owner, in place of what
     # its absence would otherwise say is owed (a file, a review, a complete person)
     for path in sorted(data.left_out):
-        who, dept = _fixer(data, path)
+        who, fixer_dept = _fixer(data, path)
         rel = path[len(data.dir) + 1 :]
         add(
-            dept,
+            fixer_dept,
             who,
             "fix",
             f"{rel} has errors and is left out (run `perfloop validate {path}`)",
@@ -179,6 +180,8 @@ def owed(
             manager = org.manager_of(person.id)
             if manager is None or person.id in data.checkpoints:
                 continue
+            if data.sealed_path(f"checkpoints/{person.id}.yaml"):
+                continue  # written, sealed: not readable by you, not missing
             if data.path("checkpoints", f"{person.id}.yaml") in data.left_out:
                 continue  # written, but owed a fix (above)
             add(
@@ -200,6 +203,8 @@ def owed(
             for reviewer, relation in data.expected_reviewers(subject.id).items():
                 if (subject.id, reviewer) in data.reviews:
                     continue
+                if data.sealed_path(f"reviews/{subject.id}/{reviewer}.yaml"):
+                    continue  # written, sealed: not readable by you, not missing
                 if data.path("reviews", subject.id, f"{reviewer}.yaml") in data.left_out:
                     continue  # written, but owed a fix (above)
                 weight = template.group_weights.get(relation, 0) if template.group_weights else 1
@@ -222,6 +227,8 @@ def owed(
             score = scores.get(person.id)
             if person.id in data.unsettled:
                 continue  # incomplete until a file is fixed: that fix is listed
+            if score is not None and score.sealed and not score.missing:
+                continue  # sealed, not readable by you: nothing is owed that you can see
             if score is not None and not score.complete:
                 add(
                     person.department,
@@ -235,12 +242,13 @@ def owed(
     # calibration: a file per group
     if _reached(data, "calibration"):
         for group in data.groups:
-            if group.id not in data.calibrations and (
-                data.path("calibration", f"{group.id}.yaml") not in data.left_out
+            if (
+                group.id not in data.calibrations
+                and data.path("calibration", f"{group.id}.yaml") not in data.left_out
+                and not data.sealed_path(f"calibration/{group.id}.yaml")
             ):
-                dept = group.departments[0] if group.departments else ""
                 add(
-                    dept,
+                    group.departments[0] if group.departments else "",
                     group.heads,
                     "calibration",
                     f"no calibration/{group.id}.yaml for group {group.id}",
@@ -268,7 +276,7 @@ def _fixer(data: CycleData, path: str) -> tuple[tuple[str, ...], str]:
     department's objectives, admins the company's, HR anything else."""
     org = data.org
     parts = path[len(data.dir) + 1 :].removesuffix(".yaml").split("/")
-    owner = None
+    owner: str | None = None
     if parts[0] == "goals" and len(parts) == 2:
         owner = parts[1]
     elif parts[0] == "reviews" and len(parts) == 3:
@@ -280,8 +288,8 @@ def _fixer(data: CycleData, path: str) -> tuple[tuple[str, ...], str]:
         return (head,), parts[1]
     elif parts == ["company"]:
         return org.admins, _dept_of(data, org.admins)
-    if owner in org.people:
-        return (owner,), org.people[owner].department  # type: ignore[index]
+    if owner is not None and owner in org.people:
+        return (owner,), org.people[owner].department
     return org.hr, _dept_of(data, org.hr)
 
 
@@ -314,10 +322,12 @@ def render(data: CycleData, items: list[Owed], today: dt.date) -> str:
             lines.append("")
             lines.append(f"{dept.name} ({current})" if dept else current or "(no department)")
         late = ""
-        if item.overdue:
-            late = f"  OVERDUE by {item.overdue_days} day(s), due {item.due.isoformat()}"  # type: ignore[union-attr]
-        elif item.due:
-            late = f"  due {item.due.isoformat()}"
+        if item.due is not None:  # overdue only with a due date (_late)
+            late = (
+                f"  OVERDUE by {item.overdue_days} day(s), due {item.due.isoformat()}"
+                if item.overdue
+                else f"  due {item.due.isoformat()}"
+            )
         lines.append(f"  {', '.join(item.who) or '(nobody)'}: {item.what}: {item.detail}{late}")
     overdue = sum(i.overdue for i in items)
     lines.append("")
