@@ -21,13 +21,20 @@ from test_check import ALICE, CYCLE, KR1, edit, make_repo
 DAVE = "Dave Kim <dave@example.com>"  # org.yaml's email for davek: the commits are his
 
 
+def committed_by(who: str) -> dict[str, str]:
+    """Git's environment for a commit `who` ("Name <email>") makes: its committer too (the
+    gate counts the committer as another author)."""
+    name, email = who.removesuffix(">").split(" <")
+    return {"GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email}
+
+
 def pull_request(tmp_path: Path) -> tuple[git.Repo, dict[str, str]]:
     repo = make_repo(tmp_path, "execution")
     edit(repo, ALICE, KR1, "start: 99.5, target: 99.99, current: 99.8")
-    repo.git.commit("-am", "alice: raise the target", "--author", DAVE)
+    repo.git.commit("-am", "alice: raise the target", "--author", DAVE, env=committed_by(DAVE))
     old = repo.head.commit.hexsha
     edit(repo, f"{CYCLE}/goals/bob.yaml", "target: 12, current: 9", "target: 12, current: 10")
-    repo.git.commit("-am", "bob: September check-in", "--author", DAVE)
+    repo.git.commit("-am", "bob: September check-in", "--author", DAVE, env=committed_by(DAVE))
     subs = {
         "__HEAD_SHA__": repo.head.commit.hexsha,
         "__BASE_SHA__": repo.commit("main").hexsha,
@@ -154,7 +161,7 @@ def test_the_gate_never_trusts_a_cache_found_in_the_checkout(tmp_path: Path) -> 
     committed.parent.mkdir(parents=True)
     committed.write_bytes(pack.read_bytes())
     repo.git.add("-A", "--force")  # the poisoned cache is part of the pull request
-    repo.git.commit("-m", "alice: retitle", "--author", DAVE)
+    repo.git.commit("-m", "alice: retitle", "--author", DAVE, env=committed_by(DAVE))
     subs["__HEAD_SHA__"] = repo.head.commit.hexsha
     assert "unknown field 'titel'" not in run_cli("validate", cwd=root).stdout  # it works
     code, out = offline(

@@ -17,7 +17,7 @@ import git
 from conftest import run_cli
 from github_server import PAYLOADS, REPO, FakeGitHub, Reply, serve, standard_routes
 from test_check import ALICE, CYCLE, KR1, edit, make_repo
-from test_gate import DAVE, pull_request, reviews_file
+from test_gate import DAVE, committed_by, pull_request, reviews_file
 
 ALICE_ID = "Alice Chen <alice@example.com>"
 BOB_ID = "Bob Li <bob@example.com>"
@@ -29,7 +29,7 @@ BOBS_REVIEW = f"{CYCLE}/reviews/alice/bob.yaml"
 
 def commit(repo: git.Repo, message: str, author: str) -> str:
     repo.git.add("-A")
-    repo.git.commit("-m", message, "--author", author)
+    repo.git.commit("-m", message, "--author", author, env=committed_by(author))
     return repo.head.commit.hexsha
 
 
@@ -329,6 +329,7 @@ def test_a_plain_merge_of_main_by_someone_else_counts_as_nobodys(tmp_path: Path)
     commit(repo, "readme", HENRY_ID)
     repo.git.checkout("pr")
     carol = {"GIT_AUTHOR_NAME": "Carol Diaz", "GIT_AUTHOR_EMAIL": "carol@example.com"}
+    carol.update(committed_by("Carol Diaz <carol@example.com>"))
     repo.git.merge("main", "--no-edit", env=carol)
     head = repo.head.commit.hexsha
     out = decided(gate(repo, "davek", reviews=approvals(tmp_path, head, "carold", "alicec")))
@@ -356,6 +357,72 @@ def test_online_an_unmapped_commit_fails_closed(tmp_path: Path) -> None:
         result = online(repo, fake)
     assert result.returncode == 1
     assert "maps to no GitHub user (GitHub maps its author to no user)" in result.stdout
+
+
+# --- the committer is an author too (a signature verifies the committer, not the author) ---
+
+
+def test_a_commit_authored_as_the_author_but_committed_by_someone_else_fails(
+    tmp_path: Path,
+) -> None:
+    """Alice pushes to Bob's pull request a commit authored "Bob Li" but committed (and
+    signed) by herself: she made it, so it is judged as hers too."""
+    repo = make_repo(tmp_path, "review")
+    edit(repo, BOBS_REVIEW, "impact: 5, collaboration: 4", "impact: 4, collaboration: 4")
+    commit(repo, "bob: peer review of alice", BOB_ID)
+    edit(repo, BOBS_REVIEW, "impact: 4, collaboration: 4", "impact: 5, collaboration: 5")
+    repo.git.commit("-am", "better", "--author", BOB_ID, env=committed_by(ALICE_ID))
+    alices = repo.head.commit.hexsha
+    out = decided(gate(repo, "bobli"))
+    assert out["ok"] is False
+    assert (
+        f"{BOBS_REVIEW}:1:1: error: alice may not make this change: only the reviewer (bob) "
+        f"may (commit {alices[:12]} is alicec's)"
+    ) in out["errors"]
+
+
+def committed_by_others(tmp_path: Path, first: str) -> tuple[git.Repo, dict[str, str]]:
+    """Dave's pull request (tests/test_gate.py's), its first commit committed by `first`,
+    its second by GitHub (web-flow: an edit on github.com), as the recorded answer says."""
+    repo = make_repo(tmp_path, "execution")
+    edit(repo, ALICE, KR1, "start: 99.5, target: 99.99, current: 99.8")
+    repo.git.commit("-am", "alice: raise the target", "--author", DAVE, env=committed_by(first))
+    old = repo.head.commit.hexsha
+    edit(repo, f"{CYCLE}/goals/bob.yaml", "target: 12, current: 9", "target: 12, current: 10")
+    web = committed_by("GitHub <noreply@github.com>")
+    repo.git.commit("-am", "bob: September check-in", "--author", DAVE, env=web)
+    subs = {
+        "__HEAD_SHA__": repo.head.commit.hexsha,
+        "__BASE_SHA__": repo.commit("main").hexsha,
+        "__OLD_SHA__": old,
+    }
+    return repo, subs
+
+
+def test_online_a_commit_committed_by_someone_else_fails(tmp_path: Path) -> None:
+    repo, subs = committed_by_others(tmp_path, ALICE_ID)
+    routes = standard_routes()
+    routes[f"{PULL}/commits?per_page=100"] = [Reply(body="commits-committed-by-someone-else.json")]
+    with serve(FakeGitHub(subs, routes)) as fake:
+        result = online(repo, fake, "--post-status", "--json")
+    assert result.returncode == 1, result.stderr
+    out = json.loads(result.stdout)
+    assert "alicec authored a commit here; their review does not count" in out["notes"]
+    assert statuses(fake)[-1][0] == "failure"
+
+
+def test_online_githubs_web_flow_committer_is_nobody_more(tmp_path: Path) -> None:
+    """GitHub commits web edits and merges as web-flow: not another author."""
+    repo, subs = committed_by_others(tmp_path, DAVE)
+    payload = json.loads((PAYLOADS / "commits-committed-by-someone-else.json").read_text())
+    payload[0]["committer"] = payload[1]["committer"]  # web-flow
+    payload[0]["commit"]["committer"] = payload[1]["commit"]["committer"]
+    routes = standard_routes()
+    routes[f"{PULL}/commits?per_page=100"] = [Reply(text=json.dumps(payload))]
+    with serve(FakeGitHub(subs, routes)) as fake:
+        result = online(repo, fake, "--post-status")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert statuses(fake)[-1] == ("success", "approved by carol, alice")
 
 
 # --- 9. a decision no branch can forge --------------------------------------------------------

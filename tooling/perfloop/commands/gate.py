@@ -152,7 +152,7 @@ def _offline(
         mapped_by = f"GitHub's answer in {commits} maps it to no user"
     result, decision = _decide(
         git, root, base_ref, default, tip, login, head_sha, review_list, (),
-        lambda found: _by_payload(found, commit_list) if commit_list is not None
+        lambda found, role: _by_payload(found, commit_list, role) if commit_list is not None
         else _by_email(git, tip, found),
         mapped_by,
     )  # fmt: skip
@@ -202,14 +202,29 @@ def _read_head(git: GitRepo, head_sha: str) -> str:
     return head_sha
 
 
+WEB_FLOW = "web-flow"  # GitHub's committer of what is edited or merged on github.com
+WEB_FLOW_EMAIL = "noreply@github.com"
+
+
+def _committers(git: GitRepo, tip: str, head: str) -> dict[str, tuple[str, str]]:
+    """sha -> (committer name, email) of the commits in `head` that `tip` lacks."""
+    out = git.run("log", "-z", "--format=%H%x1f%cn%x1f%ce", f"{tip}..{head}")
+    found = {}
+    for record in filter(None, out.split("\0")):
+        sha, name, email = record.strip("\n").split("\x1f")
+        found[sha] = (name, email)
+    return found
+
+
 def _by_payload(
-    found: list[tuple[str, str]], payload: list[dict[str, Any]]
+    found: list[tuple[str, str]], payload: list[dict[str, Any]], role: str = "author"
 ) -> dict[str, str | None]:
-    """sha -> login from GitHub's "list commits on a pull request" answer."""
+    """sha -> login of each commit's `role` (author or committer) from GitHub's "list
+    commits on a pull request" answer."""
     logins = {}
     for item in payload:
         if isinstance(item, dict) and isinstance(item.get("sha"), str):
-            user = item.get("author")
+            user = item.get(role)
             login = user.get("login") if isinstance(user, dict) else None
             logins[item["sha"]] = login if isinstance(login, str) and login else None
     return {sha: logins.get(sha) for sha, _ in found}
@@ -314,7 +329,7 @@ def _online(
     try:
         result, decision = _decide(
             git, root, pull["base"]["ref"], default, tip, pull["user"]["login"], head_sha,
-            review_list, files, lambda found: _by_payload(found, commit_list),
+            review_list, files, lambda found, role: _by_payload(found, commit_list, role),
             "GitHub maps its author to no user",
         )  # fmt: skip
     except click.UsageError as exc:
@@ -400,8 +415,23 @@ def _decide(
     if problem is not None:
         return None, decide([], [problem], reviews, head, login, {})
     commits = [c for c in git.commits_between(tip, head) if not git.is_plain_merge(c)]
-    logins = map_logins([(c.sha, c.email) for c in commits])
+    logins = map_logins([(c.sha, c.email) for c in commits], "author")
     authors = [CommitAuthor(c.sha, f"{c.name} <{c.email}>", logins[c.sha]) for c in commits]
+    # The committer made the commit as much as its author (and is whom a signature
+    # verifies): another author, unless the same address or GitHub's own web-flow.
+    committed = _committers(git, tip, head)
+    other = [
+        (c.sha, *committed[c.sha])
+        for c in commits
+        if c.sha in committed
+        and committed[c.sha][1].lower() not in (c.email.lower(), WEB_FLOW_EMAIL)
+    ]
+    logins = map_logins([(sha, email) for sha, _, email in other], "committer")
+    authors += [
+        CommitAuthor(sha, f"{name} <{email}> (its committer)", logins[sha])
+        for sha, name, email in other
+        if logins[sha] != WEB_FLOW
+    ]
     others, errors = other_authors(authors, login, mapped_by)
     try:
         result = run_check(root, tip, login, extra_paths=files)
