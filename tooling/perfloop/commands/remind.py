@@ -55,8 +55,11 @@ def command(
     if post:
         _post(data, found, day, repo)
     if as_json:
-        out = {"cycle": data.id, "today": day.isoformat(), "departments": []}
-        out["departments"] = [d.to_json() for d in found]
+        out = {
+            "cycle": data.id,
+            "today": day.isoformat(),
+            "departments": [d.to_json() for d in found],
+        }
         click.echo(jsontext.dumps(out))
     elif not post:
         for digest in found:
@@ -107,15 +110,15 @@ def post_issues(api: GitHub, data: CycleData, found: list[Digest], day: dt.date)
     wanted = {d.marker: d for d in found}
     for digest in found:
         body = issue_body(data, digest, day)
-        issue = ours.get(digest.marker)
-        if issue is None:
+        earlier = ours.get(digest.marker)
+        if earlier is None:
             number = api.create_issue(digest.title, body, [LABEL])
             done.append(f"{digest.department}: opened issue #{number}")
-        elif issue.get("body") != body or issue.get("state") != "open":
-            api.update_issue(issue["number"], title=digest.title, body=body, state="open")
-            done.append(f"{digest.department}: updated issue #{issue['number']}")
+        elif earlier.get("body") != body or earlier.get("state") != "open":
+            api.update_issue(earlier["number"], title=digest.title, body=body, state="open")
+            done.append(f"{digest.department}: updated issue #{earlier['number']}")
         else:
-            done.append(f"{digest.department}: issue #{issue['number']} is up to date")
+            done.append(f"{digest.department}: issue #{earlier['number']} is up to date")
     for marker, issue in ours.items():
         if marker in wanted or issue.get("state") != "open":
             continue

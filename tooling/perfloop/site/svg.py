@@ -136,12 +136,13 @@ def distribution(
     counts) marked and labelled on each bar, and a legend for bars and marks."""
     ratings = list(counts)
     size = sum(counts.values())
-    # a bound that limits nobody (a minimum of 0, a maximum of the whole group) is not drawn
-    limits = {
+    # a bound that limits nobody (a minimum of 0, a maximum of the whole group) is not drawn:
+    # rating -> (low drawn, high drawn, low given, high given)
+    bounds = {
         r: (low if low else None, high if high is not None and high < size else None, low, high)
         for r, (low, high) in limits.items()
     }
-    most = max([*counts.values(), *(b[1] for b in limits.values() if b[1] is not None), 1])
+    most = max([*counts.values(), *(b[1] for b in bounds.values() if b[1] is not None), 1])
     ticks = _count_ticks(most)
     top_count = ticks[-1]
     width, height, left, right, top, bottom = 640, 270, 64, 12, 30, 64
@@ -170,7 +171,7 @@ def distribution(
     for i, rating in enumerate(ratings):
         cx, n = left + slot * (i + 0.5), counts[rating]
         bx = cx - bar_w / 2
-        low, high, given_low, given_high = limits.get(rating, (None, None, None, None))
+        low, high, given_low, given_high = bounds.get(rating, (None, None, None, None))
         over = (high is not None and n > high) or (low is not None and n < low)
         parts.append(
             f'<rect class="pl-barrect{" pl-over" if over else ""}" x="{bx:.1f}" '

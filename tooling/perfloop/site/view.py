@@ -9,16 +9,20 @@ out of the OKR section.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import alignment, progress
 from ..model import COMPANY, CycleData, KeyResult, Objective
 from ..problems import Problem
 from ..rules import alignment as alignment_rules
 from ..tree import KrNode, ObjectiveNode, build_tree
+
+if TYPE_CHECKING:  # imported when a page asks for git history (below)
+    from .history import Timelines
 
 
 @dataclass(frozen=True)
@@ -375,7 +379,7 @@ class CycleView:
         ]
 
     @cached_property
-    def _git_timelines(self) -> Mapping[str, dict]:
+    def _git_timelines(self) -> Timelines | Mapping[str, dict]:
         """Every person's timeline from git: one pass over the cycle's history, each
         person's points worked out when their page is built."""
         if not self.history or not (Path(self.data.root) / ".git").exists():
@@ -400,7 +404,9 @@ def _at_days(points: list[Point], days: list[dt.date]) -> list[float]:
     return out
 
 
-def _normalise_points(raw: object) -> Iterator[tuple[dt.date, str, float | bool]]:
+def _normalise_points(
+    raw: Mapping[object, object] | Iterable[object] | None,
+) -> Iterator[tuple[dt.date, str, float | bool]]:
     """Accept {ref: [(date, value, …)]} or [(date, {ref: value})] or records with those
     fields; refs may carry the owner (`alice/o1/kr1`) or not (`o1/kr1`)."""
     if isinstance(raw, dict):

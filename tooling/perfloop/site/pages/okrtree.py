@@ -221,7 +221,8 @@ def build(view: CycleView, layout: Layout, linker: Linker) -> Page:
 def _warnings(view: CycleView, drawing: Drawing) -> str:
     """Warnings about the company's and departments' files, and per department a link to
     those about its people's files (listed on the department's page)."""
-    items, by_dept = [], {}
+    items: list[str] = []
+    by_dept: dict[str, int] = {}  # department -> warnings about its people's files
     for problem in view.warnings:
         owner = view.owner_of_file(problem.path)
         person = view.org.people.get(owner) if owner else None

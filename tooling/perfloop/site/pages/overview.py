@@ -122,7 +122,7 @@ def owed_block(view: CycleView, layout: Layout, linker: Linker, audience: Audien
             if all(
                 audience.sees_results_of(data, p)
                 for p in (*i.who, i.subject)
-                if p in view.org.people
+                if p is not None and p in view.org.people
             )
         ]
     else:  # no scores: the public build has no reviews to score
@@ -132,13 +132,14 @@ def owed_block(view: CycleView, layout: Layout, linker: Linker, audience: Audien
     rows = []
     for item in ranked[:MAX_OWED_ROWS]:
         who = ", ".join(linker.a(layout.person(p), text(view.person_name(p))) for p in item.who)
-        if item.overdue:
+        due = ""
+        if item.due is not None:  # overdue only with a due date (status._late)
             due = (
                 f'<span class="pl-overdue">overdue by {plural(item.overdue_days, "day")} '
-                f"(due {item.due.isoformat()})</span>"  # type: ignore[union-attr]
+                f"(due {item.due.isoformat()})</span>"
+                if item.overdue
+                else f"due {item.due.isoformat()}"
             )
-        else:
-            due = f"due {item.due.isoformat()}" if item.due else ""
         rows.append((who or "(nobody)", text(item.what), text(item.detail), due))
     hidden = (
         ""

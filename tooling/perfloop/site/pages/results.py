@@ -7,6 +7,7 @@ leniency and rating history from their modules: nothing is computed here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cached_property
 
 from ... import calibration, leniency, ratings_history
@@ -60,7 +61,7 @@ class Results:
         self.audience = audience
 
     @cached_property
-    def scores(self) -> dict[str, PersonScore]:
+    def scores(self) -> Mapping[str, PersonScore]:
         return recorded_scores(self.data) or score_cycle(self.data)  # closed: its record
 
     @cached_property
