@@ -150,7 +150,7 @@ def test_the_gate_runs_trusted_code_and_posts_one_fixed_status() -> None:
     trusted = steps[0]["with"]
     assert trusted["ref"] == "${{ github.event.repository.default_branch }}"
     installs = [s["run"] for s in steps if "pip install" in s.get("run", "")]
-    assert installs == ["python -m pip install -e ./trusted"]
+    assert installs == ["python -m pip install -c ./trusted/constraints.txt -e ./trusted"]
     runs = "\n".join(s.get("run", "") for s in steps)
     assert 'perfloop gate --pr "$PR_NUMBER" --post-status' in runs
 
@@ -168,6 +168,28 @@ def test_the_gate_decides_again_when_the_base_moves_or_the_pull_request_is_retar
     runs = [s.get("run", "") for s in moved["steps"]]
     assert "perfloop gate --base-moved --post-status" in runs
     assert gate["jobs"]["gate"]["if"] == "github.event_name != 'push'"
+
+
+def test_no_branch_workflow_can_cancel_the_re_decision_after_a_push() -> None:
+    """A run without a pull request that is not a push to the default branch (a branch's
+    workflow named `Perfloop review`) queues in a group of its own, never in base-moved's,
+    where it would cancel the pending re-decision."""
+    group = load(ROOT / ".github" / "workflows" / "gate.yml")["concurrency"]["group"]
+    assert group == (
+        "perfloop-gate-${{ github.event.pull_request.number || "
+        "github.event.workflow_run.pull_requests[0].number || "
+        "(github.event_name == 'push' && 'base-moved') || github.run_id }}"
+    )
+
+
+@pytest.mark.parametrize("name", ["gate.yml", "publish.yml"])
+def test_jobs_holding_secrets_install_the_pinned_versions(name: str) -> None:
+    """The gate's jobs hold the app's key, publish's the cache key: what they install is
+    what constraints.txt pins (of the trusted checkout), not the newest release."""
+    for job in load(ROOT / ".github" / "workflows" / name)["jobs"].values():
+        for step in job["steps"]:
+            if "pip install" in step.get("run", ""):
+                assert re.search(r"pip install -c (\./trusted/)?constraints\.txt ", step["run"])
 
 
 def test_the_gate_reads_exactly_the_head_commit() -> None:
