@@ -276,6 +276,19 @@ def test_publishing_refuses_a_configuration_that_switches_the_protections_off(
     assert not (repo / "public").exists()
 
 
+def test_checking_an_mkdocs_yml_runs_none_of_its_hooks(base_repo: Path) -> None:
+    """MkDocs imports hook files while it loads a configuration: the check of a pull
+    request's mkdocs.yml (which the gate runs, holding the app's key) must not run them."""
+    from perfloop.site.fences import changed_config_errors
+
+    repo = add_minimal_site(base_repo)
+    marker = repo / "ran"
+    (repo / "evil.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
+    text = (MINIMAL_MKDOCS + "hooks:\n  - evil.py\n").encode()
+    assert changed_config_errors(repo, text) == []
+    assert not marker.exists()
+
+
 HOOK = """import shutil
 from pathlib import Path
 

@@ -99,7 +99,10 @@ def site_problems(config_file: Path, root: Path, text: bytes | None = None) -> l
     propagate, logger.propagate = logger.propagate, False
     logger.addHandler(heard)
     try:
-        config = load_config(source, config_file_path=str(config_file))
+        # hooks: [] — MkDocs imports hook files while loading: a pull request's mkdocs.yml
+        # must not run its code in the check (the gate holds the app's key); no refusal
+        # here depends on them
+        config = load_config(source, config_file_path=str(config_file), hooks=[])
     except (Abort, ConfigurationError, OSError, ValueError) as exc:
         why = "; ".join(said) or str(exc).strip() or type(exc).__name__
         return [f"MkDocs cannot load it: {why}"]
