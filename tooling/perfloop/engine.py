@@ -32,9 +32,36 @@ if TYPE_CHECKING:
     from .gitrepo import GitRepo
     from .model import CycleData
     from .problems import Problem
+    from .repository import SealedReader
     from .sources import Source
     from .speed.verdict import Verdict
     from .validation import CycleResult
+
+
+# The caller's identity (sealing/reader.py), set by a reading command's `--identity`:
+# sealed files it opens join the model. None: every sealed file is "not readable".
+_reader: SealedReader | None = None
+
+
+def read_as(reader: SealedReader | None) -> None:
+    """Open sealed files with `reader` in what this process loads from now on."""
+    global _reader
+    _reader = reader
+
+
+def sealed_cycle(root: Path, cycle_id: str) -> bool:
+    """Whether cycle.yaml says `confidentiality: sealed`: such a cycle is always loaded in
+    full. The shortcuts know nothing of sealed files, and what they store was computed
+    without the caller's identity."""
+    from .loader import load_file
+    from .root import CYCLES
+
+    doc, _ = load_file(root / CYCLES / cycle_id / "cycle.yaml", f"{CYCLES}/{cycle_id}/cycle.yaml")
+    return (
+        doc is not None
+        and isinstance(doc.data, dict)
+        and (doc.data.get("confidentiality") == "sealed")
+    )
 
 
 def replay(argv: list[str], run: Callable[[], None]) -> None:
@@ -69,6 +96,8 @@ def verdict(
     in full, and then HEAD's file listing is kept for the next pull request's check."""
     from .speed import incremental
 
+    if sealed_cycle(root, cycle_id):
+        return full(root, cycle_id)
     if base is not None:
         derived = incremental.check(root, cycle_id, base.repo, base.rev, base.statuses)
         return derived if derived is not None else full(root, cycle_id)
@@ -90,13 +119,17 @@ def load_cycle(
     source: Source | None = None,
     use_cache: bool | None = None,
     left_out: frozenset[str] = frozenset(),
+    keyless: bool = False,
 ) -> tuple[CycleData | None, list[Problem]]:
     """`repository.load_cycle` with the examined files from the cache (unless `use_cache`
-    is False or the cache is off) and new ones parsed in parallel when there are many."""
+    is False or the cache is off) and new ones parsed in parallel when there are many.
+    Sealed files are opened with the caller's identity (`read_as`), unless `keyless` (the
+    public site); an opened one is examined apart, never through the cache."""
     from .repository import load_cycle as load
     from .speed.loading import cached
 
-    return load(root, cycle_id, source, left_out, cached(use_cache))
+    reader = None if keyless else _reader
+    return load(root, cycle_id, source, left_out, cached(use_cache), reader)
 
 
 def load_revision(
@@ -154,6 +187,9 @@ def rules(
     from .scoring import adopt_scores, computed_scores, score_person
     from .speed import verdict as stored
 
+    if data.opened:  # plaintext of a sealed file: nothing derived from it is stored
+        with bulk_allocation():
+            return check_cycle(data)
     examined = _examined_problems(data, load)
     with bulk_allocation():  # the rules' indexes and the scores live as long as the model
         if found is None:

@@ -117,6 +117,10 @@ def result_row(data: CycleData, score: PersonScore) -> dict[str, Any]:
         "complete": score.complete,
         "missing": ", ".join(score.missing) or None,
     }
+    if score.sealed:  # "sealed, not readable by you" where the number would be
+        hidden = ("review", "final") if "review" in score.sealed else ()
+        for name in (*hidden, "rating", "bonus", "complete"):
+            row[name] = "sealed"
     for o in score.objectives:
         row[f"okr:{o.id}"] = _num(o.score)
     for k in score.kpis:

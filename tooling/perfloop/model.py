@@ -574,6 +574,13 @@ class CycleData:
     left_out_claims: Mapping[str, tuple[str, ...]] = field(
         default_factory=dict, compare=False, repr=False
     )
+    # Sealed files (SPEC section 7) the caller's identity does not open: path inside the
+    # cycle folder, plain form -> the sealed file's path from the root. A state of its own:
+    # "sealed, not readable by you", never missing and never an error.
+    unreadable: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+    # Whether a sealed file was opened into this record: nothing derived from it may be
+    # written to disk (the cache included).
+    opened: bool = field(default=False, compare=False, repr=False)
     # The identity of the bytes this record was built from (sources.content_digest), set by
     # the loader; not copied by dataclasses.replace, so a derived record never claims it.
     content: str | None = field(default=None, init=False, compare=False, repr=False)
@@ -598,6 +605,16 @@ class CycleData:
             self.path("goals", f"{owner}.yaml") in self.left_out
             or self.path("departments", f"{owner}.yaml") in self.left_out
         )
+
+    @cached_property
+    def sealed_subjects(self) -> frozenset[str]:
+        """People with a review of them the caller cannot open: their review section is
+        sealed (a number from the readable reviews alone would be wrong)."""
+        return frozenset(rel.split("/")[1] for rel in self.unreadable if rel.startswith("reviews/"))
+
+    def sealed_path(self, rel: str) -> str | None:
+        """The sealed file the caller cannot open that holds `rel` (plain form), or None."""
+        return self.unreadable.get(rel)
 
     @cached_property
     def claimed_by_left_out(self) -> frozenset[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
@@ -561,12 +562,29 @@ def examine_each(
     return examined, blobs, problems
 
 
+class SealedReader(Protocol):
+    """The caller's identity at the load edge (SPEC section 7): opens a sealed file, or
+    answers None when it is not among the file's recipients. The core never sees a key."""
+
+    publics: frozenset[str]  # the age recipients these keys answer to (the org key's, for HR)
+
+    def open(self, sealed: bytes) -> bytes | None:
+        """The plaintext, None when not a recipient; ValueError when not readable at all."""
+        ...
+
+
+# A sealed file listed: path inside the cycle folder (plain form), its own path inside the
+# cycle folder, path from the root, kind, the source's entry.
+SealedListed = tuple[str, str, str, FileKind, Entry]
+
+
 def load_cycle(
     root: Path,
     cycle_id: str,
     source: Source | None = None,
     left_out: frozenset[str] = frozenset(),
     examine_all: ExamineAll = examine_each,
+    reader: SealedReader | None = None,
 ) -> tuple[CycleData | None, list[Problem]]:
     """Examine and build one cycle. None when cycle.yaml or org.yaml is unusable.
 
@@ -575,13 +593,16 @@ def load_cycle(
     `left_out`: files (paths from the root) known to have problems though `source` does not
     list them (a partial load, speed/incremental.py), so that the model knows them left
     out as a full load would.
+    `reader`: the caller's identity; sealed files (`<path>.age`) it opens are examined like
+    their plain form (never through the cache), the others are "sealed, not readable".
     """
     with bulk_allocation():
         rel_dir = f"{CYCLES}/{cycle_id}"
         source = source or DirectorySource(root / CYCLES / cycle_id)
-        files, kinds, problems = _listed(rel_dir, source)
+        files, kinds, problems, sealed = _listed(rel_dir, source)
         examined, blobs, unread = examine_all(root, cycle_id, source, files)
-        return assemble(
+        opened = _open_sealed(source, sealed, examined, blobs, unread, reader)
+        data, problems = assemble(
             root,
             rel_dir,
             examined,
@@ -590,22 +611,144 @@ def load_cycle(
             problems + unread,
             read=source.read,
             left_out=left_out,
+            unreadable=opened[0],
         )
+        if data is not None and (sealed or data.cycle.sealed):
+            object.__setattr__(data, "opened", opened[1])
+            problems += sealed_problems(data, kinds, sealed, opened[2], reader)
+        return data, problems
+
+
+def _open_sealed(
+    source: Source,
+    sealed: list[SealedListed],
+    examined: Examined,
+    blobs: dict[str, str],
+    problems: list[Problem],
+    reader: SealedReader | None,
+) -> tuple[dict[str, str], bool, dict[str, tuple[str, ...]]]:
+    """Open each sealed file the caller can: its plaintext is examined as the plain file
+    would be, located at the sealed path, messages without its values. Returns (plain
+    path -> sealed path of the files not opened, whether any was opened, plain path -> the
+    recipient types in each well-formed header)."""
+    from .sealing.age import SealError, header
+
+    unreadable: dict[str, str] = {}
+    stanzas: dict[str, tuple[str, ...]] = {}
+    opened = False
+    for rel, own, path, kind, entry in sealed:
+        try:
+            raw = source.read(own)
+        except OSError as exc:
+            problems.append(error(path, 1, 1, f"cannot read file: {exc.strerror}"))
+            continue
+        blobs[own] = entry.blob or blob_id(raw)  # the content is the ciphertext's
+        try:
+            stanzas[rel] = header(raw).stanzas
+        except SealError as exc:
+            problems.append(error(path, 1, 1, f"not a well-formed age file: {exc}"))
+            continue
+        try:
+            plaintext = reader.open(raw) if reader is not None else None
+        except ValueError as exc:
+            problems.append(error(path, 1, 1, f"cannot be opened: {exc}"))
+            continue
+        if plaintext is None:
+            unreadable[rel] = path
+            continue
+        opened = True
+        doc, found = examine(plaintext, path, kind.kind)
+        examined[rel] = (doc, [_without_values(p) for p in found])
+    return unreadable, opened, stanzas
+
+
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+
+
+def _without_values(problem: Problem) -> Problem:
+    """A problem of an opened sealed file, its message without the file's values (what
+    was found is cut, quoted text elided): problems reach CI logs and annotations."""
+    message = problem.message.split(", got ")[0]
+    return replace(problem, message=_QUOTED.sub("'…'", message))
+
+
+def sealed_problems(
+    data: CycleData,
+    kinds: Mapping[str, FileKind],
+    sealed: list[SealedListed],
+    stanzas: Mapping[str, tuple[str, ...]],
+    reader: SealedReader | None,
+) -> list[Problem]:
+    """What the PR check decides of sealed files without opening them (SPEC section 7): a
+    sealed file has as many recipient stanzas as its audience has keys; with the org key,
+    a file it does not open is sealed to the wrong keys."""
+    from .sealing.age import expected_stanzas
+    from .sealing.audience import audience, is_confidential
+
+    problems: list[Problem] = []
+    if data.cycle.sealed:
+        sealed_rels = {item[0] for item in sealed}
+        for rel in sorted(kinds):
+            if rel not in sealed_rels and is_confidential(rel):
+                problems.append(
+                    error(
+                        f"{data.dir}/{rel}",
+                        1,
+                        1,
+                        "a plain confidential file in a sealed cycle would show review text "
+                        "to every reader of the repository: run `perfloop seal`",
+                    )
+                )
+    org_reader = reader is not None and data.org.org_key in reader.publics
+    for rel, _, path, _, _ in sealed:
+        if rel not in stanzas:
+            continue
+        found = audience(data, rel, data.cycle.subject_reads)
+        if found is None:  # pragma: no cover - only confidential paths are listed sealed
+            continue
+        keys, _ = found.keys(data, data.org.org_key)
+        expected = expected_stanzas(keys)
+        if len(stanzas[rel]) != expected:
+            problems.append(
+                error(
+                    path,
+                    1,
+                    1,
+                    f"sealed to {len(stanzas[rel])} recipient(s), but its audience has "
+                    f"{expected} key(s): run `perfloop reseal`",
+                )
+            )
+        elif org_reader and rel in data.unreadable:
+            problems.append(
+                error(path, 1, 1, "not sealed to the org key (sealed to the wrong keys)")
+            )
+    return problems
 
 
 def _listed(
     rel_dir: str, source: Source
-) -> tuple[list[Listed], dict[str, FileKind], list[Problem]]:
-    """The files of a cycle to examine, the kind of each, and the problems of those that
-    are no data file of a cycle (a symbolic link, a stray name, a file too big)."""
+) -> tuple[list[Listed], dict[str, FileKind], list[Problem], list[SealedListed]]:
+    """The files of a cycle to examine, the kind of each, the problems of those that
+    are no data file of a cycle (a symbolic link, a stray name, a file too big), and the
+    sealed files (`<path>.age`, kind and plain path of their plain form)."""
     problems: list[Problem] = []
     kinds: dict[str, FileKind] = {}
     files: list[Listed] = []
+    sealed: list[SealedListed] = []
     for entry in source.entries():
         rel = entry.rel
         path = f"{rel_dir}/{rel}"
         if entry.symlink:
             problems.append(error(path, 1, 1, "symbolic links are not allowed in a cycle"))
+            continue
+        if rel.endswith(SEALED):
+            found = _sealed_kind(rel[: -len(SEALED)])
+            if isinstance(found, str):
+                problems.append(error(path, 1, 1, found))
+            elif entry.stat and entry.stat[0] > max_bytes(path):
+                problems.append(error(path, 1, 1, f"file is {entry.stat[0]} bytes; too big"))
+            else:
+                sealed.append((rel[: -len(SEALED)], rel, path, found, entry))
             continue
         kind = classify(rel)
         if isinstance(kind, str):
@@ -619,7 +762,40 @@ def _listed(
             )
             continue
         files.append((rel, path, kind.kind, entry))
-    return files, kinds, problems
+    both = [item for item in sealed if item[0] in kinds]
+    for plain, _, path, _, _ in both:  # one file, two forms: neither counts
+        problems.append(
+            error(path, 1, 1, f"both {plain} and its sealed form: keep the sealed one only")
+        )
+        problems.append(error(f"{rel_dir}/{plain}", 1, 1, "also sealed: remove this plain form"))
+        files = [f for f in files if f[0] != plain]
+        kinds.pop(plain, None)
+    for item in sealed:
+        if item not in both:
+            kinds[item[0]] = item[3]
+    return files, kinds, problems, [s for s in sealed if s not in both]
+
+
+SEALED = ".age"
+# Confidential files that are not part of the model (written sealed by `cycle close` and
+# `cycle new`): opened and parsed, never schema-checked here.
+_UNMODELLED = re.compile(rf"(results|development)/({_ID})\.yaml\Z")
+
+
+def _sealed_kind(plain: str) -> FileKind | str:
+    """The kind of a sealed file's plain form, or why it cannot be sealed."""
+    from .sealing.audience import is_confidential
+
+    if not is_confidential(plain):
+        return (
+            "only confidential files are sealed (reviews, calibration, results, development, "
+            f"check-points): {plain} stays plain"
+        )
+    unmodelled = _UNMODELLED.match(plain)
+    if unmodelled:
+        return FileKind(unmodelled[1], (unmodelled[2],))
+    kind = classify(plain)
+    return kind if isinstance(kind, FileKind) else f"unexpected sealed file: {kind}"
 
 
 class Deferred(Protocol):
@@ -642,6 +818,7 @@ def assemble(
     deferred: Deferred | None = None,
     read: Callable[[str], bytes] | None = None,
     left_out: frozenset[str] = frozenset(),
+    unreadable: Mapping[str, str] | None = None,
 ) -> tuple[CycleData | None, list[Problem]]:
     """The cycle built from its examined files (relative path -> document and problems;
     a file with problems is left out of the model) and the blob id of each, whose digest
@@ -721,6 +898,7 @@ def assemble(
             for i in by_kind.get("checkpoint", [])
         },
         documents=docs,
+        unreadable=unreadable or {},
         left_out=frozenset(left),
         left_out_claims=claims,
     )

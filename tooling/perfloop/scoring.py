@@ -86,6 +86,9 @@ class PersonScore:
     kpis: tuple[KpiScore, ...] = ()
     review_groups: tuple[GroupScore, ...] = ()
     weights: dict[str, float] = field(default_factory=dict)  # section weights
+    # What the caller's identity cannot open (SPEC section 7): "review" (a review of them is
+    # sealed), "rating" (their calibration file is). Not missing: shown as "sealed".
+    sealed: tuple[str, ...] = ()
 
     def section(self, name: str) -> float | None:
         return {"okr": self.okr, "kpi": self.kpi, "review": self.review}[name]
@@ -145,6 +148,7 @@ def score_json(fields: Mapping[str, Any]) -> dict:
         "rating": fields["rating"],
         "bonus": fields["bonus"],
         "complete": fields["complete"],
+        **({"sealed": list(fields["sealed"])} if fields.get("sealed") else {}),
     }
 
 
@@ -343,8 +347,12 @@ def score_person(data: CycleData, person_id: str) -> PersonScore:
             kpi_missing = ["KPIs"]
         missing += kpi_missing
 
+    sealed: list[str] = []
     review, groups = review_section(template, data, person_id)
-    if review is None and weights["review"] > 0:
+    if person_id in data.sealed_subjects and weights["review"] > 0:
+        review, groups = None, ()  # the readable reviews alone would give a wrong number
+        sealed.append("review")
+    elif review is None and weights["review"] > 0:
         missing.append("manager review")
 
     left_out = data.unsettled.get(person_id)
@@ -354,7 +362,7 @@ def score_person(data: CycleData, person_id: str) -> PersonScore:
     sections = {"okr": okr, "kpi": kpi, "review": review}
     used = [s for s in SECTIONS if weights[s] > 0]
     final = None
-    if not missing and used:
+    if not missing and not sealed and used:
         final = weighted_mean([sections[s] for s in used], [weights[s] for s in used])  # type: ignore[misc]
         if final is None:
             missing.append("section weights")
@@ -375,6 +383,12 @@ def score_person(data: CycleData, person_id: str) -> PersonScore:
         "weights": weights,
     }
     fields_.update(_rating(data, person_id, final, complete))
+    group = data.group_of(person_id) if data.unreadable else None
+    if group is not None and data.sealed_path(f"calibration/{group.id}.yaml"):
+        # the calibrated rating may differ from the proposed one: neither is shown
+        fields_.update(calibrated=None, rating=None, bonus=None)
+        sealed.append("rating")
+    fields_["sealed"] = tuple(sealed)
     return make(PersonScore, fields_)
 
 

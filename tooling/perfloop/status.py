@@ -180,6 +180,8 @@ def owed(
             manager = org.manager_of(person.id)
             if manager is None or person.id in data.checkpoints:
                 continue
+            if data.sealed_path(f"checkpoints/{person.id}.yaml"):
+                continue  # written, sealed: not readable by you, not missing
             if data.path("checkpoints", f"{person.id}.yaml") in data.left_out:
                 continue  # written, but owed a fix (above)
             add(
@@ -201,6 +203,8 @@ def owed(
             for reviewer, relation in data.expected_reviewers(subject.id).items():
                 if (subject.id, reviewer) in data.reviews:
                     continue
+                if data.sealed_path(f"reviews/{subject.id}/{reviewer}.yaml"):
+                    continue  # written, sealed: not readable by you, not missing
                 if data.path("reviews", subject.id, f"{reviewer}.yaml") in data.left_out:
                     continue  # written, but owed a fix (above)
                 weight = template.group_weights.get(relation, 0) if template.group_weights else 1
@@ -223,6 +227,8 @@ def owed(
             score = scores.get(person.id)
             if person.id in data.unsettled:
                 continue  # incomplete until a file is fixed: that fix is listed
+            if score is not None and score.sealed and not score.missing:
+                continue  # sealed, not readable by you: nothing is owed that you can see
             if score is not None and not score.complete:
                 add(
                     person.department,
@@ -236,8 +242,10 @@ def owed(
     # calibration: a file per group
     if _reached(data, "calibration"):
         for group in data.groups:
-            if group.id not in data.calibrations and (
-                data.path("calibration", f"{group.id}.yaml") not in data.left_out
+            if (
+                group.id not in data.calibrations
+                and data.path("calibration", f"{group.id}.yaml") not in data.left_out
+                and not data.sealed_path(f"calibration/{group.id}.yaml")
             ):
                 add(
                     group.departments[0] if group.departments else "",

@@ -19,6 +19,7 @@ from ..ratings_history import StreakFlag, history, streaks
 from ..report import emit_problems
 from ..scoring import own_fields, score_cycle
 from .context import cycle_option, json_option, load_readable, repository_root
+from .identity import identity_option, read_as
 
 
 @click.command()
@@ -27,8 +28,14 @@ from .context import cycle_option, json_option, load_readable, repository_root
 @click.option("--write", is_flag=True, help="Draft calibration/<group>.yaml from the proposal.")
 @click.option("--force", is_flag=True, help="With --write: overwrite an existing file.")
 @json_option
+@identity_option
 def command(
-    cycle_id: str | None, group_id: str | None, write: bool, force: bool, as_json: bool
+    cycle_id: str | None,
+    group_id: str | None,
+    write: bool,
+    force: bool,
+    as_json: bool,
+    identity: str | None,
 ) -> None:
     """Quotas, the proposed distribution and its flags for each calibration group.
 
@@ -37,6 +44,7 @@ def command(
     silently. `--write` drafts the group's file with a reason for every quota move; it never
     overwrites an existing file unless `--force` is given.
     """
+    read_as(identity)
     root = repository_root()
     loaded = load_readable(root, cycle_id)
     data = loaded.data

@@ -10,6 +10,7 @@ import click
 from ..export import AudienceError, parse_audience, results, to_csv, to_xlsx, write_atomic
 from ..frozen import recorded_rows
 from .context import cycle_option, load_readable, repository_root
+from .identity import identity_option, read_as
 
 
 @click.command()
@@ -31,13 +32,17 @@ from .context import cycle_option, load_readable, repository_root
     help="File to write (default: CSV to standard output; XLSX to "
     "results-<cycle>-<audience>.xlsx).",
 )
-def command(cycle_id: str | None, fmt: str, audience: str, output: Path | None) -> None:
+@identity_option
+def command(
+    cycle_id: str | None, fmt: str, audience: str, output: Path | None, identity: str | None
+) -> None:
     """Export scores, ratings and bonus with their breakdown (confidential).
 
     Only the rows the audience may see are written: hr all, dept:D the people of D and
     its sub-departments, person:P only P. Files are written whole (temporary file, then
     rename) and readable by their owner only.
     """
+    read_as(identity)
     loaded = load_readable(repository_root(), cycle_id)
     data = loaded.data
     try:

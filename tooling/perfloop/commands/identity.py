@@ -57,3 +57,24 @@ def cycle_data(root: Path, cycle_id: str) -> CycleData:
         errors = "; ".join(p.format() for p in problems if p.is_error)[:500]
         raise click.ClickException(f"cycle {cycle_id} cannot be read: {errors}")
     return data
+
+
+def read_as(option: str | None) -> None:
+    """Let what this command loads open sealed files with the caller's identity
+    (`--identity`, else PERFLOOP_IDENTITY, else ~/.ssh/id_ed25519). A given identity that
+    cannot be used is a usage error naming the file. In CI nothing is opened: a report's
+    numbers in a job log would be plaintext (SPEC section 7)."""
+    from .. import engine
+    from ..sealing.reader import IdentityError, reader_for
+
+    if in_ci():
+        if option or os.environ.get("PERFLOOP_IDENTITY"):
+            raise click.UsageError(
+                "--identity/PERFLOOP_IDENTITY in CI: a sealed file's plaintext would reach "
+                "the job log"
+            )
+        return
+    try:
+        engine.read_as(reader_for(option))
+    except IdentityError as exc:
+        raise click.UsageError(str(exc)) from None

@@ -12,19 +12,24 @@ from ..frozen import recorded_scores
 from ..progress import round_half_up
 from ..scoring import PersonScore, own_fields, score_cycle, score_json
 from .context import cycle_option, json_option, load_readable, repository_root
+from .identity import identity_option, read_as
 
 
 @click.command()
 @cycle_option
 @click.option("--person", "person_id", metavar="P", help="Show one person's full breakdown.")
 @json_option
-def command(cycle_id: str | None, person_id: str | None, as_json: bool) -> None:
+@identity_option
+def command(
+    cycle_id: str | None, person_id: str | None, as_json: bool, identity: str | None
+) -> None:
     """Scores of every person in the cycle (confidential: do not paste into public places).
 
     Numbers are shown rounded half-up to 2 decimals; the rating is the calibrated one
     (marked *) where the group's calibration file rates the person, else the one the score
     earns.
     """
+    read_as(identity)
     loaded = load_readable(repository_root(), cycle_id)
     data = loaded.data
     scores = recorded_scores(data) or score_cycle(data)  # a closed cycle: its record
@@ -61,8 +66,14 @@ def table_text(cycle_id: str, scores: list[Mapping[str, Any]], departments: dict
     for s in scores:
         rating = (s["rating"] or "-") + ("*" if s["calibrated"] else "")
         bonus = "-" if s["bonus"] is None else f"{s['bonus']:.2f}"
-        sections = (_num(s["okr"]), _num(s["kpi"]), _num(s["review"]), _num(s["final"]))
+        review, final = _num(s["review"]), _num(s["final"])
         complete = "yes" if s["complete"] else "no"
+        hidden = s.get("sealed") or ()
+        if "review" in hidden:  # "sealed, not readable by you" where the number would be
+            review = final = rating = bonus = complete = "sealed"
+        elif "rating" in hidden:
+            rating = bonus = complete = "sealed"
+        sections = (_num(s["okr"]), _num(s["kpi"]), review, final)
         rows.append((s["id"], departments.get(s["id"], ""), *sections, rating, bonus, complete))
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     numeric = {2, 3, 4, 5, 7}
@@ -72,10 +83,14 @@ def table_text(cycle_id: str, scores: list[Mapping[str, Any]], departments: dict
             c.rjust(widths[i]) if i in numeric else c.ljust(widths[i]) for i, c in enumerate(row)
         ]
         lines.append("  ".join(cells).rstrip())
-    incomplete = [s for s in scores if not s["complete"]]
-    complete = len(scores) - len(incomplete)
+    sealed = [s for s in scores if s.get("sealed")]
+    incomplete = [s for s in scores if not s["complete"] and not s.get("sealed")]
+    complete = len(scores) - len(incomplete) - len(sealed)
     lines.append("")
-    lines.append(f"{complete} complete, {len(incomplete)} incomplete")
+    lines.append(
+        f"{complete} complete, {len(incomplete)} incomplete"
+        + (f", {len(sealed)} sealed (not readable by you)" if sealed else "")
+    )
     if any(s["calibrated"] for s in scores):
         lines.append("* rating set by the calibration file")
     if incomplete:
@@ -90,12 +105,15 @@ def breakdown_text(s: PersonScore, name: str) -> str:
     lines = [f"{name} ({s.id}), template {s.template or '-'}"]
     w = s.weights
     lines.append(
-        f"  final {_num(s.final)}  rating {s.rating or '-'}"
+        f"  final {'sealed' if 'review' in s.sealed else _num(s.final)}"
+        + f"  rating {'sealed' if s.sealed else s.rating or '-'}"
         + (f" (calibrated; score proposes {s.proposed})" if s.calibrated else "")
         + (f"  bonus {s.bonus:g}" if s.bonus is not None else "")
     )
     if s.missing:
         lines.append(f"  incomplete: lacks {', '.join(s.missing)}")
+    if s.sealed:
+        lines.append(f"  sealed, not readable by you: {', '.join(s.sealed)}")
     lines.append(f"  okr {_num(s.okr)} (weight {w.get('okr', 0):g})")
     for o in s.objectives:
         weight = "" if o.weight is None else f"  weight {o.weight:g}"
@@ -106,7 +124,8 @@ def breakdown_text(s: PersonScore, name: str) -> str:
         actual = "no actual" if k.actual is None else f"actual {k.actual:g}"
         target = "no target" if k.target is None else f"target {k.target:g}"
         lines.append(f"    {k.id}  {_num(k.score)}{weight}  ({actual}, {target})")
-    lines.append(f"  review {_num(s.review)} (weight {w.get('review', 0):g})")
+    review = "sealed" if "review" in s.sealed else _num(s.review)
+    lines.append(f"  review {review} (weight {w.get('review', 0):g})")
     for g in s.review_groups:
         note = "" if g.counted else "  (weight 0: not counted)"
         lines.append(

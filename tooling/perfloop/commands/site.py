@@ -24,6 +24,7 @@ from pathlib import Path
 import click
 
 from .context import cycle_option, pick_cycle, repository_root
+from .identity import identity_option, read_as
 
 PLUGIN = "perfloop"
 
@@ -58,6 +59,7 @@ class _Echo(logging.Handler):
 @click.option("--strict/--no-strict", default=True, show_default=True, help="Warnings fail.")
 @click.option("--serve", is_flag=True, help="Serve the built site on 127.0.0.1 afterwards.")
 @click.option("--port", default=8000, show_default=True, help="Port for --serve.")
+@identity_option
 def command(
     audience: str,
     out: Path | None,
@@ -66,6 +68,7 @@ def command(
     strict: bool,
     serve: bool,
     port: int,
+    identity: str | None,
 ) -> None:
     """Build the site: the OKR tree and progress, plus results for a restricted audience."""
     from mkdocs.commands.build import build
@@ -79,6 +82,8 @@ def command(
         parsed = Audience.parse(audience)
     except AudienceError as exc:
         raise click.BadParameter(str(exc), param_hint="--audience") from None
+    if parsed.restricted:  # the public build never opens a sealed file
+        read_as(identity)
     root = repository_root()
     _check_audience_ids(root, pick_cycle(root, cycle_id), parsed)
     config_path = (config_file or root / "mkdocs.yml").resolve()

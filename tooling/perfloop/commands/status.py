@@ -9,6 +9,7 @@ import click
 from .. import jsontext
 from ..status import owed, render
 from .context import cycle_option, json_option, load_readable, repository_root
+from .identity import identity_option, read_as
 
 
 @click.command()
@@ -20,11 +21,17 @@ from .context import cycle_option, json_option, load_readable, repository_root
 )
 @click.option("--department", "dept", metavar="D", help="Only items owed in D and below it.")
 @json_option
+@identity_option
 def command(
-    cycle_id: str | None, today: dt.datetime | None, dept: str | None, as_json: bool
+    cycle_id: str | None,
+    today: dt.datetime | None,
+    dept: str | None,
+    as_json: bool,
+    identity: str | None,
 ) -> None:
     """Missing goals, late check-ins (execution), missing reviews by relation, incomplete
     people, missing calibration files, and which of them are past their deadline."""
+    read_as(identity)
     loaded = load_readable(repository_root(), cycle_id)
     data = loaded.data
     day = today.date() if today else dt.date.today()

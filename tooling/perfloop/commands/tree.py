@@ -7,6 +7,7 @@ import click
 from .. import jsontext
 from ..tree import build_tree, render
 from .context import cycle_option, json_option, load_readable, repository_root
+from .identity import identity_option, read_as
 
 
 @click.command()
@@ -16,10 +17,14 @@ from .context import cycle_option, json_option, load_readable, repository_root
 )
 @click.option("--no-people", is_flag=True, help="Departments only.")
 @json_option
-def command(cycle_id: str | None, dept: str | None, no_people: bool, as_json: bool) -> None:
+@identity_option
+def command(
+    cycle_id: str | None, dept: str | None, no_people: bool, as_json: bool, identity: str | None
+) -> None:
     """Company -> departments -> people: every objective and key result with its progress,
     sums rolled up from contributors, and alignment warnings (coverage of top-down targets,
     objectives aligned to nothing). Goals are public inside the company; no scores here."""
+    read_as(identity)
     loaded = load_readable(repository_root(), cycle_id)
     data = loaded.data
     root = build_tree(data)

@@ -14,17 +14,20 @@ from ..report import emit_problems
 from ..repository import CYCLES, cycle_ids, symlinked_cycles
 from ..validation import CycleResult
 from .context import json_option, repository_root
+from .identity import identity_option, read_as
 
 
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @json_option
 @click.option("--quiet", "-q", is_flag=True, help="Print problems only, no summary line.")
-def command(paths: tuple[Path, ...], as_json: bool, quiet: bool) -> None:
+@identity_option
+def command(paths: tuple[Path, ...], as_json: bool, quiet: bool, identity: str | None) -> None:
     """Validate the repository at PATH (default: here), cycle folders, or files.
 
     Several paths (as pre-commit passes the changed files) check each one's cycle once and
     report the problems in any of them."""
+    read_as(identity)
     first = paths[0] if paths else None
     root = repository_root(first if first is None or first.is_dir() else first.parent)
     only: list[str] | None = None  # None: every cycle

@@ -23,13 +23,14 @@ from ..problems import Problem, sort_problems
 from ..repository import CYCLES
 from ..sources import DirectorySource, Entry, Source, stat_of
 
-CONFIDENTIAL_DIRS = ("reviews/", "calibration/", "checkpoints/")
+CONFIDENTIAL_DIRS = ("reviews/", "calibration/", "checkpoints/", "results/", "development/")
 CONFIDENTIAL_FILES = ("results.yaml",)
 
 
 def is_confidential(rel: str) -> bool:
-    """Whether a path inside a cycle folder holds scores, ratings, review text or bonus."""
-    return rel.startswith(CONFIDENTIAL_DIRS) or rel in CONFIDENTIAL_FILES
+    """Whether a path inside a cycle folder holds scores, ratings, review text or bonus;
+    every sealed file (`*.age`) is, whatever its name."""
+    return rel.startswith(CONFIDENTIAL_DIRS) or rel in CONFIDENTIAL_FILES or rel.endswith(".age")
 
 
 class PublicSource:
@@ -92,7 +93,8 @@ def load_for_site(
     source: Source = DirectorySource(root / CYCLES / cycle_id)
     if not restricted:
         source = PublicSource(source)
-    data, problems = load_cycle(root, cycle_id, source=source)
+    # The public build never opens a sealed file, whatever identity is present.
+    data, problems = load_cycle(root, cycle_id, source=source, keyless=not restricted)
     if data is None:
         return None, sort_problems(problems)
     # Checked before stripping, which only drops what a public source never read: the

@@ -170,6 +170,7 @@ def _key(root: Root, argv: list[str], content: str) -> str:
         time.strftime("%Y-%m-%d"),  # today, as datetime.date.today() gives it
         code_fingerprint(),
         content,
+        _identity_stamp(argv),
         # not the cache's key: a secret, and it decides only which entries are trusted
         sorted(
             (k, v)
@@ -180,6 +181,24 @@ def _key(root: Root, argv: list[str], content: str) -> str:
     # repr of plain strings and lists: unambiguous, and no json import (0.02 s) on the
     # replay path
     return hashlib.sha1(repr(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _identity_stamp(argv: list[str]) -> tuple | None:
+    """Which identity file the run reads sealed files with, and its size and mtime: what a
+    run opens depends on it (`--identity` and PERFLOOP_IDENTITY are in the key already;
+    the default ~/.ssh/id_ed25519 may appear, or be replaced)."""
+    given = None
+    for i, arg in enumerate(argv):
+        if arg in ("--identity", "-i") and i + 1 < len(argv):
+            given = argv[i + 1]
+        elif arg.startswith("--identity="):
+            given = arg.split("=", 1)[1]
+    path = os.path.expanduser(given or os.environ.get("PERFLOOP_IDENTITY") or "~/.ssh/id_ed25519")
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (path, st.st_size, st.st_mtime_ns)
 
 
 def memoizable(argv: list[str]) -> bool:
@@ -241,7 +260,10 @@ def run(argv: list[str], invoke: Callable[[], None]) -> None:
         finished = exit_
     finally:
         sys.stdout, sys.stderr = out.stream, err.stream
-    if code in (0, 1, None) and file:
+    from ..sealing.reader import opened
+
+    # a run that opened a sealed file printed what its plaintext says: never stored
+    if code in (0, 1, None) and file and not opened():
         stored = {"out": "".join(out.parts), "err": "".join(err.parts), "code": code or 0}
         write(file, stored)  # under the key of the run's start, date included
         keep_newest(runs, KEEP_RUNS)

@@ -1,0 +1,192 @@
+"""Reading sealed files at the load edge (SPEC section 7): every reader sees exactly its
+audience's files through `score`, `status` and `export`, the rest is "sealed, not readable
+by you" (never missing, never an error), and nothing opened reaches the cache."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import run_cli
+from perfloop.sealing import age
+from test_seal_commands import CYCLE, PEOPLE, add_key
+
+REVIEWS = {  # subject/reviewer: who may open it (besides henry, HR, and the org key)
+    "alice/alice": {"alice", "dave", "carol"},
+    "alice/bob": {"bob", "dave", "carol"},
+    "alice/dave": {"dave", "carol", "alice"},  # alice reads her manager's review of her
+    "alice/sam": {"sam", "dave", "carol"},
+    "bob/dave": {"dave", "carol", "bob"},
+}
+
+
+@pytest.fixture
+def sealed(base_repo: Path, tmp_path: Path) -> tuple[Path, dict[str, Path], dict[str, str]]:
+    """tests/data/base with keys for everyone, its cycle sealed by `perfloop seal`; the
+    identities, and an environment in which no default identity exists."""
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    identity: dict[str, Path] = {}
+    org = base_repo / CYCLE / "org.yaml"
+    for person in (*PEOPLE, "sam", "org"):
+        text, public = age.generate_identity()
+        identity[person] = keys / f"{person}.key"
+        identity[person].write_text(text)
+        if person == "org":
+            org.write_text(org.read_text() + f"org_key: {public}\n")
+        else:
+            add_key(org, person, public)
+    cycle = base_repo / CYCLE / "cycle.yaml"
+    cycle.write_text(
+        cycle.read_text().replace("phase: review\n", "phase: review\nconfidentiality: sealed\n")
+    )
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {"HOME": str(home), "PERFLOOP_IDENTITY": ""}
+    done = run_cli("seal", cwd=base_repo, env=env)
+    assert done.returncode == 0, done.stderr
+    return base_repo, identity, env
+
+
+def score(repo: Path, env: dict[str, str], *identity: str) -> dict[str, dict]:
+    args = ["--identity", identity[0]] if identity else []
+    result = run_cli("score", "--json", *args, cwd=repo, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return {p["id"]: p for p in json.loads(result.stdout)["people"]}
+
+
+def test_hr_and_the_org_key_see_every_score(sealed) -> None:
+    repo, identity, env = sealed
+    plain = score(repo, env, str(identity["henry"]))
+    assert all("sealed" not in p for p in plain.values())
+    assert plain["alice"]["review"] is not None and plain["alice"]["final"] is not None
+    assert score(repo, env, str(identity["org"])) == plain
+    table = run_cli("score", "-i", str(identity["henry"]), cwd=repo, env=env)
+    assert "sealed" not in table.stdout
+
+
+def test_without_an_identity_every_review_is_sealed_never_missing(sealed) -> None:
+    repo, _, env = sealed
+    people = score(repo, env)
+    for person in ("alice", "bob"):  # each has a sealed review: the section is sealed
+        assert people[person]["sealed"] == ["review"]
+        assert people[person]["review"] is None and people[person]["final"] is None
+    table = run_cli("score", cwd=repo, env=env)
+    assert table.returncode == 0, table.stderr
+    row = next(line for line in table.stdout.splitlines() if line.startswith("alice "))
+    assert "sealed" in row
+    assert "alice: lacks" not in table.stdout and "bob: lacks" not in table.stdout
+    status = run_cli("status", "--json", cwd=repo, env=env)
+    assert status.returncode == 0, status.stderr
+    items = json.loads(status.stdout)["items"]
+    owed = {f"{i['subject']}/{i['who'][0]}" for i in items if i["what"] == "review"}
+    assert owed and not owed & REVIEWS.keys()  # written reviews are sealed, not owed
+    incomplete = {i["subject"] for i in items if i["what"] == "incomplete"}
+    assert incomplete and not incomplete & {"alice", "bob"}
+    checked = run_cli("validate", cwd=repo, env=env)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+@pytest.mark.parametrize("person", ["alice", "bob", "dave", "sam"])
+def test_each_identity_sees_exactly_its_audience(sealed, person: str) -> None:
+    repo, identity, env = sealed
+    hr = score(repo, env, str(identity["henry"]))
+    seen = score(repo, env, str(identity[person]))
+    for subject in ("alice", "bob"):
+        reviews = [r for r in REVIEWS if r.startswith(f"{subject}/")]
+        reads_all = all(person in REVIEWS[r] for r in reviews)
+        if reads_all:  # every review of the subject opens: the number HR sees
+            assert seen[subject] == hr[subject], (person, subject)
+        else:
+            assert seen[subject].get("sealed") == ["review"], (person, subject)
+            assert seen[subject]["review"] is None
+
+
+def test_export_with_an_identity_writes_what_it_opens(sealed, tmp_path: Path) -> None:
+    repo, identity, env = sealed
+    out = tmp_path / "out.csv"
+    done = run_cli(
+        "export", "--audience", "person:bob", "-i", str(identity["bob"]), "-o", str(out),
+        cwd=repo, env=env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.DictReader(out.open(encoding="utf-8-sig")))
+    assert [r["person"] for r in rows] == ["bob"]
+    assert rows[0]["review"] and rows[0]["final"]  # bob reads his manager's review of him
+    assert "sealed" not in out.read_text()
+    keyless = tmp_path / "keyless.csv"
+    done = run_cli("export", "--audience", "hr", "-o", str(keyless), cwd=repo, env=env)
+    assert done.returncode == 0, done.stderr
+    rows = {r["person"]: r for r in csv.DictReader(keyless.open(encoding="utf-8-sig"))}
+    assert rows["bob"]["review"] == rows["bob"]["final"] == "sealed"
+
+
+def test_an_explicit_identity_that_cannot_be_read_is_a_usage_error(sealed, tmp_path) -> None:
+    repo, _, env = sealed
+    missing = tmp_path / "nope.key"
+    result = run_cli("score", "--identity", str(missing), cwd=repo, env=env)
+    assert result.returncode == 2
+    assert str(missing) in result.stderr
+    junk = tmp_path / "junk.key"
+    junk.write_text("not a key\n")
+    result = run_cli("status", cwd=repo, env={**env, "PERFLOOP_IDENTITY": str(junk)})
+    assert result.returncode == 2
+    assert str(junk) in result.stderr
+
+
+def test_a_run_that_opened_sealed_files_stores_nothing_derived(sealed) -> None:
+    repo, identity, env = sealed
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "x"],
+        cwd=repo,
+        check=True,
+    )
+    secrets = _plaintexts(repo, identity["henry"])
+    assert secrets
+    for args in (["validate"], ["score"], ["status"], ["calibrate"], ["score", "--json"]):
+        for _ in range(2):  # the second run would be a replay
+            done = run_cli(*args, "-i", str(identity["henry"]), cwd=repo, env=env)
+            assert done.returncode == 0, done.stdout + done.stderr
+    cache = repo / ".git" / "perfloop-cache"
+    assert _derived(cache) == []  # no stored run, no verdict: both hold scores and ratings
+    for file in (p for p in cache.rglob("*") if p.is_file()):  # plain files' parses only
+        data = file.read_bytes()
+        assert not [s for s in secrets if s.encode() in data], file
+    keyless = run_cli("score", cwd=repo, env=env)
+    assert keyless.returncode == 0 and "sealed" in keyless.stdout
+    assert _derived(cache)  # a keyless run sees ciphertext only: it is cached as before
+    hr = run_cli("score", "-i", str(identity["henry"]), cwd=repo, env=env)
+    assert "sealed" not in hr.stdout  # never the keyless run's stored output or verdict
+
+
+def _derived(cache: Path) -> list[Path]:
+    """Cache files holding a command's output or a cycle's verdict."""
+    return [p for p in cache.rglob("*") if p.is_file() and {"runs", "verdicts"} & set(p.parts)]
+
+
+def _plaintexts(repo: Path, key: Path) -> set[str]:
+    """Every text value of at least 12 characters in the sealed files, opened with `key`."""
+    import yaml
+
+    reader = age.load_identities(key)
+    found: set[str] = set()
+
+    def walk(value: object) -> None:
+        if isinstance(value, str) and len(value) >= 12:
+            found.add(value)
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    for sealed in (repo / "cycles").rglob("*.age"):
+        walk(yaml.safe_load(reader.open(sealed.read_bytes()) or b""))
+    return found
