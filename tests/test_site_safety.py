@@ -5,6 +5,7 @@ and `perfloop site` runs on the small base repository."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -287,6 +288,26 @@ def test_checking_an_mkdocs_yml_runs_none_of_its_hooks(base_repo: Path) -> None:
     text = (MINIMAL_MKDOCS + "hooks:\n  - evil.py\n").encode()
     assert changed_config_errors(repo, text) == []
     assert not marker.exists()
+
+
+def test_checking_an_mkdocs_yml_shows_no_variable_of_the_job(
+    base_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`!ENV` in a pull request's mkdocs.yml would put the gate's token into an error
+    message (posted on the pull request): the check reads it without the environment."""
+    from perfloop.site.fences import changed_config_errors
+
+    repo = add_minimal_site(base_repo)
+    monkeypatch.setenv("PERFLOOP_APP_TOKEN", "ghs_s3cr3t")
+    monkeypatch.chdir(repo)  # snippets' base paths are relative to where MkDocs runs
+    text = (
+        MINIMAL_MKDOCS + "markdown_extensions:\n  - pymdownx.snippets:\n"
+        "      base_path: [!ENV [PERFLOOP_APP_TOKEN, cycles]]\n"
+    ).encode()
+    errors = [p.message for p in changed_config_errors(repo, text)]
+    assert errors and not any("s3cr3t" in e for e in errors), errors
+    assert "base_path 'cycles' reaches cycles/" in errors[0]
+    assert os.environ["PERFLOOP_APP_TOKEN"] == "ghs_s3cr3t"  # given back afterwards
 
 
 HOOK = """import shutil

@@ -98,6 +98,11 @@ def site_problems(config_file: Path, root: Path, text: bytes | None = None) -> l
     logger = logging.getLogger("mkdocs")
     propagate, logger.propagate = logger.propagate, False
     logger.addHandler(heard)
+    # A pull request's mkdocs.yml (`text`) is read with no environment: `!ENV` could put a
+    # secret of the job (the gate's app token) into a message; its defaults apply instead.
+    environment = dict(os.environ) if text is not None else None
+    if environment is not None:
+        os.environ.clear()
     try:
         # hooks: [] — MkDocs imports hook files while loading: a pull request's mkdocs.yml
         # must not run its code in the check (the gate holds the app's key); no refusal
@@ -107,6 +112,8 @@ def site_problems(config_file: Path, root: Path, text: bytes | None = None) -> l
         why = "; ".join(said) or str(exc).strip() or type(exc).__name__
         return [f"MkDocs cannot load it: {why}"]
     finally:
+        if environment is not None:
+            os.environ.update(environment)
         logger.removeHandler(heard)
         logger.propagate = propagate
     problems = []
