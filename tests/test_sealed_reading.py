@@ -87,6 +87,10 @@ def test_without_an_identity_every_review_is_sealed_never_missing(sealed) -> Non
     assert owed and not owed & REVIEWS.keys()  # written reviews are sealed, not owed
     incomplete = {i["subject"] for i in items if i["what"] == "incomplete"}
     assert incomplete and not incomplete & {"alice", "bob"}
+    calibrated = run_cli("calibrate", cwd=repo, env=env)
+    assert calibrated.returncode == 0, calibrated.stderr
+    assert "2 member(s) with files sealed, not readable by you" in calibrated.stdout
+    assert not [line for line in calibrated.stdout.splitlines() if "lacks \n" in line + "\n"]
     checked = run_cli("validate", cwd=repo, env=env)
     assert checked.returncode == 0, checked.stdout + checked.stderr
 

@@ -154,8 +154,13 @@ def report_text(
         counts = p.counts()
         lines.append("  proposed: " + ", ".join(f"{r} {n}" for r, n in counts.items()))
         calibration = data.calibrations.get(p.group.id)
+        sealed_file = data.sealed_path(f"calibration/{p.group.id}.yaml")
         file_state = "calibration file: " + (
-            data.path("calibration", f"{p.group.id}.yaml") if calibration else "missing"
+            data.path("calibration", f"{p.group.id}.yaml")
+            if calibration
+            else f"{sealed_file}, sealed, not readable by you"
+            if sealed_file
+            else "missing"
         )
         if (file_errors or {}).get(p.group.id):
             file_state += f" ({file_errors[p.group.id]} error(s), listed above)"  # type: ignore[index]
@@ -172,8 +177,17 @@ def report_text(
             lines.append(
                 f"    {person.ljust(width)}  {_n(p.finals[person]):>6}  {rating}{mark}{decided}"
             )
+        sealed = [person for person, missing in p.incomplete.items() if not missing]
         for person, missing in p.incomplete.items():
-            lines.append(f"    {person.ljust(width)}  incomplete: lacks {', '.join(missing)}")
+            if missing:
+                lines.append(f"    {person.ljust(width)}  incomplete: lacks {', '.join(missing)}")
+            else:  # no number without their sealed reviews: not missing, not an error
+                lines.append(f"    {person.ljust(width)}  sealed, not readable by you")
+        if sealed:
+            lines.append(
+                f"  {len(sealed)} member(s) with files sealed, not readable by you: the "
+                "proposal covers the others only"
+            )
         for flag in p.flags:
             lines.append(f"  FLAG: {flag}")
     lines.append("")
