@@ -310,6 +310,24 @@ def test_checking_an_mkdocs_yml_shows_no_variable_of_the_job(
     assert os.environ["PERFLOOP_APP_TOKEN"] == "ghs_s3cr3t"  # given back afterwards
 
 
+def test_checking_an_mkdocs_yml_reads_no_file_outside_the_repository(
+    base_repo: Path, tmp_path: Path
+) -> None:
+    """INHERIT names a file MkDocs reads (and a parse error quotes): in a pull request's
+    mkdocs.yml, only one of the repository."""
+    from perfloop.site.fences import changed_config_errors
+
+    repo = add_minimal_site(base_repo)
+    secret = tmp_path / "credentials"
+    secret.write_text("token: ghs_s3cr3t: [\n")
+    (repo / "base.yml").write_text(f"INHERIT: {secret}\n")
+    for text in (f"INHERIT: {secret}\n{MINIMAL_MKDOCS}", f"INHERIT: base.yml\n{MINIMAL_MKDOCS}"):
+        errors = [p.message for p in changed_config_errors(repo, text.encode())]
+        assert errors == [
+            f"INHERIT: {secret} is not a file of the repository; the public site build refuses it"
+        ]
+
+
 HOOK = """import shutil
 from pathlib import Path
 

@@ -18,6 +18,7 @@ the repository's own `cycles/`.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -91,6 +92,9 @@ def site_problems(config_file: Path, root: Path, text: bytes | None = None) -> l
 
     root = root.resolve()
     cycles = root / "cycles"
+    outside = _inherits_outside(Path(config_file), root, text) if text is not None else None
+    if outside is not None:  # its text would reach the messages (a parse error's snippet)
+        return [f"INHERIT: {outside} is not a file of the repository"]
     source = io.BytesIO(text) if text is not None else str(config_file)
     said: list[str] = []  # MkDocs logs why a configuration is invalid, then aborts
     heard = logging.Handler(logging.ERROR)
@@ -151,6 +155,28 @@ def _links(folder: Path) -> Iterable[Path]:
             path = Path(here) / name
             if path.is_symlink():
                 yield path
+
+
+_INHERIT = re.compile(r"^INHERIT\s*:\s*['\"]?([^'\"#\n]*?)['\"]?\s*(?:#.*)?$", re.M)
+
+
+def _inherits_outside(config_file: Path, root: Path, text: bytes) -> str | None:
+    """The first file an mkdocs.yml's INHERIT chain names outside `root` (or that is no
+    regular file in it), or None."""
+    seen: set[Path] = set()
+    here, content = config_file, text.decode("utf-8", errors="replace")
+    while True:
+        found = _INHERIT.search(content)
+        if found is None:
+            return None
+        parent = (here.parent / found.group(1).strip()).resolve()
+        inside = root in parent.parents and parent.is_file() and not os.path.islink(parent)
+        if not inside:
+            return found.group(1).strip()
+        if parent in seen:
+            return None  # a loop: MkDocs reports it
+        seen.add(parent)
+        here, content = parent, parent.read_text(encoding="utf-8", errors="replace")
 
 
 def changed_config_errors(root: Path, text: bytes) -> list:
