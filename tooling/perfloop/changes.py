@@ -13,6 +13,7 @@ from typing import Any
 
 from .loader import JsonPath
 from .repository import CYCLES, FileKind, classify
+from .sealing.audience import is_confidential
 
 # Fields a check-in may change: progress, never what was agreed.
 KR_PROGRESS = ("current", "done")
@@ -75,6 +76,8 @@ def area_of(path: str) -> Area:
     if len(parts) < 3 or parts[0] != CYCLES:
         return Area("tooling")
     cycle, rel = parts[1], "/".join(parts[2:])
+    if rel.endswith(".age") and is_confidential(rel[:-4]):
+        rel = rel[:-4]  # a sealed file is judged as its plain name (SPEC section 7)
     kind = classify(rel)
     if not isinstance(kind, FileKind):
         return Area("cycle_other", cycle)
