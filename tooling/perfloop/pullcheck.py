@@ -505,7 +505,7 @@ def _closing_rules(
             )
         )
     closing = cycle_file in paths and new_phase == "closed"
-    if (closing or results in paths) and head is None and (root / results).is_file():
+    if closing and head is None and (root / results).is_file():
         # the snapshot as close wrote it from these files, not edited after (frozen.py)
         whole = lambda: engine.verdict(root, cycle_id, whole_model=True).data  # noqa: E731
         problems += frozen.frozen_problems(root, cycle_id, None, whole)
