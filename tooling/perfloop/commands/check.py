@@ -14,6 +14,7 @@ from ..gitrepo import GitProblem, GitRepo
 from ..problems import safe_text
 from ..report import append_step_summary, emit_problems, in_github_actions, markdown_cell
 from .context import json_option, repository_root
+from .identity import use_org_identity
 
 if TYPE_CHECKING:
     from ..pullcheck import CheckResult
@@ -36,6 +37,7 @@ def command(base_rev: str, login: str | None, as_json: bool, summary: bool | Non
     user.email."""
     started = time.perf_counter()
     root = repository_root()
+    use_org_identity()
     try:
         repo = GitRepo(root)
         # git walks the working tree for what changed while the check's modules load

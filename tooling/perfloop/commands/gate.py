@@ -104,6 +104,9 @@ def command(
     # Trusted code on the pull request's files: a PR can commit a `.perfloop-cache/` whose
     # entries say its broken files are valid, so the gate reads every file itself.
     os.environ["PERFLOOP_CACHE"] = "0"
+    from .identity import use_org_identity
+
+    use_org_identity()  # the org key's secret, when given: sealed files are validated too
     offline = [base_rev, login, head, reviews]
     if base_moved:
         if number is not None or any(offline) or commits or default_branch:

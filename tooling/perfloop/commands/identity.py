@@ -78,3 +78,18 @@ def read_as(option: str | None) -> None:
         engine.read_as(reader_for(option))
     except IdentityError as exc:
         raise click.UsageError(str(exc)) from None
+
+
+def use_org_identity() -> None:
+    """The PR check and the gate: with the org identity (PERFLOOP_ORG_IDENTITY, the text
+    of the org key file) they open every sealed file and validate its plaintext too; its
+    problems are reported without the file's values."""
+    from .. import engine
+    from ..sealing.reader import IdentityError, org_reader
+
+    try:
+        reader = org_reader()
+    except IdentityError as exc:
+        raise click.UsageError(str(exc)) from None
+    if reader is not None:
+        engine.read_as(reader)

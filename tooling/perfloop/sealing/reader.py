@@ -75,3 +75,36 @@ def _reason(exc: age.SealError, path: Path) -> str:
     text = str(exc)
     prefix = f"{path}: "
     return text[len(prefix) :] if text.startswith(prefix) else text
+
+
+ORG_IDENTITY = "PERFLOOP_ORG_IDENTITY"
+
+
+def org_reader() -> Reader | None:
+    """The trusted gate's reader: the org identity's text (`AGE-SECRET-KEY-1…` lines, as
+    `perfloop init` writes the org key file and a GitHub secret holds it) in the
+    PERFLOOP_ORG_IDENTITY variable; None when unset. Text, not a path: a secret is text,
+    and no key file need be written on the runner. A value that holds no identity is an
+    IdentityError that never repeats the value."""
+    import os
+
+    from pyrage import IdentityError as PyrageError
+    from pyrage import x25519
+
+    text = os.environ.get(ORG_IDENTITY, "")
+    if not text.strip():
+        return None
+    try:
+        keys = tuple(
+            x25519.Identity.from_str(line.strip())
+            for line in text.splitlines()
+            if line.strip() and not line.lstrip().startswith("#")
+        )
+    except (PyrageError, ValueError):
+        keys = ()
+    if not keys:
+        raise IdentityError(
+            f"{ORG_IDENTITY} holds no age identity (expected the text of the org key file, "
+            "AGE-SECRET-KEY-1… lines)"
+        )
+    return Reader(age.Identities(ORG_IDENTITY, keys))

@@ -1,0 +1,80 @@
+"""No plaintext of a sealed file reaches CI (SPEC section 7): the PR check under GitHub
+Actions with the org identity, then a public site build with HR's identity present; stdout,
+stderr, the job summary, the site (search index included) and the cache are searched for
+the plaintext of every sealed file."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from conftest import run_cli
+from sitebuild import add_minimal_site
+from test_sealed_reading import _plaintexts, sealed  # noqa: F401 (a fixture)
+
+CYCLE = "cycles/2026-h2"
+SECRET_COMMENT = "Alice-confidential-remark-7f3a"
+SECRET_VALUE = "rating-as-words-9c2e"
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.name=Bob", "-c", "user.email=bob@example.com", *args],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+    )
+
+
+def test_no_plaintext_in_ci_output_summary_site_or_cache(sealed, tmp_path: Path) -> None:  # noqa: F811
+    repo, identity, env = sealed
+    add_minimal_site(repo)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "sealed cycle")
+    git(repo, "checkout", "-qb", "bob-review")
+    # Bob rewrites his review of Alice: one value is no rating (the org identity sees it)
+    review = repo / CYCLE / "reviews/alice/bob.yaml"
+    (repo / CYCLE / "reviews/alice/bob.yaml.age").unlink()
+    review.write_text(
+        f"ratings: {{impact: 4, collaboration: {SECRET_VALUE}}}\ncomments: {SECRET_COMMENT}\n"
+    )
+    assert run_cli("seal", str(review), cwd=repo, env=env).returncode == 0
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "my review")
+    secrets = _plaintexts(repo, identity["henry"]) | {SECRET_COMMENT, SECRET_VALUE}
+
+    summary = tmp_path / "summary.md"
+    ci = {
+        **env,
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_STEP_SUMMARY": str(summary),
+        "PERFLOOP_CACHE_KEY": "k" * 64,  # a cache CI may write, to be searched too
+        "PERFLOOP_ORG_IDENTITY": identity["org"].read_text(),
+    }
+    checked = run_cli("check", "--base", "main", "--author", "bobli", cwd=repo, env=ci)
+    assert checked.returncode == 1, checked.stdout + checked.stderr
+    sealed_path = f"{CYCLE}/reviews/alice/bob.yaml.age"
+    # the plaintext is validated: located at the sealed file, without the value
+    assert f"{sealed_path}:1:" in checked.stdout + checked.stderr
+    assert "collaboration: expected a whole number" in checked.stdout + checked.stderr
+    keyless = {k: v for k, v in ci.items() if k != "PERFLOOP_ORG_IDENTITY"}
+    unopened = run_cli("check", "--base", "main", "--author", "bobli", cwd=repo, env=keyless)
+    assert unopened.returncode == 0, unopened.stdout + unopened.stderr  # sees ciphertext only
+
+    site = run_cli("site", cwd=repo, env={**env, "PERFLOOP_IDENTITY": str(identity["henry"])})
+    assert site.returncode == 0, site.stdout + site.stderr
+    built = [p for p in (repo / "public").rglob("*") if p.is_file()]
+    assert any(p.name == "search_index.json" for p in built)
+
+    places = {
+        "check stdout": checked.stdout,
+        "check stderr": checked.stderr,
+        "site output": site.stdout + site.stderr,
+        "job summary": summary.read_text(),
+    }
+    for file in built + [p for p in (repo / ".git").rglob("*") if "cache" in str(p)]:
+        if file.is_file():
+            places[str(file)] = file.read_bytes().decode("utf-8", "replace")
+    leaks = {(where, s) for where, text in places.items() for s in secrets if s in text}
+    assert not leaks
