@@ -16,8 +16,8 @@ the case says so, the offline `perfloop gate` and other commands on the PR's tre
       symlinks: {path: target}     # git carries symbolic links
     pr: {files, edits, delete, symlinks}   # the pull request's changes, as for base
     author: alicec                 # the PR author's GitHub login
-    commit_as: {name: N, email: E} # the PR's commit authored by someone else (default: the
-                                   # author, by their org.yaml email)
+    commit_as: {name: N, email: E} # the PR's commit made (authored and committed) by someone
+                                   # else (default: the author, by their org.yaml email)
     expect:
       ok: false
       errors: [substring]          # each in some error's "path: message"
@@ -113,7 +113,9 @@ def build(case: Path, tmp_path: Path) -> tuple[Path, dict[str, Any]]:
     if "commit_as" in spec:  # someone else's commit in the pull request
         name, email = spec["commit_as"]["name"], spec["commit_as"]["email"]
         _git(root, "-c", f"user.name={name}", "commit", "-q", "-m", "x", email=email)
-        _git(root, "commit", "-q", "--amend", "--no-edit", f"--author={name} <{email}>")
+        _git(
+            root, "commit", "-q", "--amend", "--no-edit", f"--author={name} <{email}>", email=email
+        )
     else:
         _git(root, "commit", "-q", "-m", "the pull request", email=_email(root, spec["author"]))
     return root, spec
