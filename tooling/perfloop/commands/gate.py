@@ -411,8 +411,8 @@ def _decide(
     """The decision on `head` (checked out) against `tip`, the default branch now.
 
     The pull request's changes are judged against its author and, when someone else
-    authored a commit, against that person too (both sets of approvals are needed, and
-    neither's review counts). A pull request the gate cannot read as what would merge
+    authored or committed a commit, against that person too (both sets of approvals are
+    needed, and neither's review counts). A pull request the gate cannot read as what would merge
     fails on that alone: reading it anyway would list consequential errors."""
     problem = base_error(base_ref, default, tip, git.contains(head, tip))
     if problem is not None:
