@@ -194,3 +194,43 @@ def _plaintexts(repo: Path, key: Path) -> set[str]:
     for sealed in (repo / "cycles").rglob("*.age"):
         walk(yaml.safe_load(reader.open(sealed.read_bytes()) or b""))
     return found
+
+
+def test_bad_sealed_files_get_one_located_error_without_plaintext(sealed) -> None:
+    repo, identity, env = sealed
+    reviews = repo / CYCLE / "reviews"
+    org = (repo / CYCLE / "org.yaml").read_text()
+    keys = {p: _public(identity[p]) for p in ("bob", "dave", "carol", "henry", "org")}
+    assert all(k in org for k in keys.values())
+    secret = "Bob-said-this-in-confidence-41d"
+    # alice/alice: cut in half; alice/bob: YAML that does not parse; alice/dave: sealed to
+    # five fresh keys (the right count, the wrong keys); bob/dave: not age at all
+    truncated = (reviews / "alice/alice.yaml.age").read_bytes()
+    (reviews / "alice/alice.yaml.age").write_bytes(truncated[: len(truncated) // 2] + b"\n")
+    audience = [keys[p] for p in ("bob", "dave", "carol", "henry", "org")]
+    bad_yaml = f"ratings: {{impact: 4\ncomments: [{secret}\n".encode()
+    (reviews / "alice/bob.yaml.age").write_bytes(age.seal(bad_yaml, audience))
+    strangers = [age.generate_identity()[1] for _ in range(5)]
+    (reviews / "alice/dave.yaml.age").write_bytes(age.seal(b"ratings: {}\n", strangers))
+    (reviews / "bob/dave.yaml.age").write_text(f"comments: {secret}\n")
+
+    result = run_cli("validate", "-i", str(identity["org"]), cwd=repo, env=env)
+    assert result.returncode == 1
+    out = result.stdout + result.stderr
+    assert secret not in out
+    base = f"{CYCLE}/reviews"
+    for path, message in (
+        (f"{base}/alice/alice.yaml.age", "not a well-formed age file"),
+        (f"{base}/alice/bob.yaml.age", "YAML syntax"),
+        (f"{base}/alice/dave.yaml.age", "not sealed to the org key (sealed to the wrong keys)"),
+        (f"{base}/bob/dave.yaml.age", "not a well-formed age file"),
+    ):
+        lines = [line for line in out.splitlines() if line.startswith(f"{path}:")]
+        assert len(lines) == 1 and message in lines[0] and ": error: " in lines[0], (path, out)
+    # without the org key, the file sealed to strangers is just not readable by you
+    keyless = run_cli("validate", "-i", str(identity["alice"]), cwd=repo, env=env)
+    assert f"{base}/alice/dave.yaml.age" not in keyless.stdout + keyless.stderr
+
+
+def _public(identity: Path) -> str:
+    return identity.read_text().split("public key: ")[1].split()[0]
