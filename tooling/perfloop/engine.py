@@ -129,7 +129,12 @@ def load_cycle(
     from .speed.loading import cached
 
     reader = None if keyless else _reader
-    return load(root, cycle_id, source, left_out, cached(use_cache), reader)
+    data, problems = load(root, cycle_id, source, left_out, cached(use_cache), reader)
+    if data is not None and data.opened:  # this run's output is not stored either
+        from .sealing.reader import mark_opened
+
+        mark_opened()
+    return data, problems
 
 
 def load_revision(

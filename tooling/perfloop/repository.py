@@ -627,7 +627,8 @@ def load_cycle(
             unreadable=opened[0],
         )
         if data is not None and (sealed or data.cycle.sealed):
-            object.__setattr__(data, "opened", opened[1])
+            # plaintext of a sealed file, or of one about to be sealed: none is stored
+            object.__setattr__(data, "opened", opened[1] or bool(private))
             problems += sealed_problems(data, kinds, sealed, opened[2], reader)
         return data, problems
 

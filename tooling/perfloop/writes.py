@@ -49,7 +49,12 @@ class OverlaySource:
         self.changes = {rel: text.encode("utf-8") for rel, text in changes.items()}
 
     def entries(self) -> list[Entry]:
-        kept = [e for e in self.base.entries() if e.rel not in self.changes]
+        # a change replaces its sealed form too: the writer seals it again (`apply`)
+        kept = [
+            e
+            for e in self.base.entries()
+            if e.rel not in self.changes and e.rel.removesuffix(".age") not in self.changes
+        ]
         return sorted(kept + [Entry(rel) for rel in self.changes], key=lambda e: e.rel)
 
     def read(self, rel: str) -> bytes:
@@ -88,6 +93,9 @@ def check(root: Path, cycle_id: str, changes: Mapping[str, str]) -> Outcome:
     """
     disk = DirectorySource(root / CYCLES / cycle_id)
     after_data, after = _errors(root, cycle_id, OverlaySource(disk, changes))
+    if after_data is not None and after_data.cycle.sealed:  # `apply` seals these
+        folder = f"{CYCLES}/{cycle_id}/"
+        after = [p for p in after if not (p.path.startswith(folder) and _sealed_plain(p))]
     if not after:  # the common case: no need to look at the cycle as it is
         return Outcome(after_data, [])
     _, before = _errors(root, cycle_id, disk) if disk.entries() else (None, [])
@@ -124,8 +132,18 @@ def atomic_write(path: Path, text: str) -> None:
         raise
 
 
-def apply(root: Path, cycle_id: str, changes: Mapping[str, str]) -> list[Path]:
+def _sealed_plain(problem: Problem) -> bool:
+    return problem.message.startswith("a plain confidential file in a sealed cycle")
+
+
+def apply(
+    root: Path, cycle_id: str, changes: Mapping[str, str], data: CycleData | None = None
+) -> list[Path]:
     """Write every change atomically, in the given order; returns the written paths.
+
+    In a sealed cycle (`data`, the cycle as it will be) a confidential file is written
+    sealed to its audience (`<path>.age`, its plain form removed): its plaintext never
+    touches the disk (SPEC section 7).
 
     Order matters when one change depends on another: `cycle close` writes results.yaml
     before cycle.yaml turns to `closed`, so an interruption between the two leaves a cycle
@@ -134,9 +152,30 @@ def apply(root: Path, cycle_id: str, changes: Mapping[str, str]) -> list[Path]:
     folder = root / CYCLES / cycle_id
     written = []
     for rel, text in changes.items():
+        if data is not None and data.cycle.sealed and _confidential(rel):
+            written.append(_write_sealed(data, folder, rel, text))
+            continue
         atomic_write(folder / rel, text)
         written.append(folder / rel)
     return written
+
+
+def _confidential(rel: str) -> bool:
+    from .sealing.audience import is_confidential
+
+    return is_confidential(rel)
+
+
+def _write_sealed(data: CycleData, folder: Path, rel: str, text: str) -> Path:
+    from .export import write_atomic
+    from .sealing.files import seal_bytes
+
+    sealed, _ = seal_bytes(data, rel, text.encode("utf-8"))
+    target = folder / f"{rel}.age"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(target, sealed)
+    (folder / rel).unlink(missing_ok=True)  # never both forms
+    return target
 
 
 def write_checked(root: Path, cycle_id: str, changes: Mapping[str, str]) -> Outcome:
@@ -145,7 +184,7 @@ def write_checked(root: Path, cycle_id: str, changes: Mapping[str, str]) -> Outc
     changes = {rel: placed(root, f"{folder}/{rel}", text) for rel, text in changes.items()}
     outcome = check(root, cycle_id, changes)
     if outcome.ok:
-        apply(root, cycle_id, changes)
+        apply(root, cycle_id, changes, outcome.data)
     return outcome
 
 

@@ -72,11 +72,16 @@ def command(
         for proposal in proposals:
             rel = data.path("calibration", f"{proposal.group.id}.yaml")
             target = root / rel
-            if target.exists() and not force:
-                click.echo(f"kept existing {rel} (use --force to overwrite)", err=True)
+            sealed = target.with_name(target.name + ".age")
+            if (target.exists() or sealed.exists()) and not force:
+                shown = rel + (".age" if sealed.exists() else "")
+                click.echo(f"kept existing {shown} (use --force to overwrite)", err=True)
                 continue
             text = draft_text(proposal, _schema_ref(root, target))
-            write_atomic(target, text.encode())
+            if data.cycle.sealed:  # written sealed to its audience, never in plain text
+                rel = _write_sealed(data, proposal.group.id, target, text)
+            else:
+                write_atomic(target, text.encode())
             written.append(rel)
             click.echo(f"wrote {rel}", err=True)
 
@@ -217,3 +222,16 @@ def report_text(
                 "  " + key.ljust(width) + "  " + "  ".join(f"{row.get(r, 0):>3}" for r in ratings)
             )
     return "\n".join(lines)
+
+
+def _write_sealed(data: CycleData, group: str, target: Path, text: str) -> str:
+    """Seal a drafted calibration file to its audience (SPEC section 7); its path shown."""
+    from ..sealing.files import SealingError, seal_bytes
+
+    try:
+        sealed, _ = seal_bytes(data, f"calibration/{group}.yaml", text.encode())
+    except SealingError as exc:
+        raise click.ClickException(str(exc)) from None
+    write_atomic(target.with_name(target.name + ".age"), sealed)
+    target.unlink(missing_ok=True)  # never both forms
+    return data.path("calibration", f"{group}.yaml.age")

@@ -23,6 +23,7 @@ from ..scoring import score_cycle
 from ..status import Owed, owed
 from ..writes import check, create_cycle_folder
 from .context import cycle_option, load_valid, pick_cycle, repository_root
+from .identity import identity_option, read_as
 from .writing import refuse, write_or_refuse
 
 date_option = click.option(
@@ -125,18 +126,28 @@ def advance(force: bool, cycle_id: str | None) -> None:
 )
 @date_option
 @cycle_option
-def close(allow_incomplete: bool, on: dt.datetime | None, cycle_id: str | None) -> None:
+@identity_option
+def close(
+    allow_incomplete: bool, on: dt.datetime | None, cycle_id: str | None, identity: str | None
+) -> None:
     """Close a cycle in calibration: write results.yaml (scores with breakdown, proposed and
     final rating, reason, bonus) and set the phase to closed. The closed cycle is frozen.
 
     Requires the cycle to validate, including every calibration file, and a calibration
     file for every group with rated members.
     """
+    read_as(identity)
     root = repository_root()
     chosen = pick_cycle(root, cycle_id)
     data = load_valid(root, chosen)
     if data.cycle.phase == "closed":
         refuse(f"cycle {data.id} is already closed")
+    if data.unreadable:  # results computed without them would be wrong
+        shown = ", ".join(sorted(data.unreadable.values())[:3])
+        refuse(
+            f"cycle {data.id} has {len(data.unreadable)} sealed file(s) your identity does not "
+            f"open ({shown}…): close it with HR's identity or the org key (--identity)"
+        )
     if data.cycle.phase != "calibration":
         refuse(
             f"cycle {data.id} is in phase {data.cycle.phase}; only a cycle in calibration can "

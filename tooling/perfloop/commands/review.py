@@ -36,8 +36,9 @@ def new(subject: str, reviewer: str, cycle_id: str | None) -> None:
     if data.template_for(subject) is None:
         refuse(f"{subject} has no template in cycle {data.id}")
     rel = f"reviews/{subject}/{reviewer}.yaml"
-    if (root / data.dir / rel).exists():
-        refuse(f"{data.dir}/{rel} already exists; review new never overwrites")
+    for form in (rel, f"{rel}.age"):  # a sealed review is a review too
+        if (root / data.dir / form).exists():
+            refuse(f"{data.dir}/{form} already exists; review new never overwrites")
     if data.cycle.phase != "review":
         click.echo(
             f"perfloop: note: cycle {data.id} is in phase {data.cycle.phase}; reviews are "

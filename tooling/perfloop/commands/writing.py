@@ -38,7 +38,13 @@ def load_for_write(root: Path, cycle_id: str | None, own: str | None = None) -> 
 
 def write_or_refuse(root: Path, cycle_id: str, changes: Mapping[str, str], what: str) -> None:
     """Write `changes` to the cycle, or print the errors they would add and exit 1."""
-    outcome = write_checked(root, cycle_id, changes)
+    from ..sealing.files import SealingError
+
+    try:
+        outcome = write_checked(root, cycle_id, changes)
+    except SealingError as exc:  # a sealed cycle whose audience has no key at all
+        refuse(f"{what} cannot be sealed: {exc}")
+        return
     if not outcome.ok:
         emit_problems(outcome.added, sys.stderr, sys.stderr, title=f"Perfloop: {what} refused")
         click.echo(
@@ -47,8 +53,10 @@ def write_or_refuse(root: Path, cycle_id: str, changes: Mapping[str, str], what:
             err=True,
         )
         sys.exit(1)
+    sealed = outcome.data is not None and outcome.data.cycle.sealed
     for rel in changes:
-        click.echo(f"wrote {CYCLES}/{cycle_id}/{rel}")
+        suffix = ".age" if sealed and (root / CYCLES / cycle_id / f"{rel}.age").exists() else ""
+        click.echo(f"wrote {CYCLES}/{cycle_id}/{rel}{suffix}")
 
 
 def refuse(message: str) -> None:

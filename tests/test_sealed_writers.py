@@ -1,0 +1,59 @@
+"""Writers in a sealed cycle (SPEC section 7): `review new`, `calibrate --write` and
+`cycle close` write sealed files directly, never a plain file on disk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import run_cli
+from perfloop.sealing import age
+from test_sealed_reading import sealed  # noqa: F401 (a fixture)
+
+CYCLE = "cycles/2026-h2"
+
+
+def plain_confidential(repo: Path) -> list[str]:
+    folder = repo / CYCLE
+    return sorted(
+        p.relative_to(folder).as_posix()
+        for pattern in ("reviews/*/*.yaml", "calibration/*.yaml", "results*.yaml", "results/*")
+        for p in folder.glob(pattern)
+    )
+
+
+def test_review_new_and_calibrate_write_seal_what_they_write(sealed) -> None:  # noqa: F811
+    repo, identity, env = sealed
+    done = run_cli("review", "new", "alice", "--by", "carol", cwd=repo, env=env)
+    assert done.returncode == 0, done.stderr
+    review = repo / CYCLE / "reviews/alice/carol.yaml.age"
+    assert f"wrote {CYCLE}/reviews/alice/carol.yaml.age" in done.stdout
+    assert age.header(review.read_bytes()).recipients == 4  # carol, dave, henry, org key
+    again = run_cli("review", "new", "alice", "--by", "carol", cwd=repo, env=env)
+    assert again.returncode == 1 and "already exists" in again.stderr
+
+    done = run_cli("calibrate", "--write", "-i", str(identity["henry"]), cwd=repo, env=env)
+    assert done.returncode == 0, done.stderr
+    shown = run_cli("show", f"{CYCLE}/calibration/eng.yaml", "-i", str(identity["carol"]),
+                    cwd=repo, env=env)  # fmt: skip
+    assert shown.returncode == 0 and "ratings:" in shown.stdout  # carol heads eng
+    assert plain_confidential(repo) == []
+    checked = run_cli("validate", "-i", str(identity["henry"]), cwd=repo, env=env)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_cycle_close_seals_results_and_needs_an_identity_that_opens_everything(
+    sealed,  # noqa: F811
+) -> None:
+    repo, identity, env = sealed
+    cycle = repo / CYCLE / "cycle.yaml"
+    cycle.write_text(cycle.read_text().replace("phase: review", "phase: calibration"))
+    hr = ["-i", str(identity["henry"])]
+    assert run_cli("calibrate", "--write", *hr, cwd=repo, env=env).returncode == 0
+    refused = run_cli("cycle", "close", "--allow-incomplete", cwd=repo, env=env)
+    assert refused.returncode == 1 and "your identity does not open" in refused.stderr
+    done = run_cli("cycle", "close", "--allow-incomplete", *hr, cwd=repo, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (repo / CYCLE / "results.yaml.age").is_file()
+    assert plain_confidential(repo) == []
+    shown = run_cli("show", f"{CYCLE}/results.yaml", *hr, cwd=repo, env=env)
+    assert shown.returncode == 0 and "alice" in shown.stdout
