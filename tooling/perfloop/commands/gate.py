@@ -115,9 +115,10 @@ def command(
         return
     root = repository_root()
     if number is None:
-        if not all(offline):
+        if base_rev is None or login is None or head is None or reviews is None:
             raise click.UsageError("give --pr N, or all of --base, --author, --head, --reviews")
         _offline(root, base_rev, login, head, reviews, commits, default_branch, as_json)
+        return  # _offline exits with the decision
     if any(offline) or commits or default_branch:
         raise click.UsageError("--pr reads GitHub; do not combine it with the offline options")
     _online(root, _api(repo), number, post_status, context, as_json)
@@ -423,16 +424,16 @@ def _decide(
     # The committer made the commit as much as its author (and is whom a signature
     # verifies): another author, unless the same address or GitHub's own web-flow.
     committed = _committers(git, tip, head)
-    other = [
+    by_others = [
         (c.sha, *committed[c.sha])
         for c in commits
         if c.sha in committed
         and committed[c.sha][1].lower() not in (c.email.lower(), WEB_FLOW_EMAIL)
     ]
-    logins = map_logins([(sha, email) for sha, _, email in other], "committer")
+    logins = map_logins([(sha, email) for sha, _, email in by_others], "committer")
     authors += [
         CommitAuthor(sha, f"{name} <{email}> (its committer)", logins[sha])
-        for sha, name, email in other
+        for sha, name, email in by_others
         if logins[sha] != WEB_FLOW
     ]
     others, errors = other_authors(authors, login, mapped_by)

@@ -76,7 +76,7 @@ class Audience:
             return True
         if self.kind == "dept":
             p = data.org.people.get(person)
-            return bool(p) and self.id in data.org.department_chain(p.department)
+            return p is not None and self.id in data.org.department_chain(p.department)
         if self.kind == "person":
             return person == self.id
         return False

@@ -215,7 +215,7 @@ class Needles:
 def collect(root: Path, common: frozenset = frozenset()) -> Needles:
     """Every confidential file's needles; `common` words (a generated page's) are not
     filed under, nor are people's and departments' names (org.yaml)."""
-    needles = []
+    needles: list[Needle] = []
     base = root / CYCLES
     for org in sorted(base.glob("*/org.yaml")) if base.is_dir() else ():
         common = common | words(org.read_bytes())
