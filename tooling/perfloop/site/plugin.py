@@ -13,8 +13,10 @@ import logging
 import re
 import time
 from collections.abc import Callable
+from functools import partial
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
@@ -191,7 +193,9 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
         home = "index.md" not in files.src_uris
         plan = self._plan(views, layouts, current, earlier, config, home)
         urls = self._generate(files, config, plan)
-        self._articles = frozenset(files.get_file_from_path(u).dest_uri for u in self._titles)
+        self._articles = frozenset(
+            f.dest_uri for u in self._titles if (f := files.get_file_from_path(u)) is not None
+        )
         self._edits = self._editable(views[current], layouts[current], config)
         # Earlier cycles' people pages stay out of the search index: each cycle would add
         # as much as the current one, and a name would find one page per cycle (the
@@ -240,7 +244,7 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
         layouts = {cid: Layout(cid, cid == current) for cid in full}
         built = self._plan(full, layouts, current, earlier, config, home)
         return Setup(
-            builders={uri: lambda u=uri, b=built[uri][2]: b(Linker(urls, u)) for uri in uris},
+            builders={uri: partial(_link_and_build, built[uri][2], urls, uri) for uri in uris},
             summary=lambda: overview.summary_blocks(
                 full[current], layouts[current], Linker(urls, "index.md"), self.audience
             ),
@@ -283,32 +287,32 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
                 add(
                     layout.overview,
                     overview.title(view),
-                    lambda lk, v=view, lo=layout: overview.build(v, lo, lk),
+                    partial(overview.build, view, layout),
                     False,
                 )
             add(
                 layout.tree,
                 okrtree.title(view),
-                lambda lk, v=view, lo=layout: okrtree.build(v, lo, lk),
+                partial(okrtree.build, view, layout),
                 is_current,
             )
             add(
                 layout.departments,
                 department.index_title(view),
-                lambda lk, v=view, lo=layout: department.build_index(v, lo, lk),
+                partial(department.build_index, view, layout),
                 is_current,
             )
             for dept in view.org.departments:
                 add(
                     layout.department(dept),
                     department.title(view, dept),
-                    lambda lk, v=view, lo=layout, d=dept: department.build(v, lo, lk, d),
+                    partial(department.build, view, layout, dept=dept),
                     False,
                 )
             add(
                 layout.people,
                 department.people_title(view),
-                lambda lk, v=view, lo=layout: department.build_people_index(v, lo, lk),
+                partial(department.build_people_index, view, layout),
                 is_current,
             )
             results = self._results(view) if is_current and self.audience.restricted else None
@@ -320,20 +324,18 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
                 ]
                 section = None
                 if results is not None and results.visible(pid):
-                    section = lambda lk, r=results, p=pid: r.person_section(p, lk)  # noqa: E731
+                    section = partial(results.person_section, pid)
                 add(
                     layout.person(pid),
                     person.title(view, pid),
-                    lambda lk, v=view, lo=layout, p=pid, h=history, s=section: person.build(
-                        v, lo, lk, p, h, s
-                    ),
+                    partial(person.build, view, layout, pid=pid, earlier=history, results=section),
                     False,
                 )
             if results is not None:
                 add(
                     layout.results,
                     results.title(),
-                    lambda lk, r=results, lo=layout: r.page(lo, lk),
+                    partial(results.page, layout),
                     True,
                 )
         if earlier:
@@ -365,7 +367,7 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
             )
         if self.audience.restricted:
             sees = self.audience.sees_results_of
-            data = keep_plans_of(data, lambda person, d=data: sees(d, person))
+            data = keep_plans_of(data, partial(sees, data))
         return CycleView(data, history=self.config.git_history and current)
 
     def _results(self, view: CycleView):
@@ -606,3 +608,8 @@ def _render_rank(uri: str) -> int:
     if folder.startswith("departments/") and not folder.endswith("/index.md"):
         return 1
     return 3 if uri == "index.md" else 2
+
+
+def _link_and_build(build: Callable[[Linker], Any], urls: Any, uri: str) -> Any:
+    """A generated page's content: its builder given the links as seen from `uri`."""
+    return build(Linker(urls, uri))

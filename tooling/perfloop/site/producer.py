@@ -102,7 +102,7 @@ class Producer:
         self.failure: str | None = None
         # a forked producer's (see `forked`); None here, and once the worker has stopped
         self.load: Callable[[], object] | None = None
-        self.prepare: Callable[[object, object], Setup] | None = None
+        self.prepare: Callable[[Any, Any], Setup] | None = None
         self.process: BaseProcess | None = None
         self.results: Queue[Any] | None = None  # worker -> here
         # here -> worker (a pipe): the pages' URLs and order, once
@@ -117,7 +117,7 @@ class Producer:
 
     @classmethod
     def forked(
-        cls, load: Callable[[], object], prepare: Callable[[object, object], Setup]
+        cls, load: Callable[[], object], prepare: Callable[[Any, Any], Setup]
     ) -> Producer | None:
         """A producer with a worker that starts loading now; None without a spare core."""
         if not spare_core():
