@@ -34,7 +34,7 @@ def next_phase(phase: str) -> str | None:
     return PHASES[i + 1] if i + 1 < len(PHASES) else None
 
 
-def uncalibrated_groups(data: CycleData, scores: dict[str, PersonScore]) -> list[Group]:
+def uncalibrated_groups(data: CycleData, scores: Mapping[str, PersonScore]) -> list[Group]:
     """Groups with rated (complete) members but no calibration file: `close` needs them.
 
     A group whose members are all incomplete has nobody to rate, so it needs no file
@@ -202,7 +202,7 @@ def person_result(data: CycleData, s: PersonScore) -> dict[str, Any]:
 
 
 def results_data(
-    data: CycleData, closed_on: dt.date, digests: Mapping[str, str] | None = None
+    data: CycleData, closed_on: dt.date | str | None, digests: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
     """results.yaml: the cycle's final numbers, as shown (rounded half-up to 2 decimals),
     and the digest of every file of the cycle as closed (frozen.py), when given."""
@@ -225,7 +225,7 @@ def results_data(
                 "ratings": counts,
             }
         )
-    out = {
+    out: dict[str, Any] = {
         "cycle": data.id,
         "closed_on": closed_on,
         "summary": {

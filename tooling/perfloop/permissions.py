@@ -157,8 +157,8 @@ def _head_levels(org: Org, change: Change, base: CycleData) -> list[tuple[str, t
         heads = tuple(
             dict.fromkeys(org.departments[c[depth]].head for c in chains if depth < len(c))
         )
-        depts = ", ".join(dict.fromkeys(c[depth] for c in chains if depth < len(c)))
-        levels.append(("department_head" if depth == 0 else f"head of {depts}", heads))
+        names = ", ".join(dict.fromkeys(c[depth] for c in chains if depth < len(c)))
+        levels.append(("department_head" if depth == 0 else f"head of {names}", heads))
     return levels
 
 

@@ -388,7 +388,7 @@ def classify_change(
         "results": "results",
         "checkpoint": "checkpoint",
         "tooling": "tooling",
-    }.get(area.name)
+    }.get(area.name, "tooling")  # an area without a kind of its own is an admin's (fail closed)
     if area.name == "review":
         kind = review_kind(rules.relation(*area.ids))
     if area.name == "codeowners":

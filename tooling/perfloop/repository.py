@@ -234,7 +234,7 @@ def _objectives(data: dict, where: Where) -> tuple[Objective, ...]:
 
 def build_org(doc: Document) -> Org:
     data, where = doc.data, Where(doc)
-    departments = {}
+    departments: dict[str, Department] = {}
     for i, d in enumerate(data.get("departments") or []):
         departments.setdefault(
             d["id"],
@@ -913,8 +913,9 @@ def assemble(
         company=company,
         departments=departments,
         goals=Records(goals, lambda owner, path: build_goals(docs[path], owner)),
-        reviews=Records(  # type: ignore[arg-type]  # keys are (subject, reviewer)
-            reviews, lambda ids, path: build_review(docs[path], *ids)
+        reviews=Records(
+            reviews,  # type: ignore[arg-type]  # keys are (subject, reviewer) pairs
+            lambda ids, path: build_review(docs[path], *ids),
         ),
         calibrations={
             i.kind.ids[0]: build_calibration(i.doc, i.kind.ids[0])

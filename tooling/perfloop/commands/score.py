@@ -67,14 +67,14 @@ def table_text(cycle_id: str, scores: list[Mapping[str, Any]], departments: dict
         rating = (s["rating"] or "-") + ("*" if s["calibrated"] else "")
         bonus = "-" if s["bonus"] is None else f"{s['bonus']:.2f}"
         review, final = _num(s["review"]), _num(s["final"])
-        complete = "yes" if s["complete"] else "no"
+        done = "yes" if s["complete"] else "no"
         hidden = s.get("sealed") or ()
         if "review" in hidden:  # "sealed, not readable by you" where the number would be
-            review = final = rating = bonus = complete = "sealed"
+            review = final = rating = bonus = done = "sealed"
         elif "rating" in hidden:
-            rating = bonus = complete = "sealed"
+            rating = bonus = done = "sealed"
         sections = (_num(s["okr"]), _num(s["kpi"]), review, final)
-        rows.append((s["id"], departments.get(s["id"], ""), *sections, rating, bonus, complete))
+        rows.append((s["id"], departments.get(s["id"], ""), *sections, rating, bonus, done))
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     numeric = {2, 3, 4, 5, 7}
     lines = [f"Scores, cycle {cycle_id} (confidential)", ""]

@@ -20,11 +20,15 @@ import logging
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import click
 
 from .context import cycle_option, pick_cycle, repository_root
 from .identity import identity_option, read_as
+
+if TYPE_CHECKING:
+    from ..site.plugin import PerfloopPlugin
 
 PLUGIN = "perfloop"
 
@@ -111,7 +115,7 @@ def command(
             raise click.UsageError(
                 f"a restricted build never goes into the public site folder ({public_dir})"
             )
-        plugin = config.plugins[PLUGIN]
+        plugin = cast("PerfloopPlugin", config.plugins[PLUGIN])
         plugin.granted = parsed  # mkdocs.yml itself may only say public (the plugin checks)
         if cycle_id:
             plugin.config.cycle = cycle_id

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -59,7 +60,7 @@ def write_or_refuse(root: Path, cycle_id: str, changes: Mapping[str, str], what:
         click.echo(f"wrote {CYCLES}/{cycle_id}/{rel}{suffix}")
 
 
-def refuse(message: str) -> None:
+def refuse(message: str) -> NoReturn:
     """A refusal about the data or the phase (exit 1), not about how the command was typed."""
     click.echo(f"perfloop: {message}", err=True)
     sys.exit(1)
