@@ -22,7 +22,7 @@ from .loader import dump
 from .model import PHASES, CycleData, Group
 from .progress import round_half_up
 from .schemaref import placed
-from .scoring import PersonScore, score_cycle
+from .scoring import FORMULAS, PersonScore, score_cycle
 from .writes import schema_line, with_schema_line
 
 # --- phases --------------------------------------------------------------
@@ -228,6 +228,7 @@ def results_data(
     out: dict[str, Any] = {
         "cycle": data.id,
         "closed_on": closed_on,
+        "formulas": FORMULAS,
         "summary": {
             "people": len(scores),
             "rated": sum(s.complete for s in scores.values()),
@@ -299,7 +300,37 @@ def close_changes(
     # placed as the write will place it (writes.write_checked): the digest is of what is written
     closed = placed(Path(data.root), f"{data.dir}/cycle.yaml", set_phase(cycle_text, "closed"))
     record = frozen.as_written(digests, {"cycle.yaml": closed})
+    # a sealed cycle: each person's own results too, readable by them and their managers
+    # (written sealed by `writes.apply`; results.yaml is HR's only)
+    own = person_results(data, closed_on) if data.cycle.sealed else {}
     return {
+        **own,
         "results.yaml": results_text(data, closed_on, record),
         "cycle.yaml": closed,
     }
+
+
+def person_results(data: CycleData, closed_on: dt.date) -> dict[str, str]:
+    """`results/<p>.yaml` for everyone scored: p's final, rating, bonus and sections (SPEC
+    section 7), the values results.yaml records for them."""
+    out = {}
+    for person, score in score_cycle(data).items():
+
+        def shown(x: float | None) -> float | None:
+            return None if x is None else round_half_up(x)
+
+        out[f"results/{person}.yaml"] = (
+            f"# Results of {person} in cycle {data.id}, closed on {closed_on} by perfloop.\n"
+            + dump(
+                {
+                    "person": person,
+                    "cycle": data.id,
+                    "final": shown(score.final),
+                    "rating": score.rating,
+                    "bonus": score.bonus,
+                    "complete": score.complete,
+                    "sections": {s: shown(score.section(s)) for s in ("okr", "kpi", "review")},
+                }
+            )
+        )
+    return out
