@@ -16,7 +16,7 @@ def plain_confidential(repo: Path) -> list[str]:
     folder = repo / CYCLE
     return sorted(
         p.relative_to(folder).as_posix()
-        for pattern in ("reviews/*/*.yaml", "calibration/*.yaml", "results*.yaml", "results/*")
+        for pattern in ("reviews/*/*.yaml", "calibration/*.yaml", "results*.yaml", "results/*.yaml")
         for p in folder.glob(pattern)
     )
 
@@ -57,3 +57,16 @@ def test_cycle_close_seals_results_and_needs_an_identity_that_opens_everything(
     assert plain_confidential(repo) == []
     shown = run_cli("show", f"{CYCLE}/results.yaml", *hr, cwd=repo, env=env)
     assert shown.returncode == 0 and "alice" in shown.stdout
+    # each person's own results: alice reads hers, not bob's; dave (her manager) reads hers
+    mine = repo / CYCLE / "results/alice.yaml.age"
+    assert mine.is_file() and (repo / CYCLE / "results/bob.yaml.age").is_file()
+    alice = ["-i", str(identity["alice"])]
+    own = run_cli("show", f"{CYCLE}/results/alice.yaml", *alice, cwd=repo, env=env)
+    assert own.returncode == 0 and "person: alice" in own.stdout and "rating:" in own.stdout
+    other = run_cli("show", f"{CYCLE}/results/bob.yaml", *alice, cwd=repo, env=env)
+    assert other.returncode == 1
+    dave = ["-i", str(identity["dave"])]
+    assert run_cli("show", f"{CYCLE}/results/alice.yaml", *dave, cwd=repo, env=env).returncode == 0
+    for who in (hr, alice, []):
+        checked = run_cli("validate", *who, cwd=repo, env=env)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
