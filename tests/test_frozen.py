@@ -171,6 +171,31 @@ def test_the_closing_pull_request_checks_its_record(base_repo: Path) -> None:
     ]
 
 
+def test_a_record_of_earlier_formulas_stands(closed: Path, monkeypatch) -> None:
+    """A later change of the scoring formulas (scoring.FORMULAS bumped) must not turn an
+    earlier close's record into an error: validate recomputes only a record written under
+    today's formulas; close records which ones it used."""
+    from perfloop import frozen
+    from perfloop.engine import load_cycle
+
+    results = closed / CYCLE / "results.yaml"
+    assert "\nformulas: 1\n" in results.read_text()
+    _rated_s(results)  # a record that today's formulas would not give
+    data, _ = load_cycle(closed, "2026-h2")
+
+    def whole():
+        return data
+
+    assert frozen.frozen_problems(closed, "2026-h2", None, whole)  # same formulas: compared
+    monkeypatch.setattr(frozen, "FORMULAS", 2)  # the formulas changed since this close
+    assert frozen.frozen_problems(closed, "2026-h2", None, whole) == []
+    refused = frozen.frozen_problems(closed, "2026-h2", None, whole, closing=True)
+    assert [p.message for p in refused] == [
+        "results.yaml records formulas 1; `perfloop cycle close` writes 2 (restore it as "
+        "close wrote it)"
+    ]
+
+
 def test_changed_since_close_names_each_kind_of_change() -> None:
     recorded = {"a.yaml": "1" * 16, "b.yaml": "2" * 16, "c.yaml": "3" * 16}
     actual = {"a.yaml": "1" * 16, "b.yaml": "9" * 16, "d.yaml": "4" * 16}

@@ -27,7 +27,7 @@ from .model import CycleData, Kpi
 from .problems import Problem, error
 from .repository import FileKind, classify
 from .root import CYCLES
-from .scoring import GroupScore, KpiScore, ObjectiveScore, PersonScore
+from .scoring import FORMULAS, GroupScore, KpiScore, ObjectiveScore, PersonScore
 from .sources import DirectorySource
 
 RESULTS = "results.yaml"
@@ -118,12 +118,17 @@ def frozen_problems(
     cycle_id: str,
     results: Any = None,
     model: Callable[[], CycleData | None] | None = None,
+    closing: bool = False,
 ) -> list[Problem]:
     """`validate`'s check of a closed cycle against its record: the files that changed
     since, and, when none did, results.yaml against what `cycle close` computes from them
     (results_problems; `model` gives the whole cycle as loaded). `results`: results.yaml's
     data when the caller loaded it. A cycle without results.yaml (every open one) costs a
-    stat; a closed one hashes its files, and loads them whole only when they are as closed."""
+    stat; a closed one hashes its files, and loads them whole only when they are as closed.
+    `closing`: the check of the pull request that closes the cycle, whose record must be
+    what today's formulas give; `validate` later recomputes a record only when it was
+    written under today's formulas (scoring.FORMULAS), so a change of formulas leaves the
+    records of earlier closes as they were."""
     folder = root / CYCLES / cycle_id
     if results is None:
         path = f"{CYCLES}/{cycle_id}/{RESULTS}"
@@ -141,6 +146,20 @@ def frozen_problems(
     changed = changed_since_close(f"{CYCLES}/{cycle_id}", closed_on, recorded, actual)
     if changed or model is None:
         return changed
+    recorded_formulas = results.get("formulas", 1)
+    if recorded_formulas != FORMULAS:
+        if not closing:
+            return []  # recorded under earlier formulas: the record stands as it was
+        path = f"{CYCLES}/{cycle_id}/{RESULTS}"
+        return [
+            error(
+                path,
+                1,
+                1,
+                f"results.yaml records formulas {recorded_formulas!r}; "
+                f"`perfloop cycle close` writes {FORMULAS} (restore it as close wrote it)",
+            )
+        ]
     data = model()
     return results_problems(data) if data is not None else []
 

@@ -508,7 +508,7 @@ def _closing_rules(
     if closing and head is None and (root / results).is_file():
         # the snapshot as close wrote it from these files, not edited after (frozen.py)
         whole = lambda: engine.verdict(root, cycle_id, whole_model=True).data  # noqa: E731
-        problems += frozen.frozen_problems(root, cycle_id, None, whole)
+        problems += frozen.frozen_problems(root, cycle_id, None, whole, closing=True)
     if closing and _read_head(repo, root, head, results) is None:
         problems.append(
             error(

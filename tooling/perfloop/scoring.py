@@ -317,6 +317,11 @@ def _reviews_by_subject(data: CycleData) -> dict[str, list[Review]]:
     return out
 
 
+# The version of section 4's arithmetic. Bump it with any change that alters what a cycle
+# scores: `cycle close` records it, and `validate` recomputes a closed cycle's record only
+# when it was written under these formulas (the record of an older close stays its record).
+FORMULAS = 1
+
 _RELATION_ORDER = {
     r: i for i, r in enumerate(("self", "manager", "skip_level", "designated", "peer", "upward"))
 }
