@@ -70,3 +70,25 @@ def test_cycle_close_seals_results_and_needs_an_identity_that_opens_everything(
     for who in (hr, alice, []):
         checked = run_cli("validate", *who, cwd=repo, env=env)
         assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_cycle_new_carries_improvement_plans_sealed_not_into_goals(sealed) -> None:  # noqa: F811
+    repo, identity, env = sealed
+    cycle = repo / CYCLE / "cycle.yaml"
+    cycle.write_text(cycle.read_text().replace("phase: review", "phase: calibration"))
+    hr = ["-i", str(identity["henry"])]
+    assert run_cli("calibrate", "--write", *hr, cwd=repo, env=env).returncode == 0
+    assert run_cli("cycle", "close", "--allow-incomplete", *hr, cwd=repo, env=env).returncode == 0
+    refused = run_cli("cycle", "new", "2027-h1", "--from", "2026-h2", cwd=repo, env=env)
+    assert refused.returncode == 1 and not (repo / "cycles/2027-h1").exists()
+    done = run_cli("cycle", "new", "2027-h1", "--from", "2026-h2", *hr, cwd=repo, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    new = repo / "cycles/2027-h1"
+    assert "confidentiality: sealed" in (new / "cycle.yaml").read_text()
+    plan = "Run the monthly design review"  # dave's improvement plan for alice
+    assert not [p for p in new.rglob("*") if p.is_file() and plan in p.read_text()]
+    assert (new / "development/alice.yaml.age").is_file()
+    alice = ["-i", str(identity["alice"])]
+    shown = run_cli("show", "cycles/2027-h1/development/alice.yaml", *alice, cwd=repo, env=env)
+    assert shown.returncode == 0 and plan in shown.stdout
+    assert run_cli("validate", *hr, cwd=repo, env=env).returncode == 0

@@ -138,10 +138,14 @@ def carried_kpis(prev: CycleData, person: str) -> dict[str, dict[str, Any]]:
     }
 
 
-def draft_goals(prev: CycleData, person: str) -> dict[str, Any]:
-    """Plain data of goals/<person>.yaml for the cycle after `prev`."""
+def draft_goals(prev: CycleData, person: str, plans: bool = True) -> dict[str, Any]:
+    """Plain data of goals/<person>.yaml for the cycle after `prev`; without the
+    improvement plans when not `plans` (a sealed cycle carries them sealed instead:
+    `development_plan`)."""
     objectives = carried_objectives(prev, person)
-    development = development_objective(prev, person, {o["id"] for o in objectives})
+    development = (
+        development_objective(prev, person, {o["id"] for o in objectives}) if plans else None
+    )
     if development:
         objectives.append(development)
     out: dict[str, Any] = {"owner": person}
@@ -151,3 +155,17 @@ def draft_goals(prev: CycleData, person: str) -> dict[str, Any]:
     if kpis:
         out["kpis"] = kpis
     return out
+
+
+def development_plan(prev: CycleData, person: str) -> dict[str, Any] | None:
+    """Plain data of development/<person>.yaml, sealed to the person, their manager and HR:
+    the improvement plans of their reviews in a sealed cycle, which goals files (public
+    inside the company) must not hold. None without any."""
+    actions = improvement_actions(prev, person)
+    if not actions:
+        return None
+    return {
+        "person": person,
+        "carried_from": f"{prev.id}/reviews/{person}",
+        "actions": [{"action": action, "done": False} for action in actions],
+    }

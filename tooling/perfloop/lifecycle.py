@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from . import frozen, yamledit
-from .carryover import draft_goals
+from .carryover import development_plan, draft_goals
 from .loader import dump
 from .model import PHASES, CycleData, Group
 from .progress import round_half_up
@@ -136,10 +136,17 @@ def next_cycle_files(prev: CycleData, new_id: str, name: str | None = None) -> d
     for template in sorted(prev.templates):
         rel = f"templates/{template}.yaml"
         files[rel] = with_schema_line(read(rel), "template")
+    sealed = prev.cycle.sealed  # review text stays sealed: plans go to development/<p>.yaml
     for person in prev.org.people:
         if person in prev.goals:
-            text = GOALS_HEADER.format(prev=prev.id) + dump(draft_goals(prev, person))
+            draft = draft_goals(prev, person, plans=not sealed)
+            text = GOALS_HEADER.format(prev=prev.id) + dump(draft)
             files[f"goals/{person}.yaml"] = schema_line("goals") + text
+        plan = development_plan(prev, person) if sealed else None
+        if plan is not None:
+            files[f"development/{person}.yaml"] = (
+                f"# Improvement plans agreed in the {prev.id} reviews (sealed).\n" + dump(plan)
+            )
     return files
 
 

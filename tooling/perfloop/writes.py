@@ -194,11 +194,14 @@ def write_checked(root: Path, cycle_id: str, changes: Mapping[str, str]) -> Outc
     return outcome
 
 
-def create_cycle_folder(root: Path, cycle_id: str, files: Mapping[str, str]) -> Path:
+def create_cycle_folder(
+    root: Path, cycle_id: str, files: Mapping[str, str], data: CycleData | None = None
+) -> Path:
     """Write a whole new cycle folder: built beside its place, then renamed into it.
 
     The rename of a folder is atomic, so an interrupted `cycle new` leaves either no cycle
-    or a complete one. Never overwrites: an existing folder is an error.
+    or a complete one. Never overwrites: an existing folder is an error. In a sealed cycle
+    (`data`, the new cycle as checked) confidential files are written sealed.
     """
     target = root / CYCLES / cycle_id
     if target.exists():
@@ -206,6 +209,9 @@ def create_cycle_folder(root: Path, cycle_id: str, files: Mapping[str, str]) -> 
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=f".{cycle_id}.") as tmp:
         staging = Path(tmp) / cycle_id
         for rel, text in files.items():
+            if data is not None and data.cycle.sealed and _confidential(rel):
+                _write_sealed(data, staging, rel, text)
+                continue
             file = staging / rel
             file.parent.mkdir(parents=True, exist_ok=True)
             text = placed(root, f"{CYCLES}/{cycle_id}/{rel}", text)

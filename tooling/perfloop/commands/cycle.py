@@ -52,7 +52,8 @@ def _print_owed(items: list[Owed]) -> None:
 @click.argument("new_id", metavar="ID")
 @click.option("--from", "prev_id", required=True, metavar="PREV", help="The cycle to start from.")
 @click.option("--name", help='Display name of the new cycle, e.g. "H1 2027".')
-def new(new_id: str, prev_id: str, name: str | None) -> None:
+@identity_option
+def new(new_id: str, prev_id: str, name: str | None, identity: str | None) -> None:
     """Create cycle ID from PREV: org, templates and settings copied (phase planning, dates
     moved on), each person's goals drafted with the key results they did not finish and the
     improvement-plan actions of their reviews. Never overwrites."""
@@ -63,7 +64,13 @@ def new(new_id: str, prev_id: str, name: str | None) -> None:
         )
     if (root / CYCLES / new_id).exists():
         refuse(f"{CYCLES}/{new_id} already exists; cycle new never overwrites")
+    read_as(identity)
     prev = load_valid(root, pick_cycle(root, prev_id))
+    if prev.unreadable:  # improvement plans in reviews it cannot open would be lost
+        refuse(
+            f"{prev.id} has {len(prev.unreadable)} sealed file(s) your identity does not "
+            "open: start the next cycle with HR's identity or the org key (--identity)"
+        )
     if prev.cycle.phase != "closed":
         click.echo(
             f"perfloop: note: {prev.id} is not closed (phase {prev.cycle.phase}); carried values "
@@ -75,7 +82,7 @@ def new(new_id: str, prev_id: str, name: str | None) -> None:
     if not outcome.ok:
         emit_problems(outcome.added, sys.stderr, sys.stderr, title="Perfloop: cycle new refused")
         refuse(f"cycle new refused: the new cycle would have {len(outcome.added)} error(s)")
-    create_cycle_folder(root, new_id, files)
+    create_cycle_folder(root, new_id, files, outcome.data)
     drafts = sum(rel.startswith("goals/") for rel in files)
     cycle = outcome.data.cycle  # type: ignore[union-attr]
     click.echo(
