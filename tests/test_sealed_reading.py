@@ -234,3 +234,18 @@ def test_bad_sealed_files_get_one_located_error_without_plaintext(sealed) -> Non
 
 def _public(identity: Path) -> str:
     return identity.read_text().split("public key: ")[1].split()[0]
+
+
+def test_a_restricted_site_shows_sealed_where_the_identity_does_not_open(sealed) -> None:
+    from sitebuild import add_minimal_site
+
+    repo, identity, env = sealed
+    add_minimal_site(repo)
+    page = repo / "build/site-hr/people/alice/index.html"
+    keyless = run_cli("site", "--audience", "hr", cwd=repo, env=env)
+    assert keyless.returncode == 0, keyless.stdout + keyless.stderr
+    assert "sealed, not readable by you: review" in page.read_text()
+    assert "incomplete, missing" not in page.read_text()
+    done = run_cli("site", "--audience", "hr", "-i", str(identity["henry"]), cwd=repo, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "sealed, not readable by you" not in page.read_text()

@@ -203,8 +203,9 @@ class Results:
                 )
             )
         incomplete = "".join(
-            f"<li>{linker.a(layout.person(p), text(self.view.person_name(p)))}: missing "
-            f"{text(', '.join(missing))}</li>"
+            f"<li>{linker.a(layout.person(p), text(self.view.person_name(p)))}: "
+            + (f"missing {text(', '.join(missing))}" if missing else _SEALED)
+            + "</li>"
             for p, missing in proposal.incomplete.items()
         )
         file = self.data.path("calibration", f"{group.id}.yaml")
@@ -299,7 +300,8 @@ class Results:
             f"<td>{text(s.proposed or '–')}</td><td>{text(s.rating or '–')}</td>"
             f"<td>{_score(s.bonus)}</td></tr></tbody></table>",
             f'<p class="pl-sub">Section weights: {weights}'
-            + (f"; incomplete, missing {text(', '.join(s.missing))}" if not s.complete else "")
+            + (f"; incomplete, missing {text(', '.join(s.missing))}" if s.missing else "")
+            + (f"; {_SEALED}: {text(', '.join(s.sealed))}" if s.sealed else "")
             + "</p>",
         ]
         if s.kpis:
@@ -378,3 +380,6 @@ class Results:
         if not blocks:
             return ""
         return "### Reviews\n\n" + "\n".join(blocks)
+
+
+_SEALED = "sealed, not readable by you"  # SPEC section 7: never "missing"
