@@ -821,8 +821,8 @@ def _sealed_kind(plain: str) -> FileKind | str:
         )
     unmodelled = _UNMODELLED.match(plain)
     if unmodelled:
-        kind = "result" if unmodelled[1] == "results" else "development"  # no schema kinds
-        return FileKind(kind, (unmodelled[2],))
+        name = "result" if unmodelled[1] == "results" else "development"  # no schema kinds
+        return FileKind(name, (unmodelled[2],))
     kind = classify(plain)
     return kind if isinstance(kind, FileKind) else f"unexpected sealed file: {kind}"
 
