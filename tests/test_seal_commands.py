@@ -31,11 +31,16 @@ def add_key(org: Path, person: str, key: str) -> None:
 @pytest.fixture
 def sealed_repo(base_repo: Path, tmp_path: Path) -> tuple[Path, dict[str, Path]]:
     """The base repository with keys for everyone but sam, an org key, a sealed cycle."""
-    keys = tmp_path / "keys"
+    return base_repo, seal_cycle(base_repo, tmp_path / "keys", PEOPLE)
+
+
+def seal_cycle(repo: Path, keys: Path, people: tuple[str, ...]) -> dict[str, Path]:
+    """A new identity for each of `people` and for the org (their files under `keys`), their
+    keys in org.yaml, and the cycle made sealed: {person or "org": identity file}."""
     keys.mkdir()
     identity: dict[str, Path] = {}
-    org = base_repo / CYCLE / "org.yaml"
-    for person in (*PEOPLE, "org"):
+    org = repo / CYCLE / "org.yaml"
+    for person in (*people, "org"):
         text, public = age.generate_identity()
         identity[person] = keys / f"{person}.key"
         identity[person].write_text(text)
@@ -43,11 +48,11 @@ def sealed_repo(base_repo: Path, tmp_path: Path) -> tuple[Path, dict[str, Path]]
             org.write_text(org.read_text() + f"org_key: {public}\n")
         else:
             add_key(org, person, public)
-    cycle = base_repo / CYCLE / "cycle.yaml"
+    cycle = repo / CYCLE / "cycle.yaml"
     cycle.write_text(
         cycle.read_text().replace("phase: review\n", "phase: review\nconfidentiality: sealed\n")
     )
-    return base_repo, identity
+    return identity
 
 
 def decrypt(identity: Path, sealed: Path) -> subprocess.CompletedProcess[bytes]:

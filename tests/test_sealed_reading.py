@@ -13,7 +13,7 @@ import pytest
 
 from conftest import run_cli
 from perfloop.sealing import age
-from test_seal_commands import CYCLE, PEOPLE, add_key
+from test_seal_commands import CYCLE, PEOPLE, seal_cycle
 
 REVIEWS = {  # subject/reviewer: who may open it (besides henry, HR, and the org key)
     "alice/alice": {"alice", "dave", "carol"},
@@ -28,22 +28,7 @@ REVIEWS = {  # subject/reviewer: who may open it (besides henry, HR, and the org
 def sealed(base_repo: Path, tmp_path: Path) -> tuple[Path, dict[str, Path], dict[str, str]]:
     """tests/data/base with keys for everyone, its cycle sealed by `perfloop seal`; the
     identities, and an environment in which no default identity exists."""
-    keys = tmp_path / "keys"
-    keys.mkdir()
-    identity: dict[str, Path] = {}
-    org = base_repo / CYCLE / "org.yaml"
-    for person in (*PEOPLE, "sam", "org"):
-        text, public = age.generate_identity()
-        identity[person] = keys / f"{person}.key"
-        identity[person].write_text(text)
-        if person == "org":
-            org.write_text(org.read_text() + f"org_key: {public}\n")
-        else:
-            add_key(org, person, public)
-    cycle = base_repo / CYCLE / "cycle.yaml"
-    cycle.write_text(
-        cycle.read_text().replace("phase: review\n", "phase: review\nconfidentiality: sealed\n")
-    )
+    identity = seal_cycle(base_repo, tmp_path / "keys", (*PEOPLE, "sam"))
     home = tmp_path / "home"
     home.mkdir()
     env = {"HOME": str(home), "PERFLOOP_IDENTITY": ""}
