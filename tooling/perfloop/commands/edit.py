@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from .context import repository_root
-from .identity import cycle_data, identities, identity_option, refuse_in_ci
+from .identity import cycle_data, identity_option, open_for_caller, refuse_in_ci
 
 
 def _private_folder() -> str | None:
@@ -30,20 +30,11 @@ def command(path: str, identity: str | None) -> None:
     $EDITOR, and seal the result to the file's current audience. Nothing is written when the
     text is unchanged or is not valid YAML."""
     from ..loader import parse_bytes
-    from ..sealing.files import SealingError, locate, open_located, seal_bytes, write_sealed
+    from ..sealing.files import SealingError, seal_bytes, write_sealed
 
     refuse_in_ci("perfloop edit")
     root = repository_root()
-    try:
-        target = locate(root, path)
-        if not target.sealed or not target.path.is_file():
-            raise SealingError(f"{path}: not a sealed file (edit a plain file directly)")
-        before = open_located(target, identities(identity))
-    except SealingError as exc:
-        raise click.UsageError(str(exc)) from None
-    if before is None:
-        click.echo(f"{target.shown}: sealed, not readable by you", err=True)
-        sys.exit(1)
+    target, before = open_for_caller(root, path, identity, sealed_only=True)
     editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
     with tempfile.TemporaryDirectory(prefix="perfloop-edit-", dir=_private_folder()) as folder:
         os.chmod(folder, 0o700)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,6 +12,7 @@ import click
 if TYPE_CHECKING:
     from ..model import CycleData
     from ..sealing.age import Identities
+    from ..sealing.files import Located
 
 identity_option = click.option(
     "--identity",
@@ -93,3 +95,26 @@ def use_org_identity() -> None:
         raise click.UsageError(str(exc)) from None
     if reader is not None:
         engine.read_as(reader)
+
+
+def open_for_caller(
+    root: Path, path: str, identity: str | None, sealed_only: bool = False
+) -> tuple[Located, bytes]:
+    """The confidential file at `path` and its plaintext as the caller's identity opens it:
+    a usage error when it is no such file, exit 1 "sealed, not readable by you" when the
+    identity is not among its recipients. `sealed_only`: a plain file is a usage error."""
+    from ..sealing.files import SealingError, locate, open_located
+
+    try:
+        target = locate(root, path)
+        if not target.path.is_file():
+            raise SealingError(f"{path}: no such file")
+        if sealed_only and not target.sealed:
+            raise SealingError(f"{path}: not a sealed file (edit a plain file directly)")
+        text = open_located(target, identities(identity))
+    except SealingError as exc:
+        raise click.UsageError(str(exc)) from None
+    if text is None:
+        click.echo(f"{target.shown}: sealed, not readable by you", err=True)
+        sys.exit(1)
+    return target, text

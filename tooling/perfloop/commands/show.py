@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from .context import repository_root
-from .identity import identities, identity_option, in_ci, refuse_in_ci
+from .identity import identity_option, in_ci, open_for_caller, refuse_in_ci
 
 
 @click.command()
@@ -23,23 +23,12 @@ from .identity import identities, identity_option, in_ci, refuse_in_ci
 def command(path: str, identity: str | None, textconv: bool) -> None:
     """Print the plaintext of a sealed confidential file, if your identity is among its
     recipients (exit 1 when it is not). Refused in CI: no plaintext reaches a job log."""
-    from ..sealing.files import SealingError, locate, open_located
 
     if textconv:
         sys.stdout.buffer.write(_textconv(Path(path), identity))
         return
     refuse_in_ci("perfloop show")
-    root = repository_root()
-    try:
-        target = locate(root, path)
-        if not target.path.is_file():
-            raise SealingError(f"{path}: no such file")
-        text = open_located(target, identities(identity))
-    except SealingError as exc:
-        raise click.UsageError(str(exc)) from None
-    if text is None:
-        click.echo(f"{target.shown}: sealed, not readable by you", err=True)
-        sys.exit(1)
+    _, text = open_for_caller(repository_root(), path, identity)
     sys.stdout.buffer.write(text)
 
 
