@@ -17,6 +17,7 @@ import datetime as dt
 import itertools
 import json
 import re
+import shutil
 from pathlib import Path
 
 import git
@@ -515,3 +516,21 @@ def test_close_writes_hostile_reasons_that_read_back_as_written(base_repo: Path)
     assert {p: doc.data["people"][p]["reason"] for p in reasons} == reasons
     assert doc.data["closed_on"] == "2026-12-31" and doc.data["people"]["sam"]["rating"] is None
     assert run_cli("validate", cwd=base_repo).returncode == 0
+
+
+def test_cycle_new_writes_a_sealed_cycle_once_there_is_an_org_key(example_repo: Path) -> None:
+    """SPEC section 7: `cycle new` writes `confidentiality: sealed`; a plain repository
+    without the org key every sealed file needs keeps its next cycle plain."""
+    from perfloop.sealing.age import generate_identity
+
+    plain = run_cli("cycle", "new", "2027-h1", "--from", "2026-h2", cwd=example_repo)
+    assert plain.returncode == 0, plain.stderr
+    assert "confidentiality" not in (example_repo / "cycles/2027-h1/cycle.yaml").read_text()
+    shutil.rmtree(example_repo / "cycles/2027-h1")
+    org = example_repo / "cycles/2026-h2/org.yaml"
+    org.write_text(org.read_text() + f"org_key: {generate_identity()[1]}\n")
+    sealed = run_cli("cycle", "new", "2027-h1", "--from", "2026-h2", cwd=example_repo)
+    assert sealed.returncode == 0, sealed.stderr
+    assert "confidentiality: sealed" in (example_repo / "cycles/2027-h1/cycle.yaml").read_text()
+    validated = run_cli("validate", "cycles/2027-h1", cwd=example_repo)
+    assert validated.returncode == 0, validated.stdout + validated.stderr

@@ -86,10 +86,10 @@ def _as_date(value: Any) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
 
-def next_cycle_text(cycle_text: str, new_id: str, name: str | None) -> str:
+def next_cycle_text(cycle_text: str, new_id: str, name: str | None, seal: bool = False) -> str:
     """cycle.yaml of the next cycle: same settings and comments; new id, phase planning,
     period, deadlines and check-point moved on, HR's designated reviewers cleared, name
-    replaced."""
+    replaced. `seal`: the next cycle is sealed (SPEC section 7) even if this one was plain."""
     doc = yamledit.load(cycle_text)
     shift = period_shift(_as_date(doc["period"]["start"]), _as_date(doc["period"]["end"]))
     doc["id"] = new_id
@@ -106,6 +106,8 @@ def next_cycle_text(cycle_text: str, new_id: str, name: str | None) -> str:
         doc["checkpoint"][key] = shift(_as_date(value))
     if "designated" in doc:
         del doc["designated"]  # named by HR for one cycle's reviews
+    if seal:
+        doc["confidentiality"] = "sealed"
     return with_schema_line(yamledit.dump(doc, like=cycle_text), "cycle")
 
 
@@ -131,7 +133,10 @@ def next_cycle_files(prev: CycleData, new_id: str, name: str | None = None) -> d
     def read(rel: str) -> str:
         return (folder / rel).read_text(encoding="utf-8")
 
-    files = {"cycle.yaml": next_cycle_text(read("cycle.yaml"), new_id, name)}
+    # `cycle new` writes a sealed cycle (SPEC section 7) once org.yaml has the org key every
+    # sealed file needs; without it the next cycle stays as this one is
+    seal = prev.org.org_key is not None
+    files = {"cycle.yaml": next_cycle_text(read("cycle.yaml"), new_id, name, seal)}
     files["org.yaml"] = with_schema_line(read("org.yaml"), "org")
     for template in sorted(prev.templates):
         rel = f"templates/{template}.yaml"
