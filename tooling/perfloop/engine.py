@@ -193,8 +193,10 @@ def rules(
     from .speed import verdict as stored
 
     if data.opened:  # plaintext of a sealed file: nothing derived from it is stored
+        from .repository import withheld
+
         with bulk_allocation():
-            return check_cycle(data)
+            return [withheld(p) for p in check_cycle(data)]
     examined = _examined_problems(data, load)
     with bulk_allocation():  # the rules' indexes and the scores live as long as the model
         if found is None:
