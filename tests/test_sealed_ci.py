@@ -26,13 +26,18 @@ def git(repo: Path, *args: str) -> None:
     )
 
 
-def test_no_plaintext_in_ci_output_summary_site_or_cache(sealed, tmp_path: Path) -> None:  # noqa: F811
-    repo, identity, env = sealed
-    add_minimal_site(repo)
+def on_a_branch(repo: Path) -> None:
+    """The sealed repository committed on main, and Bob's branch checked out."""
     git(repo, "init", "-q", "-b", "main")
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "sealed cycle")
     git(repo, "checkout", "-qb", "bob-review")
+
+
+def test_no_plaintext_in_ci_output_summary_site_or_cache(sealed, tmp_path: Path) -> None:  # noqa: F811
+    repo, identity, env = sealed
+    add_minimal_site(repo)
+    on_a_branch(repo)
     # Bob rewrites his review of Alice: one value is no rating (the org identity sees it)
     review = repo / CYCLE / "reviews/alice/bob.yaml"
     (repo / CYCLE / "reviews/alice/bob.yaml.age").unlink()
@@ -87,10 +92,7 @@ def test_rule_and_parser_messages_of_a_sealed_file_stay_out_of_ci(sealed) -> Non
     parser's an anchor's name: in CI each problem of a sealed file keeps its place, not its
     words (a security review found them in the job log)."""
     repo, identity, env = sealed
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "sealed cycle")
-    git(repo, "checkout", "-qb", "bob-review")
+    on_a_branch(repo)
     review = repo / CYCLE / "reviews/alice/bob.yaml"
     (repo / CYCLE / "reviews/alice/bob.yaml.age").unlink()
     review.write_text(
@@ -128,10 +130,7 @@ def test_a_sealed_file_to_keys_of_other_kinds_is_refused_without_a_key(sealed, t
     from perfloop.sealing import age
 
     repo, _, env = sealed
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "sealed cycle")
-    git(repo, "checkout", "-qb", "bob-review")
+    on_a_branch(repo)
     private = tmp_path / "id_bob"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", private], check=True)
     ssh = (tmp_path / "id_bob.pub").read_text().strip()

@@ -19,6 +19,11 @@ cycle_option = click.option(
     "--cycle", "cycle_id", metavar="ID", help="Cycle id (default: the latest open cycle)."
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+today_option = click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Judge deadlines as of this date (default: today).",
+)
 
 
 def repository_root(path: str | Path | None = None) -> Path:

@@ -17,18 +17,14 @@ from ..github import GitHub, GitHubError
 from ..model import CycleData
 from ..reminders import LABEL, Digest, chat_payload, digests, issue_body, login_of
 from ..status import owed
-from .context import cycle_option, json_option, load_readable, repository_root
+from .context import cycle_option, json_option, load_readable, repository_root, today_option
 
 WEBHOOK = "PERFLOOP_CHAT_WEBHOOK"
 
 
 @click.command()
 @cycle_option
-@click.option(
-    "--today",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    help="Judge deadlines as of this date (default: today).",
-)
+@today_option
 @click.option(
     "--post",
     is_flag=True,

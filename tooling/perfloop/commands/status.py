@@ -8,17 +8,13 @@ import click
 
 from .. import jsontext
 from ..status import owed, render
-from .context import cycle_option, json_option, load_readable, repository_root
+from .context import cycle_option, json_option, load_readable, repository_root, today_option
 from .identity import identity_option, read_as
 
 
 @click.command()
 @cycle_option
-@click.option(
-    "--today",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    help="Judge deadlines as of this date (default: today).",
-)
+@today_option
 @click.option("--department", "dept", metavar="D", help="Only items owed in D and below it.")
 @json_option
 @identity_option
