@@ -56,6 +56,8 @@ def test_a_failing_write_leaves_no_temporary_file(tmp_path: Path, monkeypatch) -
     monkeypatch.setattr(os, "fsync", disk_full)
     with pytest.raises(OSError):
         writes.atomic_write(target, "owner: bob\nobjectives: []\n")
+    with pytest.raises(OSError):
+        writes.atomic_write(target, b"owner: bob\n", mode=0o600)
     assert target.read_text() == "owner: bob\n"
     assert [p.name for p in tmp_path.iterdir()] == ["goals.yaml"]
 
@@ -66,6 +68,59 @@ def test_atomic_write_keeps_the_file_mode(tmp_path: Path) -> None:
     target.chmod(0o640)
     writes.atomic_write(target, "a: 2\n")
     assert target.read_text() == "a: 2\n" and (target.stat().st_mode & 0o777) == 0o640
+
+
+CRASH = """
+import os, sys
+from pathlib import Path
+from perfloop.writes import atomic_write
+
+def crash(fd):  # the machine dies with the new bytes written but not yet renamed into place
+    os._exit(137)
+
+os.fsync = crash
+atomic_write(Path(sys.argv[1]), b"\\x00new content, half of it" * 1000, mode=0o600)
+"""
+
+
+def test_a_crash_mid_write_leaves_the_old_file(tmp_path: Path) -> None:
+    """One writer for text and bytes (exports, sealed files, CODEOWNERS, YAML): killed
+    mid-write, the file is the old one, whole."""
+    target = tmp_path / "results.xlsx"
+    target.write_bytes(b"old workbook")
+    died = subprocess.run([sys.executable, "-c", CRASH, str(target)], capture_output=True)
+    assert died.returncode == 137, died.stderr
+    assert target.read_bytes() == b"old workbook"
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] != []  # it died
+
+
+def test_text_and_bytes_are_written_as_given(tmp_path: Path) -> None:
+    text = tmp_path / "goals.yaml"
+    writes.atomic_write(text, "name: Chloé\r\nnote: ✓\n")
+    assert text.read_bytes() == "name: Chloé\r\nnote: ✓\n".encode()  # no newline translation
+    raw = tmp_path / "sub" / "r.csv"  # the folder is made
+    writes.atomic_write(raw, b"\xef\xbb\xbfperson\n")
+    assert raw.read_bytes() == b"\xef\xbb\xbfperson\n"
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["goals.yaml", "r.csv", "sub"]
+
+
+def test_a_given_mode_wins_over_the_replaced_files(tmp_path: Path) -> None:
+    """A confidential export (0600) over a file anyone could read becomes owner-only."""
+    target = tmp_path / "results.csv"
+    target.write_text("old\n")
+    target.chmod(0o644)
+    writes.atomic_write(target, b"person\n", mode=0o600)
+    assert target.read_bytes() == b"person\n" and (target.stat().st_mode & 0o777) == 0o600
+
+
+def test_a_new_file_gets_what_the_umask_allows(tmp_path: Path) -> None:
+    """Not mkstemp's 0600: a committed file (CODEOWNERS, a goals file) is readable as any."""
+    old = os.umask(0o022)
+    try:
+        writes.atomic_write(tmp_path / "CODEOWNERS", "* @henryp\n")
+    finally:
+        os.umask(old)
+    assert ((tmp_path / "CODEOWNERS").stat().st_mode & 0o777) == 0o644
 
 
 def test_a_new_cycle_folder_appears_whole_or_not_at_all(tmp_path: Path, monkeypatch) -> None:

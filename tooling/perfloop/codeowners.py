@@ -7,7 +7,6 @@ In CODEOWNERS the last matching line wins, so broad lines come first.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -176,20 +175,9 @@ def expected(root: Path) -> tuple[str | None, list]:
 
 
 def write(root: Path, text: str) -> Path:
-    """Write CODEOWNERS through a temporary file and a rename."""
-    import tempfile  # only here: a PR check imports this module, and tempfile costs 20 ms
+    """Write CODEOWNERS atomically (a temporary file and a rename)."""
+    from .writes import atomic_write  # only here: a PR check imports this module
 
     target = root / PATH
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".CODEOWNERS-")
-    try:
-        mask = os.umask(0)
-        os.umask(mask)
-        os.fchmod(fd, 0o666 & ~mask)  # a committed file, readable as any other (mkstemp: 0600)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(target, text)
     return target

@@ -13,11 +13,8 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from .model import CycleData
@@ -236,26 +233,3 @@ def to_xlsx(data: CycleData, rows: list[dict[str, Any]]) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
-
-
-# --- writing files ----------------------------------------------------------------------------
-
-
-def write_atomic(path: Path, content: bytes, mode: int | None = None) -> None:
-    """Write `content` to a temporary file beside `path`, then rename it into place, so a
-    reader never sees a half-written file. `mode` defaults to what the umask allows for a
-    new file (exports of confidential results pass 0o600)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if mode is None:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(content)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

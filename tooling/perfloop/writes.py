@@ -115,16 +115,27 @@ def check(root: Path, cycle_id: str, changes: Mapping[str, str]) -> Outcome:
     return Outcome(after_data, added)
 
 
-def atomic_write(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file in the same folder and a rename."""
+def atomic_write(path: Path, content: str | bytes, mode: int | None = None) -> None:
+    """Write `content` to `path` so that a reader, or a crash, sees the old file or the new
+    one, never part of either: a temporary file in the same folder (a rename across file
+    systems is a copy), flushed to disk, then renamed over `path`. Text is written as UTF-8
+    with its line ends as given.
+
+    The mode is `mode` when given (a confidential export passes 0o600), else that of the
+    file replaced, else what the umask allows a new file (mkstemp's own 0600 would make a
+    committed file unreadable to others). A failure removes the temporary file.
+    """
+    raw = content.encode("utf-8") if isinstance(content, str) else content
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(raw)
             handle.flush()
-            os.fsync(handle.fileno())
-        if path.exists():  # keep the permissions of the file we replace
+            os.fsync(handle.fileno())  # on disk before the rename makes it the file
+        if mode is not None:
+            os.chmod(tmp, mode)
+        elif path.exists():
             shutil.copymode(path, tmp)
         else:
             os.chmod(tmp, 0o666 & ~_umask())
@@ -173,13 +184,12 @@ def _confidential(rel: str) -> bool:
 
 
 def _write_sealed(data: CycleData, folder: Path, rel: str, text: str) -> Path:
-    from .export import write_atomic
     from .sealing.files import seal_bytes
 
     sealed, _ = seal_bytes(data, rel, text.encode("utf-8"))
     target = folder / f"{rel}.age"
     target.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(target, sealed)
+    atomic_write(target, sealed)
     (folder / rel).unlink(missing_ok=True)  # never both forms
     return target
 

@@ -11,13 +11,13 @@ import click
 
 from .. import jsontext
 from ..calibration import Proposal, breakdown, draft_text, group, propose
-from ..export import write_atomic
 from ..leniency import RaterStats, leniency
 from ..model import CycleData
 from ..progress import round_half_up
 from ..ratings_history import StreakFlag, history, streaks
 from ..report import emit_problems
 from ..scoring import own_fields, score_cycle
+from ..writes import atomic_write
 from .context import cycle_option, json_option, load_readable, repository_root
 from .identity import identity_option, read_as
 
@@ -81,7 +81,7 @@ def command(
             if data.cycle.sealed:  # written sealed to its audience, never in plain text
                 rel = _write_sealed(data, proposal.group.id, target, text)
             else:
-                write_atomic(target, text.encode())
+                atomic_write(target, text)
             written.append(rel)
             click.echo(f"wrote {rel}", err=True)
 
@@ -232,6 +232,6 @@ def _write_sealed(data: CycleData, group: str, target: Path, text: str) -> str:
         sealed, _ = seal_bytes(data, f"calibration/{group}.yaml", text.encode())
     except SealingError as exc:
         raise click.ClickException(str(exc)) from None
-    write_atomic(target.with_name(target.name + ".age"), sealed)
+    atomic_write(target.with_name(target.name + ".age"), sealed)
     target.unlink(missing_ok=True)  # never both forms
     return data.path("calibration", f"{group}.yaml.age")

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import click
 
-from ..export import AudienceError, parse_audience, results, to_csv, to_xlsx, write_atomic
+from ..export import AudienceError, parse_audience, results, to_csv, to_xlsx
 from ..frozen import recorded_rows
+from ..writes import atomic_write
 from .context import cycle_option, load_readable, repository_root
 from .identity import identity_option, read_as
 
@@ -57,9 +58,9 @@ def command(
             loaded.finish()
             return
         # a byte-order mark: Excel reads a CSV file without one as the local code page
-        write_atomic(output, text.encode("utf-8-sig"), mode=0o600)
+        atomic_write(output, text.encode("utf-8-sig"), mode=0o600)
     else:
         output = output or Path(f"results-{data.id}-{who.label}.xlsx")
-        write_atomic(output, to_xlsx(data, rows), mode=0o600)
+        atomic_write(output, to_xlsx(data, rows), mode=0o600)
     click.echo(f"wrote {output} ({len(rows)} people, audience {audience})", err=True)
     loaded.finish()

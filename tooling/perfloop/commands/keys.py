@@ -27,9 +27,9 @@ def import_keys(cycle_id: str | None, api_url: str | None) -> None:
     already have, so nobody needs a new one. People without a login or a usable key are
     listed; exit 1 when anyone is left without a key."""
     from .. import yamledit
-    from ..export import write_atomic
     from ..github import GitHub, GitHubError
     from ..sealing.age import key_problem
+    from ..writes import atomic_write
 
     root = repository_root()
     cid = pick_cycle(root, cycle_id)
@@ -60,7 +60,7 @@ def import_keys(cycle_id: str | None, api_url: str | None) -> None:
         person["key"] = found
         added += 1
     if added:
-        write_atomic(org_path, yamledit.dump(doc, like=text).encode("utf-8"))
+        atomic_write(org_path, yamledit.dump(doc, like=text))
     click.echo(f"{org_path.relative_to(root)}: {added} key(s) added", err=True)
     for line in without:
         click.echo(f"  without a key: {line}", err=True)

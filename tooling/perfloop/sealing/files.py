@@ -96,12 +96,12 @@ def seal_bytes(data: CycleData, rel: str, plaintext: bytes) -> tuple[bytes, list
 
 def write_sealed(located: Located, sealed: bytes) -> Path:
     """Write the sealed form and remove the plain one: a file is never in both forms."""
-    from ..export import write_atomic
+    from ..writes import atomic_write
 
     target = (
         located.path if located.sealed else located.path.with_name(located.path.name + age.SUFFIX)
     )
-    write_atomic(target, sealed)
+    atomic_write(target, sealed)
     if not located.sealed:
         located.path.unlink(missing_ok=True)
     return target
