@@ -9,9 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from perfloop.calibration import propose, quota_count, quotas
+from perfloop.calibration import breakdown, propose, quota_count, quotas
+from perfloop.commands.calibrate import report_text
+from perfloop.leniency import leniency
 from perfloop.model import CalibrationConfig, CycleData, Group, Quota
-from perfloop.scoring import PersonScore
+from perfloop.progress import round_half_up
+from perfloop.ratings_history import history, streaks
+from perfloop.scoring import PersonScore, own_fields, score_cycle
 from perfloop.validation import validate_cycle
 
 CYCLE = "cycles/2026-h2"
@@ -27,6 +31,13 @@ def base_data(repo: Path) -> CycleData:
     data = validate_cycle(repo, "2026-h2").data
     assert data is not None
     return data
+
+
+def validate(repo: Path) -> tuple[int, str]:
+    """What `perfloop validate` decides and prints: (1 with errors else 0, the problems
+    one a line), from the core in-process."""
+    problems = validate_cycle(repo, "2026-h2").problems
+    return int(any(p.is_error for p in problems)), "\n".join(p.format() for p in problems)
 
 
 def with_distribution(data: CycleData, rounding: str = "nearest", **shares: Quota) -> CycleData:
@@ -151,7 +162,7 @@ def calibration_phase(repo: Path, distribution: str = "{S: {max: 0.2}, A: {max: 
     cycle.write_text(text)
 
 
-def test_a_correct_file_validates(base_repo: Path, cli) -> None:
+def test_a_correct_file_validates(base_repo: Path) -> None:
     calibration_phase(base_repo)
     # eng: alice 61.84 -> C, bob 72.49 -> B; henry has no score and is not listed
     write(
@@ -159,11 +170,11 @@ def test_a_correct_file_validates(base_repo: Path, cli) -> None:
         f"{CYCLE}/calibration/eng.yaml",
         "ratings:\n  alice: {rating: C}\n  bob: {rating: B}\n",
     )
-    result = cli("validate", cwd=base_repo)
-    assert result.returncode == 0, result.stdout
+    code, out = validate(base_repo)
+    assert code == 0, out
 
 
-def test_file_check_errors_are_located(base_repo: Path, cli) -> None:
+def test_file_check_errors_are_located(base_repo: Path) -> None:
     calibration_phase(base_repo)
     write(
         base_repo,
@@ -174,9 +185,8 @@ def test_file_check_errors_are_located(base_repo: Path, cli) -> None:
         "  sam: {rating: B}\n"  # in group sales
         "  carol: {rating: Z}\n",  # not on the scale
     )
-    result = cli("validate", cwd=base_repo)
-    assert result.returncode == 1
-    out = result.stdout
+    code, out = validate(base_repo)
+    assert code == 1
     path = f"{CYCLE}/calibration/eng.yaml"
     assert (
         f"{path}:2:3: error: alice is rated A, not the rating their score proposes: give a "
@@ -189,7 +199,7 @@ def test_file_check_errors_are_located(base_repo: Path, cli) -> None:
     assert "72.49" not in out  # bob's score: no message carries a score into CI logs
 
 
-def test_quota_violation_and_reasoned_difference(base_repo: Path, cli) -> None:
+def test_quota_violation_and_reasoned_difference(base_repo: Path) -> None:
     calibration_phase(base_repo)
     # n = 2: A max 40% of 2 = 0.8 -> 1. Two A's break it; both carry reasons.
     write(
@@ -198,20 +208,17 @@ def test_quota_violation_and_reasoned_difference(base_repo: Path, cli) -> None:
         "ratings:\n  alice: {rating: A, reason: Led the outage work}\n"
         "  bob: {rating: A, reason: Built the dashboards}\n",
     )
-    result = cli("validate", cwd=base_repo)
-    assert result.returncode == 1
-    assert (
-        "error: 2 people rated A; the quota allows at most 1 (40% of 2, rounded nearest)"
-        in result.stdout
-    )
-    assert "give a reason" not in result.stdout
+    code, out = validate(base_repo)
+    assert code == 1
+    assert "error: 2 people rated A; the quota allows at most 1 (40% of 2, rounded nearest)" in out
+    assert "give a reason" not in out
 
 
-def test_unknown_group_file(base_repo: Path, cli) -> None:
+def test_unknown_group_file(base_repo: Path) -> None:
     write(base_repo, f"{CYCLE}/calibration/ops.yaml", "ratings: {}\n")
-    result = cli("validate", cwd=base_repo)
-    assert result.returncode == 1
-    assert "no calibration group 'ops' in this cycle (groups: eng, sales)" in result.stdout
+    code, out = validate(base_repo)
+    assert code == 1
+    assert "no calibration group 'ops' in this cycle (groups: eng, sales)" in out
 
 
 # --- perfloop calibrate -----------------------------------------------------------------------
@@ -264,7 +271,7 @@ def test_write_drafts_a_valid_file_with_reasons_and_never_overwrites(base_repo: 
     assert 'rating: "C"\n    reason:' in target.read_text()
 
 
-def test_history_flags_two_cycles_running_at_an_end(base_repo: Path, cli) -> None:
+def test_history_flags_two_cycles_running_at_an_end(base_repo: Path) -> None:
     calibration_phase(base_repo)
     earlier = base_repo / "cycles/2026-h1"
     shutil.copytree(base_repo / CYCLE, earlier)
@@ -281,15 +288,15 @@ def test_history_flags_two_cycles_running_at_an_end(base_repo: Path, cli) -> Non
         f"{CYCLE}/calibration/eng.yaml",
         "ratings:\n  alice: {rating: D, reason: Missed the queue}\n  bob: {rating: B}\n",
     )
-    out = json.loads(cli("calibrate", "--json", cwd=base_repo).stdout)
-    assert out["history"] == [
-        {"person": "alice", "end": "bottom", "rating": "D", "cycles": ["2026-h1", "2026-h2"]}
+    data = base_data(base_repo)
+    flags = streaks(history(data, score_cycle(data)))  # as `calibrate` reports them
+    assert [(f.person, f.end, f.rating, f.cycles) for f in flags] == [
+        ("alice", "bottom", "D", ("2026-h1", "2026-h2"))
     ]
-    text = cli("calibrate", cwd=base_repo).stdout
-    assert "alice rated D (bottom of the scale) in 2026-h1 and 2026-h2" in text
+    assert flags[0].message == "alice rated D (bottom of the scale) in 2026-h1 and 2026-h2"
 
 
-def test_leniency_and_distribution_breakdowns(base_repo: Path, cli) -> None:
+def test_leniency_and_distribution_breakdowns(base_repo: Path) -> None:
     calibration_phase(base_repo)
     cycle = base_repo / CYCLE / "cycle.yaml"
     cycle.write_text(
@@ -298,19 +305,23 @@ def test_leniency_and_distribution_breakdowns(base_repo: Path, cli) -> None:
         )
     )
     write(base_repo, f"{CYCLE}/reviews/sam/carol.yaml", "ratings: {results: 5}\n")
-    out = json.loads(cli("calibrate", "--json", cwd=base_repo).stdout)
+    data = base_data(base_repo)
+    scores = score_cycle(data)
+    raters = leniency(data, scores)
     # manager reviews in the group: dave->alice 87.5, dave->bob 50, carol->sam 100
     # group mean 237.5 / 3 = 79.17; dave 68.75 (-10.42), carol 100 (+20.83): both beyond 10
-    assert [(r["manager"], r["reviews"], r["mean"], r["group_mean"]) for r in out["leniency"]] == [
-        ("carol", 1, 100.0, 79.17),
-        ("dave", 2, 68.75, 79.17),
+    shown = [
+        (r.manager, r.reviews, round_half_up(r.mean), round_half_up(r.group_mean)) for r in raters
     ]
-    assert all(r["flagged"] and r["group"] == "all" for r in out["leniency"])
+    assert shown == [("carol", 1, 100.0, 79.17), ("dave", 2, 68.75, 79.17)]
+    assert all(r.flagged and r.group == "all" for r in raters)
     # sam: 0.3 x 75 + 0.5 x 75 + 0.2 x 100 = 80 -> A
-    assert out["distribution"]["department"] == {
+    rated = {p: own_fields(scores, p)["rating"] for p in scores}
+    by_dept, by_manager = breakdown(data, rated, "department"), breakdown(data, rated, "manager")
+    assert by_dept == {
         "platform": {"S": 0, "A": 0, "B": 1, "C": 1, "D": 0},
         "sales": {"S": 0, "A": 1, "B": 0, "C": 0, "D": 0},
     }
-    assert out["distribution"]["manager"]["dave"] == {"S": 0, "A": 0, "B": 1, "C": 1, "D": 0}
-    text = cli("calibrate", cwd=base_repo).stdout
+    assert by_manager["dave"] == {"S": 0, "A": 0, "B": 1, "C": 1, "D": 0}
+    text = report_text(data, [], [], raters, by_dept, by_manager)  # `calibrate`'s report
     assert "dave            2 review(s)  mean  68.75  group  79.17  gap -10.42  FLAG" in text
