@@ -63,13 +63,18 @@ def write_tree(target: Path, files: dict[str, str]) -> None:
         raise
 
 
-def commit(target: Path, people: int, seed: int) -> str:
+def commit(target: Path, people: int, seed: int, sealed: bool = False) -> str:
     import git  # only here: GitPython is slow to import
 
     repo = git.Repo.init(target, initial_branch="main")
+    if sealed:  # as `perfloop init` does: diffs of sealed files show plaintext to readers
+        repo.git.config("diff.perfloop.textconv", "perfloop show --textconv")
     repo.git.add("-A")  # index.add is ~10x slower on tens of thousands of files
+    kind = "sealed, " if sealed else ""
     with repo.git.custom_environment(**COMMIT_ENV):
-        repo.git.commit("-q", "-m", f"Demo company: {people} people (perfloop demo, seed {seed})")
+        repo.git.commit(
+            "-q", "-m", f"Demo company: {people} people ({kind}perfloop demo, seed {seed})"
+        )
     return repo.head.commit.hexsha
 
 
@@ -92,30 +97,73 @@ def commit(target: Path, people: int, seed: int) -> str:
     "check-ins; review adds reviews; calibration adds calibration files.",
 )
 @click.option("--no-git", is_flag=True, help="Do not make it a git repository.")
-def command(directory: Path, people: int, seed: int, phase: str, no_git: bool) -> None:
+@click.option(
+    "--sealed",
+    is_flag=True,
+    help="A sealed company (SPEC section 7): everyone has an age key, and reviews and "
+    "calibration files are sealed to their audience. Needs --keys.",
+)
+@click.option(
+    "--keys",
+    "keys_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="With --sealed: a new or empty folder outside DIRECTORY for each person's identity "
+    "(<person>.key) and the org's (org.key). Example keys, for trying and testing only.",
+)
+def command(
+    directory: Path,
+    people: int,
+    seed: int,
+    phase: str,
+    no_git: bool,
+    sealed: bool,
+    keys_dir: Path | None,
+) -> None:
     """Create a realistic demo company of N people in DIRECTORY (new or empty).
 
     Departments nest 2-4 levels, every manager has 3-12 reports; goals align to the
     department's objectives, with check-ins; reviews of every relation; calibration files
     that meet the quotas. Deterministic: the same --people, --seed and --phase give the same
-    files (and the same commit).
+    files (and the same commit); a --sealed company has the same plaintext, but new keys
+    and ciphertext every time.
     """
     if directory.exists() and any(directory.iterdir()):
         raise click.UsageError(f"{directory} is not empty; perfloop demo never overwrites")
+    if sealed != (keys_dir is not None):
+        raise click.UsageError(
+            "--sealed and --keys go together: a sealed company's keys "
+            "are written to the --keys folder"
+        )
+    if keys_dir is not None:
+        _check_keys_dir(keys_dir, directory)
     started = time.perf_counter()
-    files = demo.generate(people, seed, phase)
+    identities: dict[str, str] = {}
+    if sealed:
+        from ..demo.sealed import generate_sealed
+
+        company = generate_sealed(people, seed, phase)
+        files, identities = company.files, company.identities
+    else:
+        files = demo.generate(people, seed, phase)
     generated = time.perf_counter()
     files.update(site_files(people))
+    if sealed:
+        files[".gitattributes"] = (
+            resources.files("perfloop") / "starter" / "gitattributes"
+        ).read_text(encoding="utf-8")
+    if keys_dir is not None:
+        write_keys(keys_dir, identities)
     write_tree(directory, files)
     written = time.perf_counter()
-    sha = None if no_git else commit(directory, people, seed)
+    sha = None if no_git else commit(directory, people, seed, sealed)
     done = time.perf_counter()
     cycle = f"cycles/{demo.CYCLE_ID}/"
     departments = sum(1 for p in files if p.startswith(cycle + "departments/"))
     reviews = sum(1 for p in files if p.startswith(cycle + "reviews/"))
     size = sum(len(t.encode()) for t in files.values())
     click.echo(
-        f"Created a demo company of {people} people in {directory}: {departments} departments, "
+        f"Created a {'sealed ' if sealed else ''}demo company of {people} people in "
+        f"{directory}: {departments} departments, "
         f"{reviews} reviews, cycle {demo.CYCLE_ID} in phase {phase} (seed {seed})."
     )
     click.echo(
@@ -123,4 +171,39 @@ def command(directory: Path, people: int, seed: int, phase: str, no_git: bool) -
         f"written in {written - generated:.1f}s"
         + (f", committed in {done - written:.1f}s ({sha[:12]})." if sha else ".")
     )
+    if keys_dir is not None:
+        hr = _first_hr(files)
+        click.echo(
+            f"{len(identities)} identities in {keys_dir} (example keys: never use them for "
+            f"real data). HR reads everything: --identity {keys_dir / (hr + '.key')}"
+        )
     click.echo(f"Next: cd {directory} && perfloop validate")
+
+
+def _check_keys_dir(keys_dir: Path, directory: Path) -> None:
+    """A new or empty folder, and not inside the repository: its files are secrets."""
+    if keys_dir.exists() and any(keys_dir.iterdir()):
+        raise click.UsageError(f"{keys_dir} is not empty; perfloop demo never overwrites keys")
+    inside = keys_dir.resolve()
+    if inside == directory.resolve() or directory.resolve() in inside.parents:
+        raise click.UsageError(
+            f"{keys_dir} is inside {directory}: the keys would be committed with the company"
+        )
+
+
+def write_keys(keys_dir: Path, identities: dict[str, str]) -> None:
+    """Each identity to `<name>.key`, readable by its owner only (folder 0700, files 0600)."""
+    keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for name, text in identities.items():
+        fd = os.open(keys_dir / f"{name}.key", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(text)
+
+
+def _first_hr(files: dict[str, str]) -> str:
+    import re
+
+    org = files[f"cycles/{demo.CYCLE_ID}/org.yaml"]
+    found = re.search(r"^  hr: \[([a-z0-9-]+)", org, re.M)
+    assert found is not None  # the generator always names HR
+    return found.group(1)

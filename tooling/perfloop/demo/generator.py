@@ -63,6 +63,7 @@ from .words import (
 
 if TYPE_CHECKING:
     from ..calibration import Proposal
+    from ..model import CycleData
 
 CYCLE_ID = "2026-h2"
 CYCLE_NAME = "H2 2026"
@@ -90,6 +91,7 @@ SCHEMA_LINE = "# yaml-language-server: $schema={up}public/schemas/{kind}.schema.
 RATING_SCALE = (("S", 90, 1.5), ("A", 80, 1.2), ("B", 65, 1.0), ("C", 50, 0.6), ("D", 0, 0.0))
 DISTRIBUTION = {"S": (None, 0.10), "A": (None, 0.25), "D": (0.05, None)}  # rating: (min, max)
 ROUNDING = "nearest"
+ORG_KEY = "org"  # the org identity's name among a sealed company's identities (org.key)
 
 # --- the organisation ---------------------------------------------------------------------
 
@@ -649,8 +651,14 @@ def _parent_target(total: float, step: int) -> float:
 class _Demo:
     """Everything random happens here, in a fixed order, from one Random."""
 
-    def __init__(self, people: int, seed: int, phase: str):
+    def __init__(self, people: int, seed: int, phase: str, sealed: bool = False):
         self.rng = Random(seed)
+        # A sealed company's keys come from the OS, never from `rng`: its plain content (and
+        # so every score) is the same as the plain demo's of the same seed.
+        self.sealed = sealed
+        self.identities: dict[str, str] = {}  # person id (and ORG_KEY) -> identity file text
+        self.recipients: dict[str, str] = {}  # the same -> its age recipient
+        self.data: CycleData | None = None  # the cycle as loaded from memory, when it was
         self.company = _Company(people, self.rng)
         self.phase = phase
         self.progress = phase != "planning"
@@ -1016,22 +1024,10 @@ class _Demo:
     def _calibration_files(self) -> None:
         """One file per group: the engine's distribution proposal (`calibration.propose`
         over this company, loaded from memory), then what a calibration session does."""
-        from pathlib import Path
-
         from ..calibration import propose
-        from ..engine import load_cycle
         from ..scoring import score_cycle
 
-        prefix = f"{self.cycle_dir}/"
-        files = {k[len(prefix) :]: v for k, v in self.files.items()}
-        files["cycle.yaml"] = self._cycle_file()
-        files["org.yaml"] = self._org_file()
-        files["company.yaml"] = self._company_file()
-        for template in {p.template for p in self.people.values()}:
-            files[f"templates/{template}.yaml"] = _render_template(TEMPLATES[template])
-        data, problems = load_cycle(Path("/demo"), CYCLE_ID, _MemorySource(files), False)
-        if data is None:  # a bug in this generator, not bad input
-            raise RuntimeError(f"demo company does not load: {problems[:3]}")
+        data = self.load()
         scores = score_cycle(data)
         for group in data.groups:
             proposal = propose(data, group, scores)
@@ -1042,6 +1038,27 @@ class _Demo:
                 if reason:
                     out.append(f"    reason: {q(reason)}\n")
             self._add(f"calibration/{group.id}.yaml", "".join(out))
+
+    def load(self) -> CycleData:
+        """The cycle generated so far, loaded from memory by the engine (kept in `data`).
+        Its cycle.yaml is the plain form: it is read for scores and audiences, not checked."""
+        from pathlib import Path
+
+        from ..engine import load_cycle
+
+        prefix = f"{self.cycle_dir}/"
+        files = {k[len(prefix) :]: v for k, v in self.files.items()}
+        files["cycle.yaml"] = self._cycle_file(plain=True)
+        if "org.yaml" not in files:  # before `build` has added the cycle-wide files
+            files["org.yaml"] = self._org_file()
+            files["company.yaml"] = self._company_file()
+            for template in {p.template for p in self.people.values()}:
+                files[f"templates/{template}.yaml"] = _render_template(TEMPLATES[template])
+        data, problems = load_cycle(Path("/demo"), CYCLE_ID, _MemorySource(files), False)
+        if data is None:  # a bug in this generator, not bad input
+            raise RuntimeError(f"demo company does not load: {problems[:3]}")
+        self.data = data
+        return data
 
     # --- cycle-wide files ---------------------------------------------------------------
 
@@ -1091,10 +1108,26 @@ class _Demo:
                 line += f", manager: {p.manager}"
             if p.template in ("leadership", "ceo"):
                 line += f", template: {p.template}"
+            if self.sealed:
+                line += f", key: {self._key(p.id)}"
             out.append(line + "}\n")
         hr = self._hr()
         out.append(f"roles:\n  hr: [{', '.join(hr)}]\n  admins: [{hr[0]}]\n")
+        if self.sealed:
+            out.append(
+                "# The org key: every sealed file is also sealed to it. Its identity is a secret "
+                "of HR\n# and of the trusted gate (the demo's is in the --keys folder).\n"
+                f"org_key: {self._key(ORG_KEY)}\n"
+            )
         return "".join(out)
+
+    def _key(self, owner: str) -> str:
+        """`owner`'s age recipient, its key pair made on first use (from the OS's randomness)."""
+        if owner not in self.recipients:
+            from ..sealing.age import generate_identity
+
+            self.identities[owner], self.recipients[owner] = generate_identity()
+        return self.recipients[owner]
 
     def _hr(self) -> list[str]:
         """The head of People Operations and their direct reports (else the chief of staff)."""
@@ -1103,7 +1136,7 @@ class _Demo:
             return [self.people[self.ceo].reports[0]]
         return [dept.head, *self.people[dept.head].reports[:3]]
 
-    def _cycle_file(self) -> str:
+    def _cycle_file(self, plain: bool = False) -> str:
         departments = {
             d: t
             for d, t in (("eng", "engineering"), ("product", "engineering"), ("sales", "sales"))
@@ -1114,6 +1147,7 @@ class _Demo:
             f"id: {CYCLE_ID}\nname: {q(CYCLE_NAME)}\n",
             f"period:\n  start: {PERIOD_START.isoformat()}\n  end: {PERIOD_END.isoformat()}\n",
             f"phase: {self.phase}\n",
+            "confidentiality: sealed\n" if self.sealed and not plain else "",
             "deadlines:\n",
             *(f"  {phase}: {day.isoformat()}\n" for phase, day in DEADLINES.items()),
             "checkin_interval_days: 30\n",

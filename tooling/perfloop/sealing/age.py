@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -62,6 +63,7 @@ def key_problem(key: str) -> str | None:
     return None
 
 
+@functools.cache  # a key is parsed once however many files it seals
 def _recipient(key: str):  # -> pyrage recipient
     from pyrage import RecipientError, ssh, x25519
 

@@ -82,7 +82,19 @@ def recipients(data: CycleData, rel: str) -> tuple[Audience, list[str], list[str
     keys, missing = found.keys(data, data.org.org_key)
     if not keys:
         raise SealingError(f"{rel}: nobody in its audience has a key (and org.yaml has no org_key)")
-    return found, keys, missing
+    return found, bulk_readers_first(data, found, keys), missing
+
+
+def bulk_readers_first(data: CycleData, found: Audience, keys: list[str]) -> list[str]:
+    """`keys` with HR's and then the org key first: those who open every file of a cycle
+    (HR's `score`, the gate). age tries a file's recipient stanzas in order, one key
+    agreement each, so a reader whose stanza comes first opens it soonest."""
+    hr = set(data.org.hr)
+    first = [data.org.people[p].key for p in found.people if p in hr]
+    if data.org.org_key:
+        first.append(data.org.org_key)
+    ahead = [k for k in first if k]
+    return ahead + [k for k in keys if k not in ahead]
 
 
 def seal_bytes(data: CycleData, rel: str, plaintext: bytes) -> tuple[bytes, list[str]]:
