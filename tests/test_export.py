@@ -9,6 +9,10 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
+from perfloop.export import parse_audience, results, to_csv, to_xlsx
+from perfloop.model import CycleData
+from perfloop.validation import validate_cycle
+
 CYCLE = "cycles/2026-h2"
 
 
@@ -16,10 +20,27 @@ def rows(text: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text)))
 
 
-def test_csv_for_hr_department_and_person(base_repo: Path, cli) -> None:
-    hr = cli("export", cwd=base_repo)
-    assert hr.returncode == 0, hr.stderr
-    everyone = rows(hr.stdout)
+def load(repo: Path) -> CycleData:
+    """The cycle, free of errors."""
+    result = validate_cycle(repo, "2026-h2")
+    assert not [p.format() for p in result.problems if p.is_error]
+    assert result.data is not None
+    return result.data
+
+
+def exported(data: CycleData, audience: str = "hr") -> list[dict]:
+    """`export --audience AUDIENCE`'s rows, typed (before CSV or XLSX)."""
+    return results(data, parse_audience(audience, data))
+
+
+def workbook(data: CycleData, audience: str = "hr"):
+    """`export --format xlsx --audience AUDIENCE`'s workbook, as a spreadsheet opens it."""
+    return load_workbook(io.BytesIO(to_xlsx(data, exported(data, audience))))
+
+
+def test_csv_for_hr_department_and_person(base_repo: Path) -> None:
+    data = load(base_repo)
+    everyone = rows(to_csv(exported(data)))
     assert [r["person"] for r in everyone] == ["carol", "dave", "alice", "bob", "sam", "henry"]
     alice = everyone[2]
     assert {k: alice[k] for k in ("group", "okr", "kpi", "review", "final", "rating", "bonus")} == {
@@ -31,11 +52,11 @@ def test_csv_for_hr_department_and_person(base_repo: Path, cli) -> None:
     assert alice["review:manager"] == "87.50" and "review:designated" not in alice
     assert everyone[4]["missing"] == "manager review" and everyone[4]["complete"] == "no"
 
-    dept = rows(cli("export", "--audience", "dept:platform", cwd=base_repo).stdout)
+    dept = rows(to_csv(exported(data, "dept:platform")))
     assert [r["person"] for r in dept] == ["dave", "alice", "bob"]
-    eng = rows(cli("export", "--audience", "dept:eng", cwd=base_repo).stdout)
+    eng = rows(to_csv(exported(data, "dept:eng")))
     assert [r["person"] for r in eng] == ["carol", "dave", "alice", "bob", "henry"]  # nested
-    one = rows(cli("export", "--audience", "person:bob", cwd=base_repo).stdout)
+    one = rows(to_csv(exported(data, "person:bob")))
     assert [r["person"] for r in one] == ["bob"]
     assert "okr:o2" not in one[0]  # only bob's own breakdown columns
 
@@ -48,14 +69,8 @@ def test_unknown_audience_is_a_usage_error(base_repo: Path, cli) -> None:
         assert result.stdout == ""
 
 
-def test_xlsx_sheet_per_group_typed_cells_frozen_header(
-    base_repo: Path, cli, tmp_path: Path
-) -> None:
-    out = tmp_path / "results.xlsx"
-    result = cli("export", "--format", "xlsx", "-o", str(out), cwd=base_repo)
-    assert result.returncode == 0, result.stderr
-    assert stat.S_IMODE(out.stat().st_mode) == 0o600  # confidential: owner only
-    book = load_workbook(out)
+def test_xlsx_sheet_per_group_typed_cells_frozen_header(base_repo: Path) -> None:
+    book = workbook(load(base_repo))
     assert book.sheetnames == ["all people", "eng", "sales"]
     everyone = [row[0] for row in book["all people"].iter_rows(min_row=2, values_only=True)]
     assert sorted(everyone) == ["alice", "bob", "carol", "dave", "henry", "sam"]
@@ -82,21 +97,21 @@ def test_xlsx_sheet_per_group_typed_cells_frozen_header(
 def test_xlsx_default_name_and_department_audience(base_repo: Path, cli) -> None:
     result = cli("export", "--format", "xlsx", "--audience", "dept:sales", cwd=base_repo)
     assert result.returncode == 0, result.stderr
-    book = load_workbook(base_repo / "results-2026-h2-dept-sales.xlsx")
+    out = base_repo / "results-2026-h2-dept-sales.xlsx"
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600  # confidential: owner only
+    book = load_workbook(out)
     # no sheet for a group the audience cannot see
     assert book.sheetnames == ["all people", "sales"]
     assert [r[0] for r in book["all people"].iter_rows(min_row=2, values_only=True)] == ["sam"]
 
 
-def test_text_that_looks_like_a_formula_stays_text(base_repo: Path, cli, tmp_path: Path) -> None:
+def test_text_that_looks_like_a_formula_stays_text(base_repo: Path) -> None:
     org = base_repo / CYCLE / "org.yaml"
     org.write_text(org.read_text().replace("name: Bob Li,", 'name: "=HYPERLINK(\\"http://x\\")",'))
-    assert cli("validate", cwd=base_repo).returncode == 0
-    bob = next(r for r in rows(cli("export", cwd=base_repo).stdout) if r["person"] == "bob")
+    data = load(base_repo)  # a valid name
+    bob = next(r for r in rows(to_csv(exported(data))) if r["person"] == "bob")
     assert bob["name"] == '\'=HYPERLINK("http://x")'
-    out = tmp_path / "r.xlsx"
-    cli("export", "--format", "xlsx", "-o", str(out), cwd=base_repo)
-    sheet = load_workbook(out)["eng"]
+    sheet = workbook(data)["eng"]
     cell = next(row[1] for row in sheet.iter_rows(min_row=2) if row[0].value == "bob")
     assert cell.data_type == "s"
     assert cell.value == '=HYPERLINK("http://x")'
