@@ -90,8 +90,12 @@ def claimed_parents(raw: bytes) -> tuple[str, ...]:
 
 
 def links_of(objectives: ObjectiveSet) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The owners `objectives` align to and contribute to (each sorted)."""
+    """The owners `objectives` align to and contribute to (each sorted). A reference to a
+    team key result (`ref:`) reads its department's file as an `aligns_to` does."""
     aligns = {o.aligns_to.split("/")[0] for o in objectives.objectives if o.aligns_to}
+    aligns.update(
+        kr.ref.split("/")[0] for o in objectives.objectives for kr in o.key_results if kr.ref
+    )
     contributes = {
         kr.contributes_to.split("/")[0]
         for o in objectives.objectives

@@ -110,13 +110,23 @@ class Change:
     # added, removed or pointed elsewhere): (the key result, where in the new file)
     links: tuple[tuple[str, JsonPath], ...] = ()
     also: tuple[str, ...] = ()  # roles its content needs besides its kind's approvers
+    # Of `links`, the team key results a goals file's references (`ref:`) list or drop:
+    # their owners approve, as for a `contributes_to` link (nothing sums through them).
+    refs: tuple[str, ...] = ()
+    # A department's check-in: the team key results (dept/objective/kr) whose progress moves.
+    team: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"path": self.path, "kind": self.kind, "status": self.status}
         if self.fields:
             out["fields"] = list(self.fields)
-        if self.links:
-            out["contributes_to"] = list(dict.fromkeys(ref for ref, _ in self.links))
+        contributes = [ref for ref, _ in self.links if ref not in self.refs]
+        if contributes:
+            out["contributes_to"] = list(dict.fromkeys(contributes))
+        if self.refs:
+            out["refs"] = list(self.refs)
+        if self.team:
+            out["team_key_results"] = list(self.team)
         return out
 
 
@@ -227,6 +237,64 @@ def _exists(data: Any, path: JsonPath) -> bool:
     return True
 
 
+def department_kind(
+    dept: str, old: Any, new: Any, phase: str
+) -> tuple[str, tuple[str, ...], JsonPath | None, tuple[str, ...]]:
+    """(kind, agreed fields that changed, where the first is, team key results moved) of a
+    change to `departments/<dept>.yaml`.
+
+    After planning, a change of the progress of team key results only (their `current` or
+    `done`, and the file's `checkins:` naming them) is a `checkin` by their owner; anything
+    else, a department key result's own progress included, is `department_goals` (a
+    department's objectives are set in planning)."""
+    if phase == "planning" or not isinstance(old, dict) or not isinstance(new, dict):
+        return "department_goals", (), None, ()
+    found = differences(without_progress(old), without_progress(new))
+    if found:
+        shown = tuple(describe(new if _exists(new, p) else old, p) for p in found)
+        first = next((p for p in found if _exists(new, p)), ())
+        return "department_goals", shown, first, ()
+    moved: dict[tuple[Any, Any], JsonPath] = {}
+    for i, objective in enumerate(_items(new, "objectives")):
+        old_objective = _items(old, "objectives")[i]
+        for j, kr in enumerate(_items(objective, "key_results")):
+            before = _items(old_objective, "key_results")[j]
+            if any(kr.get(k) != before.get(k) for k in KR_PROGRESS):
+                moved[(objective.get("id"), kr.get("id"))] = ("objectives", i, "key_results", j)
+    old_checkins, new_checkins = _items(old, "checkins"), _items(new, "checkins")
+    for k, entry in enumerate(new_checkins):
+        if k < len(old_checkins) and old_checkins[k] == entry:
+            continue
+        values = entry.get("values")
+        for key in values if isinstance(values, dict) else ():
+            obj_id, _, kr_id = str(key).partition("/")
+            moved.setdefault((obj_id, kr_id), ("checkins", k, "values", key))
+    for k in range(len(new_checkins), len(old_checkins)):  # check-ins taken out: theirs too
+        values = old_checkins[k].get("values")
+        for key in values if isinstance(values, dict) else ():
+            obj_id, _, kr_id = str(key).partition("/")
+            moved.setdefault((obj_id, kr_id), ())
+    if not moved:
+        return "department_goals", (), None, ()  # nothing moved: no check-in to speak of
+    team = {
+        (objective.get("id"), kr.get("id"))
+        for objective in _items(old, "objectives")
+        for kr in _items(objective, "key_results")
+        if kr.get("team") is True
+    }
+    for key, where in moved.items():
+        if key not in team:  # a department key result's progress is its contributors'
+            return "department_goals", (f"{key[0]}.{key[1]} (not a team key result)",), where, ()
+    return "checkin", (), None, tuple(f"{dept}/{o}/{k}" for o, k in moved)
+
+
+def _items(data: Any, key: str) -> list[dict]:
+    """The mappings of a list field (anything else there counts as nothing: the schema
+    reports it); positions kept, a non-mapping as an empty one."""
+    found = data.get(key) if isinstance(data, dict) else None
+    return [i if isinstance(i, dict) else {} for i in found] if isinstance(found, list) else []
+
+
 def new_links(old: Any, new: Any) -> tuple[tuple[str, JsonPath], ...]:
     """The key results whose contributors change with an objectives file (goals, a
     department's, the company's): each `contributes_to` that `new` has and `old` had not on
@@ -251,7 +319,23 @@ def _links(data: Any) -> list[tuple[tuple[Any, Any], str, JsonPath]]:
             if isinstance(ref, str):
                 key = (_id_or(objective, i), _id_or(kr, j))
                 found.append((key, ref, ("objectives", i, "key_results", j, "contributes_to")))
+            listed = kr.get("ref") if isinstance(kr, dict) else None
+            if isinstance(listed, str):  # a team key result, known by itself, not position
+                key = (_id_or(objective, i), f"ref:{listed}")
+                found.append((key, listed, ("objectives", i, "key_results", j, "ref")))
     return found
+
+
+def new_refs(old: Any, new: Any) -> tuple[str, ...]:
+    """Of `new_links`, the team key results that references (`ref:`) list or drop."""
+
+    def refs(data: Any) -> dict[Any, str]:
+        return {key: ref for key, ref, _ in _links(data) if str(key[1]).startswith("ref:")}
+
+    before, after = refs(old), refs(new)
+    changed = [ref for key, ref in after.items() if key not in before]
+    changed += [ref for key, ref in before.items() if key not in after]
+    return tuple(dict.fromkeys(changed))
 
 
 def _id_or(item: dict, position: int) -> Any:

@@ -421,6 +421,13 @@ class KeyResult:
     aggregate: str | None = None
     carried_from: str | None = None
     where: Where = field(default=NOWHERE, compare=False, repr=False)
+    # A team key result (a department's, `team: true`): scored once, counted by each member
+    # who lists it; `owner` checks in for it (None: the department's head).
+    team: bool = False
+    owner: str | None = None
+    # A member's reference to a team key result (`ref: dept/objective/kr`, kind "ref"): no
+    # values of its own; its id is the reference itself (no key result id has a '/').
+    ref: str | None = None
 
 
 @dataclass(frozen=True)
@@ -446,6 +453,8 @@ class ObjectiveSet:
     owner: str
     objectives: tuple[Objective, ...]
     where: Where = field(default=NOWHERE, compare=False, repr=False)
+    # A department's check-ins of its team key results (a goals file's, of its own).
+    checkins: tuple[Checkin, ...] = ()
 
     def objective(self, obj_id: str) -> Objective | None:
         return next((o for o in self.objectives if o.id == obj_id), None)
@@ -483,7 +492,6 @@ class Goals(ObjectiveSet):
     kpis: Mapping[str, KpiEntry] = field(default_factory=dict)
     plan: tuple[PlanItem, ...] = ()
     peers: tuple[str, ...] = ()
-    checkins: tuple[Checkin, ...] = ()
 
 
 # --- reviews and calibration ------------------------------------------------------------
@@ -624,11 +632,13 @@ class CycleData:
     @cached_property
     def unsettled(self) -> Mapping[str, str]:
         """person -> a left-out file (path in the cycle folder) their score depends on: their
-        goals file, a review of them, their template, or a file adding into one of their
-        `aggregate: sum` key results (upward through sums). Such a person's score is not
+        goals file, a review of them, their template, the department file holding a team key
+        result they list, or a file adding into one of their `aggregate: sum` key results
+        (upward through sums). Such a person's score is not
         known until the file is fixed: they are incomplete, and nothing follows from it."""
         out: dict[str, str] = {}
         templates: dict[str, str] = {}
+        departments: dict[str, str] = {}
         cut = len(self.dir) + 1
         for path in sorted(self.left_out):
             rel = path[cut:]
@@ -640,6 +650,15 @@ class CycleData:
                 out.setdefault(parts[1], rel)
             elif parts[0] == "templates" and len(parts) == 2:
                 templates[stem] = rel
+            elif parts[0] == "departments" and len(parts) == 2:
+                departments[stem] = rel
+        if departments:  # a member's team key result lives in a left-out department file
+            for goals in self.goals.values():
+                for objective in goals.objectives:
+                    for listed in objective.key_results:
+                        dept = listed.ref.split("/")[0] if listed.ref else None
+                        if dept in departments:
+                            out.setdefault(goals.owner, departments[dept])
         if templates:
             for person in self.org.people:
                 chosen = self.template_id_for(person)
@@ -799,6 +818,43 @@ class CycleData:
             return None
         objective = self.find_objective(ref)
         return objective.key_result(parts[2]) if objective else None
+
+    def team_key_result(self, ref: str) -> KeyResult | None:
+        """The team key result `ref` names (a department's, `team: true`), or None."""
+        kr = self.find_key_result(ref) if ref.split("/")[0] in self.departments else None
+        return kr if kr is not None and kr.team else None
+
+    def team_owner(self, dept: str, kr: KeyResult) -> str | None:
+        """Who checks in for a team key result of `dept`: its `owner`, else the head."""
+        department = self.org.departments.get(dept)
+        return kr.owner or (department.head if department else None)
+
+    def is_member(self, person: str, dept: str) -> bool:
+        """Whether `person` is of `dept` or of a department below it: who may list its
+        team key results."""
+        p = self.org.people.get(person)
+        return p is not None and dept in self.org.department_chain(p.department)
+
+    @cached_property
+    def team_listing(self) -> Mapping[str, tuple[str, ...]]:
+        """team key result (`dept/objective/kr`) -> the members who list it, in org order
+        (a reference that is no valid one is not counted: the rules report it)."""
+        out: dict[str, list[str]] = {}
+        for goals in self.goals.values():
+            for objective in goals.objectives:
+                for kr in objective.key_results:
+                    ref = kr.ref
+                    if ref is None or self.team_key_result(ref) is None:
+                        continue
+                    if self.is_member(goals.owner, ref.split("/")[0]):
+                        listed = out.setdefault(ref, [])
+                        if goals.owner not in listed:
+                            listed.append(goals.owner)
+        position = self.org._position
+        return {
+            ref: tuple(sorted(people, key=lambda p: position.get(p, 0)))
+            for ref, people in out.items()
+        }
 
     def all_objective_sets(self) -> Iterator[ObjectiveSet]:
         if self.company:

@@ -63,6 +63,13 @@ def allowed_authors(change: Change, base: CycleData) -> tuple[set[str] | None, s
         return staff, "HR or an admin"
     if area.name == "company":
         return set(org.admins), "an admin"
+    if area.name == "department" and change.kind == "checkin":
+        owners = team_owners(change, base)
+        if len(set(owners.values())) == 1:
+            owner = next(iter(owners.values()))
+            return {owner}, f"{owner}, who checks in for {', '.join(owners)}"
+        named = "; ".join(f"{o} for {ref}" for ref, o in owners.items())
+        return set(), f"the owner of each team key result, in a check-in of their own ({named})"
     if area.name == "department":
         dept = org.departments.get(area.ids[0])
         heads = {dept.head} if dept else set()
@@ -81,6 +88,16 @@ def allowed_authors(change: Change, base: CycleData) -> tuple[set[str] | None, s
     return None, "anyone"
 
 
+def team_owners(change: Change, base: CycleData) -> dict[str, str]:
+    """team key result -> who checks in for it (at the base), for a department's check-in."""
+    out: dict[str, str] = {}
+    for ref in change.team:
+        kr = base.team_key_result(ref)
+        owner = base.team_owner(ref.split("/")[0], kr) if kr is not None else None
+        out[ref] = owner or "nobody"
+    return out
+
+
 # --- which phase ------------------------------------------------------------------------
 
 
@@ -91,6 +108,8 @@ def phase_refusal(change: Change, phase: str) -> str | None:
         return f"cycle {area.cycle} is closed: its files are frozen"
     if area.name in ("cycle_config", "cycle_other"):
         return None
+    if area.name == "department" and kind == "checkin":
+        return _only_in(phase, ("execution", "review"), "check-ins are made")
     if area.name in ("company", "department"):
         return _only_in(phase, ("planning",), f"{change.kind.replace('_', ' ')} are set")
     if area.name == "goals":
@@ -127,6 +146,9 @@ def _subjects(change: Change, base: CycleData) -> tuple[str, ...]:
     area, org = change.area, base.org
     if area.name in ("goals", "review", "checkpoint"):
         return (area.ids[0],) if area.ids[0] in org.people else ()
+    if area.name == "department" and change.kind == "checkin":
+        owners = team_owners(change, base).values()  # their managers approve, as for a person's
+        return tuple(dict.fromkeys(o for o in owners if o in org.people))
     if area.name == "department":
         dept = org.departments.get(area.ids[0])
         return (dept.head,) if dept else ()
@@ -226,8 +248,9 @@ def link_levels(ref: str, change: Change, base: CycleData) -> list[tuple[str, tu
     department's own or the company's in its own file) or names no one (the references
     rule reports that).
 
-    A person's key result is theirs; a department's is its head's; the company's is the
-    admins' (who write company.yaml). Contributing moves the linked key result (an
+    A person's key result is theirs; a department's is its head's, a team key result's
+    its owner's (who checks in for it: listing it is asking to share its score); the
+    company's is the admins' (who write company.yaml). Contributing moves the linked key result (an
     `aggregate: sum` KR adds up its contributors), so its owner agrees to the link."""
     org, area = base.org, change.area
     parts = ref.split("/")
@@ -241,6 +264,12 @@ def link_levels(ref: str, change: Change, base: CycleData) -> list[tuple[str, tu
         return []
     if owner in org.people:
         return [(label, (owner,)), *_manager_levels(org, (owner,), 0), *staff]
+    team = base.team_key_result(ref)
+    if team is not None and owner in org.departments:  # who checks in for it agrees
+        who = base.team_owner(owner, team)
+        if who is None or who == file_owner:
+            return []  # their own team key result, listed by themselves
+        return [(label, (who,)), *_manager_levels(org, (who,), 0), *staff]
     if owner in org.departments:
         chain = org.department_chain(owner)
         heads = [
@@ -351,7 +380,12 @@ def judge(change: Change, base: CycleData, author: str | None, phase: str) -> Ve
     other = other_party(change, base, author)
     if other is not None:
         requirements.append(other)
-    for ref in dict.fromkeys(r for link, _ in change.links for r in link_chain(link, base)):
+    chained = (
+        r
+        for link, _ in change.links
+        for r in ([link] if link in change.refs else link_chain(link, base))
+    )  # a reference moves nothing upward: only the team key result's owner agrees
+    for ref in dict.fromkeys(chained):
         levels = link_levels(ref, change, base)
         if not levels:
             continue

@@ -1,5 +1,6 @@
 """Progress of key results and objectives (spec section 4), shared by scoring, tree and site.
 
+A member's reference to a team key result (`ref:`) takes the team key result's progress.
 A key result's *effective current* is its own `current`; for `aggregate: sum` without one,
 the sum of its contributors' effective currents; else its `start`. Its progress is the
 spec's KR score in [0, 1]. All arithmetic is in full precision; `round_half_up` is only for
@@ -110,7 +111,15 @@ def _objective_of(data: CycleData, owner: str, kr: KeyResult) -> str | None:
 
 
 def kr_progress(data: CycleData, owner: str, kr: KeyResult, objective: str | None = None) -> float:
-    """The spec's KR score in [0, 1]: manual grade, milestone done, or clamped progress."""
+    """The spec's KR score in [0, 1]: manual grade, milestone done, or clamped progress.
+    A reference to a team key result scores what the team key result scores (0 when it
+    names none: the rules report that)."""
+    if kr.ref is not None:
+        team = data.team_key_result(kr.ref)
+        if team is None:
+            return 0.0
+        dept, objective_id, _ = kr.ref.split("/")
+        return kr_progress(data, dept, team, objective_id)
     if kr.score is not None:
         return _clamp(kr.score)
     if kr.kind == "milestone":

@@ -14,7 +14,17 @@ from pathlib import Path
 from typing import Any
 
 from . import codeowners, engine, frozen
-from .changes import Area, Change, admins_in, area_of, goals_kind, new_links, review_kind
+from .changes import (
+    Area,
+    Change,
+    admins_in,
+    area_of,
+    department_kind,
+    goals_kind,
+    new_links,
+    new_refs,
+    review_kind,
+)
 from .gitrepo import SYMLINK_MODE, GitRepo
 from .loader import Document, load_file
 from .model import CycleData
@@ -369,16 +379,24 @@ def classify_change(
         old_data = old_doc.data if old_doc else None
         new_data = new_doc.data if new_doc else None
         links = new_links(old_data, new_data)
+        refs = new_refs(old_data, new_data)
+        if area.name == "department":  # a team key result's check-in, or its objectives
+            kind, fields, first, team = department_kind(
+                area.ids[0], old_data, new_data, rules.cycle.phase
+            )
+            first = first if first is not None else links[0][1] if links else None
+            return Change(
+                path, status, kind, area, fields, first, links, refs=refs, team=team
+            ), new_doc
         if area.name != "goals":
-            kind = "company_goals" if area.name == "company" else "department_goals"
             first = links[0][1] if links else None
-            return Change(path, status, kind, area, first=first, links=links), new_doc
+            return Change(path, status, "company_goals", area, first=first, links=links), new_doc
         if (status != "added" and old_doc is None) or (status != "deleted" and new_doc is None):
             # a file that does not parse cannot be told apart: treat it as an adjustment
             kind, fields, first = goals_kind(None, None, rules.cycle.phase)
         else:
             kind, fields, first = goals_kind(old_data, new_data, rules.cycle.phase)
-        return Change(path, status, kind, area, fields, first, links), new_doc
+        return Change(path, status, kind, area, fields, first, links, refs=refs), new_doc
     kind = {
         "cycle_config": "cycle",
         "cycle_other": "cycle",

@@ -176,6 +176,10 @@ def _objective(raw: dict, where: Where) -> Objective:
     krs = []
     for i, kr in enumerate(raw.get("key_results") or []):
         get = kr.get
+        ref = get("ref")
+        if ref is not None:  # a member's reference to a team key result: nothing of its own
+            krs.append(_reference(ref, _num(get("weight")), where.at("key_results", i)))
+            continue
         score = get("score")
         milestone = get("type") == "milestone"
         # A hand grade makes a key result "graded" only when it has nothing else to count:
@@ -205,6 +209,9 @@ def _objective(raw: dict, where: Where) -> Objective:
                     "aggregate": get("aggregate"),
                     "carried_from": get("carried_from"),
                     "where": where.at("key_results", i),
+                    "team": get("team") is True,
+                    "owner": get("owner"),
+                    "ref": None,
                 },
             )
         )
@@ -222,6 +229,29 @@ def _objective(raw: dict, where: Where) -> Objective:
             "carried_from": get("carried_from"),
             "where": where,
         },
+    )
+
+
+def _reference(ref: str, weight: float | None, where: Where) -> KeyResult:
+    """A `{ref: dept/objective/kr, weight: N}` key result: its id is the reference (no key
+    result id holds a '/'), its title, values and score are the team key result's."""
+    return KeyResult(id=ref, title=ref, kind="ref", weight=weight, ref=ref, where=where)
+
+
+def _checkins(data: dict, where: Where) -> tuple[Checkin, ...]:
+    return tuple(
+        make(
+            Checkin,
+            {
+                "date": _date(c["date"]) or dt.date.min,
+                "values": dict(c.get("values") or {}),
+                "confidence": _num(c.get("confidence")),
+                "note": c.get("note"),
+                "blockers": c.get("blockers"),
+                "where": where.at("checkins", i),
+            },
+        )
+        for i, c in enumerate(data.get("checkins") or ())
     )
 
 
@@ -372,7 +402,7 @@ def build_template(doc: Document) -> Template:
 
 def build_objective_set(doc: Document, owner: str) -> ObjectiveSet:
     where = Where(doc)
-    return ObjectiveSet(owner, _objectives(doc.data, where), where)
+    return ObjectiveSet(owner, _objectives(doc.data, where), where, _checkins(doc.data, where))
 
 
 def build_goals(doc: Document, owner: str) -> Goals:
@@ -413,20 +443,7 @@ def build_goals(doc: Document, owner: str) -> Goals:
         )
         for p in data.get("plan") or ()
     )
-    checkins = tuple(
-        make(
-            Checkin,
-            {
-                "date": _date(c["date"]) or dt.date.min,
-                "values": dict(c.get("values") or {}),
-                "confidence": _num(c.get("confidence")),
-                "note": c.get("note"),
-                "blockers": c.get("blockers"),
-                "where": where.at("checkins", i),
-            },
-        )
-        for i, c in enumerate(data.get("checkins") or ())
-    )
+    checkins = _checkins(data, where)
     return make(
         Goals,
         {

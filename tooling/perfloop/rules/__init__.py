@@ -23,6 +23,7 @@ from . import (
     references,
     reviews,
     scale,
+    team,
     weights,
 )
 from .reads import EVERYTHING, Reads
@@ -42,6 +43,7 @@ RULES: list[Rule] = [
     calibration.check,
     keys.check,
     checkpoints.check,
+    team.check,
 ]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..model import CycleData, Goals, KeyResult
+from ..model import Cycle, CycleData, KeyResult, ObjectiveSet
 from ..problems import Problem
 from .reads import Reads
 
@@ -12,7 +12,7 @@ from .reads import Reads
 READS = Reads.of("cycle", "goals")
 
 
-def _key_results(goals: Goals) -> dict[tuple[str, str], KeyResult]:
+def _key_results(goals: ObjectiveSet) -> dict[tuple[str, str], KeyResult]:
     """(objective id, key result id) -> what `goals.objective(o).key_result(k)` finds (the
     first of each id), indexed once per file rather than searched for every value."""
     found: dict[tuple[str, str], KeyResult] = {}
@@ -26,42 +26,50 @@ def _key_results(goals: Goals) -> dict[tuple[str, str], KeyResult]:
 
 
 def check(data: CycleData) -> Iterator[Problem]:
-    cycle = data.cycle
     for goals in data.goals.values():
-        if not goals.checkins:
-            continue
-        key_results: dict[tuple[str, str], KeyResult] | None = None
-        previous = None
-        for checkin in goals.checkins:
-            if previous and checkin.date < previous:
-                yield checkin.where.warning(
-                    f"check-in of {checkin.date} comes after one of {previous}; keep them "
-                    "oldest first",
-                    "date",
+        if goals.checkins:
+            yield from file_checkins(data.cycle, goals)
+
+
+def file_checkins(cycle: Cycle, goals: ObjectiveSet, team_only: bool = False) -> Iterator[Problem]:
+    """The problems of one file's check-ins: a goals file's, or (`team_only`) a department's,
+    whose check-ins name its team key results only."""
+    key_results: dict[tuple[str, str], KeyResult] | None = None
+    previous = None
+    for checkin in goals.checkins:
+        if previous and checkin.date < previous:
+            yield checkin.where.warning(
+                f"check-in of {checkin.date} comes after one of {previous}; keep them oldest first",
+                "date",
+            )
+        previous = checkin.date
+        if not cycle.period_start <= checkin.date <= cycle.period_end:
+            yield checkin.where.warning(
+                f"check-in date {checkin.date} is outside the cycle "
+                f"({cycle.period_start} to {cycle.period_end})",
+                "date",
+            )
+        for key, value in checkin.values.items():
+            if key_results is None:
+                key_results = _key_results(goals)
+            obj_id, _, kr_id = key.partition("/")
+            kr = key_results.get((obj_id, kr_id))
+            if kr is None:
+                yield checkin.where.error(f"{key} is not a key result of this file", "values", key)
+            elif team_only and not kr.team:
+                yield checkin.where.error(
+                    f"{key} is not a team key result (team: true): a department checks in "
+                    "for its team key results only",
+                    "values",
+                    key,
                 )
-            previous = checkin.date
-            if not cycle.period_start <= checkin.date <= cycle.period_end:
-                yield checkin.where.warning(
-                    f"check-in date {checkin.date} is outside the cycle "
-                    f"({cycle.period_start} to {cycle.period_end})",
-                    "date",
+            elif kr.kind == "milestone" and not isinstance(value, bool):
+                yield checkin.where.error(
+                    f"{key} is a milestone: give true or false", "values", key
                 )
-            for key, value in checkin.values.items():
-                if key_results is None:
-                    key_results = _key_results(goals)
-                obj_id, _, kr_id = key.partition("/")
-                kr = key_results.get((obj_id, kr_id))
-                if kr is None:
-                    yield checkin.where.error(
-                        f"{key} is not a key result of this file", "values", key
-                    )
-                elif kr.kind == "milestone" and not isinstance(value, bool):
-                    yield checkin.where.error(
-                        f"{key} is a milestone: give true or false", "values", key
-                    )
-                elif kr.kind == "numeric" and isinstance(value, bool):
-                    yield checkin.where.error(f"{key} is numeric: give a number", "values", key)
-                elif kr.kind == "graded" and isinstance(value, bool):
-                    yield checkin.where.error(
-                        f"{key} is graded by hand: give a score in [0, 1]", "values", key
-                    )
+            elif kr.kind == "numeric" and isinstance(value, bool):
+                yield checkin.where.error(f"{key} is numeric: give a number", "values", key)
+            elif kr.kind == "graded" and isinstance(value, bool):
+                yield checkin.where.error(
+                    f"{key} is graded by hand: give a score in [0, 1]", "values", key
+                )

@@ -384,6 +384,8 @@ class _Scope:
         for person in people:
             wanted |= self.files_of(person)
             wanted.update(rel for rel in self.reviews_of(person) if rel in head)
+            for owner in self.after.get(f"goals/{person}.yaml", ((), ()))[0]:
+                wanted.add(f"departments/{owner}.yaml")  # a team key result they list
         while down:
             owner = down.pop()
             for rel in self.reverse_after[1].get(owner, ()):
