@@ -4,7 +4,6 @@ merge commit (#7) and a squash merge (#9)."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import re
 import shutil
@@ -13,7 +12,7 @@ from pathlib import Path
 import git
 
 from conftest import BASE, run_cli
-from perfloop.history import checkin_timeline
+from perfloop.history import checkin_timeline, history
 
 CYCLE = "cycles/2026-h2"
 ALICE = f"{CYCLE}/goals/alice.yaml"
@@ -65,11 +64,14 @@ def build(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     return root, shas
 
 
+def changes(root: Path, person: str, cycle_id: str | None = None) -> list[dict]:
+    """`history PERSON [--cycle ID] --json`'s "changes", from the core in-process."""
+    return [e.to_json() for e in history(root, person, cycle_id)]
+
+
 def test_history_lists_commits_prs_and_kinds(tmp_path: Path) -> None:
     root, shas = build(tmp_path)
-    result = run_cli("history", "alice", "--cycle", "2026-h2", "--json", cwd=root)
-    assert result.returncode == 0, result.stderr
-    out = json.loads(result.stdout)
+    out = {"changes": changes(root, "alice", "2026-h2")}
     goals = [
         (c["commit"], c["pr"], c["kind"], c["author"]) for c in out["changes"] if c["path"] == ALICE
     ]
@@ -164,8 +166,7 @@ def test_one_commit_with_reviews_of_two_subjects_labels_each(tmp_path: Path) -> 
     (reviews / "alice/alice.yaml").write_text("ratings: {impact: 3, collaboration: 3}\n")
     (reviews / "bob/alice.yaml").write_text("ratings: {impact: 4, collaboration: 5}\n")
     sha = commit(repo, "alice: my self-review and bob's peer review", "alice", "2026-12-01T09:00")
-    out = json.loads(run_cli("history", "alice", "--json", cwd=root).stdout)
-    kinds = {c["path"]: c["kind"] for c in out["changes"] if c["commit"] == sha}
+    kinds = {c["path"]: c["kind"] for c in changes(root, "alice") if c["commit"] == sha}
     assert kinds == {
         f"{CYCLE}/reviews/alice/alice.yaml": "self_review",
         f"{CYCLE}/reviews/bob/alice.yaml": "peer_review",  # bob's goals name alice a peer
@@ -193,10 +194,11 @@ def test_calibration_changes_are_in_the_history_of_whom_they_rate(tmp_path: Path
     second = commit(repo, "alice to A (#13)", "henry", "2026-12-21T09:00:00")
     path = f"{CYCLE}/calibration/eng.yaml"
 
-    def changes(person: str) -> list[tuple[str, int | None, str]]:
-        out = json.loads(run_cli("history", person, "--json", cwd=root).stdout)
-        return [(c["commit"], c["pr"], c["kind"]) for c in out["changes"] if c["path"] == path]
+    def of(person: str) -> list[tuple[str, int | None, str]]:
+        return [
+            (c["commit"], c["pr"], c["kind"]) for c in changes(root, person) if c["path"] == path
+        ]
 
-    assert changes("alice") == [(first, 12, "calibration"), (second, 13, "calibration")]
-    assert changes("bob") == [(first, 12, "calibration")]  # the second did not rate him anew
-    assert changes("sam") == []  # not in the file
+    assert of("alice") == [(first, 12, "calibration"), (second, 13, "calibration")]
+    assert of("bob") == [(first, 12, "calibration")]  # the second did not rate him anew
+    assert of("sam") == []  # not in the file
