@@ -11,6 +11,15 @@ ends read as LF (a Windows checkout is the same file). 64 bits catch any edit; a
 push access could as well rewrite results.yaml, which git history answers, not a longer
 hash. Full digests would add ~7 MB to a 10,000-person results.yaml (limit 16 MiB).
 
+A sealed file (`<path>.age`) is recorded under its own name. In a sealed cycle the record
+is sealed too (results.yaml.age: HR and the org key) and holds the digest of each sealed
+file's *plaintext*: `perfloop reseal` (a new key, a file sealed to exactly its audience
+again) changes every byte of the ciphertext and none of the record's truth, and only a
+reader of the record (HR, the gate with the org identity), who opens every file anyway,
+can compare. A plain record is readable by everyone: it holds a sealed file's digest of
+its bytes, never of its plaintext (the digest of a short YAML such as a rating is a
+guessing oracle).
+
 The checks and the reading of the record are pure; `cycle_digests` and `frozen_problems`
 are the edge that reads files.
 """
@@ -31,9 +40,16 @@ from .scoring import FORMULAS, GroupScore, KpiScore, ObjectiveScore, PersonScore
 from .sources import DirectorySource
 
 RESULTS = "results.yaml"
+SEALED = ".age"
+SEALED_RESULTS = RESULTS + SEALED
 DIGESTS = "files"  # results.yaml's key: path inside the cycle folder -> digest
 DIGEST_LENGTH = 16
 UNREAD = ""  # the digest of a file that cannot be read: not compared
+# a sealed file that the reader of a sealed record does not open: equal to no digest (HR
+# and the org key are in every sealed file's audience, so it was sealed to other keys)
+NOT_OPENED = "not opened"
+
+Opener = Callable[[bytes], "bytes | None"]  # a sealed file's plaintext, None: not a recipient
 
 
 def digest(raw: bytes) -> str:
@@ -43,33 +59,79 @@ def digest(raw: bytes) -> str:
 
 def _recorded_files(folder: Path) -> list[str]:
     """The data files of a cycle folder that the record covers: every file the loader
-    reads (hidden files skipped, as it does), but results.yaml itself."""
+    reads (hidden files skipped, as it does), sealed ones included, but results.yaml
+    itself (in either form)."""
     return [
         entry.rel
         for entry in DirectorySource(folder).entries()
-        if not entry.symlink and entry.rel != RESULTS and isinstance(classify(entry.rel), FileKind)
+        if not entry.symlink
+        and entry.rel not in (RESULTS, SEALED_RESULTS)
+        and (entry.rel.endswith(SEALED) or isinstance(classify(entry.rel), FileKind))
     ]
 
 
-def cycle_digests(root: Path, cycle_id: str) -> dict[str, str]:
+def cycle_digests(root: Path, cycle_id: str, opener: Opener | None = None) -> dict[str, str]:
     """path inside the cycle folder -> digest, for every file the record covers, in path
-    order; "" for a file that cannot be read (the load reports it)."""
+    order; "" for a file that cannot be read (the load reports it).
+
+    `opener`: for a sealed record, opens a sealed file, whose digest is then of its
+    plaintext (NOT_OPENED when it does not open); without one, of its bytes."""
     folder = root / CYCLES / cycle_id
     out = {}
     for rel in _recorded_files(folder):
         try:
-            out[rel] = digest((folder / rel).read_bytes())
+            raw = (folder / rel).read_bytes()
         except OSError:
             out[rel] = UNREAD
+            continue
+        if opener is not None and rel.endswith(SEALED):
+            try:
+                plaintext = opener(raw)
+            except ValueError:  # not an age file at all: the load reports it
+                plaintext = None
+            out[rel] = NOT_OPENED if plaintext is None else digest(plaintext)
+        else:
+            out[rel] = digest(raw)
     return out
 
 
-def as_written(digests: Mapping[str, str], written: Mapping[str, str]) -> dict[str, str]:
-    """`digests` with the files in `written` (path -> text) as they are about to be."""
+def as_written(
+    digests: Mapping[str, str], written: Mapping[str, str], sealed: bool = False
+) -> dict[str, str]:
+    """`digests` with the files in `written` (path -> text) as they are about to be.
+    `sealed`: a sealed cycle, whose confidential files are written as `<path>.age` (the
+    digest is of the text, their plaintext: the record is sealed too)."""
+    from .sealing.audience import is_confidential
+
     out = dict(digests)
-    out.update({rel: digest(text.encode("utf-8")) for rel, text in written.items()})
+    for rel, text in written.items():
+        name = rel + SEALED if sealed and is_confidential(rel) else rel
+        out[name] = digest(text.encode("utf-8"))
     out.pop(RESULTS, None)
+    out.pop(SEALED_RESULTS, None)
     return dict(sorted(out.items()))
+
+
+def record_opener(root: Path, cycle_id: str) -> Opener | None:
+    """How to digest a closed cycle's sealed files against its record: with the caller's
+    identity (`engine.read_as`) when the record is sealed (results.yaml.age), else None
+    (a plain record holds the digests of a sealed file's bytes). The record and its
+    sealed files are opened by the same identity: HR's or the org key's opens all."""
+    return caller_opener() if sealed_record(root / CYCLES / cycle_id) else None
+
+
+def caller_opener() -> Opener | None:
+    """The caller's identity (`--identity`, set by the command through `engine.read_as`)
+    as an opener of sealed files; None without one."""
+    from . import engine
+
+    reader = engine._reader
+    return reader.open if reader is not None else None
+
+
+def sealed_record(folder: Path) -> bool:
+    """Whether a cycle's record is sealed: results.yaml.age, and no plain results.yaml."""
+    return (folder / SEALED_RESULTS).is_file() and not (folder / RESULTS).is_file()
 
 
 def changed_since_close(
@@ -89,6 +151,8 @@ def changed_since_close(
             problems.append(error(path, 1, 1, f"added {tail}: remove it"))
         elif now is None:
             problems.append(error(path, 1, 1, f"deleted {tail}: {restore}"))
+        elif now == NOT_OPENED:  # HR and the org key are in every sealed file's audience
+            problems.append(error(path, 1, 1, f"changed {tail} (sealed to other keys): {restore}"))
         else:
             problems.append(error(path, 1, 1, f"changed {tail}: {restore}"))
     return problems
@@ -141,8 +205,11 @@ def frozen_problems(
     recorded = recorded_digests(results)
     if recorded is None:
         return []
+    opener = record_opener(root, cycle_id)
+    if opener is None and sealed_record(folder):
+        return []  # a sealed record read without the identity that opened it: nothing to compare
     closed_on = str(results.get("closed_on") or "its close")
-    actual = cycle_digests(root, cycle_id)
+    actual = cycle_digests(root, cycle_id, opener)
     changed = changed_since_close(f"{CYCLES}/{cycle_id}", closed_on, recorded, actual)
     if changed or model is None:
         return changed

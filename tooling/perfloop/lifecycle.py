@@ -311,10 +311,11 @@ def close_changes(
     records them with cycle.yaml as closed."""
     # placed as the write will place it (writes.write_checked): the digest is of what is written
     closed = placed(Path(data.root), f"{data.dir}/cycle.yaml", set_phase(cycle_text, "closed"))
-    record = frozen.as_written(digests, {"cycle.yaml": closed})
     # a sealed cycle: each person's own results too, readable by them and their managers
-    # (written sealed by `writes.apply`; results.yaml is HR's only)
+    # (written sealed by `writes.apply`; results.yaml is HR's only), recorded as written
     own = person_results(data, closed_on) if data.cycle.sealed else {}
+    own = {rel: placed(Path(data.root), f"{data.dir}/{rel}", text) for rel, text in own.items()}
+    record = frozen.as_written(digests, {**own, "cycle.yaml": closed}, data.cycle.sealed)
     return {
         **own,
         "results.yaml": results_text(data, closed_on, record),

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from ..frozen import cycle_digests
+from ..frozen import caller_opener, cycle_digests
 from ..lifecycle import (
     close_changes,
     next_cycle_files,
@@ -175,7 +175,9 @@ def close(
         refuse("not closing; complete them or pass --allow-incomplete")
     closed_on = on.date() if on else dt.date.today()
     text = (root / data.dir / "cycle.yaml").read_text(encoding="utf-8")
-    digests = cycle_digests(root, data.id)
+    # a sealed cycle's record (sealed to HR and the org key) digests its sealed files'
+    # plaintext, which the caller's identity opens (checked above): a reseal keeps it true
+    digests = cycle_digests(root, data.id, caller_opener() if data.cycle.sealed else None)
     changes, closing = close_changes(data, text, closed_on, digests), data.id
     del data  # the check loads the cycle again, as it would be: not both in memory at once
     write_or_refuse(root, closing, changes, "cycle close")

@@ -16,7 +16,7 @@ from .identity import cycle_data, identities, identity_option
 @identity_option
 def command(everything: bool, cycle_id: str | None, identity: str | None) -> None:
     """After the audience changed (a new manager, a new key, someone left), seal each sealed
-    file of the open sealed cycles again to its audience as org.yaml now has it. A file's
+    file of the sealed cycles again to its audience as org.yaml now has it. A file's
     recipients are compared by their number and kinds of keys; after replacing a key with
     another of the same kind, use --all. You need an identity that opens the files (HR's or
     the org key's opens all); files you cannot open are listed, and exit 1."""
@@ -36,8 +36,11 @@ def command(everything: bool, cycle_id: str | None, identity: str | None) -> Non
     done = unreadable = 0
     for cid in ids:
         data = cycle_data(root, cid)
-        if not data.cycle.sealed or data.cycle.phase == "closed":
+        if not data.cycle.sealed:
             continue
+        # a closed cycle too: its record holds each sealed file's plaintext digest (frozen.py),
+        # so sealing the same text again to its audience (as its own org.yaml has it) keeps
+        # the record true
         for target in confidential_files(root, cid):
             if not target.sealed or not (everything or stale(data, target)):
                 continue

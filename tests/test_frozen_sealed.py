@@ -1,0 +1,159 @@
+"""A closed sealed cycle is frozen too (frozen.py, SPEC section 7): its record, sealed to HR
+and the org key, holds the digest of each sealed file's plaintext. `validate` with HR's
+identity (or the org key's) names a sealed file swapped, added or deleted since the close;
+`perfloop reseal` re-encrypts a closed cycle and leaves the record true; and no digest of a
+plaintext is readable without a key.
+
+tests/data/base, keyed and sealed (test_sealed_reading's fixture), calibrated and closed
+through the real CLI with HR's identity, committed in a real git repository."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from pyrage import x25519
+
+from conftest import run_cli
+from perfloop.frozen import digest
+from perfloop.sealing import age
+from test_sealed_reading import sealed  # noqa: F401 (a fixture)
+
+CYCLE = "cycles/2026-h2"
+CLOSED = "after the cycle closed on 2026-12-31; results.yaml is the record of a closed cycle"
+
+
+def git(repo: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-c", "user.name=Hr", "-c", "user.email=hr@example.com", *args],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout
+
+
+@pytest.fixture
+def closed(sealed) -> tuple[Path, dict[str, Path], dict[str, str]]:  # noqa: F811
+    """The sealed base cycle, closed on 2026-12-31 with HR's identity and committed."""
+    repo, identity, env = sealed
+    cycle = repo / CYCLE / "cycle.yaml"
+    cycle.write_text(cycle.read_text().replace("phase: review", "phase: calibration"))
+    hr = ("-i", str(identity["henry"]))
+    assert run_cli("calibrate", "--write", *hr, cwd=repo, env=env).returncode == 0
+    done = run_cli(
+        "cycle", "close", "--allow-incomplete", "--date", "2026-12-31", *hr, cwd=repo, env=env
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    (repo / ".gitignore").write_text(".perfloop-cache/\n")
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "Close 2026-h2")
+    return repo, identity, env
+
+
+def public(identity: Path) -> str:
+    secret = next(x for x in identity.read_text().split() if x.startswith("AGE-SECRET-KEY-"))
+    return str(x25519.Identity.from_str(secret).to_public())
+
+
+def seal_to(identity: dict[str, Path], people: tuple[str, ...], text: str) -> bytes:
+    """`text` sealed to `people` and the org key: a sealed file as a forger would make it,
+    to exactly its audience (the keyless check sees nothing wrong)."""
+    return age.seal(text.encode(), [public(identity[p]) for p in (*people, "org")])
+
+
+def validate(repo: Path, env: dict[str, str], *identity: Path) -> subprocess.CompletedProcess:
+    args = [a for i in identity for a in ("-i", str(i))]
+    return run_cli("validate", *args, cwd=repo, env=env)
+
+
+def test_a_swapped_added_or_deleted_sealed_file_is_named_with_hrs_or_the_org_key(closed) -> None:
+    repo, identity, env = closed
+    folder = repo / CYCLE
+    hr, org = identity["henry"], identity["org"]
+    assert validate(repo, env, hr).returncode == 0
+    # bob's review of alice, swapped for a kinder one sealed to exactly its audience
+    review = folder / "reviews/alice/bob.yaml.age"
+    review.write_bytes(
+        seal_to(
+            identity, ("bob", "dave", "carol", "henry"), "ratings: {impact: 5, collaboration: 5}\n"
+        )
+    )
+    # alice's own result, swapped (she reads it: her rating is what she is told)
+    mine = folder / "results/alice.yaml.age"
+    shown = run_cli("show", f"{CYCLE}/results/alice.yaml", "-i", str(hr), cwd=repo, env=env)
+    better = shown.stdout.replace("rating: ", "rating: A  # was ")
+    mine.write_bytes(seal_to(identity, ("alice", "dave", "carol", "henry"), better))
+    # a review added, one deleted
+    added = folder / "reviews/alice/carol.yaml.age"
+    added.write_bytes(
+        seal_to(identity, ("carol", "dave", "henry"), "ratings: {impact: 2, collaboration: 2}\n")
+    )
+    (folder / "reviews/bob/dave.yaml.age").unlink()
+    git(repo, "commit", "-qam", "pushed past protection")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "and the added file")
+
+    for who in (hr, org):
+        result = validate(repo, env, who)
+        assert result.returncode == 1, result.stdout + result.stderr
+        out = result.stdout
+        assert f"{CYCLE}/reviews/alice/bob.yaml.age:1:1: error: changed {CLOSED}" in out
+        assert f"{CYCLE}/results/alice.yaml.age:1:1: error: changed {CLOSED}" in out
+        assert f"{CYCLE}/reviews/alice/carol.yaml.age:1:1: error: added {CLOSED}" in out
+        assert f"{CYCLE}/reviews/bob/dave.yaml.age:1:1: error: deleted {CLOSED}" in out
+        assert out.count("error:") == 4, out  # one mistake, one error
+        assert "impact" not in out and "rating: A" not in out  # no plaintext quoted
+
+
+def test_a_sealed_file_hr_cannot_open_is_changed(closed) -> None:
+    """Swapped for a file sealed to other keys (the keyless check counts stanzas only)."""
+    repo, identity, env = closed
+    review = repo / CYCLE / "reviews/alice/bob.yaml.age"
+    _, stranger = age.generate_identity()  # in HR's place: four stanzas, as the audience has
+    keys = [public(identity[p]) for p in ("bob", "dave", "carol", "org")]
+    review.write_bytes(age.seal(b"ratings: {impact: 5, collaboration: 5}\n", [*keys, stranger]))
+    result = validate(repo, env, identity["henry"])
+    assert result.returncode == 1
+    assert f"{CYCLE}/reviews/alice/bob.yaml.age:1:1: error: changed {CLOSED}" in result.stdout
+    assert "sealed to other keys" in result.stdout
+
+
+def test_reseal_of_a_closed_cycle_keeps_its_record_true(closed) -> None:
+    repo, identity, env = closed
+    folder = repo / CYCLE
+    sealed_files = sorted(folder.rglob("*.age"))
+    before = {p: p.read_bytes() for p in sealed_files}
+    done = run_cli("reseal", "--all", "-i", str(identity["henry"]), cwd=repo, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"{len(sealed_files)} file(s) resealed" in done.stderr
+    assert all(p.read_bytes() != raw for p, raw in before.items())  # every byte changed
+    for who in (identity["henry"], identity["org"]):
+        result = validate(repo, env, who)
+        assert result.returncode == 0, result.stdout + result.stderr
+    assert validate(repo, env).returncode == 0  # keyless: nothing it can compare
+
+
+def test_no_digest_of_a_plaintext_is_readable_without_a_key(closed) -> None:
+    """The record is sealed (results.yaml.age): a digest of a short plaintext such as a
+    calibration rating would be a guessing oracle in any file a keyless reader sees."""
+    repo, identity, env = closed
+    folder = repo / CYCLE
+    assert not (folder / "results.yaml").exists() and (folder / "results.yaml.age").is_file()
+    hr = ["-i", str(identity["henry"])]
+    record = run_cli("show", f"{CYCLE}/results.yaml", *hr, cwd=repo, env=env).stdout
+    digests = set()
+    for path in folder.rglob("*.age"):
+        rel = path.relative_to(repo).as_posix()
+        plain = run_cli("show", rel, *hr, cwd=repo, env=env).stdout
+        if path.name != "results.yaml.age":
+            digests.add(digest(plain.encode()))
+            assert digest(plain.encode()) in record  # the record covers it
+    readable = [p for p in repo.rglob("*") if p.is_file() and ".git" not in p.parts]
+    readable += [repo / ".git" / "objects"]  # git history too (uncompressed text is enough)
+    text = "\n".join(p.read_text("utf-8", "replace") for p in readable if p.is_file())
+    text += git(repo, "log", "-p", "--all")
+    assert not {d for d in digests if d in text}
