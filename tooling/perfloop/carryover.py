@@ -32,8 +32,9 @@ def _number(value: float) -> float | int:
 def carried_key_result(
     prev: CycleData, owner: str, objective: Objective, kr: KeyResult
 ) -> dict[str, Any] | None:
-    """The proposal for an unfinished key result, or None when it was finished."""
-    if kr_progress(prev, owner, kr, objective.id) >= 1.0:
+    """The proposal for an unfinished key result, or None when it was finished or is a
+    reference to a team key result (the department's: its next objectives set it again)."""
+    if kr.ref is not None or kr_progress(prev, owner, kr, objective.id) >= 1.0:
         return None
     out: dict[str, Any] = {"id": kr.id, "title": kr.title}
     if kr.kind == "milestone" or kr.target is None:

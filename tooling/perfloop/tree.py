@@ -19,7 +19,7 @@ class KrNode:
     ref: str  # owner/objective/kr
     id: str
     title: str
-    kind: str  # numeric | milestone | graded
+    kind: str  # numeric | milestone | graded | ref (a reference to a team key result)
     progress: float  # 0..1
     start: float | None
     target: float | None
@@ -34,8 +34,22 @@ class KrNode:
     coverage: float | None
     warnings: tuple[str, ...] = ()
     graded: bool = False  # a numeric KR whose hand grade sets its progress
+    # A team key result (a department's, team: true): who checks in for it, who lists it.
+    team: bool = False
+    team_owner: str | None = None
+    members: tuple[str, ...] = ()
+    # A member's reference to a team key result (kind "ref"): the team key result it lists.
+    listed: str | None = None
 
     def to_json(self) -> dict:
+        out = self._json()
+        if self.team:
+            out["team"] = {"owner": self.team_owner, "members": list(self.members)}
+        if self.listed:
+            out["listed"] = self.listed
+        return out
+
+    def _json(self) -> dict:
         return {
             "ref": self.ref,
             "title": self.title,
@@ -209,6 +223,8 @@ def _kr(
             f"{ref} is {side}: contributors' targets cover {cov.ratio:.2f}x its target "
             f"(expected {low:g}x to {high:g}x); contributors: {names}"
         )
+    if kr.ref is not None:
+        return _reference(data, ref, kr)
     current = kr_current(data, owner, kr, objective) if kr.kind == "numeric" else None
     return KrNode(
         ref=ref,
@@ -232,6 +248,35 @@ def _kr(
         coverage=cov.ratio if cov else None,
         warnings=tuple(warnings),
         graded=kr.kind == "numeric" and kr.score is not None,
+        team=kr.team and owner in data.org.departments,
+        team_owner=data.team_owner(owner, kr) if kr.team else None,
+        members=data.team_listing.get(ref, ()) if kr.team else (),
+    )
+
+
+def _reference(data: CycleData, ref: str, kr: KeyResult) -> KrNode:
+    """A member's line for a team key result they list: its title and progress, drawn in
+    full once, under its department."""
+    listed = kr.ref or ""
+    team = data.team_key_result(listed)
+    return KrNode(
+        ref=ref,
+        id=kr.id,
+        title=team.title if team else listed,
+        kind="ref",
+        progress=kr_progress(data, "", kr),
+        start=None,
+        target=None,
+        current=None,
+        unit=team.unit if team else None,
+        direction=team.direction if team else "higher",
+        weight=kr.weight,
+        done=None,
+        aggregated=False,
+        contributes_to=None,
+        contributors=(),
+        coverage=None,
+        listed=listed,
     )
 
 
@@ -253,6 +298,11 @@ def _value(x: float | None) -> str:
 
 
 def kr_line(kr: KrNode) -> str:
+    if kr.listed is not None:
+        return (
+            f"{bar(kr.progress)} {_pct(kr.progress)}  team {kr.title} "
+            f"(team key result {kr.listed}, shown under its department)"
+        )
     if kr.kind == "milestone":
         detail = "done" if kr.done else "not done"
     elif kr.kind == "graded":
@@ -270,6 +320,8 @@ def kr_line(kr: KrNode) -> str:
             detail += f", sum of {len(kr.contributors)} contributor(s)"
         if kr.graded:
             detail += ", graded by hand"
+    if kr.team:
+        detail += f"; team: counts for {len(kr.members)} member{'s' * (len(kr.members) != 1)}"
     return f"{bar(kr.progress)} {_pct(kr.progress)}  {kr.id} {kr.title} ({detail})"
 
 

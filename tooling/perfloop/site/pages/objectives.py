@@ -49,6 +49,39 @@ def kr_value(kv: KrView) -> str:
     return f"{number(kv.current)} of {number(kr.target)}{unit}{note}"
 
 
+def team_view(view: CycleView, ref: str) -> KrView | None:
+    """The department's team key result `ref` as the site shows it, or None."""
+    owner, obj_id, _ = [*ref.split("/"), "", ""][:3]
+    for ov in view.objectives(owner) if owner in view.org.departments else ():
+        if ov.objective.id == obj_id:
+            return next((kv for kv in ov.key_results if kv.ref == ref), None)
+    return None
+
+
+def team_link(view: CycleView, layout: Layout, linker: Linker, ref: str) -> str:
+    """A link to a team key result where it is drawn in full: its department's page."""
+    dept = ref.split("/")[0]
+    return linker.a(layout.department(dept), text(view.department_name(dept)), anchor(ref))
+
+
+TEAM_BADGE = (
+    '<span class="pl-badge" title="a team key result: scored once, counted by each member '
+    'who lists it">team</span>'
+)
+
+
+def team_note(view: CycleView, kv: KrView) -> str:
+    """What a department's team key result says of itself: for how many it counts."""
+    node = kv.node
+    if not node.team:
+        return ""
+    owner = f", checked in by {text(view.person_name(node.team_owner))}" if node.team_owner else ""
+    return (
+        f'<span class="pl-badge">team: counts for {plural(len(node.members), "member")}'
+        f"</span>{owner}"
+    )
+
+
 def coverage_note(view: CycleView, layout: Layout, linker: Linker, kv: KrView) -> str:
     cov = view.coverage.get(kv.ref)
     if cov is None:
@@ -75,7 +108,14 @@ def kr_table(view: CycleView, layout: Layout, linker: Linker, ov: ObjectiveView)
     rows, ids = [], []
     for kv in ov.key_results:
         kr = kv.kr
+        if kv.node.listed is not None:  # a team key result the person lists: shown in full
+            rows.append(_listed_row(view, layout, linker, kv))  # on its department's page
+            ids.append(attr(anchor(kv.ref)))
+            continue
         extra = []
+        note = team_note(view, kv)
+        if note:
+            extra.append(note)
         if kr.contributes_to:
             extra.append(f"contributes to {ref_link(view, layout, linker, kr.contributes_to)}")
         if kr.aggregate == "sum":
@@ -96,6 +136,20 @@ def kr_table(view: CycleView, layout: Layout, linker: Linker, ov: ObjectiveView)
     if not rows:
         return '<p class="pl-muted">No key results.</p>'
     return table(("Key result", "Progress", "Value", "Weight"), rows, "pl-krs", ids=ids)
+
+
+def _listed_row(
+    view: CycleView, layout: Layout, linker: Linker, kv: KrView
+) -> tuple[str, str, str, str]:
+    listed = kv.node.listed or ""
+    team = team_view(view, listed)
+    sub = f'<div class="pl-sub">team key result of {team_link(view, layout, linker, listed)}</div>'
+    return (
+        f"{TEAM_BADGE} {text(kv.node.title)}{sub}",
+        progress_bar(kv.progress, kv.node.title),
+        kr_value(team) if team is not None else "",
+        number(kv.kr.weight) if kv.kr.weight is not None else "",
+    )
 
 
 def objective_block(view: CycleView, layout: Layout, linker: Linker, ov: ObjectiveView) -> str:
@@ -138,7 +192,7 @@ def titles(view: CycleView, owner: str) -> list[str]:
     found: dict[str, None] = {}  # ordered, without repeats
     for ov in view.objectives(owner):
         found[ov.objective.title] = None
-        found.update((kv.kr.title, None) for kv in ov.key_results)
+        found.update((kv.node.title, None) for kv in ov.key_results)
     return list(found)
 
 

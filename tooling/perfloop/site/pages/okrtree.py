@@ -18,9 +18,18 @@ from ..blocks import summary, toc_entry
 from ..layout import Layout, Linker
 from ..markup import attr, number, plain, plural, text
 from ..svg import progress_bar
-from ..view import CycleView, ObjectiveView
+from ..view import CycleView, KrView, ObjectiveView
 from . import Page
-from .objectives import anchor, coverage_note, kr_value, ref_link, titles
+from .objectives import (
+    TEAM_BADGE,
+    anchor,
+    coverage_note,
+    kr_value,
+    ref_link,
+    team_link,
+    team_note,
+    titles,
+)
 
 MAX_DEPTH = 12  # aligns_to chains are validated loop-free; this is a second guard
 NOT_ALIGNED = "not-aligned"  # a department page's group of its people's unaligned objectives
@@ -69,12 +78,7 @@ class Drawing:
         view, layout, linker = self.view, self.layout, self.linker
         seen = seen | {ov.ref}
         kind = _kind(view, ov.owner)
-        krs = "".join(
-            f'<li><span class="pl-id">{text(kv.kr.id)}</span> {text(kv.kr.title)} '
-            f"{progress_bar(kv.progress, kv.kr.title)} <small>{kr_value(kv)}</small> "
-            f"{coverage_note(view, layout, linker, kv)}</li>"
-            for kv in ov.key_results
-        )
+        krs = "".join(self.key_result(kv) for kv in ov.key_results)
         children = [c for c in view.children.get(ov.ref, []) if c.ref not in seen]
         drawn = [c for c in children if self.here(c)]
         inner = ""
@@ -95,6 +99,21 @@ class Drawing:
             f"{f' <small>{len(children)} aligned</small>' if children else ''}</summary>"
             f'<ul class="pl-tree-krs">{krs}</ul>'
             f"{self.elsewhere(others, 'Aligned to this')}{inner}</details>"
+        )
+
+    def key_result(self, kv: KrView) -> str:
+        view, layout, linker = self.view, self.layout, self.linker
+        if kv.node.listed is not None:  # a team key result: drawn in full under its department
+            link = team_link(view, layout, linker, kv.node.listed)
+            return (
+                f"<li>{TEAM_BADGE} {text(kv.node.title)} "
+                f"{progress_bar(kv.progress, kv.node.title)} "
+                f"<small>team key result of {link}</small></li>"
+            )
+        return (
+            f'<li><span class="pl-id">{text(kv.kr.id)}</span> {text(kv.kr.title)} '
+            f"{progress_bar(kv.progress, kv.kr.title)} <small>{kr_value(kv)}</small> "
+            f"{team_note(view, kv)}{coverage_note(view, layout, linker, kv)}</li>"
         )
 
     def elsewhere(self, objectives: Iterable[ObjectiveView], lead: str) -> str:
