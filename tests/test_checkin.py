@@ -2,13 +2,46 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
 
 from conftest import run_cli
+from perfloop.checkin import CheckinError, apply_checkin, parse_assignments
+from perfloop.model import CycleData
+from perfloop.validation import validate_cycle
+from perfloop.writes import write_checked
 
 GOALS = "cycles/2026-h2/goals/bob.yaml"
+
+
+def load(repo: Path) -> CycleData:
+    """The cycle, free of errors."""
+    result = validate_cycle(repo, "2026-h2")
+    assert not [p.format() for p in result.problems if p.is_error]
+    assert result.data is not None
+    return result.data
+
+
+def checkin(
+    repo: Path,
+    values: list[str],
+    date: str,
+    note: str | None = None,
+    confidence: float | None = None,
+    blockers: str | None = None,
+) -> None:
+    """bob's check-in as `perfloop checkin bob VALUES…` makes it, in-process: the values
+    parsed against his goals, the file edited, the cycle as it will be checked, written."""
+    goals = load(repo).goals["bob"]
+    source = (repo / GOALS).read_text(encoding="utf-8")
+    assignments = parse_assignments(goals, values)
+    day = dt.date.fromisoformat(date)
+    text = apply_checkin(source, goals, assignments, day, confidence, note, blockers)
+    outcome = write_checked(repo, "2026-h2", {"goals/bob.yaml": text})
+    assert outcome.ok, [p.format() for p in outcome.added]
+
 
 COMMENTED = """\
 # Bob's goals: agreed with Dave on 2026-07-10.
@@ -71,20 +104,19 @@ checkins:
 @pytest.fixture
 def repo(base_repo: Path) -> Path:
     (base_repo / GOALS).write_text(COMMENTED)
-    assert run_cli("validate", cwd=base_repo).returncode == 0
+    load(base_repo)  # a valid cycle
     return base_repo
 
 
 def test_checkin_keeps_comments_and_key_order(repo: Path) -> None:
-    result = run_cli(
-        "checkin", "bob", "o1/kr1=10.5", "o1/kr2=done", "o1/kr3=0.8",
-        "kpi:availability=99.95", "--note", "Dashboards for the payment services",
-        "--confidence", "0.7", "--blockers", "Waiting for the new metrics pipeline",
-        "--date", "2026-09-15",
-        cwd=repo,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    assert result.stdout == f"wrote {GOALS}\n"
+    checkin(
+        repo,
+        ["o1/kr1=10.5", "o1/kr2=done", "o1/kr3=0.8", "kpi:availability=99.95"],
+        "2026-09-15",
+        note="Dashboards for the payment services",
+        confidence=0.7,
+        blockers="Waiting for the new metrics pipeline",
+    )
     assert (repo / GOALS).read_text() == EXPECTED
 
 
@@ -109,8 +141,7 @@ checkins:
 def test_lists_written_at_their_keys_indentation_stay_there(base_repo: Path) -> None:
     # the layout of files perfloop drafts from plain data (`cycle new`, `goals new`)
     (base_repo / GOALS).write_text(FLUSH)
-    result = run_cli("checkin", "bob", "o1/kr1=10", "--date", "2026-09-01", cwd=base_repo)
-    assert result.returncode == 0, result.stderr
+    checkin(base_repo, ["o1/kr1=10"], "2026-09-01")
     header = "# yaml-language-server: $schema=../../../public/schemas/goals.schema.json\n"
     after = FLUSH.replace("current: 9}", "current: 10}")
     expected = f"{header}{after}- date: 2026-09-01\n  values:\n    o1/kr1: 10\n"
@@ -126,13 +157,14 @@ def test_a_note_alone_is_a_checkin(repo: Path) -> None:
 def test_first_checkin_starts_the_list(base_repo: Path) -> None:
     result = run_cli("checkin", "bob", "o1/kr1=10", "--date", "2026-08-01", cwd=base_repo)
     assert result.returncode == 0, result.stderr
+    assert result.stdout == f"wrote {GOALS}\n"
     text = (base_repo / GOALS).read_text()
     assert text.endswith("checkins:\n  - date: 2026-08-01\n    values:\n      o1/kr1: 10\n")
     assert "target: 12, current: 10}" in text
 
 
 @pytest.mark.parametrize(
-    ("args", "message"),
+    ("values", "message"),
     [
         (["o1/kr9=3"], "o1/kr9 is not a key result of bob's goals"),
         (["o1/kr2=3"], "o1/kr2 is a milestone: give done (true) or false"),
@@ -140,6 +172,20 @@ def test_first_checkin_starts_the_list(base_repo: Path) -> None:
         (["o1/kr1=lots"], "o1/kr1: 'lots' is not a number"),
         (["o1/kr1"], "write OBJECTIVE/KR=VALUE or kpi:ID=VALUE"),
         (["kpi:uptime=3"], "bob has no KPI 'uptime'"),
+    ],
+)
+def test_bad_values_are_refused_with_what_is_wrong(
+    repo: Path, values: list[str], message: str
+) -> None:
+    with pytest.raises(CheckinError) as refused:
+        parse_assignments(load(repo).goals["bob"], values)
+    assert message in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["o1/kr9=3"], "o1/kr9 is not a key result of bob's goals"),  # any bad value, above
         (["o1/kr1=3", "--date", "2026-07-31"], "the last check-in is of 2026-08-01"),
         ([], "give at least one KR=VALUE"),
     ],
