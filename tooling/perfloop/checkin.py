@@ -5,6 +5,10 @@ goals/alice.yaml in place, keeping its comments and key order: each key result g
 `current` (a milestone its `done`, a hand-graded one its `score`), each KPI its `actual`,
 and one entry is appended to `checkins` with the date, the key-result values, confidence,
 note and blockers. The git history of the file is then the progress timeline.
+
+`perfloop checkin platform o1/kr1=99.9` does the same in departments/platform.yaml for a
+team key result (team: true), which its owner checks in for; a member's reference to it
+(`ref:`) has no values to check in.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import yamledit
-from .model import Goals
+from .model import Goals, ObjectiveSet
 from .writes import with_schema_line
 
 TRUE = {"true", "done", "yes"}
@@ -46,8 +50,11 @@ def _number(raw: str, key: str) -> float | int:
     return int(value) if value.is_integer() and "." not in raw and "e" not in raw.lower() else value
 
 
-def parse_assignments(goals: Goals, items: list[str]) -> list[Assignment]:
-    """`o1/kr1=42`, `o1/kr2=done`, `kpi:availability=99.9` checked against `goals`."""
+def parse_assignments(goals: ObjectiveSet, items: list[str]) -> list[Assignment]:
+    """`o1/kr1=42`, `o1/kr2=done`, `kpi:availability=99.9` checked against `goals` (a
+    person's goals; or a department's objectives, whose team key results alone are checked
+    in there, by their owner)."""
+    department = not isinstance(goals, Goals)
     out: dict[str, Assignment] = {}
     for item in items:
         key, sep, raw = item.partition("=")
@@ -56,7 +63,10 @@ def parse_assignments(goals: Goals, items: list[str]) -> list[Assignment]:
             raise CheckinError(f"{item!r}: write OBJECTIVE/KR=VALUE or kpi:ID=VALUE")
         if key in out:
             raise CheckinError(f"{key} is given twice")
+        if key.startswith(KPI_PREFIX) and department:
+            raise CheckinError(f"{key}: a department has no KPIs; check in its team key results")
         if key.startswith(KPI_PREFIX):
+            assert isinstance(goals, Goals)
             kpi_id = key[len(KPI_PREFIX) :]
             if kpi_id not in goals.kpis:
                 known = ", ".join(sorted(goals.kpis)) or "none"
@@ -66,11 +76,29 @@ def parse_assignments(goals: Goals, items: list[str]) -> list[Assignment]:
         obj_id, _, kr_id = key.partition("/")
         objective = goals.objective(obj_id)
         kr = objective.key_result(kr_id) if objective and kr_id else None
-        if kr is None:
-            known = ", ".join(f"{o.id}/{k.id}" for o in goals.objectives for k in o.key_results)
+        if kr is None or kr.ref is not None or (department and not kr.team):
+            own = [
+                f"{o.id}/{k.id}"
+                for o in goals.objectives
+                for k in o.key_results
+                if k.ref is None and (k.team or not department)
+            ]
+            if kr is not None and kr.ref is not None:
+                dept = kr.ref.split("/")[0]
+                raise CheckinError(
+                    f"{key} is the team key result {kr.ref}: who owns it checks in for it "
+                    f"(perfloop checkin {dept} {kr.ref.partition('/')[2]}=VALUE)"
+                )
+            what, where = (
+                ("team key result", goals.owner)
+                if department
+                else (
+                    "key result",
+                    f"{goals.owner}'s goals",
+                )
+            )
             raise CheckinError(
-                f"{key} is not a key result of {goals.owner}'s goals (key results: "
-                f"{known or 'none'})"
+                f"{key} is not a {what} of {where} ({what}s: {', '.join(own) or 'none'})"
             )
         if kr.kind == "milestone":
             word = raw.lower()
@@ -91,7 +119,7 @@ def _find(items: Any, ident: str) -> Any:
 
 def apply_checkin(
     source: str,
-    goals: Goals,
+    goals: ObjectiveSet,
     assignments: list[Assignment],
     date: dt.date,
     confidence: float | None = None,
@@ -124,4 +152,5 @@ def apply_checkin(
     if not doc.get("checkins"):  # absent, null or `[]`: start a block list
         doc["checkins"] = yamledit.CommentedSeq()
     doc["checkins"].append(entry)
-    return with_schema_line(yamledit.dump(doc, like=source), "goals")
+    kind = "goals" if isinstance(goals, Goals) else "objectives"
+    return with_schema_line(yamledit.dump(doc, like=source), kind)

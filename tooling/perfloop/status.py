@@ -4,8 +4,9 @@ Each phase owes its own work, and anything an earlier phase left undone that the
 still needs stays on the list (a person without goals in review has no OKR section):
 
 - planning and after: goals files, department objectives, company objectives;
-- execution: a check-in within `checkin_interval_days` (default 14) for everyone with goals,
-  and every plan task past its due date that is not marked `done: true`;
+- execution: a check-in within `checkin_interval_days` (default 14) for everyone with goals
+  of their own (a team key result's check-in is owed by its owner, in its department's
+  file), and every plan task past its due date that is not marked `done: true`;
 - execution, from the check-point's date when cycle.yaml sets one: a check-point file
   (`checkpoints/<person>.yaml`) for everyone with a manager, owed by the two;
 - review and calibration: every review that counts (its relation has weight > 0 in the
@@ -139,7 +140,9 @@ def owed(
         interval = dt.timedelta(days=cycle.checkin_interval_days)
         for person in org.people.values():
             goals = data.goals.get(person.id)
-            if goals is None or not any(o.key_results for o in goals.objectives):
+            if goals is None or not any(
+                kr.ref is None for o in goals.objectives for kr in o.key_results
+            ):  # nothing of their own to check in (a team key result's owner does that)
                 continue
             dates = [c.date for c in goals.checkins]
             last = max(dates) if dates else None
@@ -159,6 +162,30 @@ def owed(
                 "execution",
                 due=since + interval,
             )
+
+        # team key results: a check-in by each owner in the department's file
+        for team_dept, objectives in data.departments.items():
+            by_owner: dict[str, list[str]] = {}
+            for objective in objectives.objectives:
+                for kr in objective.key_results:
+                    owner = data.team_owner(team_dept, kr) if kr.team else None
+                    if owner is not None:
+                        by_owner.setdefault(owner, []).append(f"{objective.id}/{kr.id}")
+            for owner, keys in by_owner.items():
+                dates = [c.date for c in objectives.checkins if set(c.values) & set(keys)]
+                last = max(dates) if dates else None
+                since = last or cycle.period_start
+                if today - since <= interval:
+                    continue
+                named = ", ".join(f"{team_dept}/{key}" for key in keys)
+                detail = (
+                    f"team key result {named}: last check-in {last.isoformat()}, "
+                    f"{(today - last).days} days ago"
+                    if last
+                    else f"team key result {named}: no check-in yet"
+                )
+                owner_dept = org.people[owner].department if owner in org.people else team_dept
+                add(owner_dept, (owner,), "check-in", detail, "execution", due=since + interval)
 
     # execution: plan tasks past their due date and not marked done
     for person in org.people.values():

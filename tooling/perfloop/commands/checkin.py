@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import click
 
 from ..checkin import CheckinError, apply_checkin, parse_assignments
+from ..repository import CYCLES, current_cycle_id
 from .context import cycle_option, repository_root
 from .writing import load_for_write, refuse, write_or_refuse
 
@@ -14,7 +16,7 @@ OPEN_PHASES = ("planning", "execution", "review")
 
 
 @click.command()
-@click.argument("person")
+@click.argument("person", metavar="PERSON|DEPARTMENT")
 @click.argument("values", nargs=-1, metavar="KR=VALUE…")
 @click.option("--note", help="What happened since the last check-in.")
 @click.option(
@@ -39,7 +41,8 @@ def command(
     on: dt.datetime | None,
     cycle_id: str | None,
 ) -> None:
-    """Record a check-in in goals/PERSON.yaml.
+    """Record a check-in in goals/PERSON.yaml (or departments/DEPARTMENT.yaml, for its
+    team key results).
 
     VALUES are OBJECTIVE/KR=NUMBER (sets `current`), OBJECTIVE/KR=done|false for a milestone,
     OBJECTIVE/KR=0..1 for a key result graded by hand (sets `score`), and kpi:ID=NUMBER
@@ -47,13 +50,15 @@ def command(
     if it would make the cycle invalid.
     """
     root = repository_root()
-    data = load_for_write(root, cycle_id, f"goals/{person}.yaml")
+    department = _is_department(root, cycle_id, person)  # a team key result's check-in
+    rel = f"departments/{person}.yaml" if department else f"goals/{person}.yaml"
+    data = load_for_write(root, cycle_id, rel)
     if data.cycle.phase not in OPEN_PHASES:
         refuse(
             f"cycle {data.id} is in phase {data.cycle.phase}: check-ins are taken in "
             f"{', '.join(OPEN_PHASES)}"
         )
-    goals = data.goals.get(person)
+    goals = data.departments.get(person) if department else data.goals.get(person)
     if goals is None:
         hint = "" if person in data.org.people else f" ({person!r} is not in org.yaml)"
         raise click.UsageError(f"{person} has no goals file in cycle {data.id}{hint}")
@@ -69,7 +74,14 @@ def command(
             f"the last check-in is of {goals.checkins[-1].date}; check-ins are kept oldest "
             "first, so give a date on or after it"
         )
-    rel = f"goals/{person}.yaml"
     source = (root / data.dir / rel).read_text(encoding="utf-8")
     text = apply_checkin(source, goals, assignments, date, confidence, note, blockers)
     write_or_refuse(root, data.id, {rel: text}, f"check-in for {person}")
+
+
+def _is_department(root: Path, cycle_id: str | None, name: str) -> bool:
+    """Whether `name` has a department file and no goals file (ids are one namespace)."""
+    folder = root / CYCLES / (cycle_id or current_cycle_id(root) or "")
+    return (folder / "departments" / f"{name}.yaml").is_file() and not (
+        folder / "goals" / f"{name}.yaml"
+    ).is_file()
