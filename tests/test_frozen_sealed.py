@@ -157,3 +157,60 @@ def test_no_digest_of_a_plaintext_is_readable_without_a_key(closed) -> None:
     text = "\n".join(p.read_text("utf-8", "replace") for p in readable if p.is_file())
     text += git(repo, "log", "-p", "--all")
     assert not {d for d in digests if d in text}
+
+
+def test_the_pull_request_that_closes_a_sealed_cycle_and_one_that_changes_it_after(
+    sealed,  # noqa: F811
+) -> None:
+    """The closing pull request carries results.yaml sealed: the check finds it, and with
+    the org identity (the trusted gate) compares the record with the files it closes. A
+    later change inside the closed cycle is refused, with or without a key."""
+    repo, identity, env = sealed
+    cycle = repo / CYCLE / "cycle.yaml"
+    cycle.write_text(cycle.read_text().replace("phase: review", "phase: calibration"))
+    hr = ("-i", str(identity["henry"]))
+    assert run_cli("calibrate", "--write", *hr, cwd=repo, env=env).returncode == 0
+    (repo / ".gitignore").write_text(".perfloop-cache/\n")
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "2026-h2 in calibration")
+    git(repo, "checkout", "-qb", "close")
+    done = run_cli("cycle", "close", "--allow-incomplete", "--date", "2026-12-31", *hr,
+                   cwd=repo, env=env)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "Close 2026-h2")
+    keyless = {**env}
+    gate = {**env, "PERFLOOP_ORG_IDENTITY": identity["org"].read_text()}
+
+    def check(environment: dict[str, str]) -> str:
+        result = run_cli("check", "--base", "main", "--author", "henryp", cwd=repo,
+                         env=environment)  # fmt: skip
+        return result.stdout + result.stderr
+
+    for environment in (keyless, gate):
+        out = check(environment)
+        assert "needs its results.yaml snapshot" not in out, out
+        assert "after the cycle closed" not in out, out
+
+    # the same pull request with alice's result raised by hand after the close wrote it
+    mine = repo / CYCLE / "results/alice.yaml.age"
+    shown = run_cli("show", f"{CYCLE}/results/alice.yaml", *hr, cwd=repo, env=env).stdout
+    raised = shown.replace("rating: ", "rating: A  # was ")
+    mine.write_bytes(seal_to(identity, ("alice", "dave", "carol", "henry"), raised))
+    git(repo, "commit", "-qam", "a better rating")
+    assert f"{CYCLE}/results/alice.yaml.age:1:1: error: changed" in check(gate)
+    assert "results/alice.yaml.age:1:1: error: changed" not in check(keyless)  # cannot tell
+
+    # merged as closed; then a pull request swaps a sealed review of the closed cycle
+    git(repo, "revert", "--no-edit", "HEAD")
+    git(repo, "checkout", "-q", "main")
+    git(repo, "merge", "-q", "--ff-only", "close")
+    git(repo, "checkout", "-qb", "swap")
+    review = repo / CYCLE / "reviews/alice/bob.yaml.age"
+    kinder = "ratings: {impact: 5, collaboration: 5}\n"
+    review.write_bytes(seal_to(identity, ("bob", "dave", "carol", "henry"), kinder))
+    git(repo, "commit", "-qam", "a kinder review")
+    for environment in (keyless, gate):
+        out = check(environment)
+        assert f"{CYCLE}/reviews/alice/bob.yaml.age:1:1: error: cycle 2026-h2 is closed" in out

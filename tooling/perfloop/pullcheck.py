@@ -509,13 +509,15 @@ def _closing_rules(
 ) -> list[Problem]:
     """results.yaml arrives with cycle.yaml moving to closed, and only so."""
     results = f"{CYCLES}/{cycle_id}/results.yaml"
+    forms = (results, results + ".age")  # a sealed cycle's record is sealed (SPEC section 7)
     cycle_file = f"{CYCLES}/{cycle_id}/cycle.yaml"
     problems = []
     new_phase = _phase_in_tree(repo, root, head, cycle_id)
-    if results in paths and changed[results] != "deleted" and new_phase != "closed":
+    arriving = [p for p in forms if p in paths and changed[p] != "deleted"]
+    if arriving and new_phase != "closed":
         problems.append(
             error(
-                results,
+                arriving[0],
                 1,
                 1,
                 "results.yaml may only arrive with cycle.yaml moving to closed "
@@ -523,11 +525,12 @@ def _closing_rules(
             )
         )
     closing = cycle_file in paths and new_phase == "closed"
-    if closing and head is None and (root / results).is_file():
-        # the snapshot as close wrote it from these files, not edited after (frozen.py)
+    if closing and head is None and any((root / p).is_file() for p in forms):
+        # the snapshot as close wrote it from these files, not edited after (frozen.py); a
+        # sealed one only with the org identity (the trusted gate), which opens it
         whole = lambda: engine.verdict(root, cycle_id, whole_model=True).data  # noqa: E731
         problems += frozen.frozen_problems(root, cycle_id, None, whole, closing=True)
-    if closing and _read_head(repo, root, head, results) is None:
+    if closing and all(_read_head(repo, root, head, p) is None for p in forms):
         problems.append(
             error(
                 cycle_file,
