@@ -214,3 +214,25 @@ def test_the_pull_request_that_closes_a_sealed_cycle_and_one_that_changes_it_aft
     for environment in (keyless, gate):
         out = check(environment)
         assert f"{CYCLE}/reviews/alice/bob.yaml.age:1:1: error: cycle 2026-h2 is closed" in out
+
+
+def test_a_sealed_file_in_a_plain_cycle_is_one_error_in_the_pull_request_check(
+    base_repo: Path,
+) -> None:
+    """No rule can read it, so what it holds would go unchecked (the same case as
+    tests/data/invalid/sealed-file-in-plain-cycle, which `validate` reports)."""
+    case = Path(__file__).parent / "data/invalid/sealed-file-in-plain-cycle"
+    (base_repo / CYCLE / "org.yaml").write_bytes((case / CYCLE / "org.yaml").read_bytes())
+    git(base_repo, "init", "-q", "-b", "main")
+    git(base_repo, "add", "-A")
+    git(base_repo, "commit", "-qm", "keys")
+    git(base_repo, "checkout", "-qb", "carol-review")
+    stray = f"{CYCLE}/reviews/alice/carol.yaml.age"
+    (base_repo / stray).write_bytes((case / stray).read_bytes())
+    git(base_repo, "add", "-A")
+    git(base_repo, "commit", "-qm", "my review of alice")
+    result = run_cli("check", "--base", "main", "--author", "carold", cwd=base_repo)
+    assert result.returncode == 1
+    errors = [line for line in result.stdout.splitlines() if " error: " in line]
+    assert len(errors) == 1, result.stdout
+    assert errors[0].startswith(f"{stray}:1:1: error: a sealed file in a plain cycle")

@@ -735,6 +735,13 @@ def withheld(problem: Problem) -> Problem:
     return problem
 
 
+SEALED_IN_PLAIN = (
+    "a sealed file in a plain cycle (cycle.yaml has no `confidentiality: sealed`): no rule "
+    "can read it, so its content would go unchecked; commit the plain file, or make the "
+    "cycle sealed (the guide's page on keys says how)"
+)
+
+
 def sealed_problems(
     data: CycleData,
     kinds: Mapping[str, FileKind],
@@ -744,24 +751,28 @@ def sealed_problems(
 ) -> list[Problem]:
     """What the PR check decides of sealed files without opening them (SPEC section 7): a
     sealed file has as many recipient stanzas as its audience has keys; with the org key,
-    a file it does not open is sealed to the wrong keys."""
+    a file it does not open is sealed to the wrong keys. In a plain cycle a sealed file is
+    one error of its own: nothing checks what it holds."""
     from .sealing.age import expected_stanzas, recipient_type
     from .sealing.audience import audience, is_confidential
 
+    if not data.cycle.sealed:  # a well-formed one (a malformed one has its error already)
+        return [
+            error(path, 1, 1, SEALED_IN_PLAIN) for rel, _, path, _, _ in sealed if rel in stanzas
+        ]
     problems: list[Problem] = []
-    if data.cycle.sealed:
-        sealed_rels = {item[0] for item in sealed}
-        for rel in sorted(kinds):
-            if rel not in sealed_rels and is_confidential(rel):
-                problems.append(
-                    error(
-                        f"{data.dir}/{rel}",
-                        1,
-                        1,
-                        "a plain confidential file in a sealed cycle would show review text "
-                        "to every reader of the repository: run `perfloop seal`",
-                    )
+    sealed_rels = {item[0] for item in sealed}
+    for rel in sorted(kinds):
+        if rel not in sealed_rels and is_confidential(rel):
+            problems.append(
+                error(
+                    f"{data.dir}/{rel}",
+                    1,
+                    1,
+                    "a plain confidential file in a sealed cycle would show review text "
+                    "to every reader of the repository: run `perfloop seal`",
                 )
+            )
     org_reader = reader is not None and data.org.org_key in reader.publics
     for rel, _, path, _, _ in sealed:
         if rel not in stanzas:
