@@ -14,6 +14,14 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
 BASE = DATA / "base"
 EXAMPLE_CYCLE = "2026-h2"
+# The example's current cycle is sealed; its people's identities are committed, example-only
+# (examples/keys/README.md). HR's opens every sealed file: tests that read the example's
+# reviews, ratings or results read them as HR, and say so (`env=AS_HR`). Nothing injects it:
+# a run without it is the keyless path (what CI and every other reader sees).
+EXAMPLE_KEYS = ROOT / "examples" / "keys"
+HR_IDENTITY = EXAMPLE_KEYS / "helen.key"
+ORG_IDENTITY = EXAMPLE_KEYS / "org.key"
+AS_HR = {"PERFLOOP_IDENTITY": str(HR_IDENTITY)}
 
 
 # The installed console script, as users run it (`python -m perfloop` imports more of the
@@ -62,11 +70,52 @@ def base_repo(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def example_repo(tmp_path: Path) -> Path:
-    """A copy of this repository's own example (cycles/ and the site)."""
+    """A copy of this repository's own example (cycles/, its current cycle sealed, and the
+    example keys in examples/keys/)."""
     repo = tmp_path / "example"
     repo.mkdir()
     shutil.copytree(ROOT / "cycles", repo / "cycles", ignore=shutil.ignore_patterns(".*"))
+    shutil.copytree(EXAMPLE_KEYS, repo / "examples" / "keys")
     return repo
+
+
+def unseal(repo: Path, cycle: str = EXAMPLE_CYCLE) -> Path:
+    """Make `repo`'s copy of the example's `cycle` plain again, as it was before it was
+    sealed: every sealed file opened with the example's org key into its plain form, and
+    cycle.yaml's `confidentiality` and org.yaml's `org_key` dropped. For the tests of what
+    a plain cycle does (the cache's shortcuts, which a sealed cycle bypasses)."""
+    from perfloop.sealing.age import load_identities
+
+    org_identity = load_identities(ORG_IDENTITY)
+    folder = repo / "cycles" / cycle
+    for sealed in sorted(folder.rglob("*.age")):
+        plain = org_identity.open(sealed.read_bytes())
+        assert plain is not None, sealed
+        sealed.with_suffix("").write_bytes(plain)
+        sealed.unlink()
+    for name, key in (("cycle.yaml", "confidentiality:"), ("org.yaml", "org_key:")):
+        file = folder / name
+        lines = file.read_text(encoding="utf-8").splitlines(keepends=True)
+        file.write_text("".join(x for x in lines if not x.startswith(key)), encoding="utf-8")
+    return repo
+
+
+def seal_text(repo: Path, path: str, text: str) -> Path:
+    """Replace the confidential file `path` (plain form, from `repo`) of a sealed cycle with
+    `text`, sealed to its audience by the real `perfloop seal`, as its author would."""
+    plain = repo / path
+    plain.with_name(plain.name + ".age").unlink(missing_ok=True)
+    plain.write_text(text, encoding="utf-8")
+    sealed = run_cli("seal", path, cwd=repo)
+    assert sealed.returncode == 0, sealed.stderr
+    assert not plain.exists()
+    return plain.with_name(plain.name + ".age")
+
+
+@pytest.fixture
+def plain_example_repo(example_repo: Path) -> Path:
+    """The example's copy with its current cycle plain (`unseal`)."""
+    return unseal(example_repo)
 
 
 def make_demo(folder: Path, people: int, seed: int) -> Path:

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from conftest import ROOT
+from conftest import EXAMPLE_KEYS, ROOT
 
 MINIMAL_MKDOCS = """site_name: Test company
 docs_dir: site
@@ -26,9 +26,11 @@ plugins:
 
 
 def example_with_site(target: Path) -> Path:
-    """This repository's example cycles, hand-written pages and mkdocs.yml, copied."""
+    """This repository's example cycles, hand-written pages and mkdocs.yml, copied, with the
+    example keys (examples/keys/: a restricted build reads the sealed cycle with one)."""
     target.mkdir(parents=True)
     shutil.copytree(ROOT / "cycles", target / "cycles")
+    shutil.copytree(EXAMPLE_KEYS, target / "examples" / "keys")
     shutil.copytree(ROOT / "site", target / "site")
     shutil.copy(ROOT / "mkdocs.yml", target / "mkdocs.yml")
     return target

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLE_CYCLE, commit_all, run_cli
+from conftest import AS_HR, EXAMPLE_CYCLE, commit_all, run_cli
 
 EXAMPLE = f"cycles/{EXAMPLE_CYCLE}"
 BASE = "cycles/2026-h2"
@@ -78,7 +78,8 @@ def test_reports_cover_everyone_else_and_mark_the_left_out(
     typo: tuple[Path, list[str]], tmp_path: Path
 ) -> None:
     """tree, status, score, calibrate and export print their report, mark alice as left
-    out, say so in one line on stderr, and exit 1; JSON stays JSON."""
+    out, say so in one line on stderr, and exit 1; JSON stays JSON. Read as HR: the
+    example's reviews and calibration are sealed."""
     repo, _ = typo
     note = (
         f"perfloop: cycle {EXAMPLE_CYCLE} has 1 error(s); left out of this report for their "
@@ -93,7 +94,7 @@ def test_reports_cover_everyone_else_and_mark_the_left_out(
         ("export",): "a valid goals/alice.yaml",
     }
     for args, mark in reports.items():
-        result = run_cli(*args, cwd=repo)
+        result = run_cli(*args, cwd=repo, env=AS_HR)
         assert result.returncode == 1, (args, result.stderr)
         assert mark in result.stdout, (args, result.stdout)
         assert result.stderr.endswith(note), (args, result.stderr)
@@ -105,16 +106,19 @@ def test_reports_cover_everyone_else_and_mark_the_left_out(
         ("score", "--json"),
         ("calibrate", "--json"),
     ):
-        result = run_cli(*args, cwd=repo)
+        result = run_cli(*args, cwd=repo, env=AS_HR)
         assert result.returncode == 1 and result.stderr == note, (args, result.stderr)
         json.loads(result.stdout)
-    people = {p["id"]: p for p in json.loads(run_cli("score", "--json", cwd=repo).stdout)["people"]}
+    people = {
+        p["id"]: p
+        for p in json.loads(run_cli("score", "--json", cwd=repo, env=AS_HR).stdout)["people"]
+    }
     assert people["alice"]["complete"] is False and people["ben-carter"]["complete"] is True
-    groups = json.loads(run_cli("calibrate", "--json", cwd=repo).stdout)["groups"]
+    groups = json.loads(run_cli("calibrate", "--json", cwd=repo, env=AS_HR).stdout)["groups"]
     eng = next(g for g in groups if g["id"] == "eng")
     assert eng["left_out"] == {"alice": "goals/alice.yaml"} and "alice" not in eng["proposed"]
     out = tmp_path / "r.xlsx"
-    result = run_cli("export", "--format", "xlsx", "-o", str(out), cwd=repo)
+    result = run_cli("export", "--format", "xlsx", "-o", str(out), cwd=repo, env=AS_HR)
     assert result.returncode == 1 and out.exists()
 
 
@@ -193,10 +197,14 @@ def test_a_sum_short_of_a_left_out_contributor_is_not_scored(base_repo: Path) ->
     assert "  bob: lacks a valid goals/bob.yaml" in result.stdout
 
 
-def test_a_left_out_file_at_the_base_is_judged_alike_warm_and_cold(example_repo: Path) -> None:
+def test_a_left_out_file_at_the_base_is_judged_alike_warm_and_cold(
+    plain_example_repo: Path,
+) -> None:
     """The typo is on the base (committed, its verdict stored); a change elsewhere, then the
     fix, are derived from that verdict (incremental.py) and must match a cold check: the
-    group waits while alice is left out, and its quotas are checked once she is back."""
+    group waits while alice is left out, and its quotas are checked once she is back. The
+    example as a plain company: a sealed cycle is never derived from a verdict."""
+    example_repo = plain_example_repo
     alice = example_repo / EXAMPLE / "goals/alice.yaml"
     edit(alice, "current: 99.97", "current: one")
     commit_all(example_repo, "a typo on the base")

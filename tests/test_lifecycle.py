@@ -23,7 +23,7 @@ from pathlib import Path
 import git
 import pytest
 
-from conftest import run_cli
+from conftest import AS_HR, run_cli
 from perfloop.lifecycle import next_cycle_text, period_shift
 from perfloop.loader import load_file
 
@@ -410,7 +410,8 @@ def test_close_refuses_outside_calibration_and_with_incomplete_people(base_repo:
 def test_cycle_new_from_the_example_validates(example_repo: Path) -> None:
     assert run_cli("codeowners", cwd=example_repo).returncode == 0
     before = (example_repo / ".github/CODEOWNERS").read_text()
-    result = run_cli("cycle", "new", "2027-h1", "--from", "2026-h2", cwd=example_repo)
+    # HR's identity: cycle new reads the sealed reviews' improvement plans
+    result = run_cli("cycle", "new", "2027-h1", "--from", "2026-h2", cwd=example_repo, env=AS_HR)
     assert result.returncode == 0, result.stderr
     assert "32 draft goals file(s)" in result.stdout
     # the new cycle is current: its owners are written in the same change
@@ -518,10 +519,14 @@ def test_close_writes_hostile_reasons_that_read_back_as_written(base_repo: Path)
     assert run_cli("validate", cwd=base_repo).returncode == 0
 
 
-def test_cycle_new_writes_a_sealed_cycle_once_there_is_an_org_key(example_repo: Path) -> None:
+def test_cycle_new_writes_a_sealed_cycle_once_there_is_an_org_key(
+    plain_example_repo: Path,
+) -> None:
     """SPEC section 7: `cycle new` writes `confidentiality: sealed`; a plain repository
     without the org key every sealed file needs keeps its next cycle plain."""
     from perfloop.sealing.age import generate_identity
+
+    example_repo = plain_example_repo  # the example as it was before it was sealed
 
     plain = run_cli("cycle", "new", "2027-h1", "--from", "2026-h2", cwd=example_repo)
     assert plain.returncode == 0, plain.stderr

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_cli
+from conftest import AS_HR, ROOT, run_cli
 from perfloop.repository import current_cycle_id
 from perfloop.validation import validate_cycle
 from sitebuild import (
@@ -207,7 +207,7 @@ def test_untrusted_text_never_becomes_markup(base_repo: Path) -> None:
 
 def test_restricted_audiences_see_only_what_they_may(tmp_path: Path) -> None:
     repo = example_with_site(tmp_path / "example")
-    hr = run_cli("site", "--audience", "hr", cwd=repo)
+    hr = run_cli("site", "--audience", "hr", cwd=repo, env=AS_HR)  # HR builds them
     assert hr.returncode == 0, hr.stderr
     site = repo / "build" / "site-hr"
     results = main_text(site / "results" / "index.html")
@@ -227,7 +227,7 @@ def test_restricted_audiences_see_only_what_they_may(tmp_path: Path) -> None:
     tree = [d for d in index if d["location"].startswith("tree/")]
     assert tree and not any("Restricted to" in d["text"] for d in tree)  # not in every result
 
-    sales = run_cli("site", "--audience", "dept:sales", cwd=repo)
+    sales = run_cli("site", "--audience", "dept:sales", cwd=repo, env=AS_HR)
     assert sales.returncode == 0, sales.stderr
     site = repo / "build" / "site-dept-sales"
     assert "## Results" not in (site / "people" / "alice" / "index.html").read_text()

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_cli
-from perfloop.loader import load_file
+from conftest import AS_HR, ORG_IDENTITY, ROOT, run_cli, seal_text
+from perfloop.loader import parse_bytes
+from perfloop.sealing.age import load_identities
 from sitebuild import example_with_site, mkdocs_build, output_files, page_text
 
 MIN_LEN = 16  # shorter strings could occur by chance ("Good work")
@@ -25,11 +26,15 @@ def _strings(value) -> list[str]:
 
 
 def confidential_texts() -> set[str]:
-    """Every free text of every review and calibration file of the example."""
+    """Every free text of every review and calibration file of the example, plain (2026-h1)
+    or sealed (2026-h2, opened with the example's org key)."""
+    org = load_identities(ORG_IDENTITY)
     texts = set()
     for folder in ("reviews", "calibration"):
-        for path in (ROOT / "cycles").glob(f"*/{folder}/**/*.yaml"):
-            doc, problems = load_file(path, str(path))
+        for path in (ROOT / "cycles").glob(f"*/{folder}/**/*.yaml*"):
+            raw = org.open(path.read_bytes()) if path.suffix == ".age" else path.read_bytes()
+            assert raw is not None, path
+            doc, problems = parse_bytes(raw, str(path))
             assert doc is not None, problems
             texts |= {" ".join(s.split()) for s in _strings(doc.data) if len(s) >= MIN_LEN}
     return texts
@@ -44,7 +49,7 @@ def public_site(tmp_path_factory) -> Path:
 
 
 def test_the_example_has_confidential_text_to_look_for() -> None:
-    assert len(confidential_texts()) > 100
+    assert len(confidential_texts()) > 600  # both cycles' (2026-h1 alone has 166)
 
 
 def test_no_review_or_calibration_text_anywhere(public_site: Path) -> None:
@@ -57,7 +62,7 @@ def test_no_review_or_calibration_text_anywhere(public_site: Path) -> None:
 
 
 def test_no_score_rating_or_bonus_anywhere(public_site: Path) -> None:
-    scores = json.loads(run_cli("score", "--json", cwd=ROOT).stdout)
+    scores = json.loads(run_cli("score", "--json", cwd=ROOT, env=AS_HR).stdout)
     finals = {
         f"{p[k]:.2f}" for p in scores["people"] for k in ("okr", "kpi", "review", "final") if p[k]
     }
@@ -82,13 +87,13 @@ def test_no_score_rating_or_bonus_anywhere(public_site: Path) -> None:
 def test_public_build_never_reads_confidential_files(tmp_path: Path) -> None:
     """A review file the public build would choke on does not matter: it is never parsed."""
     repo = example_with_site(tmp_path / "example")
-    review = next((repo / "cycles" / "2026-h2" / "reviews").glob("*/*.yaml"))
-    review.write_text("ratings: [this is not: valid")
+    review = "cycles/2026-h2/reviews/alice/sofia.yaml"
+    seal_text(repo, review, "ratings: [this is not: valid")
     result = mkdocs_build(repo)
     assert result.returncode == 0, result.stderr
-    restricted = run_cli("site", "--audience", "hr", cwd=repo)
+    restricted = run_cli("site", "--audience", "hr", cwd=repo, env=AS_HR)
     assert restricted.returncode == 1  # the HR build reads it, and refuses it
-    assert str(review.relative_to(repo)) in restricted.stderr
+    assert f"{review}.age:" in restricted.stderr
 
 
 def test_development_plans_carried_from_reviews_stay_off_the_public_site(tmp_path: Path) -> None:

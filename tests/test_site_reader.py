@@ -20,7 +20,7 @@ from urllib.parse import urljoin
 
 import pytest
 
-from conftest import ROOT, run_cli
+from conftest import AS_HR, ROOT, run_cli
 from sitebuild import example_with_site, mkdocs_build
 from test_site_browser import ARGS, CHROMIUM
 
@@ -43,7 +43,7 @@ def sites(tmp_path_factory) -> dict[str, Path]:
     repo = example_with_site(tmp_path_factory.mktemp("reader") / "example")
     public = mkdocs_build(repo)
     assert public.returncode == 0, public.stderr
-    hr = run_cli("site", "--audience", "hr", cwd=repo)
+    hr = run_cli("site", "--audience", "hr", cwd=repo, env=AS_HR)
     assert hr.returncode == 0, hr.stderr
     return {"public": repo / "public", "hr": repo / "build" / "site-hr"}
 

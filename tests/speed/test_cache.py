@@ -237,9 +237,12 @@ def _drop_runs(repo: Path) -> None:
     shutil.rmtree(cache(repo) / "runs", ignore_errors=True)
 
 
-def test_commands_share_one_verdict_that_equals_a_fresh_computation(example_repo: Path) -> None:
+def test_commands_share_one_verdict_that_equals_a_fresh_computation(
+    plain_example_repo: Path,
+) -> None:
     """`validate` checks the cycle once; `score` and `calibrate` in new processes take its
-    verdict (rule problems and scores) and print exactly what an uncached run prints."""
+    verdict (rule problems and scores) and print exactly what an uncached run prints.
+    The example as a plain company: a sealed cycle is always loaded in full."""
     import marshal
 
     from perfloop.speed.store import read, write
@@ -251,17 +254,17 @@ def test_commands_share_one_verdict_that_equals_a_fresh_computation(example_repo
         ("score", "--person", "alice"),  # the breakdown: nested records built
         ("calibrate", "--json"),
     ]
-    fresh = {c: run_cli(*c, cwd=example_repo, env={"PERFLOOP_CACHE": "0"}) for c in commands}
-    assert not _verdicts(example_repo)
-    assert run_cli("validate", cwd=example_repo).returncode == 0
-    stored = _verdicts(example_repo)
+    fresh = {c: run_cli(*c, cwd=plain_example_repo, env={"PERFLOOP_CACHE": "0"}) for c in commands}
+    assert not _verdicts(plain_example_repo)
+    assert run_cli("validate", cwd=plain_example_repo).returncode == 0
+    stored = _verdicts(plain_example_repo)
     assert len(stored) == 2  # one per cycle
     for command, expected in fresh.items():
-        _drop_runs(example_repo)  # no replayed output: the command runs, from the verdict
-        again = run_cli(*command, cwd=example_repo)
+        _drop_runs(plain_example_repo)  # no replayed output: the command runs, from the verdict
+        again = run_cli(*command, cwd=plain_example_repo)
         assert (again.returncode, again.stdout) == (expected.returncode, expected.stdout)
         assert "alice" in again.stdout or '"groups"' in again.stdout
-    assert _verdicts(example_repo) == stored  # the same content: no new verdict
+    assert _verdicts(plain_example_repo) == stored  # the same content: no new verdict
 
     # a stored score that no longer decodes is computed afresh, never printed wrong
     damaged = 0
@@ -273,8 +276,8 @@ def test_commands_share_one_verdict_that_equals_a_fresh_computation(example_repo
             damaged += 1
     assert damaged
     for command in (("score",), ("score", "--json")):
-        _drop_runs(example_repo)
-        again = run_cli(*command, cwd=example_repo)
+        _drop_runs(plain_example_repo)
+        again = run_cli(*command, cwd=plain_example_repo)
         assert (again.returncode, again.stdout) == (0, fresh[command].stdout)
 
     # own fields intact, nested records damaged (all of them, or one kind: each kind is
@@ -286,36 +289,36 @@ def test_commands_share_one_verdict_that_equals_a_fresh_computation(example_repo
         return marshal.dumps(parts)
 
     for damage in (lambda nested: nested[:-5], one_kind):
-        for file in _verdicts(example_repo):
+        for file in _verdicts(plain_example_repo):
             file.unlink()
-        _drop_runs(example_repo)
-        assert run_cli("validate", cwd=example_repo).returncode == 0
-        for file in _verdicts(example_repo):
+        _drop_runs(plain_example_repo)
+        assert run_cli("validate", cwd=plain_example_repo).returncode == 0
+        for file in _verdicts(plain_example_repo):
             kept = read(file)
             if "alice" in (kept.get("scores") or {}):
                 own, nested = marshal.loads(kept["scores"]["alice"])
                 kept["scores"]["alice"] = marshal.dumps((own, damage(nested)))
                 write(file, kept)  # sealed: damaged before it was stored
         for command in commands:
-            _drop_runs(example_repo)
-            again = run_cli(*command, cwd=example_repo)
+            _drop_runs(plain_example_repo)
+            again = run_cli(*command, cwd=plain_example_repo)
             assert (again.returncode, again.stdout) == (
                 fresh[command].returncode,
                 fresh[command].stdout,
             )
 
 
-def test_a_changed_review_is_a_new_verdict(example_repo: Path) -> None:
-    assert run_cli("score", "--json", cwd=example_repo).returncode == 0
-    review = sorted((example_repo / "cycles/2026-h2/reviews/alice").glob("*.yaml"))[0]
+def test_a_changed_review_is_a_new_verdict(plain_example_repo: Path) -> None:
+    assert run_cli("score", "--json", cwd=plain_example_repo).returncode == 0
+    review = sorted((plain_example_repo / "cycles/2026-h2/reviews/alice").glob("*.yaml"))[0]
     text = review.read_text()
     for rating in ("4", "5"):
         text = text.replace(f": {rating}\n", ": 1\n")
     review.write_text(text)
-    cached = run_cli("score", "--json", cwd=example_repo)
-    fresh = run_cli("score", "--json", cwd=example_repo, env={"PERFLOOP_CACHE": "0"})
+    cached = run_cli("score", "--json", cwd=plain_example_repo)
+    fresh = run_cli("score", "--json", cwd=plain_example_repo, env={"PERFLOOP_CACHE": "0"})
     assert cached.stdout == fresh.stdout
-    assert len(_verdicts(example_repo)) == 2
+    assert len(_verdicts(plain_example_repo)) == 2
 
 
 def test_a_malformed_verdict_is_computed_again(messy_repo: Path, monkeypatch) -> None:
@@ -335,9 +338,9 @@ def test_a_malformed_verdict_is_computed_again(messy_repo: Path, monkeypatch) ->
     assert _formatted(messy_repo, "2026-h2") == plain
 
 
-def test_goal_and_review_records_are_built_on_first_use(example_repo: Path) -> None:
+def test_goal_and_review_records_are_built_on_first_use(plain_example_repo: Path) -> None:
     """A command answered from a verdict reads a few records of 70,000 at 10,000 people."""
-    data, _ = engine.load_cycle(example_repo, "2026-h2")
+    data, _ = engine.load_cycle(plain_example_repo, "2026-h2")
     assert data is not None
     owner = next(iter(data.goals))
     assert owner in data.goals and "nobody" not in data.goals
