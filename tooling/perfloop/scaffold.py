@@ -187,3 +187,43 @@ def review_scaffold(data: CycleData, subject: str, reviewer: str) -> str:
         "to the\nwhole company once the subject adopts it: write them so.",
     )
     return schema_line("review") + yamledit.dump(doc)
+
+
+def checkpoint_scaffold(data: CycleData, person: str) -> str:
+    """checkpoints/<person>.yaml: the check-point's fields, empty, each with a comment
+    saying what goes there (the summary is the one required). The caller makes sure the
+    cycle has a `checkpoint:` and the person a manager."""
+    people = data.org.people
+    manager = data.org.manager_of(person)
+    config = data.cycle.checkpoint
+    due = f", due {config.due}" if config else ""
+    who = f"{people[manager].name} ({manager})" if manager in people else "their manager"
+    readers = (
+        f"sealed to {person}, {manager or 'their manager'} and HR"
+        if data.cycle.sealed
+        else "anyone who can read this repository can read this file"
+    )
+    doc = yamledit.CommentedMap()
+    doc["summary"] = ""
+    yamledit.comment_before(
+        doc,
+        "summary",
+        f"Mid-cycle check-point of {people[person].name} ({person}) with {who}, "
+        f"cycle {data.id}{due}.\n"
+        "No score, no rating: how the goals are going and what comes next. Goals change only\n"
+        f"by a goal adjustment. Confidential: never on the public site; {readers}.\n"
+        "Optional: date: YYYY-MM-DD (when you met).\n"
+        "Required: how the goals are going, in a few lines.",
+    )
+    doc["employee_notes"] = ""
+    yamledit.comment_before(doc, "employee_notes", f"{people[person].name}'s own view.")
+    doc["manager_notes"] = ""
+    yamledit.comment_before(doc, "manager_notes", "The manager's view.")
+    doc["next_steps"] = yamledit.CommentedSeq()
+    yamledit.comment_before(
+        doc,
+        "next_steps",
+        "What you agreed until the review, e.g. - {action: Pair on the cache layer, due: "
+        "2026-10-31}",
+    )
+    return schema_line("checkpoint") + yamledit.dump(doc)

@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "cycle": "cycle",
     "goals": "goals",
     "review": "review",
+    "checkpoint": "checkpoint",
     "remind": "remind",
     "checkin": "checkin",
     "site": "site",
