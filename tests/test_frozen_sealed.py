@@ -127,7 +127,10 @@ def test_reseal_of_a_closed_cycle_keeps_its_record_true(closed) -> None:
     folder = repo / CYCLE
     sealed_files = sorted(folder.rglob("*.age"))
     before = {p: p.read_bytes() for p in sealed_files}
-    done = run_cli("reseal", "--all", "-i", str(identity["henry"]), cwd=repo, env=env)
+    hr = ("-i", str(identity["henry"]))
+    skipped = run_cli("reseal", "--all", *hr, cwd=repo, env=env)  # open cycles only
+    assert skipped.returncode == 0 and "0 file(s) resealed" in skipped.stderr
+    done = run_cli("reseal", "--all", "--cycle", "2026-h2", *hr, cwd=repo, env=env)
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"{len(sealed_files)} file(s) resealed" in done.stderr
     assert all(p.read_bytes() != raw for p, raw in before.items())  # every byte changed

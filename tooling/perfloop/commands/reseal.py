@@ -16,7 +16,8 @@ from .identity import cycle_data, identities, identity_option
 @identity_option
 def command(everything: bool, cycle_id: str | None, identity: str | None) -> None:
     """After the audience changed (a new manager, a new key, someone left), seal each sealed
-    file of the sealed cycles again to its audience as org.yaml now has it. A file's
+    file of the open sealed cycles again to its audience as org.yaml now has it (a closed
+    cycle only when --cycle names it). A file's
     recipients are compared by their number and kinds of keys; after replacing a key with
     another of the same kind, use --all. You need an identity that opens the files (HR's or
     the org key's opens all); files you cannot open are listed, and exit 1."""
@@ -38,9 +39,12 @@ def command(everything: bool, cycle_id: str | None, identity: str | None) -> Non
         data = cycle_data(root, cid)
         if not data.cycle.sealed:
             continue
-        # a closed cycle too: its record holds each sealed file's plaintext digest (frozen.py),
-        # so sealing the same text again to its audience (as its own org.yaml has it) keeps
-        # the record true
+        if data.cycle.phase == "closed" and not cycle_id:
+            # named only: no pull request may change a closed cycle (an admin's repair, such
+            # as a file sealed to a stranger's key too). Its record holds each sealed file's
+            # plaintext digest (frozen.py), so the same text sealed again to its audience (as
+            # its own frozen org.yaml has it) keeps the record true
+            continue
         for target in confidential_files(root, cid):
             if not target.sealed or not (everything or stale(data, target)):
                 continue
