@@ -329,3 +329,37 @@ def test_refuses_a_keys_folder_that_holds_files(tmp_path: Path) -> None:
     assert result.returncode == 2 and "not empty" in result.stderr
     assert (tmp_path / "keys" / "org.key").read_text() == "mine\n"
     assert not (tmp_path / "acme").exists()
+
+
+@pytest.mark.parametrize("who", ["hr", "employee", "nobody"])
+def test_sealed_files_opened_in_worker_processes_are_those_opened_in_turn(
+    sealed: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, who: str
+) -> None:
+    """speed/loading.py opens many sealed files in forked workers (plaintext back through the
+    pool's pipe): the same files opened, documents, problems and scores as one by one."""
+    from perfloop.repository import load_cycle, open_each
+    from perfloop.scoring import score_cycle
+    from perfloop.sealing.age import load_identities
+    from perfloop.sealing.reader import Reader
+    from perfloop.speed import loading
+
+    repo, keys = sealed
+    names = {"hr": hr_of(repo), "employee": roles(org_of(repo))["employee"]}
+    reader = Reader(load_identities(keys / f"{names[who]}.key")) if who in names else None
+    used: list[int] = []
+
+    def parallel(*args):  # the workers' path, even for this small company
+        used.append(len(args[1]))
+        return loading.open_sealed(*args)
+
+    monkeypatch.setattr(loading, "PARALLEL_MIN", 1)
+    fast, fast_problems = load_cycle(repo, demo.CYCLE_ID, reader=reader, open_all=parallel)
+    slow, slow_problems = load_cycle(repo, demo.CYCLE_ID, reader=reader, open_all=open_each)
+    assert used == [len(sealed_files(repo))] and fast is not None and slow is not None
+    assert fast_problems == slow_problems == []
+    assert dict(fast.unreadable) == dict(slow.unreadable)
+    assert fast.opened == slow.opened == (reader is not None)
+    assert {k: r.ratings for k, r in fast.reviews.items()} == {
+        k: r.ratings for k, r in slow.reviews.items()
+    }
+    assert score_cycle(fast) == score_cycle(slow)

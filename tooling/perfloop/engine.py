@@ -126,10 +126,10 @@ def load_cycle(
     Sealed files are opened with the caller's identity (`read_as`), unless `keyless` (the
     public site); an opened one is examined apart, never through the cache."""
     from .repository import load_cycle as load
-    from .speed.loading import cached
+    from .speed.loading import cached, open_sealed
 
     reader = None if keyless else _reader
-    data, problems = load(root, cycle_id, source, left_out, cached(use_cache), reader)
+    data, problems = load(root, cycle_id, source, left_out, cached(use_cache), reader, open_sealed)
     if data is not None and data.opened:  # this run's output is not stored either
         from .sealing.reader import mark_opened
 

@@ -593,6 +593,59 @@ class SealedReader(Protocol):
 # A sealed file listed: path inside the cycle folder (plain form), its own path inside the
 # cycle folder, path from the root, kind, the source's entry.
 SealedListed = tuple[str, str, str, FileKind, Entry]
+# What opening one sealed file gives: its blob id ("" when it could not be read), the
+# recipient types of its header (None when it has no well-formed one), why it could not be
+# read or opened (a problem's message) or None, and its examined document and problems
+# when the reader opened it (else None: "sealed, not readable").
+Opened = tuple[
+    str, tuple[str, ...] | None, str | None, tuple[Document | None, list[Problem]] | None
+]
+
+
+class OpenAll(Protocol):
+    """Opens and examines the sealed files of a cycle with the caller's reader, one
+    `Opened` per file in order. The plain one opens each in turn; speed/loading.py opens
+    many in worker processes (plaintext crosses to the parent in memory, never on disk)."""
+
+    def __call__(
+        self, source: Source, sealed: list[SealedListed], reader: SealedReader | None
+    ) -> list[Opened]: ...
+
+
+def open_each(
+    source: Source, sealed: list[SealedListed], reader: SealedReader | None
+) -> list[Opened]:
+    return [open_one(source, item[1], item[2], item[3].kind, item[4], reader) for item in sealed]
+
+
+def open_one(
+    source: Source,
+    own: str,
+    path: str,
+    kind: str,
+    entry: Entry,
+    reader: SealedReader | None,
+    examine_plain: Callable[[bytes, str, str], tuple[Document | None, list[Problem]]] = examine,
+) -> Opened:
+    """Read, inspect, open and examine one sealed file (`own`, inside the cycle folder)."""
+    from .sealing.age import SealError, header
+
+    try:
+        raw = source.read(own)
+    except OSError as exc:
+        return "", None, f"cannot read file: {exc.strerror}", None
+    blob = entry.blob or blob_id(raw)  # the content is the ciphertext's
+    try:
+        stanzas = header(raw).stanzas
+    except SealError as exc:
+        return blob, None, f"not a well-formed age file: {exc}", None
+    try:
+        plaintext = reader.open(raw) if reader is not None else None
+    except ValueError as exc:
+        return blob, stanzas, f"cannot be opened: {exc}", None
+    if plaintext is None:
+        return blob, stanzas, None, None
+    return blob, stanzas, None, examine_plain(plaintext, path, kind)
 
 
 def load_cycle(
@@ -602,6 +655,7 @@ def load_cycle(
     left_out: frozenset[str] = frozenset(),
     examine_all: ExamineAll = examine_each,
     reader: SealedReader | None = None,
+    open_all: OpenAll = open_each,
 ) -> tuple[CycleData | None, list[Problem]]:
     """Examine and build one cycle. None when cycle.yaml or org.yaml is unusable.
 
@@ -631,7 +685,7 @@ def load_cycle(
             examined.update(more)
             blobs.update(more_blobs)
             unread += more_unread
-        opened = _open_sealed(source, sealed, examined, blobs, unread, reader)
+        opened = _open_sealed(source, sealed, examined, blobs, unread, reader, open_all)
         data, problems = assemble(
             root,
             rel_dir,
@@ -671,39 +725,28 @@ def _open_sealed(
     blobs: dict[str, str],
     problems: list[Problem],
     reader: SealedReader | None,
+    open_all: OpenAll = open_each,
 ) -> tuple[dict[str, str], bool, dict[str, tuple[str, ...]]]:
     """Open each sealed file the caller can: its plaintext is examined as the plain file
     would be, located at the sealed path, messages without its values. Returns (plain
     path -> sealed path of the files not opened, whether any was opened, plain path -> the
     recipient types in each well-formed header)."""
-    from .sealing.age import SealError, header
-
     unreadable: dict[str, str] = {}
     stanzas: dict[str, tuple[str, ...]] = {}
     opened = False
-    for rel, own, path, kind, entry in sealed:
-        try:
-            raw = source.read(own)
-        except OSError as exc:
-            problems.append(error(path, 1, 1, f"cannot read file: {exc.strerror}"))
-            continue
-        blobs[own] = entry.blob or blob_id(raw)  # the content is the ciphertext's
-        try:
-            stanzas[rel] = header(raw).stanzas
-        except SealError as exc:
-            problems.append(error(path, 1, 1, f"not a well-formed age file: {exc}"))
-            continue
-        try:
-            plaintext = reader.open(raw) if reader is not None else None
-        except ValueError as exc:
-            problems.append(error(path, 1, 1, f"cannot be opened: {exc}"))
-            continue
-        if plaintext is None:
+    outcomes = open_all(source, sealed, reader) if sealed else []
+    for (rel, own, path, _, _), (blob, kinds, failure, found) in zip(sealed, outcomes, strict=True):
+        if blob:
+            blobs[own] = blob
+        if kinds is not None:
+            stanzas[rel] = kinds
+        if failure is not None:
+            problems.append(error(path, 1, 1, failure))
+        elif found is None:
             unreadable[rel] = path
-            continue
-        opened = True
-        doc, found = examine(plaintext, path, kind.kind)
-        examined[rel] = (doc, [_without_values(p) for p in found])
+        else:
+            opened = True
+            examined[rel] = (found[0], [_without_values(p) for p in found[1]])
     return unreadable, opened, stanzas
 
 

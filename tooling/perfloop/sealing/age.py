@@ -13,7 +13,7 @@ import functools
 import os
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 SUFFIX = ".age"
@@ -100,11 +100,30 @@ class Identities:
 
     source: str
     keys: tuple  # pyrage identities
+    # their X25519 keys in the form fastopen.py opens with (made on first use; None: rage only)
+    _fast: tuple | None = field(default=None, compare=False, repr=False)
 
     def open(self, sealed: bytes) -> bytes | None:
-        """The plaintext, or None when none of these keys is a recipient of `sealed`."""
+        """The plaintext, or None when none of these keys is a recipient of `sealed`.
+        fastopen.py answers where it can vouch for the answer (one key agreement, not one
+        per recipient); rage answers everything else, errors included."""
         import pyrage
 
+        from . import fastopen
+
+        if self._fast is None:
+            x25519 = [str(k) for k in self.keys if str(k).startswith("AGE-SECRET-KEY-1")]
+            every = len(x25519) == len(self.keys)  # an SSH key's stanzas are rage's to try
+            object.__setattr__(self, "_fast", (every and fastopen.fast_keys(x25519)) or ())
+        if self._fast:
+            try:
+                answer = fastopen.open_fast(dearmor(sealed), self._fast)
+            except (SealError, UnicodeDecodeError):
+                answer = None  # rage says what is wrong with it
+            if answer is fastopen.NOT_OURS:
+                return None
+            if isinstance(answer, bytes):
+                return answer
         try:
             return pyrage.decrypt(sealed, list(self.keys))
         except pyrage.DecryptError as exc:
@@ -165,8 +184,11 @@ def dearmor(sealed: bytes) -> bytes:
     lines = text.splitlines()
     if lines[0] != ARMOR_BEGIN or lines[-1] != ARMOR_END:
         raise SealError("ASCII armor does not begin and end with the age markers")
+    body = "".join(lines[1:-1])
+    if " " in body or "\t" in body:  # rare: spaces around lines (a generator per line: 20 µs)
+        body = "".join(line.strip() for line in lines[1:-1])
     try:
-        return base64.b64decode("".join(line.strip() for line in lines[1:-1]), validate=True)
+        return base64.b64decode(body, validate=True)
     except (binascii.Error, ValueError):
         raise SealError("ASCII armor holds invalid base64") from None
 
@@ -179,6 +201,9 @@ def header(sealed: bytes) -> Header:
     except UnicodeDecodeError:
         raise SealError("not an age file in ASCII armor") from None
     head = binary[:MAX_HEADER]
+    quick = _quick_stanzas(head, len(binary))
+    if quick is not None:
+        return Header(quick)
     if not head.startswith(VERSION_LINE + b"\n"):
         raise SealError("not an age v1 file (no 'age-encryption.org/v1' line)")
     at, stanzas = len(VERSION_LINE) + 1, []
@@ -204,6 +229,28 @@ def header(sealed: bytes) -> Header:
         if kind in RECIPIENT_TYPES:
             stanzas.append(kind)
     return Header(tuple(stanzas))
+
+
+_WHOLE_STANZA = re.compile(rb"-> (\S+)(?: [^\n]*)?\n(?:[^\n]{64}\n)*[^\n]{0,63}\n")
+
+
+def _quick_stanzas(head: bytes, size: int) -> tuple[str, ...] | None:
+    """`header`'s stanzas for a well-formed header, a stanza per regular-expression match
+    (a line-by-line walk was 37 µs a file: 2 s of reading 60,000); None for anything else,
+    which `header` then walks to say what is wrong."""
+    if not head.startswith(VERSION_LINE + b"\n"):
+        return None
+    at, kinds = len(VERSION_LINE) + 1, []
+    while not head.startswith(b"--- ", at):
+        found = _WHOLE_STANZA.match(head, at)
+        if found is None:
+            return None
+        kind = found.group(1).decode("ascii", "replace")
+        if kind in RECIPIENT_TYPES:
+            kinds.append(kind)
+        at = found.end()
+    end = head.find(b"\n", at)
+    return tuple(kinds) if 0 <= end < size - 1 else None
 
 
 def recipient_type(key: str) -> str:

@@ -30,12 +30,16 @@ from ..repository import (
     Examined,
     FileKind,
     Listed,
+    Opened,
+    SealedListed,
+    SealedReader,
     assemble,
     checked,
     classify,
+    open_one,
 )
 from ..root import enabled as cache_enabled
-from ..sources import DirectorySource, Source, Stat, blob_id
+from ..sources import DirectorySource, Entry, Source, Stat, blob_id
 from . import fastload
 from .cache import Outcome, Pack, Stored, stored
 
@@ -250,6 +254,95 @@ def _examine_all(
     if pack:
         pack.save(prune=isinstance(source, DirectorySource))
     return examined, blobs, problems
+
+
+# Opening sealed files in workers: the job is the file's bytes (or None: the worker reads
+# it from the cycle folder on disk), its path inside the cycle folder, its path from the
+# root, its kind and its blob id if known; what comes back is an `Opened` whose examined
+# document is an outcome as a pack keeps it (data marshalled).
+SealedJob = tuple[bytes | None, str, str, str, str | None]
+SentOpened = tuple[str, tuple[str, ...] | None, str | None, Stored | None]
+
+_open_with: tuple[SealedReader | None, str | None] = (None, None)  # a worker's reader, folder
+
+
+class _Given:
+    """The one file a worker was handed, as a source (git sources are not shared by forks)."""
+
+    def __init__(self, raw: bytes):
+        self.raw = raw
+
+    def entries(self) -> list[Entry]:  # pragma: no cover - only read
+        return []
+
+    def read(self, rel: str) -> bytes:
+        return self.raw
+
+
+def _open_batch(batch: list[SealedJob]) -> list[SentOpened]:
+    """Worker side: read, inspect, decrypt and examine each sealed file; the plaintext and
+    the data derived from it go back to the parent through the pool's pipe, in memory."""
+    reader, folder = _open_with
+    on_disk = DirectorySource(Path(folder or "."))
+    source: Source
+    done: list[SentOpened] = []
+    for raw, own, path, kind, blob in batch:
+        source = _Given(raw) if raw is not None else on_disk
+        got, stanzas, failure, found = open_one(
+            source, own, path, kind, Entry(own, blob=blob), reader, examine
+        )
+        done.append((got, stanzas, failure, None if found is None else stored(_outcome(*found))))
+    return done
+
+
+def open_sealed(
+    source: Source, sealed: list[SealedListed], reader: SealedReader | None
+) -> list[Opened]:
+    """`repository.open_each`, with each opened file read by fastload.py where it vouches
+    for it, and in forked worker processes when there are many: decrypting and parsing
+    60,000 sealed reviews is most of a sealed cycle's load. Nothing is cached: the
+    plaintext, and everything derived from it, stays in memory."""
+    workers = min(os.cpu_count() or 1, 8)
+    if workers < 2 or len(sealed) < PARALLEL_MIN:
+        return [open_one(source, s[1], s[2], s[3].kind, s[4], reader, examine) for s in sealed]
+    global _open_with
+    folder = os.fspath(source.folder) if isinstance(source, DirectorySource) else None
+    jobs: list[SealedJob] = [
+        (None if folder else source.read(own), own, path, kind.kind, entry.blob)
+        for _, own, path, kind, entry in sealed
+    ]
+    size = max(1, len(jobs) // (workers * 16))
+    batches = [jobs[i : i + size] for i in range(0, len(jobs), size)]
+    _open_with = (reader, folder)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        context = multiprocessing.get_context("fork")  # workers inherit the reader's keys
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            sent = [done for chunk in pool.map(_open_batch, batches) for done in chunk]
+    except BrokenProcessPool:  # a worker died (a parser crash): the loader reads them all
+        fastload.disable()
+        return [open_one(source, s[1], s[2], s[3].kind, s[4], reader) for s in sealed]
+    finally:
+        _open_with = (None, None)
+    out: list[Opened] = []
+    for (_, own, path, _, _), (blob, stanzas, failure, kept) in zip(sealed, sent, strict=True):
+        found = None
+        if kept is not None:  # positions, if a problem needs them, from the file opened again
+            reopen = partial(_reopened, source, own, reader)
+            found = _from_outcome(kept, path, reopen, packed=True)
+        out.append((blob, stanzas, failure, found))
+    return out
+
+
+def _reopened(source: Source, own: str, reader: SealedReader | None) -> bytes:
+    """A sealed file's plaintext again (for a problem's position): decrypted, never kept."""
+    plaintext = reader.open(source.read(own)) if reader is not None else None
+    if plaintext is None:  # pragma: no cover - it was opened by this reader a moment ago
+        raise OSError("sealed file no longer opens")
+    return plaintext
 
 
 def load_recalled(
