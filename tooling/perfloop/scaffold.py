@@ -197,7 +197,7 @@ def checkpoint_scaffold(data: CycleData, person: str) -> str:
     manager = data.org.manager_of(person)
     config = data.cycle.checkpoint
     due = f", due {config.due}" if config else ""
-    who = f"{people[manager].name} ({manager})" if manager in people else "their manager"
+    who = f"{people[manager].name} ({manager})" if manager is not None else "their manager"
     readers = (
         f"sealed to {person}, {manager or 'their manager'} and HR"
         if data.cycle.sealed
