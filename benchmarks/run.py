@@ -19,7 +19,11 @@ times and prints the median, min and max wall time and the peak memory:
   file, with the verdict of HEAD stored (a validate after the pull left it);
 - site: `mkdocs build --strict` of the public site into a temporary folder;
 - check-jsonschema: the same files against the project's schemas, one process per kind
-  (batched to fit the command line), which checks far less (no rules, no scores).
+  (batched to fit the command line), which checks far less (no rules, no scores);
+- sealed (`--rows sealed`, or `all`): `perfloop demo --sealed` of the same seed; `score
+  --json` of the plain company cold, HR's `score --json --identity` of the sealed one cold
+  and with its plain files cached, and the keyless PR check after HR re-sealed one
+  calibration file with a reason added.
 
 Every measurement runs in a fresh child process of this script (`--measure`), which runs the
 commands and reports `resource.getrusage(RUSAGE_CHILDREN)`: the peak resident memory of the
@@ -331,6 +335,136 @@ def edited_validate(repo: Path, runs: int, snapshot: Path) -> Row:
         shutil.rmtree(snapshot, ignore_errors=True)
 
 
+# --- a sealed company (SPEC section 7) ------------------------------------------------------
+
+
+def bench_sealed(people: int, runs: int, seed: int, workdir: Path) -> tuple[list[Row], dict]:
+    """HR's `score` of a sealed company against `score` of the plain one of the same seed
+    (the same plaintext, so the same work but decrypting), and the keyless PR check."""
+    plain = workdir / f"company-{people}"
+    if not (plain / CYCLE).is_dir():
+        demo = [*PERFLOOP, "demo", str(plain), "--people", str(people), "--seed", str(seed)]
+        subprocess.run(demo, capture_output=True, check=True)
+    repo, keys = workdir / f"sealed-{people}", workdir / f"keys-{people}"
+    shutil.rmtree(repo, ignore_errors=True)
+    shutil.rmtree(keys, ignore_errors=True)
+    started = time.perf_counter()
+    made = subprocess.run(
+        [
+            *PERFLOOP,
+            "demo",
+            str(repo),
+            *("--people", str(people), "--seed", str(seed)),
+            "--sealed",
+            "--keys",
+            str(keys),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    info = {"demo_s": time.perf_counter() - started, "demo": made.stdout.strip()}
+    if made.returncode != 0:
+        raise SystemExit(f"perfloop demo --sealed failed:\n{made.stderr}")
+    files = [p for p in (repo / CYCLE).rglob("*") if p.is_file()]
+    info["files"] = len(files)
+    info["sealed"] = sum(p.name.endswith(".age") for p in files)
+    info["mb"] = sum(p.stat().st_size for p in files) / 1e6
+    org = (repo / CYCLE / "org.yaml").read_text(encoding="utf-8")
+    hr = re.search(r"^  hr: \[([a-z0-9-]+)", org, re.M).group(1)  # type: ignore[union-attr]
+    as_hr = [*PERFLOOP, "score", "--json", "--identity", str(keys / f"{hr}.key")]
+
+    rows = [
+        repeat(
+            "plain: score, cold",
+            [[*PERFLOOP, "score", "--json"]],
+            plain,
+            runs,
+            lambda: drop_cache(plain),
+        ),
+        repeat("sealed: HR's score, cold", [as_hr], repo, runs, lambda: drop_cache(repo)),
+        # the plain files (goals, org...) from the cache the last run left; sealed ones opened
+        repeat("sealed: HR's score, plain files cached", [as_hr], repo, runs),
+    ]
+    snapshot = workdir / f"sealed-cache-{people}"
+    shutil.rmtree(snapshot, ignore_errors=True)
+    run_measured([[*PERFLOOP, "validate", "-q"]], repo)  # main's cache, keyless as CI's
+    if cache(repo).exists():
+        shutil.copytree(cache(repo), snapshot)
+    login = one_sealed_change(repo, keys / f"{hr}.key")
+    check = [[*PERFLOOP, "check", "--base", "HEAD~1", "--author", login, "--json"]]
+
+    def restore() -> None:
+        drop_cache(repo)
+        if snapshot.exists():
+            shutil.copytree(snapshot, cache(repo))
+
+    rows.append(repeat("sealed: PR check, restored cache", check, repo, runs, restore))
+    rows.append(repeat("sealed: PR check, no cache", check, repo, runs, lambda: drop_cache(repo)))
+    shutil.rmtree(snapshot, ignore_errors=True)
+    return rows, info
+
+
+def one_sealed_change(repo: Path, identity: Path) -> str:
+    """The plain company's one-file change, sealed: HR opens a calibration file, adds a
+    reason, and `perfloop seal` seals it again (no plaintext committed). Returns HR's login."""
+    import git
+
+    org = (repo / CYCLE / "org.yaml").read_text(encoding="utf-8")
+    hr = re.search(r"^  hr: \[([a-z0-9-]+)", org, re.M).group(1)  # type: ignore[union-attr]
+    login = re.search(rf"^  - {{id: {hr}, .*?github: ([A-Za-z0-9-]+)", org, re.M).group(1)  # type: ignore[union-attr]
+    sealed = sorted((repo / CYCLE / "calibration").glob("*.yaml.age"))[-1]
+    shown = subprocess.run(
+        [*PERFLOOP, "show", str(sealed), "--identity", str(identity)],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    lines = shown.splitlines(keepends=True)
+    for i in range(2, len(lines) - 1):
+        if lines[i].startswith("    rating:") and not lines[i + 1].startswith("    reason:"):
+            lines.insert(i + 1, '    reason: "Confirmed in the calibration session."\n')
+            break
+    plain = sealed.with_name(sealed.name[: -len(".age")])
+    plain.write_text("".join(lines), encoding="utf-8")
+    sealed.unlink()
+    subprocess.run([*PERFLOOP, "seal", str(plain)], cwd=repo, capture_output=True, check=True)
+    repo_ = git.Repo(repo)
+    repo_.git.add("-A", str(sealed.parent))
+    env = {
+        "GIT_AUTHOR_NAME": "bench",
+        "GIT_AUTHOR_EMAIL": "bench@example.com",
+        "GIT_COMMITTER_NAME": "bench",
+        "GIT_COMMITTER_EMAIL": "bench@example.com",
+    }
+    with repo_.git.custom_environment(**env):
+        repo_.git.commit("-q", "-m", "Add a calibration reason (sealed)")
+    return login
+
+
+def report_sealed(people: int, rows: list[Row], info: dict, runs: int) -> str:
+    out = [
+        f"\nN = {people:,} people, sealed: {info['files']:,} files ({info['sealed']:,} sealed), "
+        f"{info['mb']:.1f} MB; perfloop demo --sealed took {info['demo_s']:.1f} s; "
+        f"median of {runs} run(s)",
+        f"{'':40}{'median s':>9}{'min s':>8}{'max s':>8}{'peak MiB':>10}  {'exit':<6}",
+    ]
+    by_name = {r.name: r for r in rows}
+    for row in rows:
+        totals = row.totals
+        peak = max(r["peak_mib"] for r in row.runs)
+        codes = ",".join(map(str, row.failed)) or "0"
+        out.append(
+            f"{row.name:40}{statistics.median(totals):9.2f}{min(totals):8.2f}{max(totals):8.2f}"
+            f"{peak:10.0f}  {codes:<6}"
+        )
+    plain, hr = by_name["plain: score, cold"], by_name["sealed: HR's score, cold"]
+    ratio = statistics.median(hr.totals) / statistics.median(plain.totals)
+    verdict = (" ok" if ratio <= 2 else " MISSED") if people >= 10_000 else ""
+    out.append(f"{'sealed HR score / plain score, cold':40}{ratio:9.2f}x  (target <= 2x){verdict}")
+    return "\n".join(out)
+
+
 # --- the table ------------------------------------------------------------------------------
 
 
@@ -393,6 +527,12 @@ def main() -> None:
         action="store_true",
         help="skip the check-jsonschema rows (minutes per run; they measure another tool)",
     )
+    parser.add_argument(
+        "--rows",
+        choices=("all", "plain", "sealed"),
+        default="all",
+        help="the plain company's rows, the sealed company's (HR's score, the PR check), or both",
+    )
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--cwd", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -404,8 +544,12 @@ def main() -> None:
     workdir.mkdir(parents=True, exist_ok=True)
     print(f"Perfloop benchmarks on {os.cpu_count()} core(s); companies in {workdir}")
     for people in (int(n) for n in args.people.split(",")):
-        rows, info = bench(people, args.runs, args.seed, workdir, not args.no_reference)
-        print(report(people, rows, info, args.runs), flush=True)
+        if args.rows in ("all", "plain"):
+            rows, info = bench(people, args.runs, args.seed, workdir, not args.no_reference)
+            print(report(people, rows, info, args.runs), flush=True)
+        if args.rows in ("all", "sealed"):
+            rows, info = bench_sealed(people, args.runs, args.seed, workdir)
+            print(report_sealed(people, rows, info, args.runs), flush=True)
     if not args.workdir:
         shutil.rmtree(workdir, ignore_errors=True)
 
