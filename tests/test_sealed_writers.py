@@ -28,6 +28,11 @@ def test_review_new_and_calibrate_write_seal_what_they_write(sealed) -> None:  #
     review = repo / CYCLE / "reviews/alice/carol.yaml.age"
     assert f"wrote {CYCLE}/reviews/alice/carol.yaml.age" in done.stdout
     assert age.header(review.read_bytes()).recipients == 4  # carol, dave, henry, org key
+    # the file tells its writer who can read it: its audience, not "anyone"
+    opened = run_cli("show", f"{CYCLE}/reviews/alice/carol.yaml", "-i", str(identity["carol"]),
+                     cwd=repo, env=env)  # fmt: skip
+    assert "only carol, dave, henry and the org key can open it" in opened.stdout
+    assert "Anyone who can read this repository" not in opened.stdout
     again = run_cli("review", "new", "alice", "--by", "carol", cwd=repo, env=env)
     assert again.returncode == 1 and "already exists" in again.stderr
 

@@ -168,7 +168,7 @@ def review_scaffold(data: CycleData, subject: str, reviewer: str) -> str:
         f"({reviewer}), cycle {data.id}.\n"
         "Confidential: never on the public site; restricted builds show it to HR, the\n"
         "subject's department heads and (self, manager and skip-level reviews) the subject.\n"
-        "Anyone who can read this repository can read this file.\n"
+        f"{_who_reads(data, subject, reviewer)}\n"
         f"Rate each question from 1 to {scale} ({scale} is best). Every rating starts at "
         f"{middle}, the middle of\nthe scale: change each one. Once committed, this file "
         "counts as a review as it stands.",
@@ -187,6 +187,18 @@ def review_scaffold(data: CycleData, subject: str, reviewer: str) -> str:
         "to the\nwhole company once the subject adopts it: write them so.",
     )
     return schema_line("review") + yamledit.dump(doc)
+
+
+def _who_reads(data: CycleData, subject: str, reviewer: str) -> str:
+    """Who can read the review file in the repository itself: everyone in a plain cycle,
+    its audience in a sealed one (SPEC section 7)."""
+    if not data.cycle.sealed:
+        return "Anyone who can read this repository can read this file."
+    from .sealing.audience import audience
+
+    readers = audience(data, f"reviews/{subject}/{reviewer}.yaml", data.cycle.subject_reads)
+    names = ", ".join(readers.people) if readers else "HR"
+    return f"Sealed in the repository: only {names} and the org key can open it."
 
 
 def checkpoint_scaffold(data: CycleData, person: str) -> str:
