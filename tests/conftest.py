@@ -100,6 +100,19 @@ def unseal(repo: Path, cycle: str = EXAMPLE_CYCLE) -> Path:
     return repo
 
 
+@pytest.fixture
+def hr_reader(monkeypatch: pytest.MonkeyPatch):
+    """HR's reader of the example's sealed files, for in-process loads
+    (`repository.load_cycle(..., reader=hr_reader)`). The process-wide "a sealed file was
+    opened" switch (which keeps the cache from storing) is reset afterwards, so later
+    in-process tests still see the keyless path."""
+    from perfloop.sealing import reader
+    from perfloop.sealing.age import load_identities
+
+    monkeypatch.setattr(reader, "_opened", False)
+    return reader.Reader(load_identities(HR_IDENTITY))
+
+
 def seal_text(repo: Path, path: str, text: str) -> Path:
     """Replace the confidential file `path` (plain form, from `repo`) of a sealed cycle with
     `text`, sealed to its audience by the real `perfloop seal`, as its author would."""

@@ -9,7 +9,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from conftest import run_cli
+from conftest import AS_HR, run_cli
 from perfloop.sealing.audience import audience, is_confidential
 from perfloop.site.loading import is_confidential as site_refuses
 from sitebuild import add_minimal_site, main_text, mkdocs_build, output_files
@@ -123,7 +123,7 @@ def test_the_public_site_never_shows_a_check_point(base_repo: Path) -> None:
 
 
 def test_the_next_cycle_moves_the_check_point_on_and_carries_no_notes(example_repo: Path) -> None:
-    done = run_cli("cycle", "new", "2027-h1", "--from", "2026-h2", cwd=example_repo)
+    done = run_cli("cycle", "new", "2027-h1", "--from", "2026-h2", cwd=example_repo, env=AS_HR)
     assert done.returncode == 0, done.stderr
     new = example_repo / "cycles" / "2027-h1"
     assert "checkpoint: {date: 2027-03-28, due: 2027-04-09}" in (new / "cycle.yaml").read_text()
