@@ -73,9 +73,13 @@ def command(paths: tuple[Path, ...], as_json: bool, quiet: bool, identity: str |
         if not quiet:
             errors = sum(p.is_error for p in problems)
             files = sum(r.file_count for r in results)
+            # sealed files the identity does not open were checked as sealed files only
+            # (form, recipients, who may write them): say so rather than count them as read
+            sealed = sum(len(r.data.unreadable) for r in results if r.data is not None)
+            unread = f"; {sealed} sealed file(s) not readable by you" if sealed else ""
             click.echo(
                 f"{len(results)} cycle(s), {files} file(s): {errors} error(s), "
-                f"{len(problems) - errors} warning(s)",
+                f"{len(problems) - errors} warning(s){unread}",
                 err=True,
             )
     sys.exit(1 if has_errors(problems) else 0)
