@@ -548,3 +548,71 @@ def test_validate_and_score_through_the_cli(tmp_path: Path) -> None:
     scored = run_cli("score", "--json", cwd=root)
     bob = next(p for p in json.loads(scored.stdout)["people"] if p["id"] == "bob")
     assert bob["okr"] == 70.83
+
+
+# --- check-ins and what is owed -------------------------------------------------------------
+
+
+def test_perfloop_checkin_writes_a_team_key_results_check_in_in_the_department_file(
+    tmp_path: Path,
+) -> None:
+    root = team_repo(tmp_path, "execution")
+    done = run_cli(
+        "checkin", "platform", "o1/kr1=99.9", "--note", "Failover drill", "--date", "2026-10-01",
+        cwd=root,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    data, errors = load(root)
+    assert errors == []
+    platform = data.departments["platform"]
+    team = platform.objective("o1").key_result("kr1")  # type: ignore[union-attr]
+    assert team.current == 99.9 and team.team
+    assert [(str(c.date), dict(c.values), c.note) for c in platform.checkins] == [
+        ("2026-10-01", {"o1/kr1": 99.9}, "Failover drill")
+    ]
+    assert score_cycle(data)["bob"].okr == pytest.approx(100 * (0.75 + 0.4 / 0.45) / 2)
+    # a department key result that is not a team one, and a member's reference: refused
+    # with what to do instead (a usage error: nothing written)
+    other = run_cli("checkin", "platform", "o1/kr2=done", cwd=root)
+    assert other.returncode == 2
+    assert "o1/kr2 is not a team key result of platform (team key results: o1/kr1)" in other.stderr
+    member = run_cli("checkin", "bob", "o1/platform/o1/kr1=99.95", cwd=root)
+    assert member.returncode == 2
+    assert "perfloop checkin platform o1/kr1=VALUE" in member.stderr
+
+
+def test_status_lists_a_team_key_results_check_in_as_its_owners(tmp_path: Path) -> None:
+    from datetime import date
+
+    from perfloop.status import owed
+
+    root = team_repo(tmp_path, "execution")
+    with (root / PLATFORM).open("a", encoding="utf-8") as file:
+        file.write("checkins:\n  - {date: 2026-09-01, values: {o1/kr1: 99.8}}\n")
+    data, errors = load(root)
+    assert errors == []
+    checkins = [i.to_json() for i in owed(data, date(2026, 10, 1)) if i.what == "check-in"]
+    team = [i for i in checkins if "platform/o1/kr1" in i["detail"]]
+    assert team == [
+        {
+            **team[0],
+            "who": ["alice"],
+            "detail": "team key result platform/o1/kr1: last check-in 2026-09-01, 30 days ago",
+            "due": "2026-09-15",
+        }
+    ]
+
+
+# --- the example company ---------------------------------------------------------------------
+
+
+def test_the_example_company_uses_team_key_results(example_repo: Path) -> None:
+    data, errors = load(example_repo)
+    assert errors == []
+    assert data.team_listing == {
+        "eng/o1/kr1": ("daniel-kim", "sofia"),
+        "marketing/o1/kr2": ("olivia", "sam-patel"),
+    }
+    text = render(build_tree(data))
+    assert "kr1 API availability (99.94 of 99.95 % from 99.9; team: counts for 2 members)" in text
+    assert "team Demo requests per month (team key result marketing/o1/kr2" in text
