@@ -10,6 +10,7 @@ the schema through check-jsonschema and the YAML language server (what editors r
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
@@ -454,6 +455,8 @@ def test_the_tree_shows_a_team_key_result_under_its_department_once(tmp_path: Pa
 
 def test_the_site_lists_it_on_each_members_page_linking_to_the_department(tmp_path: Path) -> None:
     root = add_minimal_site(team_repo(tmp_path))
+    with (root / PLATFORM).open("a", encoding="utf-8") as file:
+        file.write("checkins:\n  - {date: 2026-09-01, values: {o1/kr1: 99.7}}\n")
     built = mkdocs_build(root)
     assert built.returncode == 0, built.stderr
     bob = (root / "public" / "people" / "bob" / "index.html").read_text(encoding="utf-8")
@@ -462,6 +465,8 @@ def test_the_site_lists_it_on_each_members_page_linking_to_the_department(tmp_pa
         r'<a href="../../departments/platform/(#|&#35;)o-platform--o1--kr1">Platform</a>',
         bob,
     )
+    # the progress chart draws the team key result from its department's check-ins
+    assert "o1 team: Checkout availability: 44% on 2026-09-01" in html.unescape(bob)
     platform = (root / "public" / "departments" / "platform" / "index.html").read_text(
         encoding="utf-8"
     )

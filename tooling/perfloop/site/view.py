@@ -352,7 +352,25 @@ class CycleView:
                 Point(day, self._progress_at(person, obj_id, kr, value))
                 for day, value in sorted(by_date.items())
             ]
+        for objective in goals.objectives:  # a team key result's points: its department's
+            for kr in objective.key_results:
+                team = self.data.team_key_result(kr.ref) if kr.ref else None
+                if kr.ref and team is not None:
+                    out[f"{objective.id}/{kr.ref}"] = self._team_points(kr.ref, team)
         return out
+
+    def _team_points(self, ref: str, team: KeyResult) -> list[Point]:
+        """A team key result's progress at each of its department's check-ins."""
+        dept, obj_id, kr_id = ref.split("/")
+        found = self.data.departments.get(dept)
+        key = f"{obj_id}/{kr_id}"
+        by_date = (
+            {c.date: c.values[key] for c in found.checkins if key in c.values} if found else {}
+        )
+        return [
+            Point(day, self._progress_at(dept, obj_id, team, value))
+            for day, value in sorted(by_date.items())
+        ]
 
     def _progress_at(self, owner: str, objective: str, kr: KeyResult, value) -> float:
         """The KR's progress had its value been `value` (the same formula as today's)."""

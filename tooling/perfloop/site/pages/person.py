@@ -89,6 +89,9 @@ def _checkins(view: CycleView, pid: str) -> str:
             objective = goals.objective(obj_id)
             kr = objective.key_result(kr_id) if objective else None
             label = f"{ref} {kr.title}" if kr else ref
+            team = view.data.team_key_result(kr.ref) if kr and kr.ref else None
+            if team is not None:  # a team key result: its department's check-ins
+                label = f"{obj_id} team: {team.title}"
             series.append(Series(label, tuple((p.date, p.progress) for p in pts)))
         cycle = view.cycle
         parts.append(
