@@ -21,7 +21,10 @@ from pathlib import Path
 from perfloop.checkin import apply_checkin, parse_assignments
 from perfloop.lifecycle import next_cycle_files, results_text
 from perfloop.repository import load_cycle
+from perfloop.sealing.reader import reader_for
 from perfloop.writes import check
+
+HR_KEY = Path(__file__).resolve().parent.parent / "examples" / "keys" / "helen.key"
 
 os.environ["PERFLOOP_CACHE"] = "0"  # read at each load: measure the work, not the cache
 
@@ -42,7 +45,9 @@ def main() -> None:
         root = Path(tmp)
         shutil.copytree(source / "cycles", root / "cycles")
         cycle = "2026-h2"
-        data, _ = timed(f"load_cycle {cycle}", lambda: load_cycle(root, cycle))
+        # a sealed cycle's files are read as HR: the example's key, or PERFLOOP_IDENTITY
+        hr = reader_for(os.environ.get("PERFLOOP_IDENTITY") or str(HR_KEY))
+        data, _ = timed(f"load_cycle {cycle}", lambda: load_cycle(root, cycle, reader=hr))
         print(f"  ({len(data.documents)} files, {len(data.org.people)} people)")
         files = timed("next_cycle_files (cycle new)", lambda: next_cycle_files(data, "2027-h1"))
         timed("check new cycle (in memory)", lambda: check(root, "2027-h1", files))
