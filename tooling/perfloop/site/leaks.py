@@ -6,7 +6,8 @@ another plugin can still carry confidential text. So before the new site replace
 good one, every file it wrote is searched for what only confidential files hold:
 
 - text: each line of a free-text value of a review (comments, strengths, improvements, any
-  other prose) or a calibration file (reasons), of at least MIN_CHARS characters;
+  other prose), a calibration file (reasons) or a check-point (summary, notes, next steps),
+  of at least MIN_CHARS characters;
 - structures, where the values alone are too short to be told from chance: a review's
   ratings block (`ratings:` and each `<question>: <n>` under it, or its flow form), a
   calibration entry's `<person>: rating: <R>` and a results snapshot's `final: <score>`.
@@ -47,6 +48,7 @@ _TAG_BYTES = re.compile(rb"<[^>]*>")
 _QUOTES = ('"', "'", "`", "‘", "’", "“", "”")
 _KEY = re.compile(r"^(\s*)(?:-\s+)?([^\s:#'\"{\[][^\s:]*)\s*:(?:\s+(.*))?$")  # `key: value`
 _BLOCK = re.compile(r"^[>|][+-]?\d*$")
+_FLOW_ITEM = re.compile(r"""[{,]\s*[\w-]+\s*:\s*("(?:[^"\\]|\\.)*"|'(?:[^']|'')*'|[^,{}]*)""")
 _NOT_SECRET = {"action", "due"}  # improvement plans: carried into next cycle's goals
 _MARGIN = 2_000_000_000  # ns: file times lag the clock by up to a tick; rescan rather than miss
 _UNREAD = {".gz", ".zip", ".png", ".jpg", ".jpeg", ".gif", ".webp", ".ico", ".woff", ".woff2"}
@@ -79,7 +81,7 @@ def confidential_files(root: Path) -> Iterator[tuple[str, str]]:
         prefix = f"{CYCLES}/{cycle.name}"
         if (cycle / "results.yaml").is_file():
             yield "results", f"{prefix}/results.yaml"
-        for kind in ("reviews", "calibration", "results"):
+        for kind in ("reviews", "calibration", "results", "checkpoints"):
             top = str(cycle / kind)
             for here, dirs, names in os.walk(top):
                 dirs.sort()
@@ -112,11 +114,13 @@ def needles_of(text: str, kind: str, source: str) -> Iterator[Needle]:
         block = None
         found = _KEY.match(line)
         if found is None:
-            if not stripped.startswith(("{", "[", "- {", "- [")):
+            if kind == "checkpoints" and stripped.startswith(("{", "- {")):
+                yield from _flow_prose(stripped, source)  # `- {action: …, due: …}`
+            elif not stripped.startswith(("{", "[", "- {", "- [")):
                 yield from _prose(stripped.removeprefix("- "), source)
             continue
         key, value = found.group(2), (found.group(3) or "").strip()
-        if key in _NOT_SECRET:
+        if key in _NOT_SECRET and kind != "checkpoints":  # a check-point's steps are its own
             continue
         if kind == "reviews" and key == "ratings" and not _BLOCK.match(value):
             if value:  # the flow form: `ratings: {impact: 4, craft: 3}`
@@ -142,6 +146,12 @@ def _ratings(lines: list[str], source: str) -> Iterator[Needle]:
     """A ratings block as one text: its values alone (`impact: 4`) are everywhere."""
     if len(lines) > 1:
         yield Needle(norm(" ".join(lines)), source)
+
+
+def _flow_prose(line: str, source: str) -> Iterator[Needle]:
+    """The values of a one-line flow mapping (a check-point's next step)."""
+    for found in _FLOW_ITEM.finditer(line):
+        yield from _prose(found.group(1), source)
 
 
 def _prose(value: str, source: str) -> Iterator[Needle]:

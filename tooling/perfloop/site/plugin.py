@@ -37,7 +37,7 @@ from .audience import Audience, AudienceError
 from .layout import ARCHIVE, ARCHIVE_INDEX, Layout, Linker
 from .loading import keep_plans_of, load_for_site, load_outline
 from .markup import attr, plural, text
-from .pages import Page, archive, department, okrtree, overview, person
+from .pages import Page, archive, checkpoint, department, okrtree, overview, person
 from .producer import Producer, Setup
 from .view import CycleView
 
@@ -325,6 +325,8 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
                 section = None
                 if results is not None and results.visible(pid):
                     section = partial(results.person_section, pid)
+                if self.audience.restricted:  # a check-point: to its audience only
+                    section = checkpoint.with_results(view, self.audience, pid, section)
                 add(
                     layout.person(pid),
                     person.title(view, pid),
