@@ -105,7 +105,7 @@ def _own_fields(objectives: ObjectiveSet, is_department: bool) -> Iterator[Probl
                 )
 
 
-def _owner(data: CycleData, dept: str, objectives: ObjectiveSet) -> Iterator[Problem]:
+def _owner(data: CycleData, objectives: ObjectiveSet) -> Iterator[Problem]:
     for objective in objectives.objectives:
         for kr in objective.key_results:
             if kr.team and kr.owner is not None and kr.owner not in data.org.people:
@@ -120,9 +120,9 @@ def check(data: CycleData) -> Iterator[Problem]:
                 "company.yaml has no check-ins: a department checks in for its team key "
                 "results in its own file"
             )
-    for dept, objectives in data.departments.items():
+    for objectives in data.departments.values():
         yield from _own_fields(objectives, True)
-        yield from _owner(data, dept, objectives)
+        yield from _owner(data, objectives)
         if objectives.checkins:
             yield from file_checkins(data.cycle, objectives, team_only=True)
     for person, goals in data.goals.items():
