@@ -322,7 +322,7 @@ class PerfloopPlugin(BasePlugin[PerfloopConfig]):
                     for e in earlier
                     if e != cid and pid in views[e].org.people
                 ]
-                section = None
+                section: Callable[[Linker], str] | None = None
                 if results is not None and results.visible(pid):
                     section = partial(results.person_section, pid)
                 if self.audience.restricted:  # a check-point: to its audience only

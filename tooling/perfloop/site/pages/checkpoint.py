@@ -37,8 +37,10 @@ def sees(audience: Audience, data: CycleData, person: str) -> bool:
     who = found.people if found is not None else ()
     if audience.kind == "person":
         return audience.id in who
-    head = data.org.departments[audience.id].head if audience.id in data.org.departments else None
-    return head in who and audience.sees_results_of(data, person)
+    department = data.org.departments.get(audience.id or "")
+    return (
+        department is not None and department.head in who and audience.sees_results_of(data, person)
+    )
 
 
 def section(view: CycleView, pid: str) -> str:
