@@ -363,3 +363,28 @@ def test_sealed_files_opened_in_worker_processes_are_those_opened_in_turn(
         k: r.ratings for k, r in slow.reviews.items()
     }
     assert score_cycle(fast) == score_cycle(slow)
+
+
+def test_a_read_in_worker_processes_leaves_no_plaintext_in_the_cache(
+    sealed: tuple[Path, Path], plain: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from perfloop import engine
+    from perfloop.root import cache_folder
+    from perfloop.sealing.age import load_identities
+    from perfloop.sealing.reader import Reader
+    from perfloop.speed import loading
+
+    source, keys = sealed
+    repo = tmp_path / "acme"
+    shutil.copytree(source, repo)
+    monkeypatch.setattr(loading, "PARALLEL_MIN", 1)
+    monkeypatch.setattr(engine, "_reader", Reader(load_identities(keys / f"{hr_of(repo)}.key")))
+    data, problems = engine.load_cycle(repo, demo.CYCLE_ID)  # the cached load, plain files kept
+    assert data is not None and data.opened and not data.unreadable and not problems
+    stored = [p.read_bytes() for p in Path(cache_folder(repo)).rglob("*") if p.is_file()]
+    assert stored  # the plain files were cached
+    for blob in stored:
+        for needle in confidential_plaintext(plain):
+            assert needle not in blob, needle
+        for marker in MARKERS:
+            assert marker not in blob, marker
