@@ -104,7 +104,7 @@ def unseal(repo: Path, cycle: str = EXAMPLE_CYCLE) -> Path:
 def hr_reader(monkeypatch: pytest.MonkeyPatch):
     """HR's reader of the example's sealed files, for in-process loads
     (`repository.load_cycle(..., reader=hr_reader)`). The process-wide "a sealed file was
-    opened" switch (which keeps the cache from storing) is reset afterwards, so later
+    opened" switch (which keeps the cache from storing) is put back afterwards, so later
     in-process tests still see the keyless path."""
     from perfloop.sealing import reader
     from perfloop.sealing.age import load_identities
