@@ -143,7 +143,8 @@ def build(
     results: Callable[[Linker], str] | None = None,
 ) -> Page:
     """`earlier`: (cycle title, page source) of this person's pages in earlier cycles;
-    `results`: the restricted results section, when this build's audience may see it."""
+    `results`: the restricted sections (results, the check-point) this build's audience
+    may see, or None on the public site."""
     p = view.org.people[pid]
     goals = view.data.goals.get(pid)
     parts = [f"<h1>{text(p.name)}</h1>", _facts(view, layout, linker, pid)]
