@@ -4,6 +4,7 @@ tracked, and the README's main command runs as written, as anyone and as HR."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLE_CYCLE, EXAMPLE_KEYS, ORG_IDENTITY, ROOT
+from conftest import AS_HR, EXAMPLE_CYCLE, EXAMPLE_KEYS, ORG_IDENTITY, ROOT, run_cli
 from perfloop.repository import load_cycle
 from perfloop.sealing.age import header, load_identities, plain_path
 from perfloop.sealing.audience import audience, is_confidential
@@ -115,3 +116,19 @@ def test_the_readme_main_command_runs_as_anyone_and_builds_hrs_site(tmp_path: Pa
     assert "sealed" not in results.lower()
     ignored = subprocess.run(["git", "check-ignore", "-q", "build/site-hr/index.html"], cwd=ROOT)
     assert ignored.returncode == 0, "HR's site must stay out of git"
+
+
+def test_validate_and_score_read_everything_as_hr_and_say_what_is_sealed_without() -> None:
+    """HR's key opens every sealed file: validate checks all of them, and score has every
+    complete person's final score and rating, nobody sealed. Without a key, every person's
+    review or rating is sealed (never missing, never an error)."""
+    validated = run_cli("validate", cwd=ROOT, env=AS_HR)
+    assert validated.returncode == 0, validated.stdout + validated.stderr
+    assert "not readable by you" not in validated.stderr
+    as_hr = json.loads(run_cli("score", "--json", cwd=ROOT, env=AS_HR).stdout)["people"]
+    assert not [p["id"] for p in as_hr if "sealed" in p]
+    assert [p["id"] for p in as_hr if p["final"] is None or p["rating"] is None] == ["zoe"]
+    keyless = run_cli("score", "--json", cwd=ROOT, env={"PERFLOOP_IDENTITY": ""})
+    assert keyless.returncode == 0, keyless.stderr
+    people = json.loads(keyless.stdout)["people"]
+    assert all(p["sealed"] and p["rating"] is None for p in people)
