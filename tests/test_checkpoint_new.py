@@ -9,7 +9,7 @@ from pathlib import Path
 
 from conftest import run_cli
 from perfloop.sealing import age
-from test_sealed_reading import sealed  # noqa: F401 (a fixture)
+from sealkit import sealed  # noqa: F401 (a fixture)
 
 CYCLE = "cycles/2026-h2"
 WROTE = f"wrote {CYCLE}/checkpoints/alice.yaml"

@@ -4,7 +4,7 @@ identity (or the org key's) names a sealed file swapped, added or deleted since 
 `perfloop reseal` re-encrypts a closed cycle and leaves the record true; and no digest of a
 plaintext is readable without a key.
 
-tests/data/base, keyed and sealed (test_sealed_reading's fixture), calibrated and closed
+tests/data/base, keyed and sealed (sealkit's fixture), calibrated and closed
 through the real CLI with HR's identity, committed in a real git repository."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pyrage import x25519
 from conftest import run_cli
 from perfloop.frozen import digest
 from perfloop.sealing import age
-from test_sealed_reading import sealed  # noqa: F401 (a fixture)
+from sealkit import sealed  # noqa: F401 (a fixture)
 
 CYCLE = "cycles/2026-h2"
 CLOSED = "after the cycle closed on 2026-12-31; results.yaml is the record of a closed cycle"

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from conftest import ROOT
 from perfloop.engine import load_cycle
 from perfloop.sealing import age
 from perfloop.sealing.audience import audience, is_confidential
 
-ROOT = Path(__file__).parent.parent
 AGE = shutil.which("age") or "age"  # Debian's age, installed by `scripts/install.sh --test`
 PLAIN = b'ratings: {impact: 4, collaboration: 5}\ncomments: "Led the outage response"\n'
 

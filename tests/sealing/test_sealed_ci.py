@@ -9,8 +9,8 @@ import subprocess
 from pathlib import Path
 
 from conftest import run_cli
+from sealkit import plaintexts, sealed  # noqa: F401 (a fixture)
 from sitebuild import add_minimal_site
-from test_sealed_reading import _plaintexts, sealed  # noqa: F401 (a fixture)
 
 CYCLE = "cycles/2026-h2"
 SECRET_COMMENT = "Alice-confidential-remark-7f3a"
@@ -47,7 +47,7 @@ def test_no_plaintext_in_ci_output_summary_site_or_cache(sealed, tmp_path: Path)
     assert run_cli("seal", str(review), cwd=repo, env=env).returncode == 0
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "my review")
-    secrets = _plaintexts(repo, identity["henry"]) | {SECRET_COMMENT, SECRET_VALUE}
+    secrets = plaintexts(repo, identity["henry"]) | {SECRET_COMMENT, SECRET_VALUE}
 
     summary = tmp_path / "summary.md"
     ci = {

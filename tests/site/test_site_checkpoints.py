@@ -13,8 +13,8 @@ import pytest
 from conftest import AS_HR, ORG_IDENTITY, run_cli
 from perfloop.loader import parse_bytes
 from perfloop.sealing.age import load_identities
+from sealkit import seal_cycle
 from sitebuild import add_minimal_site, example_with_site, main_text, output_files, page_text
-from test_seal_commands import seal_cycle
 
 CYCLE = "cycles/2026-h2"
 SUMMARY = "Availability is well ahead of target, the latency work is behind plan."

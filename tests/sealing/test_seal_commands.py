@@ -4,7 +4,6 @@ CLI on a copy of the base repository, checked with the standard `age` tool."""
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import subprocess
 import sys
@@ -12,47 +11,18 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PERFLOOP, run_cli
+from conftest import DATA, PERFLOOP, run_cli
 from github_server import FakeGitHub, Reply, serve
 from perfloop.sealing import age
+from sealkit import CYCLE, PEOPLE, add_key, seal_cycle
 
-CYCLE = "cycles/2026-h2"
 AGE = shutil.which("age") or "age"
-PEOPLE = ("carol", "dave", "alice", "bob", "henry")  # sam has no key at first
-
-
-def add_key(org: Path, person: str, key: str) -> None:
-    text = org.read_text()
-    pattern = rf"(\{{id: {person}, [^}}]*)\}}"
-    assert re.search(pattern, text), person
-    org.write_text(re.sub(pattern, rf"\1, key: {key}}}", text, count=1))
 
 
 @pytest.fixture
 def sealed_repo(base_repo: Path, tmp_path: Path) -> tuple[Path, dict[str, Path]]:
     """The base repository with keys for everyone but sam, an org key, a sealed cycle."""
     return base_repo, seal_cycle(base_repo, tmp_path / "keys", PEOPLE)
-
-
-def seal_cycle(repo: Path, keys: Path, people: tuple[str, ...]) -> dict[str, Path]:
-    """A new identity for each of `people` and for the org (their files under `keys`), their
-    keys in org.yaml, and the cycle made sealed: {person or "org": identity file}."""
-    keys.mkdir()
-    identity: dict[str, Path] = {}
-    org = repo / CYCLE / "org.yaml"
-    for person in (*people, "org"):
-        text, public = age.generate_identity()
-        identity[person] = keys / f"{person}.key"
-        identity[person].write_text(text)
-        if person == "org":
-            org.write_text(org.read_text() + f"org_key: {public}\n")
-        else:
-            add_key(org, person, public)
-    cycle = repo / CYCLE / "cycle.yaml"
-    cycle.write_text(
-        cycle.read_text().replace("phase: review\n", "phase: review\nconfidentiality: sealed\n")
-    )
-    return identity
 
 
 def decrypt(identity: Path, sealed: Path) -> subprocess.CompletedProcess[bytes]:
@@ -208,7 +178,7 @@ def test_keys_import_takes_the_keys_engineers_have_on_github(base_repo: Path) ->
         "/users/samo/keys",
     ]
     text = org.read_text()
-    alice = json.loads((Path(__file__).parent / "data/github/user-keys-alicec.json").read_text())[1]
+    alice = json.loads((DATA / "github/user-keys-alicec.json").read_text())[1]
     assert f"key: {alice['key']}" in text  # the ed25519 key, not the ecdsa one before it
     assert "key: ssh-rsa " in text  # bob's only key
     assert "2 key(s) added" in result.stderr

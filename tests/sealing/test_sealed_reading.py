@@ -13,7 +13,7 @@ import pytest
 
 from conftest import run_cli
 from perfloop.sealing import age
-from test_seal_commands import CYCLE, PEOPLE, seal_cycle
+from sealkit import CYCLE, plaintexts, sealed  # noqa: F401 (a fixture)
 
 REVIEWS = {  # subject/reviewer: who may open it (besides henry, HR, and the org key)
     "alice/alice": {"alice", "dave", "carol"},
@@ -24,19 +24,6 @@ REVIEWS = {  # subject/reviewer: who may open it (besides henry, HR, and the org
 }
 
 
-@pytest.fixture
-def sealed(base_repo: Path, tmp_path: Path) -> tuple[Path, dict[str, Path], dict[str, str]]:
-    """tests/data/base with keys for everyone, its cycle sealed by `perfloop seal`; the
-    identities, and an environment in which no default identity exists."""
-    identity = seal_cycle(base_repo, tmp_path / "keys", (*PEOPLE, "sam"))
-    home = tmp_path / "home"
-    home.mkdir()
-    env = {"HOME": str(home), "PERFLOOP_IDENTITY": ""}
-    done = run_cli("seal", cwd=base_repo, env=env)
-    assert done.returncode == 0, done.stderr
-    return base_repo, identity, env
-
-
 def score(repo: Path, env: dict[str, str], *identity: str) -> dict[str, dict]:
     args = ["--identity", identity[0]] if identity else []
     result = run_cli("score", "--json", *args, cwd=repo, env=env)
@@ -44,7 +31,7 @@ def score(repo: Path, env: dict[str, str], *identity: str) -> dict[str, dict]:
     return {p["id"]: p for p in json.loads(result.stdout)["people"]}
 
 
-def test_hr_and_the_org_key_see_every_score(sealed) -> None:
+def test_hr_and_the_org_key_see_every_score(sealed) -> None:  # noqa: F811
     repo, identity, env = sealed
     plain = score(repo, env, str(identity["henry"]))
     assert all("sealed" not in p for p in plain.values())
@@ -54,7 +41,7 @@ def test_hr_and_the_org_key_see_every_score(sealed) -> None:
     assert "sealed" not in table.stdout
 
 
-def test_without_an_identity_every_review_is_sealed_never_missing(sealed) -> None:
+def test_without_an_identity_every_review_is_sealed_never_missing(sealed) -> None:  # noqa: F811
     repo, _, env = sealed
     people = score(repo, env)
     for person in ("alice", "bob"):  # each has a sealed review: the section is sealed
@@ -81,7 +68,7 @@ def test_without_an_identity_every_review_is_sealed_never_missing(sealed) -> Non
 
 
 @pytest.mark.parametrize("person", ["alice", "bob", "dave", "sam"])
-def test_each_identity_sees_exactly_its_audience(sealed, person: str) -> None:
+def test_each_identity_sees_exactly_its_audience(sealed, person: str) -> None:  # noqa: F811
     repo, identity, env = sealed
     hr = score(repo, env, str(identity["henry"]))
     seen = score(repo, env, str(identity[person]))
@@ -95,7 +82,7 @@ def test_each_identity_sees_exactly_its_audience(sealed, person: str) -> None:
             assert seen[subject]["review"] is None
 
 
-def test_export_with_an_identity_writes_what_it_opens(sealed, tmp_path: Path) -> None:
+def test_export_with_an_identity_writes_what_it_opens(sealed, tmp_path: Path) -> None:  # noqa: F811
     repo, identity, env = sealed
     out = tmp_path / "out.csv"
     done = run_cli(
@@ -114,7 +101,7 @@ def test_export_with_an_identity_writes_what_it_opens(sealed, tmp_path: Path) ->
     assert rows["bob"]["review"] == rows["bob"]["final"] == "sealed"
 
 
-def test_an_explicit_identity_that_cannot_be_read_is_a_usage_error(sealed, tmp_path) -> None:
+def test_an_explicit_identity_that_cannot_be_read_is_a_usage_error(sealed, tmp_path) -> None:  # noqa: F811
     repo, _, env = sealed
     missing = tmp_path / "nope.key"
     result = run_cli("score", "--identity", str(missing), cwd=repo, env=env)
@@ -127,7 +114,7 @@ def test_an_explicit_identity_that_cannot_be_read_is_a_usage_error(sealed, tmp_p
     assert str(junk) in result.stderr
 
 
-def test_a_run_that_opened_sealed_files_stores_nothing_derived(sealed) -> None:
+def test_a_run_that_opened_sealed_files_stores_nothing_derived(sealed) -> None:  # noqa: F811
     repo, identity, env = sealed
     subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
     subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
@@ -136,7 +123,7 @@ def test_a_run_that_opened_sealed_files_stores_nothing_derived(sealed) -> None:
         cwd=repo,
         check=True,
     )
-    secrets = _plaintexts(repo, identity["henry"])
+    secrets = plaintexts(repo, identity["henry"])
     assert secrets
     for args in (["validate"], ["score"], ["status"], ["calibrate"], ["score", "--json"]):
         for _ in range(2):  # the second run would be a replay
@@ -159,29 +146,7 @@ def _derived(cache: Path) -> list[Path]:
     return [p for p in cache.rglob("*") if p.is_file() and {"runs", "verdicts"} & set(p.parts)]
 
 
-def _plaintexts(repo: Path, key: Path) -> set[str]:
-    """Every text value of at least 12 characters in the sealed files, opened with `key`."""
-    import yaml
-
-    reader = age.load_identities(key)
-    found: set[str] = set()
-
-    def walk(value: object) -> None:
-        if isinstance(value, str) and len(value) >= 12:
-            found.add(value)
-        elif isinstance(value, dict):
-            for item in value.values():
-                walk(item)
-        elif isinstance(value, list):
-            for item in value:
-                walk(item)
-
-    for sealed in (repo / "cycles").rglob("*.age"):
-        walk(yaml.safe_load(reader.open(sealed.read_bytes()) or b""))
-    return found
-
-
-def test_bad_sealed_files_get_one_located_error_without_plaintext(sealed) -> None:
+def test_bad_sealed_files_get_one_located_error_without_plaintext(sealed) -> None:  # noqa: F811
     repo, identity, env = sealed
     reviews = repo / CYCLE / "reviews"
     org = (repo / CYCLE / "org.yaml").read_text()
@@ -221,7 +186,7 @@ def _public(identity: Path) -> str:
     return identity.read_text().split("public key: ")[1].split()[0]
 
 
-def test_a_restricted_site_shows_sealed_where_the_identity_does_not_open(sealed) -> None:
+def test_a_restricted_site_shows_sealed_where_the_identity_does_not_open(sealed) -> None:  # noqa: F811
     from sitebuild import add_minimal_site
 
     repo, identity, env = sealed
