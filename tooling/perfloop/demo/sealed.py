@@ -58,8 +58,8 @@ def _seal_range(span: tuple[int, int]) -> list[str]:
 
 def _seal_all(jobs: list[tuple[str, list[str]]]) -> list[str]:
     """Each (plaintext, keys) sealed in ASCII armor, by forked workers when there are many
-    (about 0.4 ms a file with eight recipients: 60,000 reviews are 25 s on one core).
-    Plaintext goes to the workers through the fork, never through a file."""
+    (an encryption per file and a key agreement per recipient: the bulk of a sealed demo's
+    generation). Plaintext goes to the workers through the fork, never through a file."""
     global _jobs
     _jobs = jobs
     workers = min(os.cpu_count() or 1, 8)

@@ -185,7 +185,7 @@ def dearmor(sealed: bytes) -> bytes:
     if lines[0] != ARMOR_BEGIN or lines[-1] != ARMOR_END:
         raise SealError("ASCII armor does not begin and end with the age markers")
     body = "".join(lines[1:-1])
-    if " " in body or "\t" in body:  # rare: spaces around lines (a generator per line: 20 µs)
+    if " " in body or "\t" in body:  # rare: spaces around lines (a generator is slow here)
         body = "".join(line.strip() for line in lines[1:-1])
     try:
         return base64.b64decode(body, validate=True)
@@ -236,8 +236,8 @@ _WHOLE_STANZA = re.compile(rb"-> (\S+)(?: [^\n]*)?\n(?:[^\n]{64}\n)*[^\n]{0,63}\
 
 def _quick_stanzas(head: bytes, size: int) -> tuple[str, ...] | None:
     """`header`'s stanzas for a well-formed header, a stanza per regular-expression match
-    (a line-by-line walk was 37 µs a file: 2 s of reading 60,000); None for anything else,
-    which `header` then walks to say what is wrong."""
+    (a third of the line-by-line walk's time: a keyless check inspects every sealed file);
+    None for anything else, which `header` then walks to say what is wrong."""
     if not head.startswith(VERSION_LINE + b"\n"):
         return None
     at, kinds = len(VERSION_LINE) + 1, []

@@ -1,9 +1,8 @@
 """Opening age files sealed to X25519 keys with one key agreement instead of one per
-recipient: what lets HR's identity read 60,000 sealed reviews in seconds.
+recipient: what lets HR's identity read a large company's sealed reviews in seconds.
 
 rage (pyrage) does an X25519 agreement for every recipient stanza of a file, wherever the
-reader's stanza is: about 0.6 ms a file with the eight recipients of a demo review, 37 s
-for the reviews of 10,000 people. This reads the age v1 format
+reader's stanza is (figures: benchmarks/README.md, session 14). This reads the age v1 format
 (https://age-encryption.org/v1) with the `cryptography` package's primitives and stops at
 the first stanza the reader's key unwraps, which `files.bulk_readers_first` puts first for
 HR and the org key. It opens only what it fully verifies (the header MAC and every payload

@@ -300,7 +300,7 @@ def open_sealed(
 ) -> list[Opened]:
     """`repository.open_each`, with each opened file read by fastload.py where it vouches
     for it, and in forked worker processes when there are many: decrypting and parsing
-    60,000 sealed reviews is most of a sealed cycle's load. Nothing is cached: the
+    every sealed review is most of a sealed cycle's load. Nothing is cached: the
     plaintext, and everything derived from it, stays in memory."""
     workers = min(os.cpu_count() or 1, 8)
     if reader is None or workers < 2 or len(sealed) < PARALLEL_MIN:
