@@ -388,3 +388,22 @@ def test_a_read_in_worker_processes_leaves_no_plaintext_in_the_cache(
             assert needle not in blob, needle
         for marker in MARKERS:
             assert marker not in blob, marker
+
+
+def test_hr_and_then_the_org_key_have_the_first_stanzas(sealed: tuple[Path, Path]) -> None:
+    """Whoever opens every file (HR's `score`, the gate) finds their stanza first: age
+    readers try a file's stanzas in order, a key agreement each."""
+    from perfloop.sealing import age, fastopen
+
+    repo, keys = sealed
+    hr = org_of(repo)["roles"]["hr"]
+    readers = [*hr, "org"]
+    fast = {name: fastopen.fast_keys([str(identity(keys, name))]) for name in readers}
+    for rel in sealed_files(repo)[::7]:
+        binary = age.dearmor((repo / CYCLE / rel).read_bytes())
+        stanzas = re.findall(rb"^-> X25519 (\S+)\n(\S+)\n", binary, re.M)
+        opener = [
+            next((n for n in readers if fastopen._unwrap([s], fast[n])), None) for s in stanzas
+        ]
+        assert opener[: len(readers)] == readers, rel
+        assert all(o is None for o in opener[len(readers) :]), rel  # the others' stanzas
