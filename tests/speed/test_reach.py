@@ -16,6 +16,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from perfloop import engine, rules
+from perfloop.model import CycleData
+from perfloop.problems import Problem
+from perfloop.root import cache_folder
+from perfloop.rules.reads import Reads
+from perfloop.scoring import score_cycle
+from perfloop.validation import validate_cycle
 from test_incremental import (
     CYCLE,
     DIR,
@@ -30,14 +38,6 @@ from test_incremental import (
     read,
     report_and_manager,
 )
-
-from perfloop import engine, rules
-from perfloop.model import CycleData
-from perfloop.problems import Problem
-from perfloop.root import cache_folder
-from perfloop.rules.reads import Reads
-from perfloop.scoring import score_cycle
-from perfloop.validation import validate_cycle
 
 Mutation = Callable[[Path], None]
 READS = Reads.of()  # `scored`'s declaration: it reads nothing a rule reports on

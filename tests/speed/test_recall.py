@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_incremental import read, write
 
 from conftest import commit_all, make_demo, run_cli
 from perfloop import engine
@@ -23,6 +22,7 @@ from perfloop.model import CycleData
 from perfloop.root import cache_folder
 from perfloop.scoring import score_cycle
 from perfloop.speed import recall
+from test_incremental import read, write
 
 CYCLE = "2026-h2"
 DIR = f"cycles/{CYCLE}"
