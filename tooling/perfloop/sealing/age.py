@@ -116,10 +116,7 @@ class Identities:
             every = len(x25519) == len(self.keys)  # an SSH key's stanzas are rage's to try
             object.__setattr__(self, "_fast", (every and fastopen.fast_keys(x25519)) or ())
         if self._fast:
-            try:
-                answer = fastopen.open_fast(dearmor(sealed), self._fast)
-            except (SealError, UnicodeDecodeError):
-                answer = None  # rage says what is wrong with it
+            answer = fastopen.open_sealed(sealed, self._fast)  # None: rage answers
             if answer is fastopen.NOT_OURS:
                 return None
             if isinstance(answer, bytes):

@@ -2,14 +2,20 @@
 recipient: what lets HR's identity read a large company's sealed reviews in seconds.
 
 rage (pyrage) does an X25519 agreement for every recipient stanza of a file, wherever the
-reader's stanza is (figures: benchmarks/README.md, session 14). This reads the age v1 format
+reader's stanza is (figures: benchmarks/README.md). This reads the age v1 format
 (https://age-encryption.org/v1) with the `cryptography` package's primitives and stops at
 the first stanza the reader's key unwraps, which `files.bulk_readers_first` puts first for
-HR and the org key. It opens only what it fully verifies (the header MAC and every payload
-chunk's tag); anything else it does not vouch for (`None` from `open_fast`), and the caller
-asks rage, whose answer and errors stand. "No stanza is ours" is answered here only for a
-header that parsed cleanly, and only for X25519 identities (which open nothing but X25519
-stanzas), as rage would answer it.
+HR and the org key.
+
+Anyone who can open a pull request can write a file to HR's public key, MAC and all, so
+this answers only for a file that age and rage both read, and read alike: canonical armor
+as they write it, a header in age's strict grammar (every stanza, not only ours), the
+header MAC and every payload chunk's tag checked. Anything else (`None`) it leaves to rage,
+whose answer and errors stand; the tests hold it to rage and to the Go reference on the
+format's test vectors and on thousands of damaged files. "No stanza is ours" (NOT_OURS) is
+answered only for a clean header followed by a whole nonce, and only for X25519 identities
+(which open nothing but X25519 stanzas), as rage would answer it. Nothing here puts a key
+or plaintext in an exception or a message.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import re
 from dataclasses import dataclass
 
 try:  # an accelerator: without it every file is opened by rage
@@ -34,6 +41,19 @@ _VERSION = b"age-encryption.org/v1\n"
 _X25519_LABEL = b"age-encryption.org/v1/X25519"
 _CHUNK = 64 * 1024 + 16
 _ZERO_NONCE = bytes(12)
+_ARMOR_BEGIN = b"-----BEGIN AGE ENCRYPTED FILE-----\n"
+_ARMOR_END = b"-----END AGE ENCRYPTED FILE-----\n"
+# age's header grammar (https://age-encryption.org/v1) as regular expressions: base64 is
+# canonical and unpadded (a last group of 2 or 3 characters ends in one that leaves no bits
+# set beyond the data); arguments are non-empty strings of ASCII 33 to 126; a body is lines
+# of 64 columns ended by a shorter one, possibly empty.
+_B = rb"[A-Za-z0-9+/]"
+_SHORT = rb"(?:%s{4}){0,15}(?:%s[AQgw]|%s{2}[AEIMQUYcgkosw048])?" % (_B, _B, _B)
+_STANZA = rb"-> [\x21-\x7e]+(?: [\x21-\x7e]+)*\n(?:%s{64}\n)*%s\n" % (_B, _SHORT)
+_KEY32 = rb"%s{42}[AEIMQUYcgkosw048]" % _B  # 32 bytes
+_HEADER = re.compile(rb"age-encryption\.org/v1\n(?:%s)+(---) (%s)\n" % (_STANZA, _KEY32))
+_EACH_STANZA = re.compile(_STANZA)
+_X25519_STANZA = re.compile(rb"-> X25519 (%s)\n(%s)\n" % (_KEY32, _KEY32))
 NOT_OURS = object()  # `open_fast`'s answer when none of the keys is a recipient
 
 
@@ -83,7 +103,8 @@ def _hkdf(ikm: bytes, salt: bytes, info: bytes) -> bytes:
 
 
 def _b64(text: bytes) -> bytes | None:
-    """Unpadded canonical base64, as age writes it; None otherwise."""
+    """Unpadded canonical base64, as age writes it; None otherwise (padding, characters
+    outside the alphabet, unused bits set: age and rage refuse each)."""
     if b"=" in text:
         return None
     try:
@@ -93,96 +114,125 @@ def _b64(text: bytes) -> bytes | None:
     return raw if base64.b64encode(raw).rstrip(b"=") == text else None
 
 
+def open_sealed(sealed: bytes, keys: tuple[FastKey, ...]) -> bytes | object | None:
+    """`open_fast` for a sealed file as stored: in ASCII armor (only as age writes it) or
+    binary. Armor in any other layout is rage's to accept or refuse."""
+    if not sealed.startswith(_ARMOR_BEGIN[:5]):
+        return open_fast(sealed, keys)
+    binary = _dearmor(sealed)
+    return None if binary is None else open_fast(binary, keys)
+
+
+def _dearmor(sealed: bytes) -> bytes | None:
+    """The binary file inside canonical armor, or None. Canonical is what age and rage
+    write and both read: lines of 64 columns and a shorter last one, canonical padded
+    base64, LF line ends, nothing after the end line but its newline. Armor in another
+    layout is rage's to read or refuse: vouching for it would open files they refuse."""
+    text = sealed if sealed.endswith(b"\n") else sealed + b"\n"
+    if not (text.startswith(_ARMOR_BEGIN) and text.endswith(_ARMOR_END)):
+        return None
+    lines = text[len(_ARMOR_BEGIN) : -len(_ARMOR_END)].split(b"\n")
+    if lines.pop() or not 0 < len(lines[-1]) <= 64 or any(len(x) != 64 for x in lines[:-1]):
+        return None
+    encoded = b"".join(lines)
+    try:
+        binary = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return binary if base64.b64encode(binary) == encoded else None  # padding, unused bits
+
+
 def open_fast(binary: bytes, keys: tuple[FastKey, ...]) -> bytes | object | None:
     """The plaintext of a binary age file; NOT_OURS when its header is clean and none of
     `keys` (X25519 identities, which open X25519 stanzas only) unwraps one of its X25519
     stanzas; None when this does not vouch for an answer (anything malformed or failing a
     check): ask rage."""
-    if not binary.startswith(_VERSION):
+    parsed = _header(binary)
+    if parsed is None:
         return None
-    at, stanzas = len(_VERSION), []
-    while True:
-        end = binary.find(b"\n", at)
-        if end < 0:
-            return None
-        line = binary[at:end]
-        if line.startswith(b"--- "):
-            break
-        parts = line.split(b" ")
-        if len(parts) < 2 or parts[0] != b"->" or parts[1] == b"scrypt":
-            return None  # (an scrypt stanza must be a file's only one: rage decides)
-        body, at = _body(binary, end + 1)
-        if body is None:
-            return None
-        if parts[1] == b"X25519":
-            if len(parts) != 3 or len(parts[2]) != 43 or len(body) != 43:
-                return None  # a 32-byte share and a 32-byte wrapped key, in base64
-            stanzas.append((parts[2], body))  # decoded when tried
-        # another type (rage's random "grease" stanzas, SSH recipients) is not for these keys
-    mac = _b64(line[4:])
-    if not stanzas or mac is None or len(mac) != 32:
+    stanzas, mac, covered, payload_at = parsed
+    payload = binary[payload_at:]
+    if len(payload) < 16:  # rage reads the nonce before it says "not yours"
         return None
-    header_end = end + 1
     try:
-        file_key = _unwrap(stanzas, keys)
+        file_key = _file_key(stanzas, keys)
     except _Malformed:
         return None
     if file_key is None:
         return NOT_OURS
     header_key = _hkdf(file_key, b"", b"header")
-    expected = hmac.digest(header_key, binary[: at + 3], "sha256")
+    expected = hmac.digest(header_key, binary[:covered], "sha256")  # up to "---"
     if not hmac.compare_digest(expected, mac):
         return None
-    return _payload(binary[header_end:], file_key)
+    return _payload(payload, file_key)
 
 
-def _body(binary: bytes, at: int) -> tuple[bytes | None, int]:
-    """A stanza's body, still in base64 (lines of 64 characters, ended by a shorter one),
-    and where the next line starts."""
-    lines = []
-    while True:
-        end = binary.find(b"\n", at)
-        if end < 0 or end - at > 64:
-            return None, at
-        lines.append(binary[at:end])
-        at = end + 1
-        if len(lines[-1]) < 64:
-            return b"".join(lines), at
+def _header(binary: bytes) -> tuple[list[tuple[bytes, bytes]], bytes, int, int] | None:
+    """The X25519 stanzas (share, wrapped key), the MAC, where the "---" ends (what the MAC
+    covers) and where the payload starts, for a header in age's grammar (as age's
+    internal/format and rage parse it); None for anything else, including an scrypt stanza
+    or a malformed X25519 one, which rage decides. Every stanza is checked, not only ours:
+    rage refuses a file for a malformed stanza wherever it is, and a lax parse could read
+    a line rage takes for a stanza as another stanza's body."""
+    header = _HEADER.match(binary)
+    if header is None:
+        return None
+    stanzas, at, end = [], len(_VERSION), header.start(1)
+    while at < end:
+        stanza = _EACH_STANZA.match(binary, at)
+        if stanza is None:  # pragma: no cover - the header matched stanza by stanza
+            return None
+        kind = binary[at + 3 : binary.find(b"\n", at)].split(b" ")[0]
+        if kind == b"X25519":
+            ours = _X25519_STANZA.fullmatch(stanza.group())
+            if ours is None:
+                return None  # one 32-byte share, a 32-byte wrapped key: else invalid
+            stanzas.append((_decode(ours.group(1)), _decode(ours.group(2))))
+        elif kind == b"scrypt":
+            return None  # (an scrypt stanza must be a file's only one: rage decides)
+        # another type (rage's random "grease" stanzas, SSH recipients) is not for these keys
+        at = stanza.end()
+    return stanzas, _decode(header.group(2)), header.end(1), header.end()
+
+
+def _decode(canonical: bytes) -> bytes:
+    """43 characters of canonical unpadded base64 (the grammar checked them): 32 bytes."""
+    return binascii.a2b_base64(canonical + b"=")
 
 
 class _Malformed(Exception):
-    """A stanza this cannot decode: rage says what is wrong (NOT_OURS would hide it)."""
-
-
-def _decoded(text: bytes) -> bytes:
-    raw = _b64(text)
-    if raw is None or len(raw) != 32:
-        raise _Malformed
-    return raw
+    """A stanza age and rage refuse (an X25519 share whose key agreement is all zeros, one
+    that does not decode): rage says what is wrong (NOT_OURS would hide it)."""
 
 
 def _unwrap(stanzas: list[tuple[bytes, bytes]], keys: tuple[FastKey, ...]) -> bytes | None:
-    """The file key from the first X25519 stanza one of `keys` unwraps (stanzas are decoded
-    as they are tried: the header MAC then vouches for the whole header), or None."""
+    """`_file_key` for stanzas still in base64 (share, body), as a header shows them."""
+    decoded = [(_b64(share), _b64(body)) for share, body in stanzas]
+    if any(s is None or b is None or len(s) != 32 or len(b) != 32 for s, b in decoded):
+        raise _Malformed
+    return _file_key(decoded, keys)  # type: ignore[arg-type]
+
+
+def _file_key(stanzas: list[tuple[bytes, bytes]], keys: tuple[FastKey, ...]) -> bytes | None:
+    """The file key from the first X25519 stanza one of `keys` unwraps, trying them in
+    rage's order (each key against every stanza in turn), or None."""
     for key in keys:
-        for share_text, body_text in stanzas:
-            share, body = _decoded(share_text), _decoded(body_text)
+        for share, body in stanzas:
             try:
                 shared = key.secret.exchange(X25519PublicKey.from_public_bytes(share))  # type: ignore[attr-defined]
-            except ValueError:  # an all-zero shared secret: not a stanza for anyone
-                continue
+            except ValueError:  # an all-zero shared secret: age and rage refuse the file
+                raise _Malformed from None
             wrap = _hkdf(shared, share + key.public, _X25519_LABEL)
             try:
-                found = ChaCha20Poly1305(wrap).decrypt(_ZERO_NONCE, body, None)
+                return ChaCha20Poly1305(wrap).decrypt(_ZERO_NONCE, body, None)
             except InvalidTag:
                 continue
-            if len(found) == 16:
-                return found
     return None
 
 
 def _payload(payload: bytes, file_key: bytes) -> bytes | None:
-    """The STREAM payload: a 16-byte nonce, then 64 KiB chunks, the last one flagged."""
+    """The STREAM payload: a 16-byte nonce, then 64 KiB chunks, the last one (and only it)
+    flagged, empty only when it is the only one; nothing after it."""
     if len(payload) < 16 + 16:
         return None
     cipher = ChaCha20Poly1305(_hkdf(file_key, payload[:16], b"payload"))
@@ -190,7 +240,7 @@ def _payload(payload: bytes, file_key: bytes) -> bytes | None:
     for counter, start in enumerate(range(0, len(body), _CHUNK)):
         chunk = body[start : start + _CHUNK]
         last = start + _CHUNK >= len(body)
-        if len(chunk) <= 16 and (not last or counter):
+        if len(chunk) <= 16 and counter:
             return None  # only a file's sole chunk may be empty
         nonce = counter.to_bytes(11, "big") + (b"\x01" if last else b"\x00")
         try:
