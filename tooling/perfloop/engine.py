@@ -96,8 +96,17 @@ def verdict(
     in full, and then HEAD's file listing is kept for the next pull request's check."""
     from .speed import incremental
 
-    if sealed_cycle(root, cycle_id):
-        return full(root, cycle_id)
+    if sealed_cycle(root, cycle_id) and (_reader is not None or base is None):
+        # With an identity nothing opened may be stored, nor answered from what a keyless
+        # run stored. Keyless, a pull request's check derives as in a plain cycle (sealed
+        # files are content by blob id, with the kind and reach of their plain form);
+        # `validate` keeps HEAD's listing, which that check starts from.
+        result = full(root, cycle_id)
+        if _reader is None and not whole_model:
+            from .speed import listings
+
+            listings.note_head(root, cycle_id)
+        return result
     if base is not None:
         derived = incremental.check(root, cycle_id, base.repo, base.rev, base.statuses)
         return derived if derived is not None else full(root, cycle_id)
@@ -130,6 +139,16 @@ def load_cycle(
 
     reader = None if keyless else _reader
     data, problems = load(root, cycle_id, source, left_out, cached(use_cache), reader, open_sealed)
+    # Sealed files tried with a key give that key's answers ("cannot be opened") even
+    # where it opened none: treated as opened, so that only keyless runs store the
+    # verdicts a keyless check reuses or derives from.
+    if (
+        data is not None
+        and reader is not None
+        and not data.opened
+        and any(path.endswith(".age") for path in data.examined)
+    ):
+        object.__setattr__(data, "opened", True)
     if data is not None and data.opened:  # this run's output is not stored either
         from .sealing.reader import mark_opened
 
@@ -189,7 +208,7 @@ def rules(
     from .alignment import links
     from .heap import bulk_allocation
     from .rules import check_cycle
-    from .scoring import adopt_scores, computed_scores, score_person
+    from .scoring import adopt_scores, computed_scores, score_cycle, score_person
     from .speed import verdict as stored
 
     if data.opened:  # plaintext of a sealed file: nothing derived from it is stored
@@ -212,6 +231,11 @@ def rules(
                 stored.store(root, data.dir, data.content, kept)
             return list(found.problems)
         problems = check_cycle(data)
+        if data.cycle.sealed and computed_scores(data) is None:
+            # No calibration file was readable, so no rule scored: a pull request's check
+            # derives from every person's score (and shows how goals moved), so keep them
+            # as a plain cycle's verdict does. Keyless: only plain files' numbers.
+            score_cycle(data)
     kept = stored.Verdict(problems, computed_scores(data), links(data), examined)
     stored.store(root, data.dir, data.content, kept)
     return problems

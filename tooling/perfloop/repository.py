@@ -871,7 +871,7 @@ def _listed(
             problems.append(error(path, 1, 1, "symbolic links are not allowed in a cycle"))
             continue
         if rel.endswith(SEALED):
-            found = _sealed_kind(rel[: -len(SEALED)])
+            found = sealed_kind(rel[: -len(SEALED)])
             if isinstance(found, str):
                 problems.append(error(path, 1, 1, found))
             elif entry.stat and entry.stat[0] > max_bytes(path):
@@ -911,7 +911,7 @@ SEALED = ".age"
 _UNMODELLED = re.compile(rf"(results|development)/({_ID})\.yaml\Z")
 
 
-def _sealed_kind(plain: str) -> FileKind | str:
+def sealed_kind(plain: str) -> FileKind | str:
     """The kind of a sealed file's plain form, or why it cannot be sealed."""
     from .sealing.audience import is_confidential
 

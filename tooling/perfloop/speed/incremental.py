@@ -50,14 +50,14 @@ from ..alignment import Links, claimed_links, claimed_parents, links_of
 from ..gitrepo import GitProblem, GitRepo
 from ..model import COMPANY, CycleData
 from ..problems import sort_problems
-from ..repository import CYCLES, FileKind, build_goals, load_cycle
+from ..repository import CYCLES, SEALED, FileKind, build_goals, load_cycle
 from ..rules import check_cycle, reads
 from ..rules.reads import LINKS, SCORES, SUBJECT
 from ..scoring import PersonScore, adopt_scores, recalibrated, score_person
 from ..sources import Entry
 from ..validation import CycleResult
 from . import verdict
-from .listings import Listing, changed_listing, listing, reader, worktree_changes
+from .listings import Listing, changed_listing, listing, reader, twin, worktree_changes
 from .loading import cached, examine
 from .verdict import Verdict
 
@@ -132,14 +132,16 @@ def _derive(
     sub, load_problems = load_cycle(
         root, cycle_id, _Listed(entries, read), left_out=kept_out, examine_all=cached()
     )
-    if sub is None:
-        return None
+    if sub is None or sub.opened:  # a plain confidential file of a sealed cycle: no verdict
+        return None  # may be kept of it, so a full load checks it (and stores nothing)
     load += [p for p in load_problems if p.path in edited_paths]
 
     head_content = changes.digest(listed)
     after = verdict.lookup(root, rel_dir, head_content)
     base_scores = before.scores  # for the summary: a damaged entry is just not shown
-    files = len(head_blobs) - len({p.path for p in load})  # a file with a problem is left out
+    # A file with a problem is left out, and a sealed one is no document without its key.
+    files = sum(not rel.endswith(SEALED) for rel in head_blobs)
+    files -= len({p.path for p in load if not p.path.endswith(SEALED)})
     if after is not None and after.load is not None:  # checked before: the same answer
         problems = sort_problems([*after.load, *after.problems])
         return CycleResult(cycle_id, sub, problems, base_scores, files)
@@ -148,10 +150,20 @@ def _derive(
     scored = [p for p in sorted(scope.scored) if p in people]
     groups = {g.id for p in scored if (g := sub.group_of(p)) is not None}
     recalibrate = {k.ids[0] for k in edits.values() if k.kind == "calibration"}
+    for group in list(recalibrate):
+        plain = f"calibration/{group}.yaml"
+        forms = [
+            form in blobs for blobs in (base_blobs, head_blobs) for form in (plain, twin(plain))
+        ]
+        if forms == [False, True, False, True]:  # sealed before and after: without a key
+            recalibrate.discard(group)  # its members' ratings are sealed either way
+        elif any(forms[1::2]):  # sealed on one side only: every member's rating changes
+            return None
     for group in groups if SCORES in follow else ():  # their members' scores moved
         calibration = f"calibration/{group}.yaml"
-        if calibration in head_blobs:
-            scope.recheck.add(calibration)
+        for form in (calibration, twin(calibration)):
+            if form in head_blobs:
+                scope.recheck.add(form)
     # Only the calibration files checked again: the rule scores every member of a group.
     checked = {_owner(rel) for rel in scope.recheck if rel.startswith("calibration/")}
     sub = _with_calibrations(sub, checked)
@@ -171,7 +183,8 @@ def _derive(
         found = check_cycle(sub)
     except _Unusable:
         return None
-    recheck = {f"{rel_dir}/{rel}" for rel in scope.recheck}
+    # A confidential file's problems may be located at either of its forms.
+    recheck = {f"{rel_dir}/{form}" for rel in scope.recheck for form in (rel, twin(rel))}
     problems = [p for p in before.problems if p.path not in recheck]
     problems += [p for p in found if p.path in recheck]
     verdict.store(root, rel_dir, head_content, Verdict(problems, scores, after_links, load))
@@ -242,6 +255,8 @@ def _names(owner: str) -> tuple[str, ...]:
 
 
 def _owner(rel: str) -> str:
+    if rel.endswith(SEALED):
+        rel = rel[: -len(SEALED)]
     return COMPANY if rel == "company.yaml" else rel.rsplit("/", 1)[-1][: -len(".yaml")]
 
 

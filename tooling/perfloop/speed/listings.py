@@ -20,7 +20,7 @@ from pathlib import Path
 from ..gitrepo import GitProblem, GitRepo
 from ..gitrun import text
 from ..loader import MAX_BYTES, max_bytes
-from ..repository import COMMON_PATH, CYCLES, FileKind, classify
+from ..repository import COMMON_PATH, CYCLES, SEALED, FileKind, classify, sealed_kind
 from ..root import cache_folder
 from ..sources import blob_id, digest_text, hidden, text_digest
 from . import store, verdict
@@ -37,7 +37,13 @@ class Stray(Exception):
 
 def data_kind(rel: str) -> FileKind | None:
     """The kind of a file a full load examines; None for one it ignores (README.md);
-    `Stray` for a stray file, whose problem only a full load reports."""
+    `Stray` for a stray file, whose problem only a full load reports. A sealed file
+    (`<path>.age`) has the kind of its plain form, as the rules see it (SPEC section 7)."""
+    if rel.endswith(SEALED):
+        sealed = sealed_kind(rel[: -len(SEALED)])
+        if isinstance(sealed, str):  # a sealed goals file, say: a full load reports it
+            raise Stray(rel)
+        return sealed
     kind = classify(rel)
     if isinstance(kind, str):
         if kind:
@@ -161,7 +167,14 @@ def _listing(repo: GitRepo, rev: str, rel_dir: str) -> dict[str, str] | None:
         except Stray:
             return None
         blobs[rel] = blob
+    if any(rel.endswith(SEALED) and twin(rel) in blobs for rel in blobs):
+        return None  # a file in both forms: its two problems only a full load reports
     return blobs
+
+
+def twin(rel: str) -> str:
+    """The other form of a confidential file: `<path>.age` for `<path>`, and back."""
+    return rel[: -len(SEALED)] if rel.endswith(SEALED) else rel + SEALED
 
 
 def edits_of(
@@ -193,6 +206,8 @@ def edits_of(
                 return None
             raw = file.read_bytes()
             if len(raw) > MAX_BYTES and len(raw) > max_bytes(path):
+                return None
+            if rel.endswith(SEALED) and len(raw) > max_bytes(path):  # refused unread
                 return None
             if base_blobs.get(rel) == blob_id(raw):
                 continue  # git saw a change (a mode, a line ending) the loader does not
@@ -230,6 +245,8 @@ def changed_listing(
     for rel in edits:
         if rel not in new_bytes:
             blobs.pop(rel, None)
+    if any(rel in blobs and twin(rel) in blobs for rel in edits):
+        return None  # a file now in both forms: only a full load reports it
     return Changes(edits, new_bytes, blobs)
 
 
