@@ -328,6 +328,31 @@ def test_a_second_stanza_for_the_same_key_is_never_used() -> None:
     assert fast(second) is None
 
 
+def test_with_two_keys_the_first_key_decides_as_in_rage() -> None:
+    """Keys are tried in order, each against every stanza (rage's and age's order): a file
+    whose stanzas for our two keys wrap different file keys opens with the first key's."""
+    other_key = os.urandom(16)
+    stanzas = [x25519_stanza(THIRD, KEY), x25519_stanza(ME, other_key)]
+    sealed = craft(other_key, stanzas, b"first key\n")
+    assert fast(sealed, ME, THIRD) == rage(sealed, ME, THIRD) == b"first key\n"
+    assert perfloop(sealed, ME, THIRD) == b"first key\n"
+    assert rage(sealed, THIRD, ME) == perfloop(sealed, THIRD, ME) == REFUSED  # KEY: bad MAC
+    assert fast(sealed, THIRD, ME) is None
+
+
+def test_a_file_cut_at_a_chunk_boundary_is_refused() -> None:
+    """STREAM's last-chunk flag: a file cut after any whole chunk does not read as a
+    shorter plaintext."""
+    plaintext = os.urandom(3 * 65536 + 10)
+    whole = pyrage.encrypt(plaintext, [ME.to_public()])
+    payload = len(whole) - (len(plaintext) + 4 * 16) - 16
+    for chunks in (1, 2, 3):
+        cut = whole[: payload + 16 + chunks * (65536 + 16)]
+        assert rage(cut) == perfloop(cut) == REFUSED
+        assert fast(cut) is None
+    assert fast(whole) == plaintext
+
+
 def test_a_valid_stanza_after_a_malformed_one_is_rages_answer() -> None:
     """A malformed X25519 stanza before ours is an error for rage (it stops at it); after
     ours it is never reached."""
