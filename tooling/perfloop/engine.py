@@ -50,9 +50,9 @@ def read_as(reader: SealedReader | None) -> None:
 
 
 def sealed_cycle(root: Path, cycle_id: str) -> bool:
-    """Whether cycle.yaml says `confidentiality: sealed`: such a cycle is always loaded in
-    full. The shortcuts know nothing of sealed files, and what they store was computed
-    without the caller's identity."""
+    """Whether cycle.yaml says `confidentiality: sealed`: such a cycle is loaded in full
+    when read with an identity (the shortcuts know nothing of what it opens, and what they
+    store was computed without one), and for every command but a keyless PR check."""
     from .loader import load_file
     from .root import CYCLES
 

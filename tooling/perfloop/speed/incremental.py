@@ -25,6 +25,12 @@ its key results, its subject's goals); other files keep the base's problems. Whi
 reference which is kept with each verdict (`alignment.links`), so it is known without
 loading them.
 
+A sealed file (`X.age`, SPEC section 7) is the same file as `X` to this module: its kind and
+reach are `X`'s, and without a key (the only way a derivation loads) its problems follow
+from its own header, its path and org.yaml. A file in both forms, a plain confidential file
+of a sealed cycle (never stored) and a calibration file sealed on one side only are checked
+in full.
+
 Anything else — cycle.yaml, org.yaml, templates, department or company objectives, a
 stray or oversized file, a symbolic link, no usable base verdict — and the whole cycle is
 checked as before. The result is the same as a full check's (tests/speed/test_incremental.py
