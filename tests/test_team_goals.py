@@ -281,6 +281,8 @@ def test_the_owner_checks_in_for_a_team_key_result_in_the_department_file(
         }
     ]
     assert out["approvers"] == []  # approvals: checkin: [] (the usual check-in approvers)
+    text = run_cli("check", "--base", "main", "--author", "alicec", cwd=root)
+    assert "moves team key result(s) platform/o1/kr1" in text.stdout, text.stdout + text.stderr
 
 
 def test_the_usual_checkin_approvers_are_the_owners(tmp_path: Path) -> None:

@@ -111,6 +111,8 @@ def print_text(result: CheckResult) -> None:
     for change in result.changes:
         detail = f"  ({safe_text(', '.join(change.fields[:5]))})" if change.fields else ""
         print(f"  {change.kind:<18} {change.status:<8} {safe_text(change.path)}{detail}")
+        if change.team:  # a department's check-in: whose progress it moves, by name
+            print(f"{'':<30}moves team key result(s) {safe_text(', '.join(change.team))}")
     if result.requirements:
         print("approvals needed:")
         for req in result.requirements:
