@@ -23,8 +23,6 @@ VERSION_LINE = b"age-encryption.org/v1"
 # The recipient types a key in org.yaml can be; other stanza types in a header are "grease"
 # (random stanzas rage adds so that parsers stay tolerant) or a plugin, and are not counted.
 RECIPIENT_TYPES = {"X25519": "age", "ssh-ed25519": "ssh-ed25519", "ssh-rsa": "ssh-rsa"}
-MAX_HEADER = 64 * 1024  # a header with thousands of stanzas is hostile, not an audience
-_STANZA = re.compile(rb"-> (\S+)(?: [^\n]*)?\n")
 _KEY = re.compile(r"^(age1[02-9ac-hj-np-z]{58}|ssh-ed25519 \S+|ssh-rsa \S+)(?: .*)?$")
 
 
@@ -173,81 +171,98 @@ def generate_identity() -> tuple[str, str]:
     return f"# public key: {public}\n{identity}\n", public
 
 
+_BEGIN, _END = ARMOR_BEGIN.encode(), ARMOR_END.encode()
+_SPACE = b" \t\n\r\x0c"  # what rage's armor reader allows after the end line
+_CHUNK = 64 * 1024 + 16  # a payload chunk with its tag
+
+
 def dearmor(sealed: bytes) -> bytes:
-    """The binary age file inside ASCII armor (or `sealed` itself when it is not armored)."""
-    text = sealed.decode("ascii", "strict").strip() if sealed[:5] == b"-----" else None
-    if text is None:
+    """The binary age file inside ASCII armor, as rage's armor reader reads it (`sealed`
+    itself when it does not begin with the begin line: rage reads it as binary). Raises
+    SealError at the first line rage refuses."""
+    if not sealed.startswith(_BEGIN):
         return sealed
-    lines = text.splitlines()
-    if lines[0] != ARMOR_BEGIN or lines[-1] != ARMOR_END:
-        raise SealError("ASCII armor does not begin and end with the age markers")
-    body = "".join(lines[1:-1])
-    if " " in body or "\t" in body:  # rare: spaces around lines (a generator is slow here)
-        body = "".join(line.strip() for line in lines[1:-1])
-    try:
-        return base64.b64decode(body, validate=True)
-    except (binascii.Error, ValueError):
-        raise SealError("ASCII armor holds invalid base64") from None
+    from .fastopen import _dearmor
+
+    canonical = _dearmor(sealed)  # what age and rage write: one decode of the whole
+    return canonical if canonical is not None else _dearmor_lines(sealed)
+
+
+def _dearmor_lines(sealed: bytes) -> bytes:
+    """Armor in any layout rage reads, line by line: LF or CRLF line ends (each line its
+    own), lines of 64 columns and one shorter, non-empty last line, each line canonical
+    padded base64, then the end line, with nothing but whitespace after it."""
+    lines = sealed.split(b"\n")
+    if lines[0].removesuffix(b"\r") != _BEGIN:
+        raise SealError("ASCII armor line 1: not the age begin line alone")
+    out, short = [], False
+    for number, raw in enumerate(lines[1:], start=2):
+        last = number == len(lines)  # no line end after it
+        line = raw if last or not raw.endswith(b"\r") else raw[:-1]
+        if line == _END:
+            if b"\n".join(lines[number:]).strip(_SPACE):
+                raise SealError(f"ASCII armor line {number + 1}: text after the end line")
+            return b"".join(out)
+        if last:
+            break
+        if b"\r" in line:
+            raise SealError(f"ASCII armor line {number}: a stray carriage return")
+        if short or not 0 < len(line) <= 64:
+            raise SealError(f"ASCII armor line {number}: not wrapped at 64 columns")
+        short = len(line) < 64
+        try:
+            data = base64.b64decode(line, validate=True)
+        except (binascii.Error, ValueError):
+            data = None
+        if data is None or base64.b64encode(data) != line:
+            raise SealError(f"ASCII armor line {number}: not canonical base64")
+        out.append(data)
+    raise SealError("ASCII armor has no end line")
 
 
 def header(sealed: bytes) -> Header:
-    """Inspect a sealed file without a key: armor, version line, stanzas, header MAC.
-    Raises SealError saying what is wrong."""
-    try:
-        binary = dearmor(sealed)
-    except UnicodeDecodeError:
-        raise SealError("not an age file in ASCII armor") from None
-    head = binary[:MAX_HEADER]
-    quick = _quick_stanzas(head, len(binary))
-    if quick is not None:
-        return Header(quick)
-    if not head.startswith(VERSION_LINE + b"\n"):
-        raise SealError("not an age v1 file (no 'age-encryption.org/v1' line)")
-    at, stanzas = len(VERSION_LINE) + 1, []
-    while True:
-        if head.startswith(b"--- ", at):
-            end = head.find(b"\n", at)
-            if end < 0 or (len(head) == end + 1 and len(binary) == end + 1):
-                raise SealError("age header has no payload")
-            break
-        match = _STANZA.match(head, at)
-        if match is None:
-            raise SealError("age header is malformed (expected a '-> ' stanza or '--- ' MAC)")
-        kind = match.group(1).decode("ascii", "replace")
-        at = match.end()
-        # the stanza body: base64 lines of 64 characters, ended by a shorter line
-        while True:
-            end = head.find(b"\n", at)
-            if end < 0:
-                raise SealError("age header is truncated")
-            line, at = head[at:end], end + 1
-            if len(line) < 64:
-                break
-        if kind in RECIPIENT_TYPES:
-            stanzas.append(kind)
-    return Header(tuple(stanzas))
+    """Inspect a sealed file without a key, refusing what age and rage refuse for a reason
+    anyone can see: its armor as rage reads it, the header in age's grammar (the one
+    `fastopen.parse_header` reads), each X25519 stanza's form and share (one of small
+    order makes every recipient's key agreement all zeros), an scrypt stanza beside
+    others, and a payload too short for its nonce and chunks. What only a key can tell (the
+    header MAC, the payload's tags) is the gate's. Raises SealError saying what is wrong."""
+    from .fastopen import Problem, parse_header, small_order, x25519_share
+
+    binary = dearmor(sealed)
+    parsed = parse_header(binary)
+    if isinstance(parsed, Problem):
+        raise SealError(str(parsed))
+    kinds = []
+    for number, (kind, stanza) in enumerate(parsed.stanzas, start=1):
+        if kind == b"X25519":
+            share = x25519_share(stanza)
+            if share is None:
+                raise SealError(f"stanza {number}: an X25519 stanza not in age's form")
+            if small_order(share):
+                raise SealError(f"stanza {number}: an X25519 share nobody can open (small order)")
+        elif kind == b"scrypt" and len(parsed.stanzas) > 1:
+            raise SealError(f"stanza {number}: an scrypt stanza beside other stanzas")
+        text = kind.decode("ascii")
+        if text in RECIPIENT_TYPES:
+            kinds.append(text)
+    problem = _payload_problem(len(binary) - parsed.payload_at)
+    if problem:
+        raise SealError(problem)
+    return Header(tuple(kinds))
 
 
-_WHOLE_STANZA = re.compile(rb"-> (\S+)(?: [^\n]*)?\n(?:[^\n]{64}\n)*[^\n]{0,63}\n")
-
-
-def _quick_stanzas(head: bytes, size: int) -> tuple[str, ...] | None:
-    """`header`'s stanzas for a well-formed header, a stanza per regular-expression match
-    (a third of the line-by-line walk's time: a keyless check inspects every sealed file);
-    None for anything else, which `header` then walks to say what is wrong."""
-    if not head.startswith(VERSION_LINE + b"\n"):
-        return None
-    at, kinds = len(VERSION_LINE) + 1, []
-    while not head.startswith(b"--- ", at):
-        found = _WHOLE_STANZA.match(head, at)
-        if found is None:
-            return None
-        kind = found.group(1).decode("ascii", "replace")
-        if kind in RECIPIENT_TYPES:
-            kinds.append(kind)
-        at = found.end()
-    end = head.find(b"\n", at)
-    return tuple(kinds) if 0 <= end < size - 1 else None
+def _payload_problem(size: int) -> str | None:
+    """What is wrong with a payload of `size` bytes whatever its content: a 16-byte nonce,
+    then chunks of 64 KiB and their tag, the last shorter or full, empty only when alone."""
+    if size < 16:
+        return "age payload too short for its nonce"
+    whole, rest = divmod(size - 16, _CHUNK)
+    if (whole == 0 and rest < 16) or 0 < rest < 16:
+        return "age payload is truncated (a chunk shorter than its tag)"
+    if whole and rest == 16:
+        return "age payload ends in an empty chunk"
+    return None
 
 
 def recipient_type(key: str) -> str:

@@ -51,9 +51,27 @@ _B = rb"[A-Za-z0-9+/]"
 _SHORT = rb"(?:%s{4}){0,15}(?:%s[AQgw]|%s{2}[AEIMQUYcgkosw048])?" % (_B, _B, _B)
 _STANZA = rb"-> [\x21-\x7e]+(?: [\x21-\x7e]+)*\n(?:%s{64}\n)*%s\n" % (_B, _SHORT)
 _KEY32 = rb"%s{42}[AEIMQUYcgkosw048]" % _B  # 32 bytes
-_HEADER = re.compile(rb"age-encryption\.org/v1\n(?:%s)+(---) (%s)\n" % (_STANZA, _KEY32))
+_MAC_LINE = re.compile(rb"(---) (%s)\n" % _KEY32)
 _EACH_STANZA = re.compile(_STANZA)
 _X25519_STANZA = re.compile(rb"-> X25519 (%s)\n(%s)\n" % (_KEY32, _KEY32))
+# The X25519 shares whose key agreement is all zeros for every key (the points of small order
+# on Curve25519 and its twist: u = 0, 1, p - 1 and the two of order 8, as p + u where that
+# fits in 255 bits, each with and without the top bit X25519 ignores). age and rage refuse a
+# file with one in any stanza they try; anyone can tell without a key.
+_P = 2**255 - 19
+_SMALL_ORDER = frozenset(
+    (u | top).to_bytes(32, "little")
+    for u in (
+        0,
+        1,
+        _P - 1,
+        _P,
+        _P + 1,
+        0xB8495F16056286FDB1329CEB8D09DA6AC49FF1FAE35616AEB8413B7C7AEBE0,
+        0x57119FD0DD4E22D8868E1C58C45C44045BEF839C55B1D0B1248C50A3BC959C5F,
+    )
+    for top in (0, 1 << 255)
+)
 NOT_OURS = object()  # `open_fast`'s answer when none of the keys is a recipient
 
 
@@ -174,25 +192,87 @@ def _header(binary: bytes) -> tuple[list[tuple[bytes, bytes]], bytes, int, int] 
     or a malformed X25519 one, which rage decides. Every stanza is checked, not only ours:
     rage refuses a file for a malformed stanza wherever it is, and a lax parse could read
     a line rage takes for a stanza as another stanza's body."""
-    header = _HEADER.match(binary)
-    if header is None:
+    parsed = parse_header(binary)
+    if isinstance(parsed, Problem):
         return None
-    stanzas, at, end = [], len(_VERSION), header.start(1)
-    while at < end:
-        stanza = _EACH_STANZA.match(binary, at)
-        if stanza is None:  # pragma: no cover - the header matched stanza by stanza
-            return None
-        kind = binary[at + 3 : binary.find(b"\n", at)].split(b" ")[0]
+    stanzas = []
+    for kind, stanza in parsed.stanzas:
         if kind == b"X25519":
-            ours = _X25519_STANZA.fullmatch(stanza.group())
+            ours = _X25519_STANZA.fullmatch(stanza)
             if ours is None:
                 return None  # one 32-byte share, a 32-byte wrapped key: else invalid
             stanzas.append((_decode(ours.group(1)), _decode(ours.group(2))))
         elif kind == b"scrypt":
             return None  # (an scrypt stanza must be a file's only one: rage decides)
         # another type (rage's random "grease" stanzas, SSH recipients) is not for these keys
+    return stanzas, _decode(parsed.mac), parsed.covered, parsed.payload_at
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why a file is not in age's grammar: the header line (1 = the version line) and what
+    is wrong there. Never quotes the file: a header is the attacker's text."""
+
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"age header line {self.line}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A header in age's grammar: each stanza (its type, its text from "-> " to its last
+    body line's newline), the MAC (canonical base64), where the "---" ends and where the
+    payload starts."""
+
+    stanzas: list[tuple[bytes, bytes]]
+    mac: bytes
+    covered: int
+    payload_at: int
+
+
+def parse_header(binary: bytes) -> Parsed | Problem:
+    """A binary age file's header in age's grammar (https://age-encryption.org/v1), the one
+    grammar both the fast opener and the keyless check (`age.header`) read: every stanza
+    whole, each argument and body line as age's internal/format and rage read them, then
+    the MAC line. What it refuses, age refuses (the tests hold it to the format's vectors).
+    Stanza types are not judged here: the caller knows which it reads."""
+    if not binary.startswith(_VERSION):
+        return Problem(1, "not an age v1 file (no 'age-encryption.org/v1' line)")
+    at, stanzas = len(_VERSION), []
+    while True:
+        stanza = _EACH_STANZA.match(binary, at)
+        if stanza is None:
+            break
+        first = binary.index(b"\n", at)
+        stanzas.append((binary[at + 3 : first].split(b" ", 1)[0], stanza.group()))
         at = stanza.end()
-    return stanzas, _decode(header.group(2)), header.end(1), header.end()
+    mac = _MAC_LINE.match(binary, at)
+    if mac is None:
+        line = binary.count(b"\n", 0, at) + 1
+        if binary.startswith(b"---", at):
+            return Problem(line, "a malformed MAC line (not '--- ' and 43 base64 characters)")
+        if not binary.startswith(b"-> ", at):
+            return Problem(line, "malformed: neither a stanza nor the MAC line")
+        if b"\n---" not in binary[at:]:
+            return Problem(line, "the header is truncated (no '---' MAC line follows)")
+        return Problem(line, "a malformed stanza (not in age's grammar)")
+    if not stanzas:
+        return Problem(2, "the header has no recipient stanza")
+    return Parsed(stanzas, mac.group(2), mac.end(1), mac.end())
+
+
+def x25519_share(stanza: bytes) -> bytes | None:
+    """The ephemeral share of an X25519 stanza (its text, as `parse_header` gives it) in
+    age's form: one argument, 32 bytes, and a 32-byte body; None for any other form."""
+    found = _X25519_STANZA.fullmatch(stanza)
+    return None if found is None else _decode(found.group(1))
+
+
+def small_order(share: bytes) -> bool:
+    """Whether every key agreement with `share` is all zeros (age and rage refuse it)."""
+    return share in _SMALL_ORDER
 
 
 def _decode(canonical: bytes) -> bytes:
