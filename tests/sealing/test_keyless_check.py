@@ -264,3 +264,13 @@ def test_low_order_and_malformed_stanzas_anywhere_are_refused() -> None:
 def test_reline_helper_is_the_armor_the_check_reads() -> None:
     """(The damaged armor above is made from age's own layout, which the check passes.)"""
     assert keyless(_reline(_canonical(), lambda lines: lines)) is None
+
+
+def test_empty_armor_is_a_plain_error_not_a_crash() -> None:
+    """Armor with no line between its begin and end lines raised IndexError (a traceback
+    in the check, and in every reading command with an X25519 identity)."""
+    empty = b"-----BEGIN AGE ENCRYPTED FILE-----\n-----END AGE ENCRYPTED FILE-----\n"
+    assert "not an age v1 file" in (keyless(empty) or "")
+    assert fastopen.open_sealed(empty, fastopen.fast_keys([str(ME)])) is None
+    with pytest.raises(age.SealError):
+        age.Identities("test", (ME,)).open(empty)

@@ -49,7 +49,7 @@ _ARMOR_END = b"-----END AGE ENCRYPTED FILE-----\n"
 # of 64 columns ended by a shorter one, possibly empty.
 _B = rb"[A-Za-z0-9+/]"
 _SHORT = rb"(?:%s{4}){0,15}(?:%s[AQgw]|%s{2}[AEIMQUYcgkosw048])?" % (_B, _B, _B)
-_STANZA = rb"-> [\x21-\x7e]+(?: [\x21-\x7e]+)*\n(?:%s{64}\n)*%s\n" % (_B, _SHORT)
+_STANZA = rb"-> ([\x21-\x7e]+)(?: [\x21-\x7e]+)*\n(?:%s{64}\n)*%s\n" % (_B, _SHORT)
 _KEY32 = rb"%s{42}[AEIMQUYcgkosw048]" % _B  # 32 bytes
 _MAC_LINE = re.compile(rb"(---) (%s)\n" % _KEY32)
 _EACH_STANZA = re.compile(_STANZA)
@@ -149,15 +149,22 @@ def _dearmor(sealed: bytes) -> bytes | None:
     text = sealed if sealed.endswith(b"\n") else sealed + b"\n"
     if not (text.startswith(_ARMOR_BEGIN) and text.endswith(_ARMOR_END)):
         return None
-    lines = text[len(_ARMOR_BEGIN) : -len(_ARMOR_END)].split(b"\n")
-    if lines.pop() or not 0 < len(lines[-1]) <= 64 or any(len(x) != 64 for x in lines[:-1]):
+    body = text[len(_ARMOR_BEGIN) : -len(_ARMOR_END)]
+    encoded = body.replace(b"\n", b"")
+    # m lines of 64 columns but the last (1 to 64), each ended by a newline: exactly m
+    # newlines, ending the body, and one after every 64th column
+    breaks = body[64::65]
+    lines = -(-len(encoded) // 64)
+    if not (encoded and body.endswith(b"\n") and len(body) - len(encoded) == lines):
         return None
-    encoded = b"".join(lines)
+    if breaks.count(b"\n") != len(breaks):
+        return None
     try:
         binary = base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError):
         return None
-    return binary if base64.b64encode(binary) == encoded else None  # padding, unused bits
+    last = (len(encoded) // 4 - 1) * 3  # only the last group can be padded or non-canonical
+    return binary if base64.b64encode(binary[last:]) == encoded[-4:] else None
 
 
 def open_fast(binary: bytes, keys: tuple[FastKey, ...]) -> bytes | object | None:
@@ -245,8 +252,7 @@ def parse_header(binary: bytes) -> Parsed | Problem:
         stanza = _EACH_STANZA.match(binary, at)
         if stanza is None:
             break
-        first = binary.index(b"\n", at)
-        stanzas.append((binary[at + 3 : first].split(b" ", 1)[0], stanza.group()))
+        stanzas.append((stanza.group(1), stanza.group()))
         at = stanza.end()
     mac = _MAC_LINE.match(binary, at)
     if mac is None:
