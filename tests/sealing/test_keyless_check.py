@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import base64
 import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pyrage
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
-from pyrage import x25519
+from pyrage import ssh, x25519
 
 from perfloop.sealing import age, fastopen
 from test_fastopen import (
@@ -274,3 +275,55 @@ def test_empty_armor_is_a_plain_error_not_a_crash() -> None:
     assert fastopen.open_sealed(empty, fastopen.fast_keys([str(ME)])) is None
     with pytest.raises(age.SealError):
         age.Identities("test", (ME,)).open(empty)
+
+
+@pytest.fixture(scope="module")
+def ssh_keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[str, bytes]]:
+    """An ed25519 and an RSA SSH key: (public key, private key file)."""
+    folder = tmp_path_factory.mktemp("ssh")
+    keys = {}
+    for kind, options in (("ed25519", []), ("rsa", ["-b", "2048"])):
+        private = folder / kind
+        subprocess.run(
+            ["ssh-keygen", "-q", "-t", kind, *options, "-N", "", "-f", private], check=True
+        )
+        public = " ".join(private.with_suffix(".pub").read_text().split()[:2])
+        keys[kind] = (public, private.read_bytes())
+    return keys
+
+
+def _first_line(sealed: bytes, change) -> bytes:
+    lines = sealed.split(b"\n")
+    args = lines[1].split(b" ")
+    return b"\n".join([lines[0], b" ".join(change(args)), *lines[2:]])
+
+
+SSH_DAMAGE = {
+    "ed25519": {
+        "share missing": lambda a: a[:3],
+        "share of 31 bytes": lambda a: [*a[:3], b64(os.urandom(31))],
+        "share of small order": lambda a: [*a[:3], b64(bytes(32))],
+        "tag of 5 bytes": lambda a: [*a[:2], b64(os.urandom(5)), a[3]],
+    },
+    "rsa": {
+        "tag missing": lambda a: a[:2],
+        "tag of 3 bytes": lambda a: [*a[:2], b64(os.urandom(3))],
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("kind", "damage"), [(k, d) for k, cases in SSH_DAMAGE.items() for d in cases]
+)
+def test_an_ssh_stanza_its_key_cannot_open_is_refused(
+    ssh_keys: dict[str, tuple[str, bytes]], kind: str, damage: str
+) -> None:
+    """An SSH recipient's stanza out of form: rage, with that very key, does not open the
+    file ("no matching keys", or an error), so it counted a recipient who can never read it."""
+    public, private = ssh_keys[kind]
+    identity = ssh.Identity.from_buffer(private)
+    honest = pyrage.encrypt(b"rating: 3\n", [ssh.Recipient.from_str(public)])
+    assert keyless(honest) is None and age.header(honest).stanzas == (f"ssh-{kind}",)
+    damaged = _first_line(honest, SSH_DAMAGE[kind][damage])
+    assert not isinstance(rage_says(damaged, identity), bytes)
+    assert "ssh" in (keyless(damaged) or "") and keyless(armor(damaged))

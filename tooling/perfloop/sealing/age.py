@@ -223,11 +223,11 @@ def _dearmor_lines(sealed: bytes) -> bytes:
 def header(sealed: bytes) -> Header:
     """Inspect a sealed file without a key, refusing what age and rage refuse for a reason
     anyone can see: its armor as rage reads it, the header in age's grammar (the one
-    `fastopen.parse_header` reads), each X25519 stanza's form and share (one of small
+    `fastopen.parse_header` reads), each recipient stanza's form and share (one of small
     order makes every recipient's key agreement all zeros), an scrypt stanza beside
     others, and a payload too short for its nonce and chunks. What only a key can tell (the
     header MAC, the payload's tags) is the gate's. Raises SealError saying what is wrong."""
-    from .fastopen import Problem, parse_header, small_order, x25519_share
+    from .fastopen import Problem, parse_header, recipient_problem
 
     binary = dearmor(sealed)
     parsed = parse_header(binary)
@@ -235,13 +235,10 @@ def header(sealed: bytes) -> Header:
         raise SealError(str(parsed))
     kinds = []
     for number, (kind, stanza) in enumerate(parsed.stanzas, start=1):
-        if kind == b"X25519":
-            share = x25519_share(stanza)
-            if share is None:
-                raise SealError(f"stanza {number}: an X25519 stanza not in age's form")
-            if small_order(share):
-                raise SealError(f"stanza {number}: an X25519 share nobody can open (small order)")
-        elif kind == b"scrypt" and len(parsed.stanzas) > 1:
+        problem = recipient_problem(kind, stanza)
+        if problem:
+            raise SealError(f"stanza {number}: {problem}")
+        if kind == b"scrypt" and len(parsed.stanzas) > 1:
             raise SealError(f"stanza {number}: an scrypt stanza beside other stanzas")
         text = kind.decode("ascii")
         if text in RECIPIENT_TYPES:

@@ -54,6 +54,14 @@ _KEY32 = rb"%s{42}[AEIMQUYcgkosw048]" % _B  # 32 bytes
 _MAC_LINE = re.compile(rb"(---) (%s)\n" % _KEY32)
 _EACH_STANZA = re.compile(_STANZA)
 _X25519_STANZA = re.compile(rb"-> X25519 (%s)\n(%s)\n" % (_KEY32, _KEY32))
+# The SSH recipients' stanzas (age's agessh): a 4-byte tag naming the key, then for ed25519
+# a 32-byte share and a 32-byte body; for RSA the OAEP ciphertext, as long as the key.
+_TAG = rb"%s{5}[AQgw]" % _B
+_RECIPIENT_FORMS = {
+    b"X25519": _X25519_STANZA.fullmatch,
+    b"ssh-ed25519": re.compile(rb"-> ssh-ed25519 %s (%s)\n%s\n" % (_TAG, _KEY32, _KEY32)).fullmatch,
+    b"ssh-rsa": re.compile(rb"-> ssh-rsa %s\n" % _TAG).match,
+}
 # The X25519 shares whose key agreement is all zeros for every key (the points of small order
 # on Curve25519 and its twist: u = 0, 1, p - 1 and the two of order 8, as p + u where that
 # fits in 255 bits, each with and without the top bit X25519 ignores). age and rage refuse a
@@ -269,11 +277,17 @@ def parse_header(binary: bytes) -> Parsed | Problem:
     return Parsed(stanzas, mac.group(2), mac.end(1), mac.end())
 
 
-def x25519_share(stanza: bytes) -> bytes | None:
-    """The ephemeral share of an X25519 stanza (its text, as `parse_header` gives it) in
-    age's form: one argument, 32 bytes, and a 32-byte body; None for any other form."""
-    found = _X25519_STANZA.fullmatch(stanza)
-    return None if found is None else _decode(found.group(1))
+def recipient_problem(kind: bytes, stanza: bytes) -> str | None:
+    """What anyone can see is wrong with a recipient stanza (X25519, ssh-ed25519, ssh-rsa;
+    its text, as `parse_header` gives it): not in age's form for its type, or a share of
+    small order. None for a good one and for other types (grease, plugins)."""
+    form = _RECIPIENT_FORMS.get(kind)
+    found = form(stanza) if form else True
+    if found is None:
+        return f"an {kind.decode()} stanza not in age's form"
+    if form is not None and found.lastindex and small_order(_decode(found.group(1))):
+        return f"an {kind.decode()} share nobody can open (small order)"
+    return None
 
 
 def small_order(share: bytes) -> bool:
