@@ -36,7 +36,6 @@ from test_fastopen import (
     VECTORS,
     _bases,
     _canonical,
-    _reline,
     _vector,
     armor,
     armor_mutations,
@@ -260,11 +259,6 @@ def test_low_order_and_malformed_stanzas_anywhere_are_refused() -> None:
     assert rage_says(after, ME) == b"rating: 5\n"  # ME's rage stops at ME's stanza
     assert rage_says(after, OTHER) != NO_MATCH  # OTHER's rage refuses the file
     assert "small order" in (keyless(after) or "")
-
-
-def test_reline_helper_is_the_armor_the_check_reads() -> None:
-    """(The damaged armor above is made from age's own layout, which the check passes.)"""
-    assert keyless(_reline(_canonical(), lambda lines: lines)) is None
 
 
 def test_empty_armor_is_a_plain_error_not_a_crash() -> None:
