@@ -322,3 +322,36 @@ def test_a_key_that_opens_nothing_stores_no_verdict_a_keyless_check_reuses(
     keyless = full(company, monkeypatch)[0]
     assert not any("cannot be opened" in p for p in keyless)
     assert derived is None or [p.format() for p in derived.problems] == keyless
+
+
+def test_a_stray_sealed_file_in_a_plain_cycle_is_never_recalled(
+    sealed_demo: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plain cycle with no plain confidential file yet and one sealed review: the keyless
+    verdict is stored (nothing was opened), and the sealed file is in the listing by its
+    blob id; a command that recalls the model must not build it without the file marked
+    sealed (its subject's review section, the count of sealed files)."""
+    from perfloop.speed import recall
+
+    root = make_plain(tmp_path)
+    sealed = next((sealed_demo[0] / DIR / "reviews").glob("*/*.yaml.age"))
+    subject = next(p.name for p in sorted((root / DIR / "goals").glob("*.yaml")))[:-5]
+    (root / DIR / "reviews" / subject).mkdir(parents=True)
+    shutil.copy(sealed, root / DIR / "reviews" / subject / sealed.name)
+    commit_all(root, "A sealed review in a plain cycle")
+    monkeypatch.delenv("PERFLOOP_CACHE", raising=False)
+    monkeypatch.setattr(engine, "_reader", None)
+    engine.verdict(root, CYCLE)  # `validate`: the verdict stored
+    recalled = recall.recall_cycle(root, CYCLE)
+    assert recalled is None or recalled[0].unreadable
+
+
+def make_plain(tmp_path: Path) -> Path:
+    """A committed plain demo company of 40 people with no review or calibration file."""
+    made = run_cli("demo", "plain", "--people", "40", "--seed", "3", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    root = tmp_path / "plain"
+    for folder in ("reviews", "calibration"):
+        shutil.rmtree(root / DIR / folder, ignore_errors=True)
+    commit_all(root, "No reviews yet")
+    return root

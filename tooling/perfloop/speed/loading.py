@@ -26,6 +26,7 @@ from ..problems import Problem, Severity, error
 from ..repository import (
     COMMON_PATH,
     CYCLES,
+    SEALED,
     ExamineAll,
     Examined,
     FileKind,
@@ -377,6 +378,8 @@ def load_recalled(
                 continue
             kind = classify(rel)
             if isinstance(kind, str):  # not a data file: a listing leaves it out
+                if rel.endswith(SEALED):  # a sealed file (a stray one: sealed cycles are
+                    return None, []  # never recalled): a full load marks it unreadable
                 continue
             kinds[rel] = kind
             stored = pack.get(kind.kind, blobs[rel]) if pack else None
