@@ -307,7 +307,8 @@ def test_a_key_that_opens_nothing_stores_no_verdict_a_keyless_check_reuses(
 
     keys = recipients(keyless_model(company), rel[: -len(".age")])[1]
     keys[-1] = public  # as many keys, of the same kind: nothing a keyless check can see
-    binary = bytearray(pyrage.encrypt(opened, [age._recipient(k) for k in keys]))
+    recipients = [pyrage.x25519.Recipient.from_str(k) for k in keys]  # the demo's: age keys
+    binary = bytearray(pyrage.encrypt(opened, recipients))
     binary[-1] ^= 1  # the payload damaged, the header intact
     (company / DIR / rel).write_bytes(armored(bytes(binary)))
     commit_all(company, "A damaged payload")
