@@ -345,6 +345,17 @@ def test_a_stray_sealed_file_in_a_plain_cycle_is_never_recalled(
     engine.verdict(root, CYCLE)  # `validate`: the verdict stored
     recalled = recall.recall_cycle(root, CYCLE)
     assert recalled is None or recalled[0].unreadable
+    # a check-in of the sealed review's subject: derived or not, what a full check finds
+    goals = root / DIR / "goals" / f"{subject}.yaml"
+    before = goals.read_text()
+    goals.write_text(re.sub(r"current: [0-9.]+", "current: 0.5", before, count=1))
+    assert goals.read_text() != before
+    derived = derive(root)
+    expected, scores, content = full(root, monkeypatch)
+    if derived is not None:
+        assert [p.format() for p in derived.problems] == expected
+        kept = verdict.lookup(root, DIR, content)
+        assert kept is not None and dict(kept.scores or {}) == scores
 
 
 def make_plain(tmp_path: Path) -> Path:
@@ -356,3 +367,32 @@ def make_plain(tmp_path: Path) -> Path:
         shutil.rmtree(root / DIR / folder, ignore_errors=True)
     commit_all(root, "No reviews yet")
     return root
+
+
+def test_rule_by_rule_a_derived_keyless_check_equals_a_full_one(
+    sealed_demo: tuple[Path, Path], company: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As tests/speed/test_reach.py does for plain files: each rule alone (with the scores a
+    verdict holds), each change to a sealed file that is derived, derived == full."""
+    from perfloop import rules
+    from test_reach import scored
+
+    monkeypatch.delenv("PERFLOOP_CACHE", raising=False)
+    monkeypatch.setattr(engine, "_reader", None)
+    cases = [(w, m) for w, derived, m in mutations(company, sealed_demo[1]) if derived]
+    wrong = []
+    for rule in list(rules.RULES):
+        monkeypatch.setattr(rules, "RULES", [rule, scored])
+        name = rule.__module__.rsplit(".", 1)[-1]
+        shutil.rmtree(cache_folder(company), ignore_errors=True)  # the last rule's verdicts
+        engine.full(company, CYCLE)
+        for what, mutate in cases:
+            mutate(company)
+            derived = derive(company)
+            if derived is None:
+                wrong.append(f"{name}, {what}: not derived")
+            elif [p.format() for p in derived.problems] != full(company, monkeypatch)[0]:
+                wrong.append(f"{name}, {what}: derived check differs from a full check")
+            subprocess.run(["git", "checkout", "-q", "--", "."], cwd=company, check=True)
+            subprocess.run(["git", "clean", "-fdq", "--", DIR], cwd=company, check=True)
+    assert wrong == [], "\n".join(wrong)
