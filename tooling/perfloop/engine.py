@@ -146,7 +146,7 @@ def load_cycle(
         data is not None
         and reader is not None
         and not data.opened
-        and any(path.endswith(".age") for path in data.examined)
+        and any(path.endswith(".age") for path in data.examined or ())
     ):
         object.__setattr__(data, "opened", True)
     if data is not None and data.opened:  # this run's output is not stored either

@@ -195,7 +195,8 @@ def _dearmor_lines(sealed: bytes) -> bytes:
     lines = sealed.split(b"\n")
     if lines[0].removesuffix(b"\r") != _BEGIN:
         raise SealError("ASCII armor line 1: not the age begin line alone")
-    out, short = [], False
+    out: list[bytes] = []
+    short = False
     for number, raw in enumerate(lines[1:], start=2):
         last = number == len(lines)  # no line end after it
         line = raw if last or not raw.endswith(b"\r") else raw[:-1]

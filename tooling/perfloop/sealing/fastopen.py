@@ -282,10 +282,12 @@ def recipient_problem(kind: bytes, stanza: bytes) -> str | None:
     its text, as `parse_header` gives it): not in age's form for its type, or a share of
     small order. None for a good one and for other types (grease, plugins)."""
     form = _RECIPIENT_FORMS.get(kind)
-    found = form(stanza) if form else True
+    if form is None:
+        return None
+    found = form(stanza)
     if found is None:
         return f"an {kind.decode()} stanza not in age's form"
-    if form is not None and found.lastindex and small_order(_decode(found.group(1))):
+    if found.lastindex and small_order(_decode(found.group(1))):
         return f"an {kind.decode()} share nobody can open (small order)"
     return None
 
