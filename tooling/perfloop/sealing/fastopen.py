@@ -128,18 +128,6 @@ def _hkdf(ikm: bytes, salt: bytes, info: bytes) -> bytes:
     return hmac.digest(prk, info + b"\x01", "sha256")
 
 
-def _b64(text: bytes) -> bytes | None:
-    """Unpadded canonical base64, as age writes it; None otherwise (padding, characters
-    outside the alphabet, unused bits set: age and rage refuse each)."""
-    if b"=" in text:
-        return None
-    try:
-        raw = base64.b64decode(text + b"=" * (-len(text) % 4), validate=True)
-    except (binascii.Error, ValueError):
-        return None
-    return raw if base64.b64encode(raw).rstrip(b"=") == text else None
-
-
 def open_sealed(sealed: bytes, keys: tuple[FastKey, ...]) -> bytes | object | None:
     """`open_fast` for a sealed file as stored: in ASCII armor (only as age writes it) or
     binary. Armor in any other layout is rage's to accept or refuse."""
@@ -303,16 +291,8 @@ def _decode(canonical: bytes) -> bytes:
 
 
 class _Malformed(Exception):
-    """A stanza age and rage refuse (an X25519 share whose key agreement is all zeros, one
-    that does not decode): rage says what is wrong (NOT_OURS would hide it)."""
-
-
-def _unwrap(stanzas: list[tuple[bytes, bytes]], keys: tuple[FastKey, ...]) -> bytes | None:
-    """`_file_key` for stanzas still in base64 (share, body), as a header shows them."""
-    decoded = [(_b64(share), _b64(body)) for share, body in stanzas]
-    if any(s is None or b is None or len(s) != 32 or len(b) != 32 for s, b in decoded):
-        raise _Malformed
-    return _file_key(decoded, keys)  # type: ignore[arg-type]
+    """A stanza age and rage refuse (an X25519 share whose key agreement is all zeros):
+    rage says what is wrong (NOT_OURS would hide it)."""
 
 
 def _file_key(stanzas: list[tuple[bytes, bytes]], keys: tuple[FastKey, ...]) -> bytes | None:
