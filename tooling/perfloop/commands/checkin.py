@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from ..checkin import CheckinError, apply_checkin, parse_assignments
-from ..repository import CYCLES, current_cycle_id
-from .context import cycle_option, repository_root
+from ..repository import CYCLES
+from .context import cycle_option, pick_cycle, repository_root
 from .writing import load_for_write, refuse, write_or_refuse
 
 OPEN_PHASES = ("planning", "execution", "review")
@@ -50,7 +50,9 @@ def command(
     if it would make the cycle invalid.
     """
     root = repository_root()
-    department = _is_department(root, cycle_id, person)  # a team key result's check-in
+    cycle_id = pick_cycle(root, cycle_id)
+    # a department's check-in is of its team key results
+    department = _is_department(root / CYCLES / cycle_id, person)
     rel = f"departments/{person}.yaml" if department else f"goals/{person}.yaml"
     data = load_for_write(root, cycle_id, rel)
     if data.cycle.phase not in OPEN_PHASES:
@@ -79,9 +81,10 @@ def command(
     write_or_refuse(root, data.id, {rel: text}, f"check-in for {person}")
 
 
-def _is_department(root: Path, cycle_id: str | None, name: str) -> bool:
-    """Whether `name` has a department file and no goals file (ids are one namespace)."""
-    folder = root / CYCLES / (cycle_id or current_cycle_id(root) or "")
+def _is_department(folder: Path, name: str) -> bool:
+    """Whether `name` has a department file and no goals file in the cycle `folder` (ids
+    are one namespace); asked of the files, not the load, since a department file with
+    errors is left out of it but is still the one to check in to (and to report on)."""
     return (folder / "departments" / f"{name}.yaml").is_file() and not (
         folder / "goals" / f"{name}.yaml"
     ).is_file()
