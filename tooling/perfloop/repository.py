@@ -613,9 +613,16 @@ class OpenAll(Protocol):
 
 
 def open_each(
-    source: Source, sealed: list[SealedListed], reader: SealedReader | None
+    source: Source,
+    sealed: list[SealedListed],
+    reader: SealedReader | None,
+    examine_plain: Callable[[bytes, str, str], tuple[Document | None, list[Problem]]] = examine,
 ) -> list[Opened]:
-    return [open_one(source, item[1], item[2], item[3].kind, item[4], reader) for item in sealed]
+    """`OpenAll` in this process, one file after another."""
+    return [
+        open_one(source, own, path, kind.kind, entry, reader, examine_plain)
+        for _, own, path, kind, entry in sealed
+    ]
 
 
 def open_one(

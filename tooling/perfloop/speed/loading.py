@@ -37,6 +37,7 @@ from ..repository import (
     assemble,
     checked,
     classify,
+    open_each,
     open_one,
 )
 from ..root import enabled as cache_enabled
@@ -306,7 +307,7 @@ def open_sealed(
     workers = min(os.cpu_count() or 1, 8)
     if reader is None or workers < 2 or len(sealed) < PARALLEL_MIN:
         # keyless (CI, the PR check): each file's header only, quicker than forking workers
-        return [open_one(source, s[1], s[2], s[3].kind, s[4], reader, examine) for s in sealed]
+        return open_each(source, sealed, reader, examine)
     global _open_with
     folder = os.fspath(source.folder) if isinstance(source, DirectorySource) else None
     jobs: list[SealedJob] = [
@@ -326,7 +327,7 @@ def open_sealed(
             sent = [done for chunk in pool.map(_open_batch, batches) for done in chunk]
     except BrokenProcessPool:  # a worker died (a parser crash): the loader reads them all
         fastload.disable()
-        return [open_one(source, s[1], s[2], s[3].kind, s[4], reader) for s in sealed]
+        return open_each(source, sealed, reader)  # the loader's own parser, not fastload's
     finally:
         _open_with = (None, None)
     out: list[Opened] = []
