@@ -63,10 +63,11 @@ def parse_assignments(goals: ObjectiveSet, items: list[str]) -> list[Assignment]
             raise CheckinError(f"{item!r}: write OBJECTIVE/KR=VALUE or kpi:ID=VALUE")
         if key in out:
             raise CheckinError(f"{key} is given twice")
-        if key.startswith(KPI_PREFIX) and department:
-            raise CheckinError(f"{key}: a department has no KPIs; check in its team key results")
         if key.startswith(KPI_PREFIX):
-            assert isinstance(goals, Goals)
+            if not isinstance(goals, Goals):
+                raise CheckinError(
+                    f"{key}: a department has no KPIs; check in its team key results"
+                )
             kpi_id = key[len(KPI_PREFIX) :]
             if kpi_id not in goals.kpis:
                 known = ", ".join(sorted(goals.kpis)) or "none"
@@ -76,30 +77,14 @@ def parse_assignments(goals: ObjectiveSet, items: list[str]) -> list[Assignment]
         obj_id, _, kr_id = key.partition("/")
         objective = goals.objective(obj_id)
         kr = objective.key_result(kr_id) if objective and kr_id else None
-        if kr is None or kr.ref is not None or (department and not kr.team):
-            own = [
-                f"{o.id}/{k.id}"
-                for o in goals.objectives
-                for k in o.key_results
-                if k.ref is None and (k.team or not department)
-            ]
-            if kr is not None and kr.ref is not None:
-                dept = kr.ref.split("/")[0]
-                raise CheckinError(
-                    f"{key} is the team key result {kr.ref}: who owns it checks in for it "
-                    f"(perfloop checkin {dept} {kr.ref.partition('/')[2]}=VALUE)"
-                )
-            what, where = (
-                ("team key result", goals.owner)
-                if department
-                else (
-                    "key result",
-                    f"{goals.owner}'s goals",
-                )
-            )
+        if kr is not None and kr.ref is not None:  # a member's reference: not theirs to move
+            dept, _, team_key = kr.ref.partition("/")
             raise CheckinError(
-                f"{key} is not a {what} of {where} ({what}s: {', '.join(own) or 'none'})"
+                f"{key} is the team key result {kr.ref}: who owns it checks in for it "
+                f"(perfloop checkin {dept} {team_key}=VALUE)"
             )
+        if kr is None or (department and not kr.team):
+            raise CheckinError(_not_checked_in_here(goals, key, department))
         if kr.kind == "milestone":
             word = raw.lower()
             if word not in TRUE | FALSE:
@@ -111,6 +96,21 @@ def parse_assignments(goals: ObjectiveSet, items: list[str]) -> list[Assignment]
                 raise CheckinError(f"{key} is graded by hand: give a score in [0, 1]")
             out[key] = Assignment(key, value)
     return list(out.values())
+
+
+def _not_checked_in_here(goals: ObjectiveSet, key: str, department: bool) -> str:
+    """Why `key` is refused, naming what this file does check in (a department's file:
+    its team key results; a person's: their own key results, not their references)."""
+    what, where = (
+        ("team key result", goals.owner) if department else ("key result", f"{goals.owner}'s goals")
+    )
+    own = [
+        f"{o.id}/{k.id}"
+        for o in goals.objectives
+        for k in o.key_results
+        if k.ref is None and (k.team or not department)
+    ]
+    return f"{key} is not a {what} of {where} ({what}s: {', '.join(own) or 'none'})"
 
 
 def _find(items: Any, ident: str) -> Any:
