@@ -239,3 +239,27 @@ def test_a_sealed_file_in_a_plain_cycle_is_one_error_in_the_pull_request_check(
     errors = [line for line in result.stdout.splitlines() if " error: " in line]
     assert len(errors) == 1, result.stdout
     assert errors[0].startswith(f"{stray}:1:1: error: a sealed file in a plain cycle")
+
+
+def test_the_closing_check_loads_a_sealed_cycle_once(closed, monkeypatch) -> None:
+    """The check of the pull request that closes a sealed cycle reads the sealed record
+    from the whole model and then recomputes the record from it: one load, not two (each
+    opens every sealed file of the cycle)."""
+    from perfloop import engine
+    from perfloop.frozen import frozen_problems
+    from perfloop.repository import load_cycle
+    from perfloop.sealing import reader
+    from perfloop.sealing.age import load_identities
+
+    repo, identity, _ = closed
+    monkeypatch.setattr(reader, "_opened", False)
+    hr = reader.Reader(load_identities(identity["henry"]))
+    monkeypatch.setattr(engine, "_reader", hr)
+    loads = []
+
+    def whole():
+        loads.append(1)
+        return load_cycle(repo, "2026-h2", reader=hr)[0]
+
+    assert frozen_problems(repo, "2026-h2", None, whole, closing=True) == []
+    assert len(loads) == 1

@@ -112,14 +112,6 @@ def as_written(
     return dict(sorted(out.items()))
 
 
-def record_opener(root: Path, cycle_id: str) -> Opener | None:
-    """How to digest a closed cycle's sealed files against its record: with the caller's
-    identity (`engine.read_as`) when the record is sealed (results.yaml.age), else None
-    (a plain record holds the digests of a sealed file's bytes). The record and its
-    sealed files are opened by the same identity: HR's or the org key's opens all."""
-    return caller_opener() if sealed_record(root / CYCLES / cycle_id) else None
-
-
 def caller_opener() -> Opener | None:
     """The caller's identity (`--identity`, set by the command through `engine.read_as`)
     as an opener of sealed files; None without one."""
@@ -194,9 +186,15 @@ def frozen_problems(
     written under today's formulas (scoring.FORMULAS), so a change of formulas leaves the
     records of earlier closes as they were."""
     folder = root / CYCLES / cycle_id
-    if results is None and sealed_record(folder):
-        # sealed: read as the model opened it (the caller's identity), else nothing to compare
-        data = model() if model is not None and caller_opener() is not None else None
+    # a sealed record holds plaintext digests: compared only by the identity that opens the
+    # record and the cycle's sealed files (HR's or the org key's opens all)
+    sealed = sealed_record(folder)
+    opener = caller_opener() if sealed else None
+    if sealed and opener is None:
+        return []
+    data: CycleData | None = None  # the whole model, loaded once (it opens every sealed file)
+    if results is None and opener is not None:
+        data = model() if model is not None else None  # read as the model opened it
         results = data.results if data is not None else None
         if results is None:
             return []
@@ -211,9 +209,6 @@ def frozen_problems(
     recorded = recorded_digests(results)
     if recorded is None:
         return []
-    opener = record_opener(root, cycle_id)
-    if opener is None and sealed_record(folder):
-        return []  # a sealed record read without the identity that opened it: nothing to compare
     closed_on = str(results.get("closed_on") or "its close")
     actual = cycle_digests(root, cycle_id, opener)
     changed = changed_since_close(f"{CYCLES}/{cycle_id}", closed_on, recorded, actual)
@@ -233,7 +228,7 @@ def frozen_problems(
                 f"`perfloop cycle close` writes {FORMULAS} (restore it as close wrote it)",
             )
         ]
-    data = model()
+    data = data or model()
     return results_problems(data) if data is not None else []
 
 
