@@ -137,31 +137,16 @@ def owed(
 
     # execution: check-ins
     if cycle.phase == "execution":
-        interval = dt.timedelta(days=cycle.checkin_interval_days)
         for person in org.people.values():
             goals = data.goals.get(person.id)
             if goals is None or not any(
                 kr.ref is None for o in goals.objectives for kr in o.key_results
             ):  # nothing of their own to check in (a team key result's owner does that)
                 continue
-            dates = [c.date for c in goals.checkins]
-            last = max(dates) if dates else None
-            since = last or cycle.period_start
-            if today - since <= interval:
-                continue
-            detail = (
-                f"last check-in {last.isoformat()}, {(today - last).days} days ago"
-                if last
-                else "no check-in yet"
-            )
-            add(
-                person.department,
-                (person.id,),
-                "check-in",
-                detail,
-                "execution",
-                due=since + interval,
-            )
+            late = _checkin_late([c.date for c in goals.checkins], data, today)
+            if late is not None:
+                detail, due = late
+                add(person.department, (person.id,), "check-in", detail, "execution", due=due)
 
         # team key results: a check-in by each owner in the department's file
         for team_dept, objectives in data.departments.items():
@@ -173,19 +158,19 @@ def owed(
                         by_owner.setdefault(owner, []).append(f"{objective.id}/{kr.id}")
             for owner, keys in by_owner.items():
                 dates = [c.date for c in objectives.checkins if set(c.values) & set(keys)]
-                last = max(dates) if dates else None
-                since = last or cycle.period_start
-                if today - since <= interval:
+                late = _checkin_late(dates, data, today)
+                if late is None:
                     continue
+                detail, due = late
                 named = ", ".join(f"{team_dept}/{key}" for key in keys)
-                detail = (
-                    f"team key result {named}: last check-in {last.isoformat()}, "
-                    f"{(today - last).days} days ago"
-                    if last
-                    else f"team key result {named}: no check-in yet"
+                add(
+                    _dept_of(data, (owner,)) or team_dept,
+                    (owner,),
+                    "check-in",
+                    f"team key result {named}: {detail}",
+                    "execution",
+                    due=due,
                 )
-                owner_dept = org.people[owner].department if owner in org.people else team_dept
-                add(owner_dept, (owner,), "check-in", detail, "execution", due=since + interval)
 
     # execution: plan tasks past their due date and not marked done
     for person in org.people.values():
@@ -285,6 +270,22 @@ def owed(
 
     order = {d: i for i, d in enumerate(org.departments)}
     return sorted(items, key=lambda o: (order.get(o.department, len(order)), PHASES.index(o.phase)))
+
+
+def _checkin_late(
+    dates: list[dt.date], data: CycleData, today: dt.date
+) -> tuple[str, dt.date] | None:
+    """(what to say, when it was due) when no check-in of `dates` is within the cycle's
+    interval of today (counted from the cycle's start before the first): one rule for a
+    person's check-ins and a team key result's owner's."""
+    interval = dt.timedelta(days=data.cycle.checkin_interval_days)
+    last = max(dates) if dates else None
+    since = last or data.cycle.period_start
+    if today - since <= interval:
+        return None
+    if last is None:
+        return "no check-in yet", since + interval
+    return f"last check-in {last.isoformat()}, {(today - last).days} days ago", since + interval
 
 
 def late_tasks(data: CycleData, person: str, today: dt.date) -> list[PlanItem]:
