@@ -6,7 +6,7 @@ import click
 
 from ..scaffold import checkpoint_scaffold
 from .context import cycle_option, repository_root
-from .writing import load_for_write, refuse, write_or_refuse
+from .writing import load_for_write, note_phase, refuse, refuse_existing, write_or_refuse
 
 
 @click.group()
@@ -35,13 +35,6 @@ def new(person: str, cycle_id: str | None) -> None:
         )
     if data.org.manager_of(person) is None:
         refuse(f"{person} has no manager in org.yaml: a check-point is held with one")
-    for form in (rel, f"{rel}.age"):  # a sealed check-point is one too
-        if (root / data.dir / form).exists():
-            refuse(f"{data.dir}/{form} already exists; checkpoint new never overwrites")
-    if data.cycle.phase != "execution":
-        click.echo(
-            f"perfloop: note: cycle {data.id} is in phase {data.cycle.phase}; check-points are "
-            "accepted by the PR check only in execution",
-            err=True,
-        )
+    refuse_existing(root, data, rel, "checkpoint new")
+    note_phase(data, "execution", "check-points are accepted by the PR check only in execution")
     write_or_refuse(root, data.id, {rel: checkpoint_scaffold(data, person)}, "check-point")

@@ -11,7 +11,7 @@ from ..model import CycleData
 from ..repository import CYCLES, cycle_ids
 from ..scaffold import goals_scaffold
 from .context import cycle_option, repository_root
-from .writing import load_for_write, refuse, write_or_refuse
+from .writing import load_for_write, note_phase, refuse, write_or_refuse
 
 
 @click.group()
@@ -53,11 +53,6 @@ def new(person: str, cycle_id: str | None) -> None:
         refuse(f"{data.dir}/{rel} already exists; goals new never overwrites")
     if data.template_for(person) is None:
         refuse(f"{person} has no template in cycle {data.id}")
-    if data.cycle.phase != "planning":
-        click.echo(
-            f"perfloop: note: cycle {data.id} is in phase {data.cycle.phase}; new goals are "
-            "accepted by the PR check only in planning",
-            err=True,
-        )
+    note_phase(data, "planning", "new goals are accepted by the PR check only in planning")
     text = goals_scaffold(data, person, previous_kpi_targets(root, data, person))
     write_or_refuse(root, data.id, {rel: text}, f"goals for {person}")

@@ -6,7 +6,7 @@ import click
 
 from ..scaffold import review_scaffold
 from .context import cycle_option, repository_root
-from .writing import load_for_write, refuse, write_or_refuse
+from .writing import load_for_write, note_phase, refuse, refuse_existing, write_or_refuse
 
 
 @click.group()
@@ -36,13 +36,6 @@ def new(subject: str, reviewer: str, cycle_id: str | None) -> None:
     if data.template_for(subject) is None:
         refuse(f"{subject} has no template in cycle {data.id}")
     rel = f"reviews/{subject}/{reviewer}.yaml"
-    for form in (rel, f"{rel}.age"):  # a sealed review is a review too
-        if (root / data.dir / form).exists():
-            refuse(f"{data.dir}/{form} already exists; review new never overwrites")
-    if data.cycle.phase != "review":
-        click.echo(
-            f"perfloop: note: cycle {data.id} is in phase {data.cycle.phase}; reviews are "
-            "accepted by the PR check only in the review phase",
-            err=True,
-        )
+    refuse_existing(root, data, rel, "review new")
+    note_phase(data, "review", "reviews are accepted by the PR check only in the review phase")
     write_or_refuse(root, data.id, {rel: review_scaffold(data, subject, reviewer)}, "review")

@@ -60,6 +60,24 @@ def write_or_refuse(root: Path, cycle_id: str, changes: Mapping[str, str], what:
         click.echo(f"wrote {CYCLES}/{cycle_id}/{rel}{suffix}")
 
 
+def refuse_existing(root: Path, data: CycleData, rel: str, command: str) -> None:
+    """Refuse a scaffold over `rel` in either form: in a sealed cycle the file may already
+    be there as `<rel>.age`, and a scaffold never overwrites someone's writing."""
+    for form in (rel, f"{rel}.age"):
+        if (root / data.dir / form).exists():
+            refuse(f"{data.dir}/{form} already exists; {command} never overwrites")
+
+
+def note_phase(data: CycleData, phase: str, what: str) -> None:
+    """A note, not a refusal, when the cycle is not in `phase`: a file may be drafted early,
+    but the PR check accepts `what` only in `phase` (`what` says which phase, as read)."""
+    if data.cycle.phase != phase:
+        click.echo(
+            f"perfloop: note: cycle {data.id} is in phase {data.cycle.phase}; {what}",
+            err=True,
+        )
+
+
 def refuse(message: str) -> NoReturn:
     """A refusal about the data or the phase (exit 1), not about how the command was typed."""
     click.echo(f"perfloop: {message}", err=True)
