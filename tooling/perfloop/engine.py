@@ -139,16 +139,6 @@ def load_cycle(
 
     reader = None if keyless else _reader
     data, problems = load(root, cycle_id, source, left_out, cached(use_cache), reader, open_sealed)
-    # Sealed files tried with a key give that key's answers ("cannot be opened") even
-    # where it opened none: treated as opened, so that only keyless runs store the
-    # verdicts a keyless check reuses or derives from.
-    if (
-        data is not None
-        and reader is not None
-        and not data.opened
-        and any(path.endswith(".age") for path in data.examined or ())
-    ):
-        object.__setattr__(data, "opened", True)
     if data is not None and data.opened:  # this run's output is not stored either
         from .sealing.reader import mark_opened
 

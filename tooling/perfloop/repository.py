@@ -736,8 +736,10 @@ def _open_sealed(
 ) -> tuple[dict[str, str], bool, dict[str, tuple[str, ...]]]:
     """Open each sealed file the caller can: its plaintext is examined as the plain file
     would be, located at the sealed path, messages without its values. Returns (plain
-    path -> sealed path of the files not opened, whether any was opened, plain path -> the
-    recipient types in each well-formed header)."""
+    path -> sealed path of the files not opened, whether any was opened or tried with a
+    key, plain path -> the recipient types in each well-formed header). A file tried with a
+    key counts as opened even where the key opens none: the problems found are that key's
+    answers, so only a keyless run may store the verdict a keyless check reuses."""
     unreadable: dict[str, str] = {}
     stanzas: dict[str, tuple[str, ...]] = {}
     opened = False
@@ -745,6 +747,7 @@ def _open_sealed(
     for (rel, own, path, _, _), (blob, kinds, failure, found) in zip(sealed, outcomes, strict=True):
         if blob:
             blobs[own] = blob
+            opened = opened or reader is not None
         if kinds is not None:
             stanzas[rel] = kinds
         if failure is not None:
