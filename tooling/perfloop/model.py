@@ -839,22 +839,17 @@ class CycleData:
     def team_listing(self) -> Mapping[str, tuple[str, ...]]:
         """team key result (`dept/objective/kr`) -> the members who list it, in org order
         (a reference that is no valid one is not counted: the rules report it)."""
-        out: dict[str, list[str]] = {}
-        for goals in self.goals.values():
-            for objective in goals.objectives:
+        out: dict[str, dict[str, None]] = {}
+        for person in self.org.people:  # org order, so each tuple is in it
+            goals = self.goals.get(person)
+            for objective in goals.objectives if goals else ():
                 for kr in objective.key_results:
                     ref = kr.ref
                     if ref is None or self.team_key_result(ref) is None:
                         continue
-                    if self.is_member(goals.owner, ref.split("/")[0]):
-                        listed = out.setdefault(ref, [])
-                        if goals.owner not in listed:
-                            listed.append(goals.owner)
-        position = self.org._position
-        return {
-            ref: tuple(sorted(people, key=lambda p: position.get(p, 0)))
-            for ref, people in out.items()
-        }
+                    if self.is_member(person, ref.split("/")[0]):
+                        out.setdefault(ref, {})[person] = None
+        return {ref: tuple(people) for ref, people in out.items()}
 
     def all_objective_sets(self) -> Iterator[ObjectiveSet]:
         if self.company:
