@@ -188,7 +188,6 @@ def _write_sealed(data: CycleData, folder: Path, rel: str, text: str) -> Path:
 
     sealed, _ = seal_bytes(data, rel, text.encode("utf-8"))
     target = folder / f"{rel}.age"
-    target.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(target, sealed)
     (folder / rel).unlink(missing_ok=True)  # never both forms
     return target

@@ -17,7 +17,7 @@ from ..progress import round_half_up
 from ..ratings_history import StreakFlag, history, streaks
 from ..report import emit_problems
 from ..scoring import own_fields, score_cycle
-from ..writes import atomic_write
+from ..writes import apply
 from .context import cycle_option, json_option, load_readable, repository_root
 from .identity import identity_option, read_as
 
@@ -69,6 +69,8 @@ def command(
 
     written: list[str] = []
     if write:
+        from ..sealing.files import SealingError
+
         for proposal in proposals:
             rel = data.path("calibration", f"{proposal.group.id}.yaml")
             target = root / rel
@@ -78,10 +80,11 @@ def command(
                 click.echo(f"kept existing {shown} (use --force to overwrite)", err=True)
                 continue
             text = draft_text(proposal, _schema_ref(root, target))
-            if data.cycle.sealed:  # written sealed to its audience, never in plain text
-                rel = _write_sealed(data, proposal.group.id, target, text)
-            else:
-                atomic_write(target, text)
+            try:  # in a sealed cycle: sealed to its audience, never in plain text
+                apply(root, data.id, {f"calibration/{proposal.group.id}.yaml": text}, data)
+            except SealingError as exc:
+                raise click.ClickException(str(exc)) from None
+            rel += ".age" if data.cycle.sealed else ""
             written.append(rel)
             click.echo(f"wrote {rel}", err=True)
 
@@ -222,16 +225,3 @@ def report_text(
                 "  " + key.ljust(width) + "  " + "  ".join(f"{row.get(r, 0):>3}" for r in ratings)
             )
     return "\n".join(lines)
-
-
-def _write_sealed(data: CycleData, group: str, target: Path, text: str) -> str:
-    """Seal a drafted calibration file to its audience (SPEC section 7); its path shown."""
-    from ..sealing.files import SealingError, seal_bytes
-
-    try:
-        sealed, _ = seal_bytes(data, f"calibration/{group}.yaml", text.encode())
-    except SealingError as exc:
-        raise click.ClickException(str(exc)) from None
-    atomic_write(target.with_name(target.name + ".age"), sealed)
-    target.unlink(missing_ok=True)  # never both forms
-    return data.path("calibration", f"{group}.yaml.age")
