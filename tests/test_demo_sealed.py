@@ -331,6 +331,18 @@ def test_refuses_a_keys_folder_that_holds_files(tmp_path: Path) -> None:
     assert not (tmp_path / "acme").exists()
 
 
+def test_the_demo_names_an_hr_identity_that_reads_every_sealed_file(tmp_path: Path) -> None:
+    """The last line before "Next" is the identity to try first: one of HR's, not a guess."""
+    result = run_cli("demo", "acme", "--people", "20", "--sealed", "--keys", "keys", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    hr = hr_of(tmp_path / "acme")
+    assert f"HR reads everything: --identity {Path('keys') / (hr + '.key')}" in result.stdout
+    key = identity(tmp_path / "keys", hr)
+    assert all(
+        opens(tmp_path / "acme" / CYCLE / rel, key) for rel in sealed_files(tmp_path / "acme")
+    )
+
+
 @pytest.mark.parametrize("who", ["hr", "employee", "nobody"])
 def test_sealed_files_opened_in_worker_processes_are_those_opened_in_turn(
     sealed: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, who: str

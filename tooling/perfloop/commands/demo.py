@@ -138,11 +138,12 @@ def command(
         _check_keys_dir(keys_dir, directory)
     started = time.perf_counter()
     identities: dict[str, str] = {}
+    hr = ""
     if sealed:
         from ..demo.sealed import generate_sealed
 
         company = generate_sealed(people, seed, phase)
-        files, identities = company.files, company.identities
+        files, identities, hr = company.files, company.identities, company.hr
     else:
         files = demo.generate(people, seed, phase)
     generated = time.perf_counter()
@@ -172,7 +173,6 @@ def command(
         + (f", committed in {done - written:.1f}s ({sha[:12]})." if sha else ".")
     )
     if keys_dir is not None:
-        hr = _first_hr(files)
         click.echo(
             f"{len(identities)} identities in {keys_dir} (example keys: never use them for "
             f"real data). HR reads everything: --identity {keys_dir / (hr + '.key')}"
@@ -198,12 +198,3 @@ def write_keys(keys_dir: Path, identities: dict[str, str]) -> None:
         fd = os.open(keys_dir / f"{name}.key", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="ascii") as handle:
             handle.write(text)
-
-
-def _first_hr(files: dict[str, str]) -> str:
-    import re
-
-    org = files[f"cycles/{demo.CYCLE_ID}/org.yaml"]
-    found = re.search(r"^  hr: \[([a-z0-9-]+)", org, re.M)
-    assert found is not None  # the generator always names HR
-    return found.group(1)

@@ -23,6 +23,7 @@ class SealedCompany:
     files: dict[str, str]  # path from the repository root -> text; sealed ones as <path>.age
     identities: dict[str, str]  # person id, and ORG_KEY -> the identity file's text
     sealed: int  # how many confidential files were sealed
+    hr: str  # the first of HR's people, whose identity reads every sealed file
 
 
 def generate_sealed(people: int, seed: int = 1, phase: str = "calibration") -> SealedCompany:
@@ -44,7 +45,9 @@ def generate_sealed(people: int, seed: int = 1, phase: str = "calibration") -> S
             del files[path]
             files[path + ".age"] = armored
     assert set(demo.identities) == {*demo.people, ORG_KEY}
-    return SealedCompany(dict(sorted(files.items())), demo.identities, len(confidential))
+    return SealedCompany(
+        dict(sorted(files.items())), demo.identities, len(confidential), demo._hr()[0]
+    )
 
 
 _jobs: list[tuple[str, list[str]]] = []  # in a forked worker: every file to seal
