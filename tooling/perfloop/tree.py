@@ -212,6 +212,8 @@ def _kr(
     data: CycleData, owner: str, objective: str, kr: KeyResult, covers: dict[str, Coverage]
 ) -> KrNode:
     ref = f"{owner}/{objective}/{kr.id}"
+    if kr.ref is not None:  # a member's reference: no contributors, coverage or value
+        return _reference(data, ref, kr)
     parts = contributions(data).get(ref, [])
     cov = covers.get(ref)
     warnings = []
@@ -223,8 +225,6 @@ def _kr(
             f"{ref} is {side}: contributors' targets cover {cov.ratio:.2f}x its target "
             f"(expected {low:g}x to {high:g}x); contributors: {names}"
         )
-    if kr.ref is not None:
-        return _reference(data, ref, kr)
     current = kr_current(data, owner, kr, objective) if kr.kind == "numeric" else None
     return KrNode(
         ref=ref,
