@@ -348,10 +348,7 @@ class CycleView:
             kr = objective.key_result(kr_id) if objective else None
             if kr is None:
                 continue
-            out[ref] = [
-                Point(day, self._progress_at(person, obj_id, kr, value))
-                for day, value in sorted(by_date.items())
-            ]
+            out[ref] = self._points(person, obj_id, kr, by_date)
         for objective in goals.objectives:  # a team key result's points: its department's
             for kr in objective.key_results:
                 team = self.data.team_key_result(kr.ref) if kr.ref else None
@@ -360,15 +357,27 @@ class CycleView:
         return out
 
     def _team_points(self, ref: str, team: KeyResult) -> list[Point]:
-        """A team key result's progress at each of its department's check-ins."""
-        dept, obj_id, kr_id = ref.split("/")
-        found = self.data.departments.get(dept)
-        key = f"{obj_id}/{kr_id}"
-        by_date = (
-            {c.date: c.values[key] for c in found.checkins if key in c.values} if found else {}
-        )
+        """A team key result's progress at each of its department's check-ins: worked out
+        once, not again for each member who lists it (every member's trend reads it)."""
+        if ref not in self._team_timelines:
+            dept, obj_id, kr_id = ref.split("/")
+            found = self.data.departments.get(dept)
+            checkins = found.checkins if found else ()
+            key = f"{obj_id}/{kr_id}"
+            by_date = {c.date: c.values[key] for c in checkins if key in c.values}
+            self._team_timelines[ref] = self._points(dept, obj_id, team, by_date)
+        return self._team_timelines[ref]
+
+    @cached_property
+    def _team_timelines(self) -> dict[str, list[Point]]:
+        return {}
+
+    def _points(
+        self, owner: str, objective: str, kr: KeyResult, by_date: Mapping[dt.date, float | bool]
+    ) -> list[Point]:
+        """The KR's progress at each dated value, oldest first."""
         return [
-            Point(day, self._progress_at(dept, obj_id, team, value))
+            Point(day, self._progress_at(owner, objective, kr, value))
             for day, value in sorted(by_date.items())
         ]
 
