@@ -211,31 +211,48 @@ def schema_batches(repo: Path) -> list[list[str]]:
     return commands
 
 
-def one_file_change(repo: Path) -> str:
-    """Commit a reason added to one calibration entry; return an HR person's login."""
-    import git
+BENCH_ENV = {
+    "GIT_AUTHOR_NAME": "bench",
+    "GIT_AUTHOR_EMAIL": "bench@example.com",
+    "GIT_COMMITTER_NAME": "bench",
+    "GIT_COMMITTER_EMAIL": "bench@example.com",
+}
 
+
+def hr_of(repo: Path) -> tuple[str, str]:
+    """The first HR person in the company's org.yaml: their id and their forge login."""
     org = (repo / CYCLE / "org.yaml").read_text(encoding="utf-8")
     hr = re.search(r"^  hr: \[([a-z0-9-]+)", org, re.M).group(1)  # type: ignore[union-attr]
     login = re.search(rf"^  - {{id: {hr}, .*?github: ([A-Za-z0-9-]+)", org, re.M).group(1)  # type: ignore[union-attr]
-    calibration = sorted((repo / CYCLE / "calibration").glob("*.yaml"))[-1]
-    lines = calibration.read_text(encoding="utf-8").splitlines(keepends=True)
+    return hr, login
+
+
+def with_reason(calibration: str) -> str:
+    """A calibration file's text with a reason added to its first rating that has none."""
+    lines = calibration.splitlines(keepends=True)
     for i in range(2, len(lines) - 1):
         if lines[i].startswith("    rating:") and not lines[i + 1].startswith("    reason:"):
             lines.insert(i + 1, '    reason: "Confirmed in the calibration session."\n')
             break
-    calibration.write_text("".join(lines), encoding="utf-8")
+    return "".join(lines)
+
+
+def commit(repo: Path, path: Path, message: str) -> None:
+    """Commit what changed under `path` (added, changed or removed) as the benchmark."""
+    import git
+
     repo_ = git.Repo(repo)
-    repo_.git.add(str(calibration))
-    env = {
-        "GIT_AUTHOR_NAME": "bench",
-        "GIT_AUTHOR_EMAIL": "bench@example.com",
-        "GIT_COMMITTER_NAME": "bench",
-        "GIT_COMMITTER_EMAIL": "bench@example.com",
-    }
-    with repo_.git.custom_environment(**env):
-        repo_.git.commit("-q", "-m", "Add a calibration reason")
-    return login
+    repo_.git.add("-A", str(path))
+    with repo_.git.custom_environment(**BENCH_ENV):
+        repo_.git.commit("-q", "-m", message)
+
+
+def one_file_change(repo: Path) -> str:
+    """Commit a reason added to one calibration entry; return an HR person's login."""
+    calibration = sorted((repo / CYCLE / "calibration").glob("*.yaml"))[-1]
+    calibration.write_text(with_reason(calibration.read_text(encoding="utf-8")), encoding="utf-8")
+    commit(repo, calibration, "Add a calibration reason")
+    return hr_of(repo)[1]
 
 
 def bench(
@@ -369,8 +386,7 @@ def bench_sealed(people: int, runs: int, seed: int, workdir: Path) -> tuple[list
     info["files"] = len(files)
     info["sealed"] = sum(p.name.endswith(".age") for p in files)
     info["mb"] = sum(p.stat().st_size for p in files) / 1e6
-    org = (repo / CYCLE / "org.yaml").read_text(encoding="utf-8")
-    hr = re.search(r"^  hr: \[([a-z0-9-]+)", org, re.M).group(1)  # type: ignore[union-attr]
+    hr, login = hr_of(repo)
     as_hr = [*PERFLOOP, "score", "--json", "--identity", str(keys / f"{hr}.key")]
 
     rows = [
@@ -390,7 +406,7 @@ def bench_sealed(people: int, runs: int, seed: int, workdir: Path) -> tuple[list
     run_measured([[*PERFLOOP, "validate", "-q"]], repo)  # main's cache, keyless as CI's
     if cache(repo).exists():
         shutil.copytree(cache(repo), snapshot)
-    login = one_sealed_change(repo, keys / f"{hr}.key")
+    one_sealed_change(repo, keys / f"{hr}.key")
     check = [[*PERFLOOP, "check", "--base", "HEAD~1", "--author", login, "--json"]]
 
     def restore() -> None:
@@ -404,14 +420,9 @@ def bench_sealed(people: int, runs: int, seed: int, workdir: Path) -> tuple[list
     return rows, info
 
 
-def one_sealed_change(repo: Path, identity: Path) -> str:
+def one_sealed_change(repo: Path, identity: Path) -> None:
     """The plain company's one-file change, sealed: HR opens a calibration file, adds a
-    reason, and `perfloop seal` seals it again (no plaintext committed). Returns HR's login."""
-    import git
-
-    org = (repo / CYCLE / "org.yaml").read_text(encoding="utf-8")
-    hr = re.search(r"^  hr: \[([a-z0-9-]+)", org, re.M).group(1)  # type: ignore[union-attr]
-    login = re.search(rf"^  - {{id: {hr}, .*?github: ([A-Za-z0-9-]+)", org, re.M).group(1)  # type: ignore[union-attr]
+    reason, and `perfloop seal` seals it again (no plaintext committed)."""
     sealed = sorted((repo / CYCLE / "calibration").glob("*.yaml.age"))[-1]
     shown = subprocess.run(
         [*PERFLOOP, "show", str(sealed), "--identity", str(identity)],
@@ -420,26 +431,11 @@ def one_sealed_change(repo: Path, identity: Path) -> str:
         text=True,
         check=True,
     ).stdout
-    lines = shown.splitlines(keepends=True)
-    for i in range(2, len(lines) - 1):
-        if lines[i].startswith("    rating:") and not lines[i + 1].startswith("    reason:"):
-            lines.insert(i + 1, '    reason: "Confirmed in the calibration session."\n')
-            break
     plain = sealed.with_name(sealed.name[: -len(".age")])
-    plain.write_text("".join(lines), encoding="utf-8")
+    plain.write_text(with_reason(shown), encoding="utf-8")
     sealed.unlink()
     subprocess.run([*PERFLOOP, "seal", str(plain)], cwd=repo, capture_output=True, check=True)
-    repo_ = git.Repo(repo)
-    repo_.git.add("-A", str(sealed.parent))
-    env = {
-        "GIT_AUTHOR_NAME": "bench",
-        "GIT_AUTHOR_EMAIL": "bench@example.com",
-        "GIT_COMMITTER_NAME": "bench",
-        "GIT_COMMITTER_EMAIL": "bench@example.com",
-    }
-    with repo_.git.custom_environment(**env):
-        repo_.git.commit("-q", "-m", "Add a calibration reason (sealed)")
-    return login
+    commit(repo, sealed.parent, "Add a calibration reason (sealed)")
 
 
 def report_sealed(people: int, rows: list[Row], info: dict, runs: int) -> str:
