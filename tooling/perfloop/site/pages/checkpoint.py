@@ -111,11 +111,12 @@ def with_results(
 ) -> Callable[[Linker], str] | None:
     """The restricted sections of `pid`'s page: their check-point, where this build's
     audience may see it, before `results` (the person page's `results` argument)."""
-    if not sees(audience, view.data, pid) or not section(view, pid):
+    shown = section(view, pid) if sees(audience, view.data, pid) else ""
+    if not shown:
         return results
 
     def build(linker: Linker) -> str:
-        parts = [section(view, pid), results(linker) if results is not None else ""]
+        parts = [shown, results(linker) if results is not None else ""]
         return "\n\n".join(p for p in parts if p)
 
     return build
