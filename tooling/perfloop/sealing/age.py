@@ -20,6 +20,7 @@ SUFFIX = ".age"
 ARMOR_BEGIN = "-----BEGIN AGE ENCRYPTED FILE-----"
 ARMOR_END = "-----END AGE ENCRYPTED FILE-----"
 VERSION_LINE = b"age-encryption.org/v1"
+CHUNK = 64 * 1024 + 16  # a payload chunk with its tag
 # The recipient types a key in org.yaml can be; other stanza types in a header are "grease"
 # (random stanzas rage adds so that parsers stay tolerant) or a plugin, and are not counted.
 RECIPIENT_TYPES = {"X25519": "age", "ssh-ed25519": "ssh-ed25519", "ssh-rsa": "ssh-rsa"}
@@ -173,7 +174,6 @@ def generate_identity() -> tuple[str, str]:
 
 _BEGIN, _END = ARMOR_BEGIN.encode(), ARMOR_END.encode()
 _SPACE = b" \t\n\r\x0c"  # what rage's armor reader allows after the end line
-_CHUNK = 64 * 1024 + 16  # a payload chunk with its tag
 
 
 def dearmor(sealed: bytes) -> bytes:
@@ -182,9 +182,9 @@ def dearmor(sealed: bytes) -> bytes:
     SealError at the first line rage refuses."""
     if not sealed.startswith(_BEGIN):
         return sealed
-    from .fastopen import _dearmor
+    from .fastopen import dearmor_canonical
 
-    canonical = _dearmor(sealed)  # what age and rage write: one decode of the whole
+    canonical = dearmor_canonical(sealed)  # what age and rage write: one decode of the whole
     return canonical if canonical is not None else _dearmor_lines(sealed)
 
 
@@ -255,7 +255,7 @@ def _payload_problem(size: int) -> str | None:
     then chunks of 64 KiB and their tag, the last shorter or full, empty only when alone."""
     if size < 16:
         return "age payload too short for its nonce"
-    whole, rest = divmod(size - 16, _CHUNK)
+    whole, rest = divmod(size - 16, CHUNK)
     if (whole == 0 and rest < 16) or 0 < rest < 16:
         return "age payload is truncated (a chunk shorter than its tag)"
     if whole and rest == 16:

@@ -26,6 +26,8 @@ import hmac
 import re
 from dataclasses import dataclass
 
+from .age import ARMOR_BEGIN, ARMOR_END, CHUNK, VERSION_LINE
+
 try:  # an accelerator: without it every file is opened by rage
     from cryptography.exceptions import InvalidTag
     from cryptography.hazmat.primitives.asymmetric.x25519 import (
@@ -37,12 +39,11 @@ except ImportError:  # pragma: no cover - cryptography is a dependency
     X25519PrivateKey = None  # type: ignore[assignment,misc]
 
 _BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
-_VERSION = b"age-encryption.org/v1\n"
+_VERSION = VERSION_LINE + b"\n"
 _X25519_LABEL = b"age-encryption.org/v1/X25519"
-_CHUNK = 64 * 1024 + 16
 _ZERO_NONCE = bytes(12)
-_ARMOR_BEGIN = b"-----BEGIN AGE ENCRYPTED FILE-----\n"
-_ARMOR_END = b"-----END AGE ENCRYPTED FILE-----\n"
+_ARMOR_BEGIN = ARMOR_BEGIN.encode() + b"\n"
+_ARMOR_END = ARMOR_END.encode() + b"\n"
 # age's header grammar (https://age-encryption.org/v1) as regular expressions: base64 is
 # canonical and unpadded (a last group of 2 or 3 characters ends in one that leaves no bits
 # set beyond the data); arguments are non-empty strings of ASCII 33 to 126; a body is lines
@@ -133,11 +134,11 @@ def open_sealed(sealed: bytes, keys: tuple[FastKey, ...]) -> bytes | object | No
     binary. Armor in any other layout is rage's to accept or refuse."""
     if not sealed.startswith(_ARMOR_BEGIN[:5]):
         return open_fast(sealed, keys)
-    binary = _dearmor(sealed)
+    binary = dearmor_canonical(sealed)
     return None if binary is None else open_fast(binary, keys)
 
 
-def _dearmor(sealed: bytes) -> bytes | None:
+def dearmor_canonical(sealed: bytes) -> bytes | None:
     """The binary file inside canonical armor, or None. Canonical is what age and rage
     write and both read: lines of 64 columns and a shorter last one, canonical padded
     base64, LF line ends, nothing after the end line but its newline. Armor in another
@@ -319,9 +320,9 @@ def _payload(payload: bytes, file_key: bytes) -> bytes | None:
         return None
     cipher = ChaCha20Poly1305(_hkdf(file_key, payload[:16], b"payload"))
     body, out = payload[16:], []
-    for counter, start in enumerate(range(0, len(body), _CHUNK)):
-        chunk = body[start : start + _CHUNK]
-        last = start + _CHUNK >= len(body)
+    for counter, start in enumerate(range(0, len(body), CHUNK)):
+        chunk = body[start : start + CHUNK]
+        last = start + CHUNK >= len(body)
         if len(chunk) <= 16 and counter:
             return None  # only a file's sole chunk may be empty
         nonce = counter.to_bytes(11, "big") + (b"\x01" if last else b"\x00")
