@@ -17,10 +17,10 @@ from .identity import cycle_data, identities, identity_option
 def command(everything: bool, cycle_id: str | None, identity: str | None) -> None:
     """After the audience changed (a new manager, a new key, someone left), seal each sealed
     file of the open sealed cycles again to its audience as org.yaml now has it (a closed
-    cycle only when --cycle names it). A file's
-    recipients are compared by their number and kinds of keys; after replacing a key with
-    another of the same kind, use --all. You need an identity that opens the files (HR's or
-    the org key's opens all); files you cannot open are listed, and exit 1."""
+    cycle only when --cycle names it). A file's recipients are compared by their number and
+    kinds of keys; after replacing a key with another of the same kind, use --all. You need
+    an identity that opens the files (HR's or the org key's opens all); files you cannot
+    open are listed, and exit 1."""
     from ..repository import cycle_ids
     from ..sealing.files import (
         SealingError,
