@@ -309,6 +309,29 @@ def test_only_the_owner_checks_in_not_the_head_nor_a_member(tmp_path: Path) -> N
     )
 
 
+def test_an_owner_cannot_take_another_owners_value_out_of_a_shared_check_in(
+    tmp_path: Path,
+) -> None:
+    root = team_repo(tmp_path, "execution")
+    edit(
+        root, PLATFORM, "type: milestone, done: false}", "type: milestone, done: false, team: true}"
+    )
+    with (root / PLATFORM).open("a", encoding="utf-8") as file:  # kr2's owner: dave, the head
+        file.write("checkins:\n  - {date: 2026-09-01, values: {o1/kr1: 99.8, o1/kr2: false}}\n")
+    repo = git.Repo.init(root, initial_branch="main")
+    repo.git.add("-A")
+    repo.git.commit("-m", "base", "--author", "Henry Park <henry@example.com>")
+    repo.git.checkout("-b", "pr")
+    # alice drops dave's value from the check-in they share: dave's history, not hers alone
+    edit(root, PLATFORM, "{o1/kr1: 99.8, o1/kr2: false}", "{o1/kr1: 99.8}")
+    out = check(repo, "alicec")
+    assert out["ok"] is False
+    assert out["changes"][0]["team_key_results"] == ["platform/o1/kr1", "platform/o1/kr2"]
+    assert "the owner of each team key result, in a check-in of their own" in "\n".join(
+        messages(out)
+    )
+
+
 def test_the_head_checks_in_when_no_owner_is_named(tmp_path: Path) -> None:
     repo = repo_in(tmp_path, "review", owner=None)
     edit(root_of(repo), PLATFORM, *CHECKIN)

@@ -262,18 +262,19 @@ def department_kind(
             if any(kr.get(k) != before.get(k) for k in KR_PROGRESS):
                 moved[(objective.get("id"), kr.get("id"))] = ("objectives", i, "key_results", j)
     old_checkins, new_checkins = _items(old, "checkins"), _items(new, "checkins")
-    for k, entry in enumerate(new_checkins):
-        if k < len(old_checkins) and old_checkins[k] == entry:
+    # a check-in added, changed or taken out moves the key results it names on either side:
+    # taking a value out of a shared check-in is its owner's business too
+    for k in range(max(len(old_checkins), len(new_checkins))):
+        new_entry = new_checkins[k] if k < len(new_checkins) else {}
+        old_entry = old_checkins[k] if k < len(old_checkins) else {}
+        if new_entry == old_entry:  # an absent entry names nothing, as an empty one
             continue
-        values = entry.get("values")
-        for key in values if isinstance(values, dict) else ():
-            obj_id, _, kr_id = str(key).partition("/")
-            moved.setdefault((obj_id, kr_id), ("checkins", k, "values", key))
-    for k in range(len(new_checkins), len(old_checkins)):  # check-ins taken out: theirs too
-        values = old_checkins[k].get("values")
-        for key in values if isinstance(values, dict) else ():
-            obj_id, _, kr_id = str(key).partition("/")
-            moved.setdefault((obj_id, kr_id), ())
+        for entry, located in ((new_entry, True), (old_entry, False)):
+            values = entry.get("values")
+            for key in values if isinstance(values, dict) else ():
+                obj_id, _, kr_id = str(key).partition("/")
+                at: JsonPath = ("checkins", k, "values", key) if located else ()
+                moved.setdefault((obj_id, kr_id), at)
     if not moved:
         return "department_goals", (), None, ()  # nothing moved: no check-in to speak of
     team = {
