@@ -56,6 +56,25 @@ def test_refused_where_the_cycle_holds_no_check_point(base_repo: Path) -> None:
     assert not (base_repo / CYCLE / "checkpoints").exists()
 
 
+def test_outside_execution_a_note_and_in_a_closed_cycle_a_refusal(base_repo: Path) -> None:
+    """Drafted in review it is written, with a note that the PR check takes check-points in
+    execution only; a closed cycle takes none."""
+    cycle = base_repo / CYCLE / "cycle.yaml"
+    text = cycle.read_text() + "checkpoint: {date: 2026-09-30, due: 2026-10-15}\n"
+    cycle.write_text(text)
+    early = run_cli("checkpoint", "new", "alice", cwd=base_repo)
+    assert early.returncode == 0 and early.stdout.strip() == WROTE
+    assert (
+        "note: cycle 2026-h2 is in phase review; check-points are accepted by the PR check "
+        "only in execution" in early.stderr
+    )
+    cycle.write_text(text.replace("phase: review", "phase: closed"))
+    closed = run_cli("checkpoint", "new", "bob", cwd=base_repo)
+    assert closed.returncode == 1
+    assert "cycle 2026-h2 is closed; nothing in it may change" in closed.stderr
+    assert not (base_repo / CYCLE / "checkpoints/bob.yaml").exists()
+
+
 def test_sealed_to_the_person_their_manager_and_hr_in_a_sealed_cycle(sealed) -> None:  # noqa: F811
     repo, identity, env = sealed
     in_execution(repo)
