@@ -26,6 +26,7 @@ import yaml
 from conftest import commit_all, run_cli
 from perfloop import engine
 from perfloop.gitrepo import GitRepo
+from perfloop.loader import MAX_BYTES
 from perfloop.repository import load_cycle
 from perfloop.root import cache_folder
 from perfloop.scoring import score_cycle
@@ -168,6 +169,7 @@ def mutations(root: Path, keys: Path) -> list[tuple[str, bool, Mutation]]:
         ("a sealed review truncated", True, lambda r: (r / DIR / review).write_bytes(
             (r / DIR / review).read_bytes()[:200])),
         ("a sealed file of a goals file", False, write("goals/nobody.yaml.age", b"junk\n")),
+        ("a sealed review over the size limit", False, write(review, b"x" * (MAX_BYTES + 1))),
         ("a plain twin added", False, plain_twin),
         ("a plain review added in a sealed cycle", False, plain_review),
         ("a person's key dropped from org.yaml", False, drop_key),

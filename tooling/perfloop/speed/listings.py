@@ -207,8 +207,6 @@ def edits_of(
             raw = file.read_bytes()
             if len(raw) > MAX_BYTES and len(raw) > max_bytes(path):
                 return None
-            if rel.endswith(SEALED) and len(raw) > max_bytes(path):  # refused unread
-                return None
             if base_blobs.get(rel) == blob_id(raw):
                 continue  # git saw a change (a mode, a line ending) the loader does not
             new_bytes[rel] = raw
