@@ -193,8 +193,8 @@ def _check_keys_dir(keys_dir: Path, directory: Path) -> None:
 
 def write_keys(keys_dir: Path, identities: dict[str, str]) -> None:
     """Each identity to `<name>.key`, readable by its owner only (folder 0700, files 0600)."""
+    from ..sealing.age import write_identity
+
     keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     for name, text in identities.items():
-        fd = os.open(keys_dir / f"{name}.key", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="ascii") as handle:
-            handle.write(text)
+        write_identity(keys_dir / f"{name}.key", text)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from importlib import resources
@@ -22,12 +21,10 @@ def _copy_starter(target: Path) -> None:
 def _org_key(repo: Path, identity_file: Path) -> str:
     """A new org identity, written to `identity_file` (0600, outside the repository) and its
     recipient added to the starter's org.yaml: every sealed file is also sealed to it."""
-    from ..sealing.age import generate_identity
+    from ..sealing.age import generate_identity, write_identity
 
     text, public = generate_identity()
-    fd = os.open(identity_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
+    write_identity(identity_file, text)
     org = next((repo / "cycles").glob("*/org.yaml"))
     org.write_text(
         org.read_text(encoding="utf-8")

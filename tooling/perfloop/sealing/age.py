@@ -172,6 +172,14 @@ def generate_identity() -> tuple[str, str]:
     return f"# public key: {public}\n{identity}\n", public
 
 
+def write_identity(path: Path, text: str) -> None:
+    """A new identity file, readable by its owner only (0600) from its creation; an
+    existing file is never overwritten (FileExistsError): it may be someone's only key."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(text)
+
+
 _BEGIN, _END = ARMOR_BEGIN.encode(), ARMOR_END.encode()
 _SPACE = b" \t\n\r\x0c"  # what rage's armor reader allows after the end line
 
