@@ -634,8 +634,8 @@ class CycleData:
         """person -> a left-out file (path in the cycle folder) their score depends on: their
         goals file, a review of them, their template, the department file holding a team key
         result they list, or a file adding into one of their `aggregate: sum` key results
-        (upward through sums). Such a person's score is not
-        known until the file is fixed: they are incomplete, and nothing follows from it."""
+        (upward through sums). Such a person's score is not known until the file is fixed:
+        they are incomplete, and nothing follows from it."""
         out: dict[str, str] = {}
         templates: dict[str, str] = {}
         departments: dict[str, str] = {}
