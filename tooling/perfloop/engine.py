@@ -93,26 +93,21 @@ def verdict(
     `base` (a pull request's check): derived from the base's stored verdict, else in full.
     `whole_model` (reports, writes: they read every person): recalled from HEAD's stored
     verdict, else in full. Otherwise (`validate`): derived from HEAD's stored verdict, else
-    in full, and then HEAD's file listing is kept for the next pull request's check."""
+    in full, and then HEAD's file listing is kept for the next pull request's check.
+    A sealed cycle takes only the first shortcut, and only keyless: with an identity it is
+    checked in full, since nothing opened may be stored nor answered from a keyless store."""
     from .speed import incremental
 
-    if sealed_cycle(root, cycle_id) and (_reader is not None or base is None):
-        # With an identity nothing opened may be stored, nor answered from what a keyless
-        # run stored. Keyless, a pull request's check derives as in a plain cycle (sealed
-        # files are content by blob id, with the kind and reach of their plain form);
-        # `validate` keeps HEAD's listing, which that check starts from.
-        result = full(root, cycle_id)
-        if _reader is None and not whole_model:
-            from .speed import listings
-
-            listings.note_head(root, cycle_id)
-        return result
-    if base is not None:
+    sealed = sealed_cycle(root, cycle_id)
+    if sealed and _reader is not None:
+        # nothing opened may be stored, nor answered from what a keyless run stored
+        return full(root, cycle_id)
+    if base is not None:  # keyless, a sealed cycle's too: sealed files are content by blob id
         derived = incremental.check(root, cycle_id, base.repo, base.rev, base.statuses)
         return derived if derived is not None else full(root, cycle_id)
     if whole_model:
-        return _recalled(root, cycle_id) or full(root, cycle_id)
-    derived = incremental.against_head(root, cycle_id)
+        return (None if sealed else _recalled(root, cycle_id)) or full(root, cycle_id)
+    derived = None if sealed else incremental.against_head(root, cycle_id)
     if derived is not None:
         return derived
     result = full(root, cycle_id)
