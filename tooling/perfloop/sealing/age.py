@@ -99,7 +99,8 @@ class Identities:
 
     source: str
     keys: tuple  # pyrage identities
-    # their X25519 keys in the form fastopen.py opens with (made on first use; None: rage only)
+    # their X25519 keys in the form fastopen.py opens with: None until first use, () when
+    # rage opens every file (an SSH key among them, or no accelerator)
     _fast: tuple | None = field(default=None, compare=False, repr=False)
 
     def open(self, sealed: bytes) -> bytes | None:
