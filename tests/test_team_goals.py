@@ -646,3 +646,29 @@ def test_the_example_company_uses_team_key_results(example_repo: Path) -> None:
     text = render(build_tree(data))
     assert "kr1 API availability (99.94 of 99.95 % from 99.9; team: counts for 2 members)" in text
     assert "team Demo requests per month (team key result marketing/o1/kr2" in text
+
+
+def test_a_check_in_to_no_team_key_result_at_the_base_may_be_authored_by_nobody(
+    tmp_path: Path,
+) -> None:
+    """Fail closed: no stand-in name a person's id could match (here a person called nobody)."""
+    from perfloop.changes import Area, Change
+    from perfloop.permissions import allowed_authors
+
+    root = team_repo(tmp_path, "execution")
+    org = root / CYCLE / "org.yaml"
+    org.write_text(
+        org.read_text().replace(
+            "roles:",
+            "  - {id: nobody, name: No Body, email: nobody@example.com, github: nobody,"
+            " department: platform, manager: dave}\nroles:",
+        )
+    )
+    base, errors = load(root)
+    assert errors == []
+    change = Change(
+        PLATFORM, "modified", "checkin", Area("department", "2026-h2", ("platform",)),
+        team=("platform/o1/kr9",),
+    )  # fmt: skip
+    authors, words = allowed_authors(change, base)
+    assert authors == set() and "platform/o1/kr9" in words

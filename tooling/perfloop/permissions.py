@@ -65,9 +65,12 @@ def allowed_authors(change: Change, base: CycleData) -> tuple[set[str] | None, s
         return set(org.admins), "an admin"
     if area.name == "department" and change.kind == "checkin":
         owners = team_owners(change, base)
+        unknown = [ref for ref, owner in owners.items() if owner is None]
+        if unknown:  # a placeholder name here could match a real person's id
+            return set(), f"nobody: {', '.join(unknown)} is no team key result at the base"
         if len(set(owners.values())) == 1:
             owner = next(iter(owners.values()))
-            return {owner}, f"{owner}, who checks in for {', '.join(owners)}"
+            return {str(owner)}, f"{owner}, who checks in for {', '.join(owners)}"
         named = "; ".join(f"{o} for {ref}" for ref, o in owners.items())
         return set(), f"the owner of each team key result, in a check-in of their own ({named})"
     if area.name == "department":
@@ -88,13 +91,13 @@ def allowed_authors(change: Change, base: CycleData) -> tuple[set[str] | None, s
     return None, "anyone"
 
 
-def team_owners(change: Change, base: CycleData) -> dict[str, str]:
-    """team key result -> who checks in for it (at the base), for a department's check-in."""
-    out: dict[str, str] = {}
+def team_owners(change: Change, base: CycleData) -> dict[str, str | None]:
+    """team key result -> who checks in for it (at the base), for a department's check-in;
+    None where the base has no such team key result (then nobody may: fail closed)."""
+    out: dict[str, str | None] = {}
     for ref in change.team:
         kr = base.team_key_result(ref)
-        owner = base.team_owner(ref.split("/")[0], kr) if kr is not None else None
-        out[ref] = owner or "nobody"
+        out[ref] = base.team_owner(ref.split("/")[0], kr) if kr is not None else None
     return out
 
 
@@ -148,7 +151,7 @@ def _subjects(change: Change, base: CycleData) -> tuple[str, ...]:
         return (area.ids[0],) if area.ids[0] in org.people else ()
     if area.name == "department" and change.kind == "checkin":
         owners = team_owners(change, base).values()  # their managers approve, as for a person's
-        return tuple(dict.fromkeys(o for o in owners if o in org.people))
+        return tuple(dict.fromkeys(o for o in owners if o is not None and o in org.people))
     if area.name == "department":
         dept = org.departments.get(area.ids[0])
         return (dept.head,) if dept else ()
