@@ -377,6 +377,40 @@ def test_sealed_files_opened_in_worker_processes_are_those_opened_in_turn(
     assert score_cycle(fast) == score_cycle(slow)
 
 
+def test_a_worker_that_dies_opening_sealed_files_leaves_them_to_the_loader(
+    sealed: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A parser crash on a sealed file's plaintext kills its worker process; HR's read still
+    opens every file, with the loader's outcome for each, not a traceback."""
+    import os
+
+    from perfloop.repository import load_cycle
+    from perfloop.sealing.age import load_identities
+    from perfloop.sealing.reader import Reader
+    from perfloop.speed import fastload, loading
+
+    repo, keys = sealed
+    reader = Reader(load_identities(keys / f"{hr_of(repo)}.key"))
+    real, parent = fastload.parse, os.getpid()
+
+    def crashing(text: str):
+        if os.getpid() != parent:  # only sealed files are parsed in workers here
+            os._exit(139)  # as a segfault in a worker would
+        return real(text)
+
+    expected, expected_problems = load_cycle(repo, demo.CYCLE_ID, reader=reader)
+    monkeypatch.setattr(fastload, "yaml_rs", fastload.yaml_rs)  # restored after the test
+    monkeypatch.setattr(fastload, "parse", crashing)
+    monkeypatch.setattr(loading, "PARALLEL_MIN", 1)
+    data, problems = load_cycle(repo, demo.CYCLE_ID, reader=reader, open_all=loading.open_sealed)
+    assert data is not None and expected is not None and problems == expected_problems == []
+    assert not data.unreadable and data.opened
+    assert {k: r.ratings for k, r in data.reviews.items()} == {
+        k: r.ratings for k, r in expected.reviews.items()
+    }
+    assert not fastload.available()  # the rest of the run reads with the loader
+
+
 def test_a_read_in_worker_processes_leaves_no_plaintext_in_the_cache(
     sealed: tuple[Path, Path], plain: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

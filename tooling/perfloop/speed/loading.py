@@ -16,7 +16,7 @@ import os
 from collections.abc import Callable, Iterator, Mapping
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .. import schema
 from ..heap import bulk_allocation
@@ -45,6 +45,8 @@ from ..sources import DirectorySource, Entry, Source, Stat, blob_id
 from . import fastload
 from .cache import Outcome, Pack, Stored, stored
 
+_Job = TypeVar("_Job")
+_Done = TypeVar("_Done")
 PARALLEL_MIN = 300  # below this many files to parse, a process pool costs more than it saves
 
 
@@ -122,25 +124,43 @@ def _examine_batch(batch: list[Job]) -> list[Done]:
 
 
 def _examine_parallel(jobs: list[Job], pack: Pack | None) -> list[Done]:
+    done = _in_workers(_examine_batch, jobs, _start_worker, (pack,))  # the pack, unpickled
+    if done is None:
+        _start_worker(pack)
+        return _examine_batch(jobs)
+    return done
+
+
+def _workers() -> int:
+    return min(os.cpu_count() or 1, 8)
+
+
+def _in_workers(
+    work: Callable[[list[_Job]], list[_Done]],
+    jobs: list[_Job],
+    initializer: Callable[..., None] | None = None,
+    initargs: tuple = (),
+) -> list[_Done] | None:
+    """`work` over `jobs` in small batches in forked worker processes, which inherit what
+    the parent holds (a pack, a reader's keys) without pickling it. None when a worker
+    died, a parser crashed on some file: fastload.py is then off, and the caller reads
+    them all in this process, slower but never crashing on any input."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    workers = min(os.cpu_count() or 1, 8)
+    workers = _workers()
     size = max(1, len(jobs) // (workers * 16))  # small: goals files cost 3x a review
     batches = [jobs[i : i + size] for i in range(0, len(jobs), size)]
-    context = multiprocessing.get_context("fork")  # workers inherit the pack, unpickled
+    context = multiprocessing.get_context("fork")
     try:
         with ProcessPoolExecutor(
-            workers, mp_context=context, initializer=_start_worker, initargs=(pack,)
+            workers, mp_context=context, initializer=initializer, initargs=initargs
         ) as pool:
-            return [done for chunk in pool.map(_examine_batch, batches) for done in chunk]
+            return [done for chunk in pool.map(work, batches) for done in chunk]
     except BrokenProcessPool:
-        # A worker died: a parser crashed on some file. The loader alone reads them all
-        # here, slower but never crashing on any input.
         fastload.disable()
-        _start_worker(pack)
-        return _examine_batch(jobs)
+        return None
 
 
 def _from_outcome(
@@ -304,8 +324,7 @@ def open_sealed(
     for it, and in forked worker processes when there are many: decrypting and parsing
     every sealed review is most of a sealed cycle's load. Nothing is cached: the
     plaintext, and everything derived from it, stays in memory."""
-    workers = min(os.cpu_count() or 1, 8)
-    if reader is None or workers < 2 or len(sealed) < PARALLEL_MIN:
+    if reader is None or _workers() < 2 or len(sealed) < PARALLEL_MIN:
         # keyless (CI, the PR check): each file's header only, quicker than forking workers
         return open_each(source, sealed, reader, examine)
     global _open_with
@@ -314,22 +333,13 @@ def open_sealed(
         (None if folder else source.read(own), own, path, kind.kind, entry.blob)
         for _, own, path, kind, entry in sealed
     ]
-    size = max(1, len(jobs) // (workers * 16))
-    batches = [jobs[i : i + size] for i in range(0, len(jobs), size)]
-    _open_with = (reader, folder)
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
-
+    _open_with = (reader, folder)  # the workers inherit the reader's keys
     try:
-        context = multiprocessing.get_context("fork")  # workers inherit the reader's keys
-        with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            sent = [done for chunk in pool.map(_open_batch, batches) for done in chunk]
-    except BrokenProcessPool:  # a worker died (a parser crash): the loader reads them all
-        fastload.disable()
-        return open_each(source, sealed, reader)  # the loader's own parser, not fastload's
+        sent = _in_workers(_open_batch, jobs)
     finally:
         _open_with = (None, None)
+    if sent is None:
+        return open_each(source, sealed, reader)  # the loader's own parser, not fastload's
     out: list[Opened] = []
     for (_, own, path, _, _), (blob, stanzas, failure, kept) in zip(sealed, sent, strict=True):
         found = None
