@@ -45,6 +45,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -247,6 +248,31 @@ def commit(repo: Path, path: Path, message: str) -> None:
         repo_.git.commit("-q", "-m", message)
 
 
+def pr_check_rows(
+    label: str, repo: Path, runs: int, snapshot: Path, change: Callable[[], str]
+) -> list[Row]:
+    """The PR check after `change` (one commit; returns its author's login), with main's
+    cache restored as CI restores it (kept in `snapshot`; keyless, as CI's) and with none."""
+    shutil.rmtree(snapshot, ignore_errors=True)
+    run_measured([[*PERFLOOP, "validate", "-q"]], repo)  # main's cache
+    if cache(repo).exists():
+        shutil.copytree(cache(repo), snapshot)
+    login = change()
+    check = [[*PERFLOOP, "check", "--base", "HEAD~1", "--author", login, "--json"]]
+
+    def restore() -> None:
+        drop_cache(repo)
+        if snapshot.exists():
+            shutil.copytree(snapshot, cache(repo))
+
+    rows = [
+        repeat(f"{label}PR check, restored cache", check, repo, runs, restore),
+        repeat(f"{label}PR check, no cache", check, repo, runs, lambda: drop_cache(repo)),
+    ]
+    shutil.rmtree(snapshot, ignore_errors=True)
+    return rows
+
+
 def one_file_change(repo: Path) -> str:
     """Commit a reason added to one calibration entry; return an HR person's login."""
     calibration = sorted((repo / CYCLE / "calibration").glob("*.yaml"))[-1]
@@ -304,21 +330,7 @@ def bench(
 
     if available("check"):
         snapshot = workdir / f"cache-{people}"
-        shutil.rmtree(snapshot, ignore_errors=True)
-        run_measured([[*PERFLOOP, "validate", "-q"]], repo)  # main's cache, as CI restores it
-        if cache(repo).exists():
-            shutil.copytree(cache(repo), snapshot)
-        login = one_file_change(repo)
-        check = [[*PERFLOOP, "check", "--base", "HEAD~1", "--author", login, "--json"]]
-
-        def restore() -> None:
-            drop_cache(repo)
-            if snapshot.exists():
-                shutil.copytree(snapshot, cache(repo))
-
-        rows.append(repeat("PR check, restored cache", check, repo, runs, restore))
-        rows.append(repeat("PR check, no cache", check, repo, runs, lambda: drop_cache(repo)))
-        shutil.rmtree(snapshot, ignore_errors=True)
+        rows += pr_check_rows("", repo, runs, snapshot, lambda: one_file_change(repo))
     else:
         rows.append(Row("PR check, restored cache", note="n/a: no perfloop check"))
     rows.append(edited_validate(repo, runs, workdir / f"cache-{people}"))
@@ -401,22 +413,12 @@ def bench_sealed(people: int, runs: int, seed: int, workdir: Path) -> tuple[list
         # the plain files (goals, org...) from the cache the last run left; sealed ones opened
         repeat("sealed: HR's score, plain files cached", [as_hr], repo, runs),
     ]
-    snapshot = workdir / f"sealed-cache-{people}"
-    shutil.rmtree(snapshot, ignore_errors=True)
-    run_measured([[*PERFLOOP, "validate", "-q"]], repo)  # main's cache, keyless as CI's
-    if cache(repo).exists():
-        shutil.copytree(cache(repo), snapshot)
-    one_sealed_change(repo, keys / f"{hr}.key")
-    check = [[*PERFLOOP, "check", "--base", "HEAD~1", "--author", login, "--json"]]
 
-    def restore() -> None:
-        drop_cache(repo)
-        if snapshot.exists():
-            shutil.copytree(snapshot, cache(repo))
+    def change() -> str:
+        one_sealed_change(repo, keys / f"{hr}.key")
+        return login
 
-    rows.append(repeat("sealed: PR check, restored cache", check, repo, runs, restore))
-    rows.append(repeat("sealed: PR check, no cache", check, repo, runs, lambda: drop_cache(repo)))
-    shutil.rmtree(snapshot, ignore_errors=True)
+    rows += pr_check_rows("sealed: ", repo, runs, workdir / f"sealed-cache-{people}", change)
     return rows, info
 
 
